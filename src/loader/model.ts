@@ -1,0 +1,78 @@
+import type { Endian } from '../isa/decode.js';
+import type { Instruction } from '../isa/instruction.js';
+
+/**
+ * bpfkit's object model: what the loader makes of a clang `.o`, and what the verifier, the
+ * simulated kernel and both engines consume. It mirrors what libbpf hands to the kernel.
+ *
+ * Map references inside instructions follow the kernel's `lddw` convention, with map *indexes*
+ * (into {@link BpfObject.maps}) standing in for file descriptors:
+ * - `src = 1` (BPF_PSEUDO_MAP_FD): `imm` = map index → the map pointer;
+ * - `src = 2` (BPF_PSEUDO_MAP_VALUE): `imm` = map index, `immHi` = offset into the map's (single)
+ *   value → a pointer into global data;
+ * - `src = 4` (BPF_PSEUDO_FUNC): `imm` = slot offset relative to the next instruction, like a local call.
+ * `meta.map` names the map for readers.
+ */
+
+/** Where a map came from. */
+export type MapOrigin = 'btf' | 'legacy' | 'data' | 'rodata' | 'bss' | 'kconfig';
+
+/** A map definition (before any instance exists). */
+export interface MapDef {
+  /** Name: the variable name, or the section name for global data (`.data`, `.rodata`, `.bss`, `.rodata.str1.1`, ...). */
+  name: string;
+  /** `enum bpf_map_type` number. */
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  origin: MapOrigin;
+  /** BTF type ids of key and value when the object describes them (0 when not). */
+  btfKeyTypeId: number;
+  btfValueTypeId: number;
+  /** For array/hash of maps: the inner map's definition. */
+  inner?: MapDef;
+  /** Global data: the section's initial bytes (zeroes for `.bss`). */
+  initialValue?: Uint8Array;
+  /** Prog arrays and map-in-maps initialised in `.values`: slot → program or map name. */
+  initialSlots?: ReadonlyArray<{ index: number; name: string }>;
+  /** Pinning as declared (`LIBBPF_PIN_BY_NAME` = 1), kept for reporting. */
+  pinning?: number;
+}
+
+/** A program found in an executable section, linked with every sub-program it calls. */
+export interface ProgramDef {
+  name: string;
+  /** The ELF section it came from (`xdp`, `tc`, `kprobe/do_sys_open`, ...). */
+  section: string;
+  /** `enum bpf_prog_type` number, decided from the section name the way libbpf does. */
+  type: number;
+  /** Expected attach type / target as parsed from the section name (e.g. `do_sys_open`), if any. */
+  attachTo?: string;
+  /** The self-contained instruction array: the entry function first, then appended sub-programs. */
+  instructions: Instruction[];
+  /** Functions in the linked array: name and first slot (the entry function is at slot 0). */
+  functions: ReadonlyArray<{ name: string; slot: number }>;
+  /** Names of the sub-programs appended to this program. */
+  subprograms: string[];
+}
+
+/** A summary of the object's BTF for reports; the full graph lives in `btf`. */
+export interface BtfSummary {
+  types: number;
+  strings: number;
+  lineInfos: number;
+  funcInfos: number;
+  coreRelocations: number;
+}
+
+/** The loaded object. */
+export interface BpfObject {
+  endian: Endian;
+  license: string;
+  kernelVersion?: number;
+  programs: ProgramDef[];
+  maps: MapDef[];
+  btf?: BtfSummary;
+}
