@@ -1,0 +1,64 @@
+import type { Memory } from './memory.js';
+
+/**
+ * What a helper sees of the engine that called it. Both engines implement it, so one helper
+ * implementation serves the interpreter and the JIT alike.
+ */
+export interface HelperRuntime {
+  readonly memory: Memory;
+  /** The pc of the call instruction (for messages). */
+  readonly pc: number;
+  /**
+   * Runs the bpf function at `slot` of the current program with r1..r5 = `args` and returns its r0.
+   * Used by helpers that take callbacks (`bpf_loop`, `bpf_for_each_map_elem`). The callee gets its
+   * own stack frame below the caller's and shares the instruction budget.
+   */
+  callFunction(slot: number, args: readonly bigint[]): bigint;
+}
+
+/** A helper implementation: r1..r5 in, r0 out, all as unsigned or signed 64-bit BigInts. */
+export type HelperFn = (rt: HelperRuntime, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
+
+/** The helper table engines dispatch `call IMM` through. */
+export interface HelperTable {
+  /** The implementation for helper `id`, or undefined when it is not supported. */
+  get(id: number): HelperFn | undefined;
+  /** The kernel's name of helper `id` (`bpf_map_lookup_elem`), or `unknown`. */
+  nameOf(id: number): string;
+}
+
+/**
+ * Thrown by `bpf_tail_call` when the jump succeeds: the engine abandons the current program and
+ * starts `target` with the same context, as the kernel does.
+ */
+export class TailCallSignal extends Error {
+  readonly target: number;
+  constructor(target: number) {
+    super('tail call');
+    this.target = target;
+  }
+}
+
+/** Value of a function pointer (`lddw` with BPF_PSEUDO_FUNC): a code address no region overlaps. */
+export const FUNC_POINTER_BASE = 0xf000_0000;
+/** Value of a map pointer (`lddw` with BPF_PSEUDO_MAP_FD): an opaque handle no region overlaps. */
+export const MAP_HANDLE_BASE = 0xe000_0000;
+/** Spacing of map handles, so handle arithmetic never lands on another map. */
+export const MAP_HANDLE_STRIDE = 0x1000;
+
+export const mapHandle = (index: number): number => MAP_HANDLE_BASE + index * MAP_HANDLE_STRIDE;
+/** The map index behind a handle value, or -1 when the value is not a map handle. */
+export function mapIndexOfHandle(v: bigint): number {
+  const n = Number(v);
+  if (v < BigInt(MAP_HANDLE_BASE) || v >= BigInt(FUNC_POINTER_BASE)) return -1;
+  const rel = n - MAP_HANDLE_BASE;
+  return rel % MAP_HANDLE_STRIDE === 0 ? rel / MAP_HANDLE_STRIDE : -1;
+}
+
+/** Builds a table from a plain id → implementation record and a name list. */
+export function helperTable(fns: ReadonlyMap<number, HelperFn>, names: ReadonlyMap<number, string>): HelperTable {
+  return {
+    get: (id) => fns.get(id),
+    nameOf: (id) => names.get(id) ?? 'unknown',
+  };
+}

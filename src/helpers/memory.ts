@@ -1,0 +1,203 @@
+import { FaultSignal } from './fault.js';
+
+/** What a region holds; used in fault messages and by tools that show memory. */
+export type RegionKind = 'stack' | 'ctx' | 'packet' | 'map-value' | 'global' | 'ringbuf' | 'mem' | 'scratch';
+
+/**
+ * A contiguous range of the linear memory that programs may touch. A region with `stride` is an
+ * array of elements (map values): an access must stay inside one element's first `elemSize` bytes,
+ * the way the kernel confines a map value pointer to its value.
+ */
+export interface Region {
+  readonly name: string;
+  readonly kind: RegionKind;
+  /** First address. For the stack this moves with the call depth (see {@link Memory.setStackDepth}). */
+  start: number;
+  end: number;
+  writable: boolean;
+  readonly stride: number;
+  readonly elemSize: number;
+}
+
+export interface RegionOptions {
+  writable?: boolean;
+  /** Element stride for arrays of values; 0 (default) for a plain region. */
+  stride?: number;
+  /** Usable bytes per element (<= stride). */
+  elemSize?: number;
+  /** Alignment of the start address (default 8). */
+  align?: number;
+}
+
+/** Bytes per stack frame, as in the kernel. */
+export const STACK_FRAME_SIZE = 512;
+/** Call frames a program may use, the entry function included (kernel's MAX_CALL_FRAMES). */
+export const MAX_CALL_FRAMES = 8;
+/** Addresses below this are never mapped, so a NULL dereference always faults. */
+export const NULL_GUARD = 0x10000;
+
+const PAGE = 65536;
+
+/**
+ * The one linear memory both engines run on. It is (or wraps) a `WebAssembly.Memory`, so the JIT
+ * shares it without copies; an eBPF pointer is an address into it, and every access is checked
+ * against the region it falls in.
+ */
+export class Memory {
+  readonly wasm: WebAssembly.Memory;
+  u8!: Uint8Array;
+  dv!: DataView;
+  private readonly regions: Region[] = [];
+  private top = NULL_GUARD;
+  /** The stack: frame 0 at the top; deeper frames below. */
+  readonly stack: Region;
+  /** Address one past frame 0 (the entry function's r10). */
+  readonly stackTop: number;
+
+  constructor(initialPages = 4) {
+    this.wasm = new WebAssembly.Memory({ initial: initialPages, maximum: 65536 });
+    this.refreshViews();
+    const size = STACK_FRAME_SIZE * MAX_CALL_FRAMES;
+    this.stack = this.alloc('stack', 'stack', size, { writable: true, align: 16 });
+    this.stackTop = this.stack.end;
+    this.setStackDepth(0);
+  }
+
+  /** Re-reads the views after the memory grew (a grow detaches the old ArrayBuffer). */
+  refreshViews(): void {
+    this.u8 = new Uint8Array(this.wasm.buffer);
+    this.dv = new DataView(this.wasm.buffer);
+  }
+
+  /** Allocates a region of `size` bytes (zero-filled) and registers it. */
+  alloc(name: string, kind: RegionKind, size: number, options: RegionOptions = {}): Region {
+    const align = options.align ?? 8;
+    const start = Math.ceil(this.top / align) * align;
+    const end = start + size;
+    // A one-byte gap between regions keeps an access that runs off one region from landing in the next.
+    this.top = end + 8;
+    this.ensure(this.top);
+    this.u8.fill(0, start, end);
+    const region: Region = {
+      name,
+      kind,
+      start,
+      end,
+      writable: options.writable ?? true,
+      stride: options.stride ?? 0,
+      elemSize: options.elemSize ?? options.stride ?? 0,
+    };
+    this.regions.push(region);
+    return region;
+  }
+
+  /** Allocates a region and fills it with `bytes`. */
+  allocBytes(name: string, kind: RegionKind, bytes: Uint8Array, options: RegionOptions = {}): Region {
+    const r = this.alloc(name, kind, bytes.length, options);
+    this.u8.set(bytes, r.start);
+    return r;
+  }
+
+  private ensure(limit: number): void {
+    const have = this.wasm.buffer.byteLength;
+    if (limit <= have) return;
+    this.wasm.grow(Math.ceil((limit - have) / PAGE));
+    this.refreshViews();
+  }
+
+  /** Sets how many frames below frame 0 are live, which moves the stack's lower bound. */
+  setStackDepth(depth: number): void {
+    this.stack.start = this.stackTop - STACK_FRAME_SIZE * (depth + 1);
+  }
+
+  /** Frame pointer (r10) of frame `depth`. */
+  framePointer(depth: number): number {
+    return this.stackTop - STACK_FRAME_SIZE * depth;
+  }
+
+  /** The region containing `addr`, if any (ignores element bounds). */
+  regionAt(addr: number): Region | undefined {
+    // Regions are allocated in increasing address order, so a binary search finds the candidate.
+    const rs = this.regions;
+    let lo = 0;
+    let hi = rs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = rs[mid]!;
+      if (addr < (r === this.stack ? this.stackTop - STACK_FRAME_SIZE * MAX_CALL_FRAMES : r.start)) hi = mid - 1;
+      else if (addr >= r.end) lo = mid + 1;
+      else return r;
+    }
+    return undefined;
+  }
+
+  /**
+   * Checks an access of `size` bytes at the 64-bit address `hi:lo` and returns the usable bounds
+   * `[start, end)` that contain it (an element for strided regions), or throws a FaultSignal that
+   * names the access and the region.
+   */
+  check(lo: number, hi: number, size: number, write: boolean): Region {
+    const addr = lo >>> 0;
+    const what = `${write ? 'write' : 'read'} of ${size} byte${size === 1 ? '' : 's'} at ${hexAddr(lo, hi)}`;
+    if (hi !== 0) throw new FaultSignal('memory', `invalid memory access: ${what} is outside every region`);
+    const r = this.regionAt(addr);
+    if (r === undefined) {
+      const why = addr < NULL_GUARD ? ' (null pointer)' : '';
+      throw new FaultSignal('memory', `invalid memory access: ${what} is outside every region${why}`);
+    }
+    if (r === this.stack && addr < r.start) {
+      throw new FaultSignal(
+        'memory',
+        `invalid memory access: ${what} is below the current stack frame (stack is [${hexAddr(r.start, 0)}, ${hexAddr(r.end, 0)}))`,
+      );
+    }
+    if (addr + size > r.end) {
+      throw new FaultSignal(
+        'memory',
+        `invalid memory access: ${what} runs past the end of region '${r.name}' [${hexAddr(r.start, 0)}, ${hexAddr(r.end, 0)})`,
+      );
+    }
+    if (r.stride > 0) {
+      const inElem = (addr - r.start) % r.stride;
+      if (inElem + size > r.elemSize) {
+        throw new FaultSignal(
+          'memory',
+          `invalid memory access: ${what} runs past the end of a ${r.elemSize}-byte value in '${r.name}'`,
+        );
+      }
+    }
+    if (write && !r.writable) {
+      throw new FaultSignal('memory', `invalid memory access: ${what} is in read-only region '${r.name}'`);
+    }
+    return r;
+  }
+
+  /** Checked view of `size` bytes at `addr`, for helpers. */
+  bytes(addr: number, size: number, write = false): Uint8Array {
+    if (size === 0) return new Uint8Array(0);
+    this.check(addr, 0, size, write);
+    return this.u8.subarray(addr, addr + size);
+  }
+
+  /** Reads a NUL-terminated string of at most `max` bytes (checked byte by byte, as the kernel's strncpy). */
+  cString(addr: number, max: number): string {
+    let s = '';
+    for (let i = 0; i < max; i++) {
+      this.check(addr + i, 0, 1, false);
+      const c = this.u8[addr + i]!;
+      if (c === 0) break;
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+
+  /** All regions, in address order (for tools and tests). */
+  listRegions(): readonly Region[] {
+    return this.regions;
+  }
+}
+
+export function hexAddr(lo: number, hi: number): string {
+  if (hi === 0) return `0x${(lo >>> 0).toString(16)}`;
+  return `0x${(hi >>> 0).toString(16)}${(lo >>> 0).toString(16).padStart(8, '0')}`;
+}

@@ -1,0 +1,74 @@
+import { BpfkitError, ErrorCode } from '../errors.js';
+import { helperTable, type HelperFn, type HelperTable } from '../helpers/abi.js';
+import { prepareProgram } from '../helpers/exec-program.js';
+import { Memory } from '../helpers/memory.js';
+import { decodeProgram } from '../isa/decode.js';
+import type { Instruction } from '../isa/instruction.js';
+import { Interpreter } from '../vm/interpreter.js';
+
+/** Which engine runs a program. */
+export type EngineName = 'interp' | 'jit';
+
+export interface RawRunOptions {
+  engine?: EngineName;
+  /** Instruction budget (default 1,000,000). */
+  budget?: number;
+  /** Helpers to offer; defaults to {@link conformanceHelpers}. */
+  helpers?: HelperTable;
+}
+
+export interface RawRunResult {
+  /** r0 at exit, unsigned 64-bit. */
+  r0: bigint;
+  /** Instructions executed. */
+  executed: number;
+}
+
+/** The helpers the bpf_conformance suite expects: helper 5 returns normally whatever its arguments. */
+export function conformanceHelpers(): HelperTable {
+  const noop: HelperFn = () => 0n;
+  return helperTable(new Map([[5, noop]]), new Map([[5, 'conformance_helper_5']]));
+}
+
+/** A bare program prepared once and run many times (each run gets a fresh copy of the memory). */
+export interface RawRunner {
+  run(): RawRunResult;
+}
+
+/**
+ * Prepares a bare instruction stream the way the bpf_conformance plugin protocol defines it: r1
+ * points at a copy of `mem` and r2 holds its length (both 0 without memory).
+ */
+export function prepareRaw(program: Uint8Array | readonly Instruction[], mem?: Uint8Array, options: RawRunOptions = {}): RawRunner {
+  const instructions = program instanceof Uint8Array ? decodeProgram(program) : program;
+  const memory = new Memory();
+  const helpers = options.helpers ?? conformanceHelpers();
+  const exec = prepareProgram('main', instructions);
+  const args: bigint[] = [0n, 0n];
+  let reset = (): void => {};
+  if (mem !== undefined && mem.length > 0) {
+    const region = memory.allocBytes('mem', 'mem', mem);
+    args[0] = BigInt(region.start);
+    args[1] = BigInt(mem.length);
+    reset = () => memory.u8.set(mem, region.start);
+  }
+  const engine = options.engine ?? 'interp';
+  if (engine !== 'interp') {
+    throw new BpfkitError(ErrorCode.Unsupported, 'engine jit: not yet available');
+  }
+  const vm = new Interpreter(exec, memory, helpers, options.budget !== undefined ? { budget: options.budget } : {});
+  let first = true;
+  return {
+    run(): RawRunResult {
+      if (!first) reset();
+      first = false;
+      const r0 = vm.run(args);
+      return { r0, executed: vm.executed };
+    },
+  };
+}
+
+/** Prepares and runs a bare program once. */
+export function runRaw(program: Uint8Array | readonly Instruction[], mem?: Uint8Array, options: RawRunOptions = {}): RawRunResult {
+  return prepareRaw(program, mem, options).run();
+}
