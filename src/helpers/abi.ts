@@ -62,3 +62,26 @@ export function helperTable(fns: ReadonlyMap<number, HelperFn>, names: ReadonlyM
     nameOf: (id) => names.get(id) ?? 'unknown',
   };
 }
+
+/** Options every engine takes when it prepares a program. */
+export interface EngineOptions {
+  /** Instructions a run may execute (default 1,000,000). */
+  budget?: number;
+  /**
+   * Implements legacy `LD_ABS`/`LD_IND` packet loads for socket-buffer contexts: returns the value
+   * (already converted from network byte order), or undefined to end the program with r0 = 0.
+   */
+  legacyLoad?: (offset: number, size: 1 | 2 | 4) => number | undefined;
+}
+
+/**
+ * A program prepared by one engine (interpreter or JIT), bound to a memory and a helper table.
+ * Both engines implement it, and must agree bit for bit: same r0, same memory, same faults
+ * (kind, pc, message).
+ */
+export interface EngineInstance {
+  /** Runs from slot 0 with r1..r5 = `args`; returns r0 as an unsigned 64-bit value. */
+  run(args: readonly bigint[], budget?: number): bigint;
+  /** Instructions executed by the last run (budget used). */
+  readonly executed: number;
+}

@@ -1,4 +1,4 @@
-import type { HelperRuntime, HelperTable } from '../helpers/abi.js';
+import type { EngineInstance, EngineOptions, HelperRuntime, HelperTable } from '../helpers/abi.js';
 import { FUNC_POINTER_BASE, TailCallSignal } from '../helpers/abi.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
@@ -11,12 +11,7 @@ export const DEFAULT_BUDGET = 1_000_000;
 /** Result of a legacy packet load (`LD_ABS`/`LD_IND`): the value, or undefined to end the program with 0. */
 export type LegacyLoad = (offset: number, size: 1 | 2 | 4) => number | undefined;
 
-export interface InterpreterOptions {
-  /** Instructions a run may execute before it is stopped (default {@link DEFAULT_BUDGET}). */
-  budget?: number;
-  /** Implements `LD_ABS`/`LD_IND` for socket-buffer contexts. */
-  legacyLoad?: LegacyLoad;
-}
+export type InterpreterOptions = EngineOptions;
 
 /** Thrown internally to end the program early with r0 = 0 (an out-of-bounds `LD_ABS`). */
 class AbortWithZero extends Error {}
@@ -27,7 +22,7 @@ const SIZE_OF_LD = [4, 2, 1, 0]; // indexed by (size >> 3): W, H, B, DW
  * The uBPF-style interpreter: a flat switch over the pre-decoded slots, registers as lo/hi int32
  * pairs so no 64-bit value is ever allocated on the hot path.
  */
-export class Interpreter implements HelperRuntime {
+export class Interpreter implements HelperRuntime, EngineInstance {
   readonly memory: Memory;
   private readonly prog: ExecProgram;
   private readonly helpers: HelperTable;
@@ -36,7 +31,7 @@ export class Interpreter implements HelperRuntime {
   remaining: number;
   /** Instructions executed so far in this run. */
   executed = 0;
-  private readonly budget: number;
+  private budget: number;
   /** The pc of the helper call in progress (HelperRuntime). */
   pc = 0;
   /** Absolute depth of the innermost live frame. */
@@ -57,7 +52,8 @@ export class Interpreter implements HelperRuntime {
   }
 
   /** Runs the program from slot 0 with r1..r5 = `args`; returns r0 (unsigned 64-bit). */
-  run(args: readonly bigint[] = []): bigint {
+  run(args: readonly bigint[] = [], budget?: number): bigint {
+    if (budget !== undefined) this.budget = budget;
     this.remaining = this.budget;
     this.executed = 0;
     this.depth = 0;

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { Option } from 'commander';
+import { isBpfkitError } from '../errors.js';
+
+/** An error that carries the exit code the CLI must use (0 ok, 1 rejected/fault, 2 bad input/usage). */
+export class ExitError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Reads a text file or standard input (`-`); a missing file is a usage error (exit 2). */
+export function readText(file: string): string {
+  return readBytesOrExit(file, (p) => readFileSync(p, 'utf8'));
+}
+
+/** Reads a binary file; a missing file is a usage error (exit 2). */
+export function readBinary(file: string): Uint8Array {
+  return readBytesOrExit(file, (p) => new Uint8Array(readFileSync(p)));
+}
+
+function readBytesOrExit<T>(file: string, read: (p: string | number) => T): T {
+  try {
+    return read(file === '-' ? 0 : file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const what = file === '-' ? 'standard input' : file;
+    throw new ExitError(`cannot read ${what}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`, 2);
+  }
+}
+
+/**
+ * Runs a command's work, turning bpfkit's own errors into a one-line message on stderr and the
+ * exit code `code`. Anything else is a bug and keeps its stack trace.
+ */
+export function guarded(code: number, work: () => void | Promise<void>): void | Promise<void> {
+  const onError = (e: unknown): never => {
+    if (e instanceof ExitError) fail(e.message, e.exitCode);
+    if (isBpfkitError(e)) fail(e.message, code);
+    throw e;
+  };
+  try {
+    const r = work();
+    if (r instanceof Promise) return r.catch(onError);
+    return r;
+  } catch (e) {
+    return onError(e);
+  }
+}
+
+export function fail(message: string, code: number): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+export const engineOption = (): Option =>
+  new Option('--engine <engine>', 'execution engine').choices(['interp', 'jit']).default('interp');
