@@ -5,3 +5,6 @@ export * from './decode.js';
 export * from './encode.js';
 export * from './validate.js';
 export * from './names.js';
+export * from './asm.js';
+export * from './asm-text.js';
+export * from './disasm.js';
