@@ -1,5 +1,6 @@
 import { BpfkitError, ErrorCode } from '../errors.js';
-import { helperTable, type HelperFn, type HelperTable } from '../helpers/abi.js';
+import type { HelperFn, HelperTable } from '../helpers/abi.js';
+import { helperName } from '../helpers/helper-ids.js';
 import { prepareProgram } from '../helpers/exec-program.js';
 import { Memory } from '../helpers/memory.js';
 import { decodeProgram } from '../isa/decode.js';
@@ -27,7 +28,7 @@ export interface RawRunResult {
 /** The helpers the bpf_conformance suite expects: helper 5 returns normally whatever its arguments. */
 export function conformanceHelpers(): HelperTable {
   const noop: HelperFn = () => 0n;
-  return helperTable(new Map([[5, noop]]), new Map([[5, 'conformance_helper_5']]));
+  return { get: (id) => (id === 5 ? noop : undefined), nameOf: helperName };
 }
 
 /** A bare program prepared once and run many times (each run gets a fresh copy of the memory). */
