@@ -242,7 +242,11 @@ function formatUbpf(ins: Instruction, o: DisasmOptions): string {
           const callee = ins.meta?.callee;
           return `call local ${urel(imm)}${callee ? ` # ${callee}` : ''}`;
         }
-        if (src === PseudoCall.KFUNC) return `call runtime ${imm}`;
+        if (src === PseudoCall.KFUNC) {
+          // The offset (a module BTF fd index) has no assembler spelling: keep it as a raw line.
+          if (off !== 0) return `${rawFields(ins)} # call runtime ${imm}, module BTF index ${off}`;
+          return `call runtime ${imm}`;
+        }
         const name = o.helperName?.(imm);
         return `call ${imm}${name ? ` # ${name}` : ''}`;
       }
@@ -280,7 +284,12 @@ function formatUbpf(ins: Instruction, o: DisasmOptions): string {
 
 /** An undefined encoding as the assembler's raw `.insn` directive, with the reason as a comment. */
 function rawInsn(ins: Instruction, why: string): string {
+  return `${rawFields(ins)} # invalid: ${why.replace(/[\r\n]+/g, ' ')}`;
+}
+
+/** `.insn OPCODE, DST, SRC, OFF, IMM[, IMM_HI]`, which the assembler reads back field by field. */
+function rawFields(ins: Instruction): string {
   const fields = [`0x${ins.opcode.toString(16).padStart(2, '0')}`, ins.dst, ins.src, ins.off, ins.imm];
   if (ins.opcode === Op.LDDW) fields.push(ins.immHi ?? 0);
-  return `.insn ${fields.join(', ')} # invalid: ${why.replace(/[\r\n]+/g, ' ')}`;
+  return `.insn ${fields.join(', ')}`;
 }

@@ -42,6 +42,7 @@ export function allValidInstructions(): Instruction[] {
   out.push(insn(Op.CALL, 0, PseudoCall.HELPER, 0, 5));
   out.push(insn(Op.CALL, 0, PseudoCall.LOCAL, 0, -2));
   out.push(insn(Op.CALL, 0, PseudoCall.KFUNC, 0, 9));
+  out.push(insn(Op.CALL, 0, PseudoCall.KFUNC, 3, 9)); // kfunc in a module: offset = BTF fd index
   out.push(insn(Op.CALLX, 3));
   out.push(insn(Op.EXIT));
   for (const size of SIZES) {
