@@ -55,7 +55,40 @@ export function prepareProgram(
       pc += 1;
     }
   }
+  checkTargets(slots);
   return { name, instructions, slots, source, poisoned, functions };
+}
+
+/**
+ * Refuses a program whose jumps or local calls leave it or land inside an `lddw`, as the kernel
+ * does at load. Engines can then run without a pc bounds check.
+ */
+function checkTargets(slots: Slots): void {
+  const { op, src, off, imm, length } = slots;
+  const wideSecond = new Uint8Array(length);
+  for (let pc = 0; pc < length; pc++) if (op[pc] === 0x18) wideSecond[++pc] = 1;
+  for (let pc = 0; pc < length; pc++) {
+    if (wideSecond[pc]) continue;
+    const o = op[pc]!;
+    const cls = o & 7;
+    if (cls !== 5 && cls !== 6) continue;
+    const code = o & 0xf0;
+    let target: number;
+    if (code === 0x80) {
+      if (cls !== 5 || o !== 0x85 || src[pc] !== 1) continue;
+      target = pc + 1 + imm[pc]!;
+    } else if (code === 0x90) {
+      continue;
+    } else {
+      target = pc + 1 + (o === 0x06 ? imm[pc]! : off[pc]!);
+    }
+    if (target < 0 || target >= length) {
+      throw new BpfkitError(ErrorCode.BadInstruction, `instruction ${pc}: jump to ${target} is outside the program (${length} slots)`);
+    }
+    if (wideSecond[target]) {
+      throw new BpfkitError(ErrorCode.BadInstruction, `instruction ${pc}: jump to ${target} lands inside an lddw`);
+    }
+  }
 }
 
 function resolveWide(ins: Instruction, pc: number, resolver?: LoadResolver): bigint | undefined {

@@ -42,8 +42,27 @@ export class Interpreter implements HelperRuntime, EngineInstance {
   private wStart = 0;
   private wEnd = 0;
 
+  /**
+   * The slots plus one sentinel slot (opcode 0, which no instruction has): running off the end
+   * lands on it, so the loop needs no pc bounds check. Jump targets were checked at load.
+   */
+  private readonly padded: { op: Uint8Array; dst: Uint8Array; src: Uint8Array; off: Int16Array; imm: Int32Array };
+
   constructor(prog: ExecProgram, memory: Memory, helpers: HelperTable, options: InterpreterOptions = {}) {
     this.prog = prog;
+    const n = prog.slots.length + 1;
+    const pad = <T extends Uint8Array | Int16Array | Int32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.padded = {
+      op: pad(prog.slots.op, (k) => new Uint8Array(k)),
+      dst: pad(prog.slots.dst, (k) => new Uint8Array(k)),
+      src: pad(prog.slots.src, (k) => new Uint8Array(k)),
+      off: pad(prog.slots.off, (k) => new Int16Array(k)),
+      imm: pad(prog.slots.imm, (k) => new Int32Array(k)),
+    };
     this.memory = memory;
     this.helpers = helpers;
     this.legacyLoad = options.legacyLoad;
@@ -167,7 +186,8 @@ export class Interpreter implements HelperRuntime, EngineInstance {
   }
 
   private exec(entry: number, L: Int32Array, H: Int32Array): void {
-    const { op, dst, src, off, imm, length } = this.prog.slots;
+    const { op, dst, src, off, imm } = this.padded;
+    const length = this.prog.slots.length;
     const mem = this.memory;
     let dv = mem.dv;
     let pc = entry;
@@ -181,10 +201,6 @@ export class Interpreter implements HelperRuntime, EngineInstance {
     const baseDepth = this.depth;
 
     for (;;) {
-      if (pc >= length || pc < 0) {
-        this.remaining = remaining;
-        throw this.fault('invalid', pc < 0 ? 0 : length - 1, `jump out of the program to pc ${pc}`);
-      }
       if (--remaining < 0) {
         this.remaining = 0;
         this.executed = this.budget;
@@ -902,6 +918,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
         }
         default:
           this.remaining = remaining;
+          if (pc === length) throw this.fault('invalid', length - 1, 'execution fell off the end of the program');
           throw this.fault('invalid', pc, `unknown opcode 0x${op[pc]!.toString(16).padStart(2, '0')}`);
       }
       pc++;
