@@ -51,10 +51,11 @@ const FORBIDDEN: Record<string, string[]> = {
   vm: ['verifier', 'jit', 'run', 'commands'],
   jit: ['verifier', 'vm', 'run', 'commands'],
   run: ['commands'],
+  packets: ['isa', 'elf', 'btf', 'loader', 'verifier', 'helpers', 'vm', 'jit', 'run', 'commands'],
 };
 
 /** Folders that must run in a browser: no Node built-ins. */
-const BROWSER_SAFE = ['isa', 'elf', 'btf', 'loader', 'verifier', 'helpers', 'vm', 'jit', 'run', 'errors.ts', 'index.ts'];
+const BROWSER_SAFE = ['packets', 'isa', 'elf', 'btf', 'loader', 'verifier', 'helpers', 'vm', 'jit', 'run', 'errors.ts', 'index.ts'];
 const NODE_ONLY = /^(node:|fs$|path$|os$|child_process$|url$|module$|worker_threads$)/;
 
 describe('architecture: import rules', () => {
