@@ -1,8 +1,8 @@
 import { BpfkitError, ErrorCode } from '../errors.js';
-import type { HelperFn, HelperTable } from '../helpers/abi.js';
+import type { EngineInstance, HelperFn, HelperTable } from '../helpers/abi.js';
 import { helperName } from '../helpers/helper-ids.js';
 import { prepareProgram } from '../helpers/exec-program.js';
-import { Memory } from '../helpers/memory.js';
+import { Memory, type Region } from '../helpers/memory.js';
 import { decodeProgram } from '../isa/decode.js';
 import type { Instruction } from '../isa/instruction.js';
 import { Interpreter } from '../vm/interpreter.js';
@@ -10,12 +10,38 @@ import { Interpreter } from '../vm/interpreter.js';
 /** Which engine runs a program. */
 export type EngineName = 'interp' | 'jit';
 
+type JitModule = typeof import('../jit/index.js');
+let jit: JitModule | undefined;
+
+/**
+ * Loads the JIT. Its code generator (binaryen) takes about a second to load, so it is loaded only
+ * on demand: call this before preparing a program with `engine: 'jit'`.
+ */
+export async function loadJit(): Promise<void> {
+  jit ??= await import('../jit/index.js');
+}
+
+/** True once {@link loadJit} has completed. */
+export const jitLoaded = (): boolean => jit !== undefined;
+
+/**
+ * A CLI process that was asked for the JIT (`--engine jit`) loads it before any command runs, so
+ * the synchronous run path finds it ready; every other process never pays for binaryen.
+ */
+function processAsksForJit(): boolean {
+  const argv: readonly string[] = globalThis.process?.argv ?? [];
+  return argv.some((a, i) => a === '--engine=jit' || (a === '--engine' && argv[i + 1] === 'jit'));
+}
+if (processAsksForJit()) await loadJit();
+
 export interface RawRunOptions {
   engine?: EngineName;
   /** Instruction budget (default 1,000,000). */
   budget?: number;
   /** Helpers to offer; defaults to {@link conformanceHelpers}. */
   helpers?: HelperTable;
+  /** JIT code generation settings (ignored by the interpreter). */
+  jit?: { optimize?: 0 | 1 | 2 | 3; dispatch?: 'relooper' | 'loop' };
 }
 
 export interface RawRunResult {
@@ -34,6 +60,12 @@ export function conformanceHelpers(): HelperTable {
 /** A bare program prepared once and run many times (each run gets a fresh copy of the memory). */
 export interface RawRunner {
   run(): RawRunResult;
+  /** The memory the program runs on (to inspect the stack and `mem` after a run). */
+  readonly memory: Memory;
+  /** The region holding the copy of `mem`, when there is one. */
+  readonly memRegion: Region | undefined;
+  /** The engine instance itself. */
+  readonly engine: EngineInstance;
 }
 
 /**
@@ -47,19 +79,30 @@ export function prepareRaw(program: Uint8Array | readonly Instruction[], mem?: U
   const exec = prepareProgram('main', instructions);
   const args: bigint[] = [0n, 0n];
   let reset = (): void => {};
+  let memRegion: Region | undefined;
   if (mem !== undefined && mem.length > 0) {
     const region = memory.allocBytes('mem', 'mem', mem);
+    memRegion = region;
     args[0] = BigInt(region.start);
     args[1] = BigInt(mem.length);
     reset = () => memory.u8.set(mem, region.start);
   }
   const engine = options.engine ?? 'interp';
-  if (engine !== 'interp') {
-    throw new BpfkitError(ErrorCode.Unsupported, 'engine jit: not yet available');
+  const engineOptions = options.budget !== undefined ? { budget: options.budget } : {};
+  let vm: EngineInstance;
+  if (engine === 'jit') {
+    if (jit === undefined) {
+      throw new BpfkitError(ErrorCode.Unsupported, 'engine jit: the JIT is not loaded (await loadJit() first)');
+    }
+    vm = jit.compileJit(exec, memory, helpers, { ...engineOptions, ...options.jit });
+  } else {
+    vm = new Interpreter(exec, memory, helpers, engineOptions);
   }
-  const vm = new Interpreter(exec, memory, helpers, options.budget !== undefined ? { budget: options.budget } : {});
   let first = true;
   return {
+    memory,
+    memRegion,
+    engine: vm,
     run(): RawRunResult {
       if (!first) reset();
       first = false;

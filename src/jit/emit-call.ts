@@ -1,0 +1,81 @@
+/**
+ * Calls, exits and faults.
+ *
+ * A bpf-to-bpf call is a WebAssembly call: the callee is the function compiled for its entry slot,
+ * it gets all of r0..r9 (as the interpreter's callee sees the caller's registers) and computes its
+ * own r10 from the depth global; r6..r9 and r10 are the caller's locals, so they come back
+ * untouched, and r1..r5 come back through the `ret` globals as the callee left them. Helpers and
+ * `callx` go through JS imports. The budget lives in a local; it is written to its global before
+ * anything that may spend it (a callee, a helper running a callback) and read back after.
+ */
+import { MAX_CALL_FRAMES } from '../helpers/memory.js';
+import type { Expr } from './binaryen.js';
+import { type EmitCtx, I32, I64, NONE, reg, setReg } from './emit-context.js';
+import { invalidateCache, reloadBudget, spillBudget } from './emit-mem.js';
+import { fnName, Global, Import, PARAM_COUNT, retGlobal } from './runtime.js';
+
+/** Raises a fault known at compile time (or the pending budget fault, which JS checks first). */
+export function emitFault(c: EmitCtx, code: number): Expr {
+  return c.m.block(null, [c.m.call(Import.fault, [c.m.i32.const(code)], NONE), c.m.unreachable()]);
+}
+
+/** The fault for reaching slot `target` outside the program, with the interpreter's pc and text. */
+export function outOfProgramFault(c: EmitCtx, target: number): number {
+  return c.staticFault({
+    kind: 'invalid',
+    pc: target < 0 ? 0 : c.slots.length - 1,
+    reason: `jump out of the program to pc ${target}`,
+  });
+}
+
+const allRegs = (c: EmitCtx): Expr[] => Array.from({ length: PARAM_COUNT }, (_, r) => reg(c, r));
+const readRets = (c: EmitCtx): Expr[] =>
+  [1, 2, 3, 4, 5].map((r) => setReg(c, r, c.m.global.get(retGlobal(r), I64)));
+
+/** A bpf-to-bpf call at `pc` to `target` (which may lie outside the program). */
+export function emitLocalCall(c: EmitCtx, pc: number, target: number): Expr[] {
+  const m = c.m;
+  const depth = (): Expr => m.global.get(Global.depth, I32);
+  const tooDeep = c.staticFault({ kind: 'call-depth', pc, reason: `call depth exceeds ${MAX_CALL_FRAMES} frames` });
+  const out: Expr[] = [
+    m.if(m.i32.ge_s(m.i32.add(depth(), m.i32.const(1)), m.i32.const(MAX_CALL_FRAMES)), emitFault(c, tooDeep)),
+    m.global.set(Global.depth, m.i32.add(depth(), m.i32.const(1))),
+  ];
+  if (target < 0 || target >= c.slots.length) {
+    out.push(emitFault(c, outOfProgramFault(c, target)));
+    return out;
+  }
+  out.push(
+    spillBudget(c),
+    setReg(c, 0, m.call(fnName(target), allRegs(c), I64)),
+    reloadBudget(c),
+    m.global.set(Global.depth, m.i32.sub(depth(), m.i32.const(1))),
+    ...readRets(c),
+    ...invalidateCache(c),
+  );
+  return out;
+}
+
+/** `call IMM` of a helper. */
+export function emitHelperCall(c: EmitCtx, pc: number): Expr[] {
+  const m = c.m;
+  const args = [m.i32.const(pc), m.i32.const(c.slots.imm[pc]!), ...[1, 2, 3, 4, 5].map((r) => reg(c, r))];
+  return [spillBudget(c), setReg(c, 0, m.call(Import.helper, args, I64)), reloadBudget(c), ...invalidateCache(c)];
+}
+
+/** `callx REG`: a helper id or a function pointer, decided at run time by JS. */
+export function emitCallx(c: EmitCtx, pc: number): Expr[] {
+  const m = c.m;
+  const args = [m.i32.const(pc), reg(c, c.slots.dst[pc]!), ...allRegs(c)];
+  return [spillBudget(c), setReg(c, 0, m.call(Import.callx, args, I64)), reloadBudget(c), ...readRets(c), ...invalidateCache(c)];
+}
+
+/** `exit`: hands r1..r5 and the budget back, returns r0. */
+export function emitExit(c: EmitCtx): Expr[] {
+  const m = c.m;
+  return [
+    ...[1, 2, 3, 4, 5].map((r) => m.global.set(retGlobal(r), reg(c, r))),
+    spillBudget(c),
+    m.return(reg(c, 0)),
+  ];
+}

@@ -1,0 +1,283 @@
+/**
+ * The JIT engine: a compiled program instantiated against one memory and one helper table. This is
+ * the JS half of the generated code's runtime (memory slow path, budget faults, helpers, callx,
+ * legacy loads) and the `EngineInstance`/`HelperRuntime` both engines implement. Every fault text
+ * is built here with the interpreter's wording, so both engines report the same thing.
+ */
+import type { EngineInstance, EngineOptions, HelperRuntime, HelperTable } from '../helpers/abi.js';
+import { FUNC_POINTER_BASE } from '../helpers/abi.js';
+import type { ExecProgram } from '../helpers/exec-program.js';
+import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
+import { MAX_CALL_FRAMES, type Memory } from '../helpers/memory.js';
+import type { CompiledProgram } from './compile.js';
+import { accessOf } from './emit-mem.js';
+import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, retGlobal, RT } from './runtime.js';
+
+/** A generated function: r0..r9 in, r0 out. */
+type EntryFn = (...regs: bigint[]) => bigint;
+
+/** One instance of a compiled module, with typed handles on what it exports. */
+interface Live {
+  readonly compiled: CompiledProgram;
+  readonly fns: ReadonlyMap<number, EntryFn>;
+  readonly rem: WebAssembly.Global;
+  readonly depth: WebAssembly.Global;
+  readonly bS: WebAssembly.Global;
+  readonly bE: WebAssembly.Global;
+  /** ret[1..5]; ret[0] unused. */
+  readonly ret: readonly WebAssembly.Global[];
+}
+
+/** Compiles (or fetches from the cache) the program with at least the given extra entries. */
+export type CompiledSource = (extraEntries: readonly number[]) => CompiledProgram;
+
+const LEGACY_SIZE = [4, 2, 1, 8] as const; // by (op >> 3) & 3: W, H, B, DW
+
+export class JitEngine implements EngineInstance, HelperRuntime {
+  readonly memory: Memory;
+  /** The pc of the helper call in progress (HelperRuntime). */
+  pc = 0;
+  executed = 0;
+  private budget: number;
+  private readonly prog: ExecProgram;
+  private readonly helpers: HelperTable;
+  private readonly legacyLoad: EngineOptions['legacyLoad'];
+  private readonly source: CompiledSource;
+  /** The instance new runs start in (replaced when a new function entry had to be compiled). */
+  private primary: Live;
+  /** The instance whose helper call is in progress (callbacks run from there). */
+  private cur: Live | undefined;
+  /** The pc of a budget fault that will be raised on reaching it, or -1. */
+  private pending = -1;
+
+  constructor(prog: ExecProgram, memory: Memory, helpers: HelperTable, source: CompiledSource, options: EngineOptions = {}) {
+    this.prog = prog;
+    this.memory = memory;
+    this.helpers = helpers;
+    this.legacyLoad = options.legacyLoad;
+    this.budget = options.budget ?? DEFAULT_BUDGET;
+    this.source = source;
+    this.primary = this.instantiate(source([]));
+  }
+
+  /** Runs from slot 0 with r1..r5 = `args`; returns r0 (unsigned 64-bit). */
+  run(args: readonly bigint[] = [], budget?: number): bigint {
+    if (budget !== undefined) this.budget = budget;
+    this.executed = 0;
+    this.pending = -1;
+    this.cur = undefined;
+    const top = this.primary;
+    top.rem.value = this.budget;
+    try {
+      return this.invoke(top, 0, 0, args);
+    } catch (e) {
+      // Leave the memory model's stack where the run stopped, as the interpreter does.
+      this.memory.setStackDepth(top.depth.value as number);
+      throw e;
+    }
+  }
+
+  /** Runs a bpf function as a callback, in a fresh frame below the current one. */
+  callFunction(slot: number, args: readonly bigint[]): bigint {
+    const from = this.cur ?? this.primary;
+    const saved = from.depth.value as number;
+    try {
+      return this.invoke(from, slot, saved + 1, args);
+    } finally {
+      from.depth.value = saved;
+      this.memory.setStackDepth(saved);
+    }
+  }
+
+  private invoke(from: Live, slot: number, depth: number, args: readonly bigint[]): bigint {
+    if (depth >= MAX_CALL_FRAMES) throw this.fault('call-depth', this.pc, `call depth exceeds ${MAX_CALL_FRAMES} frames`);
+    const n = this.prog.slots.length;
+    if (slot < 0 || slot >= n) throw this.fault('invalid', slot < 0 ? 0 : n - 1, `jump out of the program to pc ${slot}`);
+    const regs: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n];
+    for (let i = 0; i < 5 && i < args.length; i++) regs[i + 1] = args[i]!;
+    from.depth.value = depth;
+    this.memory.setStackDepth(depth);
+    let r0: bigint;
+    try {
+      r0 = this.callIn(from, slot, regs);
+    } catch (e) {
+      if (e instanceof AbortWithZero) {
+        this.executed = this.budget - (from.rem.value as number);
+        return 0n;
+      }
+      throw e;
+    }
+    if (this.pending >= 0) throw this.budgetFault(this.pending);
+    this.executed = this.budget - (from.rem.value as number);
+    return BigInt.asUintN(64, r0);
+  }
+
+  /** Calls the function at `slot` from code of instance `from`, in whichever instance has it. */
+  private callIn(from: Live, slot: number, regs: readonly bigint[]): bigint {
+    const to = from.fns.has(slot) ? from : this.liveWith(slot);
+    const fn = to.fns.get(slot)!;
+    if (to === from) return fn(...regs);
+    to.rem.value = from.rem.value;
+    to.depth.value = from.depth.value;
+    try {
+      return fn(...regs);
+    } finally {
+      from.rem.value = to.rem.value;
+      from.depth.value = to.depth.value;
+      for (let r = 1; r <= 5; r++) from.ret[r]!.value = to.ret[r]!.value;
+    }
+  }
+
+  /**
+   * An instance with a function for `slot`. Function pointers the analysis could not see (computed
+   * ones) get the program recompiled with that entry added; the new module replaces the cached one.
+   */
+  private liveWith(slot: number): Live {
+    if (!this.primary.fns.has(slot)) this.primary = this.instantiate(this.source([...this.primary.compiled.entries, slot]));
+    return this.primary;
+  }
+
+  private fault(kind: FaultKind, pc: number, reason: string): RuntimeFault {
+    return new RuntimeFault(kind, pc, reason, this.prog.source[pc]);
+  }
+
+  private budgetFault(pc: number): RuntimeFault {
+    this.executed = this.budget;
+    return this.fault('budget', pc, `instruction budget of ${this.budget} exhausted`);
+  }
+
+  /** Every entry from generated code into JS first raises a pending budget fault, if any. */
+  private checkPending(): void {
+    if (this.pending >= 0) throw this.budgetFault(this.pending);
+  }
+
+  private callHelper(self: Live, pc: number, id: number, a: readonly bigint[]): bigint {
+    this.checkPending();
+    const poison = this.prog.poisoned.get(pc);
+    if (poison !== undefined) throw this.fault('poisoned', pc, `instruction poisoned by a failed CO-RE relocation: ${poison}`);
+    const fn = this.helpers.get(id);
+    if (fn === undefined) throw this.fault('helper', pc, `helper ${this.helpers.nameOf(id)} (#${id}) is not supported`);
+    this.pc = pc;
+    this.memory.setStackDepth(self.depth.value as number);
+    const prev = this.cur;
+    this.cur = self;
+    const u = (v: bigint): bigint => BigInt.asUintN(64, v);
+    try {
+      return BigInt.asUintN(64, fn(this, u(a[0]!), u(a[1]!), u(a[2]!), u(a[3]!), u(a[4]!)));
+    } catch (e) {
+      if (e instanceof FaultSignal) throw this.fault(e.kind, pc, e.message);
+      throw e;
+    } finally {
+      this.cur = prev;
+    }
+  }
+
+  private instantiate(compiled: CompiledProgram): Live {
+    const { op } = this.prog.slots;
+    const n = this.prog.slots.length;
+    const memory = this.memory;
+    // `self` is this instance's handles, bound once instantiation is done.
+    let self: Live | undefined;
+    const me = (): Live => self!;
+    const rt = {
+      [Import.access]: (pc: number, lo: number, hi: number): void => {
+        if (this.pending >= 0 && pc >= this.pending) throw this.budgetFault(this.pending);
+        const a = accessOf(op[pc]!)!;
+        const live = me();
+        memory.setStackDepth(live.depth.value as number);
+        let region;
+        try {
+          region = memory.check(lo, hi, a.size, a.write);
+        } catch (e) {
+          if (e instanceof FaultSignal) throw this.fault(e.kind, pc, e.message);
+          throw e;
+        }
+        if (this.pending >= 0) {
+          // Keep every later access on this path, so none past the faulting pc slips through.
+          live.bS.value = 0;
+          live.bE.value = 0;
+          return;
+        }
+        let start = region.start;
+        let end = region.end;
+        if (region.stride > 0) {
+          start += Math.floor(((lo >>> 0) - region.start) / region.stride) * region.stride;
+          end = start + region.elemSize;
+        }
+        live.bS.value = start;
+        live.bE.value = end;
+      },
+      [Import.budget]: (start: number, remBefore: number): void => {
+        this.checkPending();
+        const block = me().compiled.cfg.blocks.get(start)!;
+        const at = block.pcs[remBefore]!;
+        // Nothing before `at` can be observed: stop right here.
+        if (remBefore <= block.firstEffect) throw this.budgetFault(at);
+        this.pending = at;
+      },
+      [Import.fault]: (code: number): void => {
+        this.checkPending();
+        const f = me().compiled.faults[code]!;
+        throw this.fault(f.kind, f.pc, f.reason);
+      },
+      [Import.helper]: (pc: number, id: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): bigint =>
+        this.callHelper(me(), pc, id, [a1, a2, a3, a4, a5]),
+      [Import.callx]: (pc: number, target: bigint, ...regs: bigint[]): bigint => {
+        this.checkPending();
+        const live = me();
+        const v = BigInt.asUintN(64, target);
+        const hi = Number(v >> 32n);
+        const lo = Number(v & 0xffffffffn);
+        if (hi === 0 && lo >= FUNC_POINTER_BASE && lo < FUNC_POINTER_BASE + n) {
+          const depth = live.depth.value as number;
+          if (depth + 1 >= MAX_CALL_FRAMES) throw this.fault('call-depth', pc, `call depth exceeds ${MAX_CALL_FRAMES} frames`);
+          live.depth.value = depth + 1;
+          const r0 = this.callIn(live, lo - FUNC_POINTER_BASE, regs);
+          live.depth.value = depth;
+          return r0;
+        }
+        if (hi !== 0) {
+          const text = `0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}`;
+          throw this.fault('bad-call', pc, `callx to ${text}, which is neither a helper nor a function`);
+        }
+        const r0 = this.callHelper(live, pc, lo | 0, regs.slice(1, 6));
+        // A helper leaves r1..r5 as they were; the generated code reads them back from `ret`.
+        for (let r = 1; r <= 5; r++) live.ret[r]!.value = regs[r]!;
+        return r0;
+      },
+      [Import.legacy]: (pc: number, offset: number): number => {
+        this.checkPending();
+        if (this.legacyLoad === undefined) throw this.fault('invalid', pc, 'LD_ABS/LD_IND need a socket buffer context');
+        const v = this.legacyLoad(offset, LEGACY_SIZE[(op[pc]! >> 3) & 3] as 1 | 2 | 4);
+        if (v === undefined) throw new AbortWithZero();
+        return v;
+      },
+    };
+    const instance = new WebAssembly.Instance(compiled.module, { [ENV]: { memory: memory.wasm }, [RT]: rt });
+    const ex = instance.exports;
+    const fns = new Map<number, EntryFn>();
+    for (const e of compiled.entries) fns.set(e, exportedFunction(ex, fnName(e)));
+    self = {
+      compiled,
+      fns,
+      rem: exportedGlobal(ex, Global.rem),
+      depth: exportedGlobal(ex, Global.depth),
+      bS: exportedGlobal(ex, Global.bS),
+      bE: exportedGlobal(ex, Global.bE),
+      ret: [0, 1, 2, 3, 4, 5].map((r) => exportedGlobal(ex, retGlobal(r === 0 ? 1 : r))),
+    };
+    return self;
+  }
+}
+
+function exportedFunction(ex: WebAssembly.Exports, name: string): EntryFn {
+  const f = ex[name];
+  if (typeof f !== 'function') throw new Error(`jit: module lacks function ${name}`);
+  return f as EntryFn;
+}
+
+function exportedGlobal(ex: WebAssembly.Exports, name: string): WebAssembly.Global {
+  const g = ex[name];
+  if (!(g instanceof WebAssembly.Global)) throw new Error(`jit: module lacks global ${name}`);
+  return g;
+}

@@ -1,0 +1,72 @@
+/**
+ * The JIT: eBPF compiled to WebAssembly with binaryen, bit for bit with the interpreter.
+ *
+ * `compileJit` compiles a program once (modules are cached by ExecProgram identity and options)
+ * and instantiates it against a memory model and a helper table. Importing this module loads
+ * binaryen (about a second); code that only may need the JIT imports it dynamically.
+ */
+import type { EngineInstance, EngineOptions, HelperRuntime, HelperTable } from '../helpers/abi.js';
+import type { ExecProgram } from '../helpers/exec-program.js';
+import type { Memory } from '../helpers/memory.js';
+import { compileProgram, type CompiledProgram, type CompileOptions, type Dispatch, type OptimizeLevel } from './compile.js';
+import { JitEngine } from './engine.js';
+
+export type { CompiledProgram, CompileStats, Dispatch, OptimizeLevel } from './compile.js';
+export { JitEngine } from './engine.js';
+
+export interface JitOptions extends EngineOptions {
+  /** binaryen optimize level; 0 skips binaryen's optimizer entirely. Default 1. */
+  optimize?: OptimizeLevel;
+  /** Block layout: the Relooper's structured control flow (default) or a br_table loop. */
+  dispatch?: Dispatch;
+}
+
+export const DEFAULT_OPTIMIZE: OptimizeLevel = 1;
+
+const cache = new WeakMap<ExecProgram, Map<string, CompiledProgram>>();
+
+/**
+ * The compiled module for `prog`, from the cache when one with every entry in `extraEntries`
+ * exists; otherwise compiles one (with the entries the cached one had, plus these) and caches it.
+ */
+export function compiledFor(
+  prog: ExecProgram,
+  stackTop: number,
+  options: CompileOptions,
+  extraEntries: readonly number[] = [],
+): CompiledProgram {
+  let byKey = cache.get(prog);
+  if (byKey === undefined) {
+    byKey = new Map();
+    cache.set(prog, byKey);
+  }
+  const key = `${options.optimize}/${options.dispatch}/${stackTop}`;
+  const have = byKey.get(key);
+  if (have !== undefined && extraEntries.every((e) => have.entries.has(e))) return have;
+  const compiled = compileProgram(prog, stackTop, options, [...(have?.entries ?? []), ...extraEntries]);
+  byKey.set(key, compiled);
+  return compiled;
+}
+
+/** Compiles `prog` (or reuses its cached module) and binds it to `memory` and `helpers`. */
+export function compileJit(
+  prog: ExecProgram,
+  memory: Memory,
+  helpers: HelperTable,
+  options: JitOptions = {},
+): EngineInstance & HelperRuntime {
+  const compileOptions: CompileOptions = {
+    optimize: options.optimize ?? DEFAULT_OPTIMIZE,
+    dispatch: options.dispatch ?? 'relooper',
+  };
+  const engineOptions: EngineOptions = {};
+  if (options.budget !== undefined) engineOptions.budget = options.budget;
+  if (options.legacyLoad !== undefined) engineOptions.legacyLoad = options.legacyLoad;
+  return new JitEngine(
+    prog,
+    memory,
+    helpers,
+    (extra) => compiledFor(prog, memory.stackTop, compileOptions, extra),
+    engineOptions,
+  );
+}

@@ -1,0 +1,84 @@
+/**
+ * The contract between generated code and its JavaScript side: names of imports and globals, the
+ * layout of each function's locals, and the faults that code raises through the `fault` import.
+ * The generated module never decides a message itself: every fault text is made on the JS side,
+ * from the same memory model and the same wording as the interpreter.
+ */
+import type { FaultKind } from '../helpers/fault.js';
+
+/** Import module name of the runtime functions, and of the memory. */
+export const RT = 'rt';
+export const ENV = 'env';
+
+/** Runtime imports (module `rt`). Signatures are fixed in compile.ts. */
+export const Import = {
+  /** `access(pc, lo, hi)`: slow path of a memory access; faults or refreshes the bounds globals. */
+  access: 'access',
+  /** `budget(blockPc, remBefore)`: the budget cannot cover a block; faults or arms a pending fault. */
+  budget: 'budget',
+  /** `fault(k)`: raises static fault `k` (or the pending budget fault). */
+  fault: 'fault',
+  /** `helper(pc, id, r1..r5) -> r0`. */
+  helper: 'helper',
+  /** `callx(pc, target, r0..r9) -> r0`; r1..r5 come back through the `ret` globals. */
+  callx: 'callx',
+  /** `legacy(pc, offset) -> value`: LD_ABS/LD_IND. */
+  legacy: 'legacy',
+} as const;
+
+/** Globals the module exports; JS reads and writes them around calls. */
+export const Global = {
+  /** Instructions left in the budget (f64, so JS never allocates a BigInt for it). */
+  rem: 'rem',
+  /** Call depth of the innermost live frame (i32). */
+  depth: 'depth',
+  /** Bounds the last slow-path access found, [bS, bE) (i32); 0, 0 means "no cache". */
+  bS: 'bS',
+  bE: 'bE',
+} as const;
+/** r1..r5 of a function's exit, for the caller (i64). */
+export const retGlobal = (r: number): string => `ret${r}`;
+
+/** Exported name of the WebAssembly function for the bpf function at `slot`. */
+export const fnName = (slot: number): string => `f${slot}`;
+
+/**
+ * Locals of every generated function. Parameters are r0..r9 (a bpf-to-bpf callee starts with all
+ * of the caller's registers, as in the interpreter); the rest are scratch.
+ */
+export const Local = {
+  R10: 10,
+  /** Budget left (i64), kept in a local so the hot path never touches memory for it. */
+  REM: 11,
+  /** Read-cache bounds [RS, RE) and write-cache bounds [WS, WE) (i64): the interpreter's cache. */
+  RS: 12,
+  RE: 13,
+  WS: 14,
+  WE: 15,
+  /** Effective address of the access in progress (i64). */
+  EA: 16,
+  T1: 17,
+  T2: 18,
+  /** The Relooper's label helper, or the br_table dispatch index (i32). */
+  LABEL: 19,
+  /** r10 - 512 as an i32: the base of static stack accesses, whose offsets are then non-negative. */
+  FPB: 20,
+} as const;
+export const PARAM_COUNT = 10;
+
+/** A fault whose kind, pc and reason are known when the code is generated. */
+export interface StaticFault {
+  readonly kind: FaultKind;
+  readonly pc: number;
+  readonly reason: string;
+}
+
+/** Thrown by the `legacy` import to end the program early with r0 = 0 (an out-of-bounds LD_ABS). */
+export class AbortWithZero extends Error {
+  constructor() {
+    super('LD_ABS/LD_IND out of bounds: the program ends with r0 = 0');
+  }
+}
+
+/** Default instruction budget of a run (the interpreter's). */
+export const DEFAULT_BUDGET = 1_000_000;
