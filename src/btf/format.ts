@@ -90,3 +90,47 @@ export function formatBtf(btf: Btf): string {
   for (let id = 1; id < btf.types.length; id++) lines.push(formatType(btf, id));
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
+
+/**
+ * A C spelling of a type for reports: `struct counters`, `const volatile __u32`, `char[8]`,
+ * `int *`, `int (void *)`. Deep or cyclic graphs are cut short with `...`.
+ */
+export function cTypeName(btf: Btf, id: number, depth = 0): string {
+  if (depth > 16) return '...';
+  const t = btf.types[id];
+  if (t === undefined) return `<bad type ${id}>`;
+  const name = t.name === '' ? '(anon)' : t.name;
+  switch (t.kind) {
+    case 'VOID':
+      return 'void';
+    case 'INT':
+    case 'FLOAT':
+    case 'TYPEDEF':
+      return name;
+    case 'STRUCT':
+    case 'UNION':
+      return `${t.kind.toLowerCase()} ${name}`;
+    case 'ENUM':
+    case 'ENUM64':
+      return `enum ${name}`;
+    case 'FWD':
+      return `${t.union ? 'union' : 'struct'} ${name}`;
+    case 'PTR':
+      return `${cTypeName(btf, t.type, depth + 1)} *`;
+    case 'CONST':
+    case 'VOLATILE':
+    case 'RESTRICT':
+      return `${t.kind.toLowerCase()} ${cTypeName(btf, t.type, depth + 1)}`;
+    case 'TYPE_TAG':
+      return `${cTypeName(btf, t.type, depth + 1)} __tag(${name})`;
+    case 'ARRAY':
+      return `${cTypeName(btf, t.type, depth + 1)}[${t.nelems}]`;
+    case 'FUNC_PROTO':
+      return `${cTypeName(btf, t.returnType, depth + 1)} (${t.params.map((p) => (p.type === 0 ? '...' : cTypeName(btf, p.type, depth + 1))).join(', ') || 'void'})`;
+    case 'FUNC':
+    case 'VAR':
+    case 'DATASEC':
+    case 'DECL_TAG':
+      return name;
+  }
+}

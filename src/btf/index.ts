@@ -3,7 +3,7 @@ export * from './types.js';
 export { Btf, MAX_RESOLVE_DEPTH, POINTER_SIZE, alignof, describe, enumValue, findMemberPath, isComposite, memberOffset, resolveType, sizeof, skipModifiers } from './btf.js';
 export { parseBtf, readBtfHeader, btfByteOrder } from './parse.js';
 export type { BtfHeader } from './parse.js';
-export { formatBtf, formatType } from './format.js';
+export { cTypeName, formatBtf, formatType } from './format.js';
 export { extCounts, parseBtfExt } from './ext.js';
 export type { BtfExt, CoreRelo, ExtRecords, FuncInfo, LineInfo } from './ext.js';
 export { CORE_POISON_HELPER, CoreResolver, essentialName, formatCoreSpec, parseCoreSpec, patchCoreInstruction, poisonInstruction } from './core.js';

@@ -1,3 +1,4 @@
+import type { Btf } from '../btf/btf.js';
 import type { Endian } from '../isa/decode.js';
 import type { Instruction } from '../isa/instruction.js';
 
@@ -39,6 +40,56 @@ export interface MapDef {
   initialSlots?: ReadonlyArray<{ index: number; name: string }>;
   /** Pinning as declared (`LIBBPF_PIN_BY_NAME` = 1), kept for reporting. */
   pinning?: number;
+  /** `map_extra` as declared (bloom filter hash count, arena address), when declared. */
+  mapExtra?: number;
+  /** `numa_node` as declared, when declared. */
+  numaNode?: number;
+  /** The ELF section the definition (or, for global data, the data) lives in. */
+  section?: string;
+}
+
+/** A function inside a linked program. */
+export interface ProgramFunction {
+  name: string;
+  /** First slot of the function in the linked array. */
+  slot: number;
+  /** The BTF FUNC type id from `.BTF.ext` func_info, when the object has it. */
+  btfTypeId?: number;
+  /** A global (non-static) function: the kernel verifies it on its own, against its BTF prototype. */
+  global?: boolean;
+}
+
+/** A global variable in a global-data section (`.data`, `.bss`, `.rodata`, `.data.NAME`, ...). */
+export interface GlobalVariable {
+  name: string;
+  /** Its section, which is also the name of the internal map holding it. */
+  section: string;
+  /** Index of that map in {@link BpfObject.maps}. */
+  map: number;
+  offset: number;
+  size: number;
+  /** The BTF type of the variable (after the VAR), when known. */
+  btfTypeId?: number;
+}
+
+/** What happened to one CO-RE relocation, in libbpf's terms. */
+export interface CoreRelocationReport {
+  /** ELF section of the instruction and the relocation's index among that section's records. */
+  section: string;
+  index: number;
+  /** Function the instruction belongs to, and the instruction's slot inside that function. */
+  function: string;
+  insn: number;
+  /** libbpf's kind name (`byte_off`, `field_exists`, `type_size`, `enumval_value`, ...). */
+  kind: string;
+  /** The local spec as libbpf prints it, e.g. `<byte_off> [8] struct pkt_hdr.seq (0:3 @ offset 4)`. */
+  local: string;
+  /** Each target candidate tried, as libbpf prints it, and whether it matched. */
+  candidates: ReadonlyArray<{ spec: string; matched: boolean }>;
+  /** libbpf-style patch lines (`patched insn #6 (LDX/ST/STX) off 4 -> 8`, `substituting insn #6 w/ invalid insn`). */
+  log: string[];
+  /** Set when the instruction was poisoned: why. */
+  poisoned?: string;
 }
 
 /** A program found in an executable section, linked with every sub-program it calls. */
@@ -50,10 +101,12 @@ export interface ProgramDef {
   type: number;
   /** Expected attach type / target as parsed from the section name (e.g. `do_sys_open`), if any. */
   attachTo?: string;
+  /** `enum bpf_attach_type` libbpf derives from the section name (e.g. 37 for `xdp`, 24 for `fentry/...`). */
+  expectedAttachType?: number;
   /** The self-contained instruction array: the entry function first, then appended sub-programs. */
   instructions: Instruction[];
   /** Functions in the linked array: name and first slot (the entry function is at slot 0). */
-  functions: ReadonlyArray<{ name: string; slot: number }>;
+  functions: ReadonlyArray<ProgramFunction>;
   /** Names of the sub-programs appended to this program. */
   subprograms: string[];
 }
@@ -75,4 +128,10 @@ export interface BpfObject {
   programs: ProgramDef[];
   maps: MapDef[];
   btf?: BtfSummary;
+  /** The object's BTF type graph (DATASEC sizes and offsets fixed up from the ELF, as libbpf does). */
+  btfTypes?: Btf;
+  /** Variables of the global-data sections. */
+  globals?: GlobalVariable[];
+  /** CO-RE relocations in the order they were applied. */
+  coreRelocations?: CoreRelocationReport[];
 }

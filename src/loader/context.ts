@@ -1,0 +1,92 @@
+import type { Btf } from '../btf/btf.js';
+import type { BtfExt } from '../btf/ext.js';
+import type { ElfFile, ElfSection, ElfSymbol } from '../elf/index.js';
+import type { Endian } from '../isa/decode.js';
+import type { Instruction } from '../isa/instruction.js';
+import type { MapDef } from './model.js';
+
+/**
+ * A function found in an executable section: an entry program or a sub-program (what libbpf
+ * calls a `bpf_program`, `.text` ones being sub-programs). Instructions are decoded once and
+ * patched in place by relocations and CO-RE before programs are linked.
+ */
+export interface Func {
+  name: string;
+  section: ElfSection;
+  symbol: ElfSymbol;
+  /** First slot of the function in its section. */
+  secSlot: number;
+  /** Length in slots. */
+  slots: number;
+  insns: Instruction[];
+  /** True for functions in `.text`, which are appended to the programs that call them. */
+  isSubprog: boolean;
+  /** BTF FUNC id from func_info, when present. */
+  btfTypeId?: number;
+  global: boolean;
+  /** Relocations that linking resolves, by slot inside the function. */
+  codeRelocs: Map<number, CodeReloc>;
+}
+
+/** A call or a function address to resolve when linking. */
+export interface CodeReloc {
+  kind: 'call' | 'subprog_addr';
+  /** Value of the relocation's symbol (byte offset of the function or section start). */
+  symOff: number;
+  /** Section the symbol is defined in. */
+  symSection: number;
+  symName: string;
+}
+
+/** Where a map's definition or data lives, to match relocations against it. */
+export interface MapPlace {
+  section: number;
+  offset: number;
+  /** Size of the definition (BTF and legacy maps); data maps cover their whole section. */
+  size: number;
+  kind: 'btf' | 'legacy' | 'data';
+}
+
+/** Everything the loading stages share. */
+export interface LoadContext {
+  elf: ElfFile;
+  endian: Endian;
+  btf?: Btf;
+  ext?: BtfExt;
+  funcs: Func[];
+  maps: MapDef[];
+  places: MapPlace[];
+}
+
+/** Slot offset of each instruction of a function, relative to its first slot. */
+export function funcSlots(f: Func): number[] {
+  const out: number[] = [];
+  let s = 0;
+  for (const ins of f.insns) {
+    out.push(s);
+    s += ins.opcode === 0x18 ? 2 : 1;
+  }
+  return out;
+}
+
+/** Index of the instruction starting at `slot` of the function, or -1. */
+export function insnAtSlot(f: Func, slot: number): number {
+  let s = 0;
+  for (let i = 0; i < f.insns.length; i++) {
+    if (s === slot) return i;
+    if (s > slot) return -1;
+    s += f.insns[i]!.opcode === 0x18 ? 2 : 1;
+  }
+  return -1;
+}
+
+/** The function of section `section` whose slots include `slot`. */
+export function funcAt(funcs: readonly Func[], section: number, slot: number): Func | undefined {
+  return funcs.find((f) => f.section.index === section && slot >= f.secSlot && slot < f.secSlot + f.slots);
+}
+
+/** Name to show for a symbol: section symbols have no name of their own. */
+export function symbolName(elf: ElfFile, sym: ElfSymbol): string {
+  if (sym.name !== '') return sym.name;
+  return elf.sections[sym.shndx]?.name ?? `symbol ${sym.index}`;
+}

@@ -1,0 +1,11 @@
+export * from './model.js';
+export * from './kinds.js';
+export { AttachType, attachTypeName } from './attach-types.js';
+export { SECTION_DEFS, programTypeForSection } from './sections.js';
+export type { SectionDef, SectionProgramType } from './sections.js';
+export { loadObject, parseTargetBtf } from './load.js';
+export type { LoadOptions } from './load.js';
+export { formatInspect, inspectObject, mapFlagNames } from './inspect.js';
+export type { InspectBtf, InspectCore, InspectGlobal, InspectMap, InspectProgram, InspectReport } from './inspect.js';
+export { listProgram } from './listing.js';
+export type { ListingOptions } from './listing.js';
