@@ -1,0 +1,3 @@
+export * from './trace.js';
+export * from './coverage.js';
+export * from './profile.js';
