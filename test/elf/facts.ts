@@ -152,7 +152,7 @@ export function objdumpFacts(stem: string): ObjdumpInsn[] {
       line = ln[1];
       continue;
     }
-    const ins = /^\s+(\d+):\t((?:[0-9a-f]{2} )+)\t(.*)$/.exec(raw);
+    const ins = /^\s+(\d+):\t((?:[0-9a-f]{2} ?)+)\t(.*)$/.exec(raw);
     if (ins) {
       const i: ObjdumpInsn = {
         section,
