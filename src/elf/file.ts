@@ -158,12 +158,9 @@ function readHeader(r: ByteReader): ElfHeader {
   };
 }
 
-interface RawSection extends Omit<ElfSection, 'name'> {
-  nameOffset: number;
-}
-
 function readSections(r: ByteReader, h: ElfHeader): ElfSection[] {
-  const raw: RawSection[] = [];
+  const sections: ElfSection[] = [];
+  const nameOffsets: number[] = [];
   for (let i = 0; i < h.shnum; i++) {
     const at = h.shoff + i * SECTION_HEADER_SIZE;
     const what = `section header ${i}`;
@@ -174,9 +171,10 @@ function readSections(r: ByteReader, h: ElfHeader): ElfSection[] {
     if (hasBytes && offset + size > r.length) {
       badInput(`${what}: sh_offset ${hex(offset)} + size ${hex(size)} past end of file (${hex(r.length)} bytes)`);
     }
-    raw.push({
+    nameOffsets.push(r.u32(at, `${what}: sh_name`));
+    sections.push({
       index: i,
-      nameOffset: r.u32(at, `${what}: sh_name`),
+      name: '',
       type,
       flags: r.u64(at + 8, `${what}: sh_flags`),
       offset,
@@ -188,14 +186,15 @@ function readSections(r: ByteReader, h: ElfHeader): ElfSection[] {
       data: hasBytes ? r.bytes.subarray(offset, offset + size) : new Uint8Array(0),
     });
   }
-  const names = raw[h.shstrndx]!;
+  const names = sections[h.shstrndx]!;
   if (names.type !== SHT.STRTAB) {
     badInput(`ELF header: e_shstrndx ${h.shstrndx} names a section of type ${names.type}, not a string table`);
   }
-  return raw.map(({ nameOffset, ...s }) => ({
-    ...s,
-    name: s.index === 0 && nameOffset === 0 ? '' : cString(names.data, nameOffset, `section header ${s.index}: sh_name`, 'the section name table'),
-  }));
+  for (const s of sections) {
+    const off = nameOffsets[s.index]!;
+    if (s.index !== 0 || off !== 0) s.name = cString(names.data, off, `section header ${s.index}: sh_name`, 'the section name table');
+  }
+  return sections;
 }
 
 function readSymbols(r: ByteReader, sections: readonly ElfSection[]): ElfSymbol[] {

@@ -93,9 +93,19 @@ export function cString(table: Uint8Array, at: number, what: string, tableName: 
   if (!Number.isInteger(at) || at < 0 || at >= table.length) {
     badInput(`${what}: string offset ${hex(at)} past end of ${tableName} (${hex(table.length)} bytes)`);
   }
-  const end = table.indexOf(0, at);
-  if (end < 0) badInput(`${what}: string at ${hex(at)} in ${tableName} is not NUL-terminated`);
-  return decodeText(table.subarray(at, end));
+  // Names are almost always ASCII: build them directly and leave UTF-8 to the decoder.
+  let s = '';
+  for (let i = at; i < table.length; i++) {
+    const c = table[i]!;
+    if (c === 0) return s;
+    if (c >= 0x80) {
+      const end = table.indexOf(0, i);
+      if (end < 0) break;
+      return decodeText(table.subarray(at, end));
+    }
+    s += String.fromCharCode(c);
+  }
+  badInput(`${what}: string at ${hex(at)} in ${tableName} is not NUL-terminated`);
 }
 
 /** Bytes as text (UTF-8, invalid sequences replaced). */

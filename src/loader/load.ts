@@ -135,7 +135,7 @@ function readLicense(elf: ElfFile): string {
 function readKernelVersion(elf: ElfFile): number | undefined {
   const sec = elf.section('version');
   if (sec === undefined) return undefined;
-  if (sec.size !== 4) badInput(`section version: size ${sec.size} is not 4 bytes`);
+  if (sec.data.length !== 4) badInput(`section version: ${sec.data.length} bytes of data, not 4`);
   const dv = new DataView(sec.data.buffer, sec.data.byteOffset, 4);
   return dv.getUint32(0, elf.endian === 'little');
 }
