@@ -5,6 +5,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAsm } from './commands/asm.js';
+import { registerDisasm } from './commands/disasm.js';
+import { registerInspect } from './commands/inspect.js';
 import { registerPlugin } from './commands/plugin.js';
 
 export function buildProgram(): Command {
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   // One line per command; keep this list in the order `--help` should show.
+  registerInspect(program);
+  registerDisasm(program);
   registerAsm(program);
   registerPlugin(program);
   return program;
