@@ -678,7 +678,8 @@ export function patchCoreInstruction(ins: Instruction, res: CoreResult, insnIdx:
       if (next > 0x7fffn) badInput(`${what}: insn #${insnIdx} (LDX/ST/STX) value too big: ${next}`);
       if (res.failMemSizeAdjust) return poison();
       const out: Instruction = { ...ins, off: Number(next) };
-      const log = [`patched insn #${insnIdx} (LDX/ST/STX) off ${ins.off} -> ${next}`];
+      // libbpf prints the old offset widened to an unsigned 64-bit number
+      const log = [`patched insn #${insnIdx} (LDX/ST/STX) off ${BigInt.asUintN(64, BigInt(ins.off))} -> ${next}`];
       if (res.newSize !== res.origSize) {
         const have = SIZE_BYTES[ins.opcode & 0x18]!;
         if (have !== res.origSize) badInput(`${what}: insn #${insnIdx} (LDX/ST/STX) unexpected mem size: got ${have}, exp ${res.origSize}`);
