@@ -1,0 +1,250 @@
+/**
+ * One program through the whole pipeline: CFG, fixpoint over the WTO, then a final pass over the
+ * stable states that checks every assertion and reports the failures, plus the whole-program
+ * checks (combined stack depth, loop complexity).
+ */
+import type { Instruction } from '../isa/instruction.js';
+import { formatInstruction } from '../isa/disasm.js';
+import type { BpfObject, ProgramDef } from '../loader/model.js';
+import { assertionsFor } from './assertions.js';
+import { type Block, buildCfg, type Cfg, type Node } from './cfg/build.js';
+import { check } from './checker.js';
+import {
+  type AbsState,
+  counterVar,
+  delayedJoin,
+  type Domain,
+  entryState,
+  join,
+  leq,
+  narrow,
+  widen,
+} from './domains/ebpf-domain.js';
+import { scalarConst } from './domains/scalar.js';
+import { STACK_SIZE } from './domains/stack.js';
+import { Kind, pointer } from './domains/types.js';
+import { makeEnv, type VerifierEnv } from './env.js';
+import { fixpoint, FixpointDiverged } from './fixpoint.js';
+import { HELPER_NAMES } from '../helpers/helper-ids.js';
+import type { ProgramDetails, ProgramReport, VerifyError, VerifyOptions } from './result.js';
+import { transform } from './transformer.js';
+
+/** The kernel's budget of instructions it will walk for one program. */
+export const COMPLEXITY_LIMIT = 1_000_000;
+/** The kernel's stack limit for a whole call chain. */
+export const MAX_STACK = 512;
+
+interface Failure {
+  node: Node;
+  message: string;
+  state?: AbsState;
+}
+
+/**
+ * Runs the statements of a block. The fixpoint runs only the semantics (a failed check does not
+ * stop an execution there, so the states over-approximate every execution, and narrowing stays
+ * sound); the final pass checks each statement and stops the block at its first failure, which
+ * keeps one mistake from being reported again by the statements after it.
+ */
+function runBlock(block: Block, pre: Domain, env: VerifierEnv, checking?: { onFailure: (f: Failure) => void; onState: (n: Node, s: AbsState) => void }): Domain {
+  let s = pre;
+  for (const node of block.nodes) {
+    if (!s) return undefined;
+    if (checking) {
+      checking.onState(node, s);
+      for (const a of assertionsFor(node.stmt, node.depth)) {
+        const msg = check(a, s, env, node);
+        if (msg !== undefined) {
+          checking.onFailure({ node, message: msg, state: s });
+          return undefined;
+        }
+      }
+    }
+    s = transform(node.stmt, s, env, node);
+  }
+  return s;
+}
+
+/**
+ * How long a loop is followed with joins before widening: long for small bodies (counting loops
+ * of a few dozen iterations, whose strided pointers no relation captures, converge exactly),
+ * short for big ones, so the cost stays near the kernel's own walk.
+ */
+function widenDelayFor(cfg: Cfg, head: number): number {
+  let nodes = 0;
+  for (const [v, heads] of cfg.wto.nesting) if (heads.includes(head)) nodes += cfg.blocks[v]!.nodes.length;
+  if (nodes <= 64) return 80;
+  if (nodes <= 400) return 24;
+  return 4;
+}
+
+/** Constants of the program, with their neighbours: the thresholds widening jumps to. */
+function thresholdsOf(instructions: readonly Instruction[]): bigint[] {
+  const set = new Set<bigint>([0n, 1n, -1n]);
+  for (const ins of instructions) {
+    if (ins.opcode === 0x18) continue;
+    const c = BigInt(ins.imm);
+    for (const d of [-1n, 0n, 1n]) set.add(c + d);
+    if (ins.off !== 0) for (const d of [-1n, 0n, 1n]) set.add(BigInt(ins.off) + d);
+  }
+  for (const v of [255n, 256n, 4095n, 4096n, 65535n, 65536n, 0xffffffffn]) set.add(v);
+  return [...set].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+
+export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: VerifyOptions = {}): ProgramReport {
+  const t0 = now();
+  const cfg = buildCfg({ instructions: prog.instructions, functions: prog.functions, endian: obj.endian });
+  const nodeIds = new Map<Node, number>();
+  for (const b of cfg.blocks) for (const n of b.nodes) nodeIds.set(n, nodeIds.size + 1);
+  const env = makeEnv(obj, prog, nodeIds, { privileged: !options.unprivileged, thresholds: thresholdsOf(prog.instructions) });
+  const failures: Failure[] = [];
+  let details: ProgramDetails | undefined;
+
+  if (cfg.errors.length) {
+    for (const e of cfg.errors) failures.push({ node: { pc: e.pc, stmt: { kind: 'ja' }, depth: 0, context: 0, ...(cfg.insAt.get(e.pc) ? { ins: cfg.insAt.get(e.pc)! } : {}) }, message: e.message });
+  } else {
+    const init = entryState(pointer(Kind.CTX, scalarConst(0n)), pointer(Kind.STACK, scalarConst(BigInt(STACK_SIZE)), { frame: 0 }));
+    let result;
+    try {
+      result = fixpoint<AbsState>({
+        entry: cfg.entry,
+        init,
+        wto: cfg.wto.elements,
+        preds: (v) => cfg.blocks[v]!.preds,
+        transform: (v, pre) => runBlock(cfg.blocks[v]!, pre, env),
+        lattice: { join, delayedJoin, leq, narrow, widen: (a, b) => widen(a, b, env.thresholds) },
+        widenDelay: (head) => widenDelayFor(cfg, head),
+        narrowRounds: 2,
+      });
+    } catch (e) {
+      if (!(e instanceof FixpointDiverged)) throw e;
+      failures.push({ node: { pc: 0, stmt: { kind: 'ja' }, depth: 0, context: 0 }, message: `the analysis did not converge: ${e.message}` });
+    }
+    if (result) details = finalPass(cfg, env, result.pre, failures, prog);
+  }
+
+  const errors = toErrors(failures, cfg, env, options);
+  return {
+    name: prog.name,
+    section: prog.section,
+    accepted: errors.length === 0,
+    errors,
+    stats: { instructions: prog.instructions.length, ms: Math.round((now() - t0) * 100) / 100 },
+    ...(details ? { details } : {}),
+  };
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+/** Re-runs every block from its stable state, checking; then the whole-program limits. */
+function finalPass(cfg: Cfg, env: VerifierEnv, pre: Map<number, Domain>, failures: Failure[], prog: ProgramDef): ProgramDetails {
+  const depthOf = new Map<number, number>(); // function slot -> bytes of stack used
+  const reached = new Set<number>();
+  const note = (n: Node, s: AbsState): void => {
+    reached.add(n.pc);
+    s.frames.forEach((f) => {
+      const used = STACK_SIZE - f.stack.lowestUsed();
+      if (used > (depthOf.get(f.fn) ?? 0)) depthOf.set(f.fn, used);
+    });
+    // reads and helper arguments below the lowest written byte count too
+    const st = n.stmt;
+    const base = st.kind === 'load' ? st.base : st.kind === 'store' || st.kind === 'atomic' ? st.base : -1;
+    if (base >= 0) {
+      const v = s.reg(base);
+      if (v.kinds === Kind.STACK && v.frame >= 0 && s.frames[v.frame]) {
+        const off = st.kind === 'load' || st.kind === 'store' || st.kind === 'atomic' ? st.off : 0;
+        const used = STACK_SIZE - (Number(v.num.smin) + off);
+        const fn = s.frames[v.frame]!.fn;
+        if (used > (depthOf.get(fn) ?? 0) && used <= STACK_SIZE) depthOf.set(fn, used);
+      }
+    }
+  };
+  for (const b of cfg.blocks) {
+    const s = pre.get(b.id);
+    if (!s) continue;
+    runBlock(b, s, env, { onFailure: (f) => failures.push(f), onState: note });
+  }
+
+  // combined stack of every call chain (the kernel rounds each frame up to 16 bytes)
+  const round = (d: number): number => Math.ceil(d / 16) * 16;
+  for (const ctx of cfg.contexts) {
+    const fns = [0, ...ctx.chain.map((c) => c.fn)];
+    const total = fns.reduce((sum, fn) => sum + round(depthOf.get(fn) ?? 0), 0);
+    if (total > MAX_STACK && ctx.chain.length > 0) {
+      const site = ctx.chain[ctx.chain.length - 1]!.callSite;
+      const parts = fns.map((fn) => `${env.functionName(fn)} ${round(depthOf.get(fn) ?? 0)}`).join(' + ');
+      const node = { pc: site, stmt: { kind: 'ja' as const }, depth: 0, context: 0, ...(cfg.insAt.get(site) ? { ins: cfg.insAt.get(site)! } : {}) };
+      failures.push({ node, message: `combined stack of ${fns.length} calls is ${total} bytes (${parts}), more than ${MAX_STACK}` });
+      break;
+    }
+  }
+
+  // loops: bounds at their heads, and the work the kernel would do walking them
+  const loops = cfg.loops.map((l) => {
+    const s = pre.get(l.head);
+    const hi = s ? (s.globals.get(counterVar(l.counter))?.[1] ?? 0) + 1 : 0;
+    return { pc: l.pc, counter: l.counter, outer: l.outer, maxIterations: hi };
+  });
+  if (!failures.length && loops.length) {
+    const bound = new Map(loops.map((l) => [l.counter, l.maxIterations]));
+    let total = 0;
+    for (const b of cfg.blocks) {
+      if (!pre.get(b.id)) continue;
+      const heads = cfg.wto.nesting.get(b.id) ?? [];
+      let mult = 1;
+      for (const h of heads) {
+        const l = cfg.loops.find((x) => x.head === h);
+        if (l) mult *= bound.get(l.counter) ?? 1;
+      }
+      total += b.nodes.length * mult;
+    }
+    if (total > COMPLEXITY_LIMIT) {
+      const worst = loops.reduce((a, b) => (b.maxIterations > a.maxIterations ? b : a));
+      const node = { pc: worst.pc, stmt: { kind: 'ja' as const }, depth: 0, context: 0, ...(cfg.insAt.get(worst.pc) ? { ins: cfg.insAt.get(worst.pc)! } : {}) };
+      failures.push({
+        node,
+        message: `the program is too complex: walking its loops (up to ${worst.maxIterations} iterations here) takes about ${total} instructions, more than the kernel's ${COMPLEXITY_LIMIT}`,
+      });
+    }
+  }
+
+  let dead = 0;
+  for (const pc of cfg.insAt.keys()) if (!reached.has(pc)) dead++;
+  return {
+    blocks: cfg.blocks.length,
+    loops: loops.map((l) => ({ pc: l.pc, maxIterations: l.maxIterations })),
+    stackDepth: [...depthOf].map(([fn, bytes]) => ({ function: fn === 0 ? prog.name : env.functionName(fn), bytes })),
+    deadInstructions: dead,
+  };
+}
+
+function toErrors(failures: Failure[], cfg: Cfg, env: VerifierEnv, options: VerifyOptions): VerifyError[] {
+  const seen = new Set<string>();
+  const out: VerifyError[] = [];
+  const sorted = [...failures].sort((a, b) => a.node.pc - b.node.pc);
+  for (const f of sorted) {
+    const key = `${f.node.pc}:${f.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const ins = f.node.ins ?? cfg.insAt.get(f.node.pc);
+    const src = ins?.meta?.source;
+    const chain = cfg.contexts[f.node.context]?.chain ?? [];
+    const context = chain.length
+      ? `in ${env.functionName(chain[chain.length - 1]!.fn)}, called from ${chain.map((c) => `pc ${c.callSite}`).reverse().join(' <- ')}`
+      : undefined;
+    const e: VerifyError = {
+      pc: f.node.pc,
+      message: f.message,
+      ...(src ? { source: `${basename(src.file)}:${src.line}`, sourceText: src.text.trim() } : {}),
+      ...(ins ? { instruction: formatInstruction(ins, { syntax: 'llvm', pc: f.node.pc, helperName: (id) => (HELPER_NAMES[id] ? `bpf_${HELPER_NAMES[id]}` : undefined) }) } : {}),
+      ...(context ? { context } : {}),
+      ...(options.verbose && f.state ? { state: f.state.toLines((i) => env.maps[i]?.name ?? `#${i}`) } : {}),
+    };
+    out.push(e);
+  }
+  return out;
+}

@@ -1,0 +1,466 @@
+/**
+ * Decides each assertion in an abstract state: undefined when it holds for every execution the
+ * state describes, else the message of the error. One exhaustive switch on the assertion kind.
+ */
+import { MapType } from '../loader/kinds.js';
+import type { Assertion } from './assertions.js';
+import { mayUseLegacyPacketLoads } from './contexts.js';
+import { type AbsState, META_SIZE, PKT_SIZE, regVar, counterVar } from './domains/ebpf-domain.js';
+import { constValue, type Scalar } from './domains/scalar.js';
+import { STACK_SIZE } from './domains/stack.js';
+import { tnumAdd, tnumConst } from './domains/tnum.js';
+import { hasKind, isInitialized, isNull, Kind, kindNames, mapsOf, onlyKind, POINTER_KINDS, type RegValue, valueToString } from './domains/types.js';
+import { Zone } from './domains/zone.js';
+import type { VerifierEnv } from './env.js';
+import { type ArgKind, helperName, helperProto } from './helper-protos.js';
+import type { Operand } from './ir.js';
+import type { Node } from './cfg/build.js';
+
+/** Largest offset the kernel lets a pointer carry (BPF_MAX_VAR_OFF). */
+export const MAX_VAR_OFF = 1n << 29n;
+/** Largest packet offset the kernel tracks (MAX_PACKET_OFF). */
+export const MAX_PACKET_OFF = 0xffffn;
+
+const S64_MIN = -(1n << 63n);
+
+export function describe(v: RegValue, env: VerifierEnv): string {
+  return valueToString(v, (i) => env.maps[i]?.name ?? `#${i}`);
+}
+
+/** Why a value that is not a pointer cannot be dereferenced. */
+function notAPointer(r: number, v: RegValue, env: VerifierEnv): string {
+  const stale = v.stale ? ` (${v.stale})` : '';
+  if (isNull(v)) return `R${r} is NULL`;
+  return `R${r} is a number (${describe(v, env)})${stale}, not a pointer`;
+}
+
+function fmtOff(x: bigint): string {
+  return x >= 0n ? `+${x}` : `${x}`;
+}
+
+export interface RegionCheck {
+  readonly reg: number;
+  readonly v: RegValue;
+  /** Added to the pointer's offset (the instruction's offset). */
+  readonly off: bigint;
+  /** Bytes from there on: the exact size for an access, the largest size for a helper argument. */
+  readonly size: bigint;
+  readonly write: boolean;
+  /** How the access is described in messages: "read", "write", "bpf_map_lookup_elem argument 2". */
+  readonly what: string;
+  /** Set for instruction accesses (atomics included): which region kinds are allowed is stricter. */
+  readonly insn?: 'load' | 'store' | 'atomic';
+}
+
+/**
+ * Checks that [ptr + off, ptr + off + size) lies inside the region the pointer points to, and that
+ * the region may be accessed that way. Used for loads, stores and helper memory arguments.
+ */
+export function checkRegion(s: AbsState, env: VerifierEnv, c: RegionCheck): string | undefined {
+  const { reg: r, v, off, size, write, what } = c;
+  if (v.kinds & Kind.UNINIT) return `R${r} is not initialised`;
+  if (v.kinds & Kind.NULLABLE) return `R${r} may be NULL (${describe(v, env)}): check it against NULL before the ${what}`;
+  const ptrKinds = v.kinds & POINTER_KINDS;
+  if (ptrKinds === 0) return `${what} through R${r}: ${notAPointer(r, v, env)}`;
+  if (v.kinds & Kind.NUM) return `R${r} may be a number or a pointer (${kindNames(v.kinds)}): the ${what} cannot be checked`;
+  if ((ptrKinds & (ptrKinds - 1)) !== 0) return `R${r} may point to different regions (${kindNames(v.kinds)}): the ${what} cannot be checked`;
+  const lo = v.num.smin + off;
+  const hi = v.num.smax + off + size;
+  const offText = (): string => {
+    const k = constValue(v.num);
+    return k !== undefined ? `offset ${BigInt.asIntN(64, k) + off}` : `offset [${v.num.smin + off}, ${v.num.smax + off}]`;
+  };
+  switch (ptrKinds) {
+    case Kind.CTX: {
+      if (c.insn === 'atomic') return `atomic operation on the context (R${r}) is not allowed`;
+      if (!c.insn) return `R${r} is the context, not memory the helper may ${write ? 'write' : 'read'}`;
+      const k = constValue(v.num);
+      if (k !== 0n) return `R${r} is a modified context pointer (${describe(v, env)}): context fields must be accessed at fixed offsets from the original pointer`;
+      const a = env.ctx.access(Number(off), Number(size), write);
+      if (!a.ok) return `invalid ${write ? 'write to' : 'read of'} the context (${env.ctx.name}) at offset ${off}, size ${size}: ${a.why}`;
+      return undefined;
+    }
+    case Kind.STACK: {
+      if (v.frame < 0) return `R${r} may point into different stack frames: the ${what} cannot be checked`;
+      if (lo < 0n || hi > BigInt(STACK_SIZE)) {
+        const k = constValue(v.num);
+        const where = k !== undefined ? `fp${fmtOff(BigInt.asIntN(64, k) - 512n + off)}` : `fp-512+[${lo}, ${v.num.smax + off}]`;
+        if (v.num.smin === S64_MIN || v.num.smax >= MAX_VAR_OFF) return `invalid ${what} on the stack through R${r}: unbounded offset (${describe(v, env)})`;
+        return `invalid ${what} on the stack: ${where}, size ${size}, is outside the 512-byte frame`;
+      }
+      if (c.insn) {
+        // the kernel's spill tracking needs naturally aligned stack accesses
+        const t = tnumAdd(v.num.t, tnumConst(off));
+        const mask = size - 1n;
+        if (((t.value | t.mask) & mask) !== 0n)
+          return `misaligned stack access: ${constValue(v.num) !== undefined ? `fp${fmtOff(BigInt.asIntN(64, constValue(v.num)!) - 512n + off)}` : offText()} size ${size} (stack accesses must be aligned to their size)`;
+      }
+      if (c.insn === 'load') {
+        const frame = s.frames[v.frame]!;
+        const k = constValue(v.num);
+        if (k !== undefined) {
+          const at = Number(k + off);
+          const spill = frame.stack.spillAt(at);
+          if (spill && (spill[1].value.kinds & POINTER_KINDS) !== 0 && (spill[0] !== at || BigInt(spill[1].size) !== size))
+            return `invalid partial read of a spilled pointer at fp${at - 512} (size ${size}): spilled pointers must be read back whole`;
+        }
+        if (!env.privileged && !frame.stack.initialized(Number(lo), Number(hi))) return `invalid read from stack: fp${lo - 512n} size ${size} is not initialised`;
+      }
+      return undefined;
+    }
+    case Kind.PACKET:
+    case Kind.PACKET_META: {
+      if (env.packet === 'none') return `program type ${env.progTypeName} cannot access the packet directly`;
+      if (write && env.packet !== 'write') return `program type ${env.progTypeName} cannot write into the packet`;
+      if (c.insn === 'atomic') return `atomic operation on packet memory (R${r}) is not allowed`;
+      if (v.num.smin < 0n) return `R${r} may point before the start of the packet (${describe(v, env)}): check the offset is not negative`;
+      if (lo < 0n) return `invalid packet ${what}: ${offText()} is before the start of the packet`;
+      if (v.num.umax > MAX_PACKET_OFF) return `R${r} has an unbounded packet offset (${describe(v, env)}): bound it (at most ${MAX_PACKET_OFF}) before comparing with data_end`;
+      const sizeVar = ptrKinds === Kind.PACKET ? PKT_SIZE : META_SIZE;
+      const d = Zone.bound(s.zone, regVar(s.depth, r), sizeVar, s.bounds);
+      if (d + Number(off + size) > 0) {
+        const proven = provenPacketRange(s, r);
+        return `invalid packet ${what}: ${offText()}, size ${size}, is not proven inside the packet (R${r}=${describe(v, env)}, ${proven}): compare with data_end first`;
+      }
+      return undefined;
+    }
+    case Kind.PACKET_END:
+      return `R${r} is data_end (pkt_end): it cannot be dereferenced`;
+    case Kind.MAP_VALUE: {
+      const all = mapsOf(v).map((i) => env.maps[i]!).filter((x) => x !== undefined);
+      if (all.length === 0) return `R${r} points into the value of an unknown map: the ${what} cannot be checked`;
+      // several maps (paths met): the access must be valid in each
+      const ro = all.find((x) => x.readOnly);
+      const m = all.reduce((x, y) => (y.valueSize < x.valueSize ? y : x));
+      if (write && ro) return `write into the read-only map ${ro.name} (value_size=${ro.valueSize}) at ${offText()} size ${size}: the program may not write it`;
+      if (c.insn === 'atomic' && ro) return `atomic operation on the read-only map ${ro.name}`;
+      if (v.num.smin < 0n && lo < 0n) return `R${r} may point before the start of the value of map ${m.name} (${describe(v, env)}): check the index is not negative`;
+      if (v.num.smax >= MAX_VAR_OFF && hi > BigInt(m.valueSize)) return `R${r} has an unbounded offset into map ${m.name} (${describe(v, env)}): bound it before the ${what}`;
+      if (lo < 0n || hi > BigInt(m.valueSize))
+        return `invalid ${what} of map ${m.name}'s value (value_size=${m.valueSize}): ${offText()}, size ${size}, may reach byte ${hi - 1n}`;
+      return undefined;
+    }
+    case Kind.MEM: {
+      if (v.size < 0) return `R${r} may point to memory of different sizes: the ${what} cannot be checked`;
+      if (lo < 0n || hi > BigInt(v.size))
+        return `invalid ${what} of ring buffer memory (size ${v.size}): ${offText()}, size ${size}, may reach byte ${hi - 1n}`;
+      return undefined;
+    }
+    case Kind.MAP_PTR:
+      return `R${r} is a map pointer (${describe(v, env)}): it cannot be dereferenced`;
+    case Kind.FUNC:
+      return `R${r} is a function pointer: it cannot be dereferenced`;
+    default:
+      return `R${r} (${describe(v, env)}) cannot be used for a ${what}`;
+  }
+}
+
+function provenPacketRange(s: AbsState, r: number): string {
+  const d = Zone.bound(s.zone, regVar(s.depth, r), PKT_SIZE, s.bounds);
+  return Number.isFinite(d) ? `proven: offset <= packet_size ${d >= 0 ? '+' : '-'} ${Math.abs(d)}` : 'nothing proven about the packet size';
+}
+
+function isUnprivilegedLeak(v: RegValue): boolean {
+  return (v.kinds & POINTER_KINDS) !== 0;
+}
+
+function operandValue(s: AbsState, o: Operand | undefined): RegValue | undefined {
+  return o && o.kind === 'reg' ? s.reg(o.reg) : undefined;
+}
+
+const ALU_NAMES: Record<string, string> = {
+  add: '+=', sub: '-=', mul: '*=', div: '/=', sdiv: 's/=', mod: '%=', smod: 's%=', or: '|=', and: '&=', xor: '^=', lsh: '<<=', rsh: '>>=', arsh: 's>>=',
+  mov32: '= (u32)', movsx: '= (sign-extended)', neg: '= -', end: 'byte swap',
+};
+
+function checkArith(s: AbsState, env: VerifierEnv, a: Extract<Assertion, { kind: 'arith' }>): string | undefined {
+  const d = s.reg(a.dst);
+  const src = operandValue(s, a.src);
+  const opText = ALU_NAMES[a.op] ?? a.op;
+  if (a.op === 'mov32' || a.op === 'movsx') {
+    if (src && (src.kinds & POINTER_KINDS) !== 0 && !env.privileged) return `R${a.src?.kind === 'reg' ? a.src.reg : '?'} partial copy of a pointer`;
+    return undefined;
+  }
+  if (a.op === 'neg' || a.op === 'end') {
+    if ((d.kinds & POINTER_KINDS) !== 0 && !env.privileged) return `R${a.dst} ${opText} on a pointer is prohibited`;
+    return undefined;
+  }
+  const dPtr = (d.kinds & POINTER_KINDS) !== 0;
+  const sPtr = src !== undefined && (src.kinds & POINTER_KINDS) !== 0;
+  if (!dPtr && !sPtr) return undefined;
+  if (dPtr && sPtr) {
+    if (a.op === 'sub' && env.privileged) return undefined;
+    return `R${a.dst} pointer ${opText} pointer is prohibited (${describe(d, env)} and ${describe(src!, env)})`;
+  }
+  const ptr = dPtr ? d : src!;
+  const ptrReg = dPtr ? a.dst : (a.src as { reg: number }).reg;
+  if (!a.is64) {
+    if (a.op === 'sub' && env.privileged) return undefined;
+    return `R${a.dst} 32-bit arithmetic on a pointer (${describe(ptr, env)}) is prohibited`;
+  }
+  if (a.op === 'and' || a.op === 'or' || a.op === 'xor') return `R${a.dst} bitwise operation ${opText} on a pointer (${describe(ptr, env)}) is prohibited`;
+  if (a.op !== 'add' && a.op !== 'sub') return `R${a.dst} pointer arithmetic with ${opText} is prohibited (only += and -= a number)`;
+  if (ptr.kinds & Kind.NULLABLE) return `R${ptrReg} pointer arithmetic on ${kindNames(ptr.kinds)} is prohibited: check it against NULL first`;
+  if (a.op === 'sub' && !dPtr) return `R${a.dst} subtracting a pointer from a number is prohibited`;
+  if (ptr.kinds & Kind.PACKET_END) return `R${ptrReg} arithmetic on data_end (pkt_end) is prohibited`;
+  if (a.op === 'sub' && ptr.kinds & Kind.STACK) return `R${a.dst} subtraction from a stack pointer is prohibited (add a negative number instead)`;
+  const off = dPtr ? src : d;
+  const offScalar: Scalar | undefined = off ? off.num : a.src?.kind === 'imm' ? undefined : undefined;
+  const known = a.src?.kind === 'imm' ? BigInt.asIntN(64, a.src.value) : offScalar ? constValue(offScalar) : undefined;
+  if (ptr.kinds & Kind.MAP_PTR && !(known === 0n && a.op === 'add')) return `R${ptrReg} arithmetic on a map pointer is prohibited`;
+  if (known !== undefined) {
+    const k = BigInt.asIntN(64, known);
+    if (k >= MAX_VAR_OFF || k <= -MAX_VAR_OFF) return `R${a.dst} pointer arithmetic with ${k} is not allowed (the kernel limits offsets to ±2^29)`;
+    return undefined;
+  }
+  if (offScalar) {
+    if (offScalar.smin === S64_MIN) return `R${a.dst} pointer arithmetic with a number that has no lower bound (${scalarText(offScalar)}) is not allowed: bound it first`;
+    if (offScalar.smin >= MAX_VAR_OFF || offScalar.smin <= -MAX_VAR_OFF) return `R${a.dst} pointer arithmetic: the offset ${offScalar.smin} makes the pointer go out of bounds`;
+  }
+  return undefined;
+}
+
+function scalarText(x: Scalar): string {
+  return `smin=${x.smin}, smax=${x.smax}, umax=${x.umax}`;
+}
+
+/** Size argument: a number, not negative, bounded. Returns [error] or [undefined, max size, min size]. */
+function checkSizeArg(r: number, v: RegValue, zeroOk: boolean, name: string): [string | undefined, bigint, bigint] {
+  if (!onlyKind(v, Kind.NUM) || v.kinds & Kind.NULLABLE) return [`R${r} (size argument of ${name}) must be a number, not ${kindNames(v.kinds)}`, 0n, 0n];
+  if (v.num.smin < 0n) return [`R${r} (size argument of ${name}) may be negative (smin=${v.num.smin}): bound it below`, 0n, 0n];
+  if (v.num.umax >= MAX_VAR_OFF) return [`R${r} (size argument of ${name}) is unbounded (umax=${v.num.umax}): bound it with 'if (len > N)' or 'len &= N'`, 0n, 0n];
+  if (!zeroOk && v.num.umin === 0n) return [`R${r} (size argument of ${name}) may be zero: ${name} needs at least one byte`, 0n, 0n];
+  return [undefined, v.num.umax, v.num.umin];
+}
+
+function checkHelper(s: AbsState, env: VerifierEnv, id: number): string | undefined {
+  const name = helperName(id);
+  if (env.allowedHelpers && !env.allowedHelpers.has(id)) return `program type ${env.progTypeName} cannot call ${name}`;
+  const proto = helperProto(id);
+  if (!proto) return `${name} is not known to bpfkit's verifier: its arguments cannot be checked`;
+  if (proto.gpl && !env.gpl) return `${name} is GPL-only and the program's license is not GPL-compatible`;
+  let mapIndex = -1;
+  let memArg: { reg: number; v: RegValue; write: boolean; orNull: boolean } | undefined;
+  for (let i = 0; i < proto.args.length; i++) {
+    const r = i + 1;
+    const v = s.reg(r);
+    const kind: ArgKind = proto.args[i]!;
+    const argText = `R${r} (argument ${r} of ${name})`;
+    if (!isInitialized(v)) return `${argText} is not initialised`;
+    switch (kind) {
+      case 'anything':
+        break;
+      case 'map': {
+        if (!onlyKind(v, Kind.MAP_PTR) || v.kinds & Kind.NULLABLE) return `${argText} must be a map, not ${describe(v, env)}`;
+        const m = env.maps[v.map];
+        if (!m) return `${argText} may be one of several maps`;
+        if (proto.mapTypes && !proto.mapTypes.includes(m.type as never))
+          return `${name} cannot be used with map ${m.name} of type ${mapTypeText(m.type)}`;
+        mapIndex = v.map;
+        break;
+      }
+      case 'mapKey':
+      case 'mapValue':
+      case 'uninitMapValue': {
+        const m = env.maps[mapIndex];
+        if (!m) return `${argText}: no map in argument 1`;
+        const size = kind === 'mapKey' ? m.keySize : m.valueSize;
+        const err = memPointerType(r, v, env, name, false);
+        if (err) return err;
+        const e = checkRegion(s, env, { reg: r, v, off: 0n, size: BigInt(size), write: kind === 'uninitMapValue', what: `${kind === 'mapKey' ? 'key' : 'value'} of ${size} bytes for ${name}` });
+        if (e) return e;
+        break;
+      }
+      case 'mem':
+      case 'memOrNull':
+      case 'uninitMem':
+      case 'uninitMemOrNull': {
+        const orNull = kind === 'memOrNull' || kind === 'uninitMemOrNull';
+        if (orNull && isNull(v)) {
+          memArg = { reg: r, v, write: false, orNull };
+          break;
+        }
+        const err = memPointerType(r, v, env, name, orNull);
+        if (err) return err;
+        memArg = { reg: r, v, write: kind === 'uninitMem' || kind === 'uninitMemOrNull', orNull };
+        break;
+      }
+      case 'size':
+      case 'sizeOrZero': {
+        const [err, max] = checkSizeArg(r, v, kind === 'sizeOrZero' || (memArg?.orNull === true && isNull(memArg.v)), name);
+        if (err) return err;
+        if (memArg && !(memArg.orNull && isNull(memArg.v)) && max > 0n) {
+          const e = checkRegion(s, env, { reg: memArg.reg, v: memArg.v, off: 0n, size: max, write: memArg.write, what: `${max}-byte ${memArg.write ? 'buffer' : 'memory'} for ${name}` });
+          if (e) return e;
+        }
+        if (memArg && memArg.orNull && isNull(memArg.v) && max > 0n) return `R${memArg.reg} is NULL but R${r} (its size) may be ${max}`;
+        memArg = undefined;
+        break;
+      }
+      case 'ctx':
+        if (!onlyKind(v, Kind.CTX)) return `${argText} must be the context, not ${describe(v, env)}`;
+        if (constValue(v.num) !== 0n) return `${argText} is a modified context pointer (${describe(v, env)})`;
+        break;
+      case 'func':
+        if (!onlyKind(v, Kind.FUNC)) return `${argText} must be a function, not ${describe(v, env)}`;
+        break;
+      case 'stackOrNull':
+        if (isNull(v)) break;
+        if (!onlyKind(v, Kind.STACK) || v.kinds & Kind.NULLABLE) return `${argText} must be a stack pointer or NULL, not ${describe(v, env)}`;
+        break;
+      case 'ringbufMem': {
+        if (v.kinds === Kind.NUM && v.stale) return `${argText} is no longer ring buffer memory: ${v.stale}`;
+        if (!onlyKind(v, Kind.MEM) || v.ref === 0) return `${argText} must be ring buffer memory from bpf_ringbuf_reserve, not ${describe(v, env)}`;
+        if (v.kinds & Kind.NULLABLE) return `${argText} may be NULL (${describe(v, env)}): check the reservation against NULL first`;
+        if (constValue(v.num) !== 0n) return `${argText} must point to the start of the reservation (it has ${describe(v, env)})`;
+        if (v.ref < 0) return `${argText} may be one of several reservations: which one is released cannot be tracked`;
+        if (!s.refs.has(v.ref)) return `${argText} was already released`;
+        break;
+      }
+      case 'allocSize': {
+        const k = onlyKind(v, Kind.NUM) ? constValue(v.num) : undefined;
+        if (k === undefined) return `${argText} must be a known constant size, not ${describe(v, env)}`;
+        break;
+      }
+      case 'long':
+      case 'int': {
+        const size = kind === 'long' ? 8n : 4n;
+        const err = memPointerType(r, v, env, name, false);
+        if (err) return err;
+        const e = checkRegion(s, env, { reg: r, v, off: 0n, size, write: true, what: `${size}-byte result of ${name}` });
+        if (e) return e;
+        break;
+      }
+      case 'constStr': {
+        if (!onlyKind(v, Kind.MAP_VALUE) || v.kinds & Kind.NULLABLE) return `${argText} must point to a constant string in a read-only map, not ${describe(v, env)}`;
+        const m = env.maps[v.map];
+        if (!m || !m.readOnly || !m.constant) return `${argText} must point into a read-only (frozen) map such as .rodata`;
+        const k = constValue(v.num);
+        if (k === undefined) return `${argText} must point to a fixed offset of the string`;
+        const start = Number(k);
+        if (start < 0 || start >= m.constant.length || m.constant.indexOf(0, start) < 0) return `${argText}: the string is not NUL-terminated inside the map value`;
+        break;
+      }
+    }
+  }
+  return undefined;
+}
+
+function memPointerType(r: number, v: RegValue, env: VerifierEnv, name: string, orNull: boolean): string | undefined {
+  const kinds = v.kinds & ~Kind.NULLABLE;
+  const allowed = Kind.STACK | Kind.PACKET | Kind.PACKET_META | Kind.MAP_VALUE | Kind.MEM;
+  if (v.kinds & Kind.NULLABLE) return `R${r} (argument ${r} of ${name}) may be NULL (${describe(v, env)}): check it first`;
+  if ((kinds & ~allowed) !== 0 || kinds === 0)
+    return `R${r} (argument ${r} of ${name}) must point to memory (stack, packet, map value)${orNull ? ' or be NULL' : ''}, not ${describe(v, env)}`;
+  return undefined;
+}
+
+const MAP_TYPE_NAMES = new Map<number, string>(Object.entries(MapType).map(([k, v]) => [v, k.toLowerCase()]));
+const mapTypeText = (t: number): string => MAP_TYPE_NAMES.get(t) ?? `${t}`;
+
+/** The maximum iterations a loop may be proven to run (beyond it, the kernel would give up). */
+export const LOOP_LIMIT = 1 << 23;
+
+export function check(a: Assertion, s: AbsState, env: VerifierEnv, node?: Node): string | undefined {
+  switch (a.kind) {
+    case 'initialized': {
+      const v = s.reg(a.reg);
+      if (!isInitialized(v)) {
+        if (v.kinds === Kind.UNINIT) return `R${a.reg} (${a.role}) is read before it is written${a.reg >= 1 && a.reg <= 5 ? ' (r1-r5 do not survive calls)' : ''}`;
+        return `R${a.reg} (${a.role}) may be uninitialised on some path (${kindNames(v.kinds)})`;
+      }
+      return undefined;
+    }
+    case 'writable':
+      return a.reg === 10 ? 'R10 (the frame pointer) is read-only' : undefined;
+    case 'arith':
+      return checkArith(s, env, a);
+    case 'access': {
+      const v = s.reg(a.base);
+      const write = a.mode !== 'read';
+      const e = checkRegion(s, env, {
+        reg: a.base,
+        v,
+        off: BigInt(a.off),
+        size: BigInt(a.size),
+        write,
+        what: a.mode === 'read' ? 'read' : a.mode === 'write' ? 'write' : 'atomic operation',
+        insn: a.mode === 'read' ? 'load' : a.mode === 'write' ? 'store' : 'atomic',
+      });
+      if (e) return e;
+      const value = operandValue(s, a.value);
+      if (value && write) {
+        if (!env.privileged && isUnprivilegedLeak(value) && !onlyKind(v, Kind.STACK)) return `R${(a.value as { reg: number }).reg} leaks a pointer into memory`;
+        if (onlyKind(v, Kind.STACK) && hasKind(value, Kind.STACK) && value.frame > v.frame)
+          return `a pointer into the stack of a called function cannot be stored in the caller's frame`;
+        if (a.mode === 'atomic' && (value.kinds & POINTER_KINDS) !== 0) return `R${(a.value as { reg: number }).reg} is a pointer: atomic operations take numbers`;
+      }
+      return undefined;
+    }
+    case 'legacyPacket': {
+      if (!mayUseLegacyPacketLoads(env.progType)) return `legacy packet loads (ld_abs/ld_ind) are not allowed in program type ${env.progTypeName}`;
+      const r6 = s.reg(6);
+      if (!onlyKind(r6, Kind.CTX) || constValue(r6.num) !== 0n) return `legacy packet loads need the context in R6, which holds ${describe(r6, env)}`;
+      return undefined;
+    }
+    case 'helper': {
+      const err = checkHelper(s, env, a.helper);
+      if (err || !node) return err;
+      // a reservation made here earlier (a loop) must be released before the next one
+      if (helperProto(a.helper)?.ret === 'ringbufMemOrNull' && s.refs.has(env.idOf(node)))
+        return `the ring buffer memory reserved here on an earlier iteration may not be released yet`;
+      return undefined;
+    }
+    case 'comparable': {
+      if (env.privileged) return undefined;
+      const l = s.reg(a.left);
+      const r = operandValue(s, a.right);
+      const lp = (l.kinds & POINTER_KINDS) !== 0;
+      const rp = r !== undefined && (r.kinds & POINTER_KINDS) !== 0;
+      const nullCheck = (lp && (r === undefined ? a.right.kind === 'imm' && a.right.value === 0n : isNull(r))) || (rp && isNull(l));
+      const packetCheck = lp && rp && (l.kinds | r!.kinds) & (Kind.PACKET | Kind.PACKET_END | Kind.PACKET_META);
+      if ((lp || rp) && !nullCheck && !packetCheck) return `R${a.left} pointer comparison prohibited`;
+      return undefined;
+    }
+    case 'returnValue': {
+      const r0 = s.reg(0);
+      if (!isInitialized(r0)) return `R0 is not initialised at ${a.where === 'program' ? 'program exit' : a.where === 'subprogram' ? 'the exit of a function' : 'the return of a callback'}`;
+      if (a.where === 'subprogram') {
+        if (r0.kinds !== Kind.NUM) return `At function exit R0 must be a number, not ${describe(r0, env)}`;
+        return undefined;
+      }
+      const range = a.where === 'callback' ? helperProto(a.helper ?? 0)?.callback?.ret : env.returnRange;
+      if (a.where === 'program' && !env.privileged && (r0.kinds & POINTER_KINDS) !== 0) return 'R0 leaks a pointer as the return value';
+      if (!range) return undefined;
+      if (r0.kinds !== Kind.NUM) return `At ${a.where === 'program' ? 'program exit' : 'callback return'} R0 must be a number, not ${describe(r0, env)}`;
+      const [lo, hi] = range;
+      if (r0.num.smin < BigInt(lo) || r0.num.smax > BigInt(hi))
+        return `At ${a.where === 'program' ? 'program exit' : 'callback return'} R0 is ${describe(r0, env)} (smin=${r0.num.smin}, smax=${r0.num.smax}), but ${a.where === 'program' ? `program type ${env.progTypeName}` : helperName(a.helper ?? 0)} requires [${lo}, ${hi}]`;
+      return undefined;
+    }
+    case 'noReferences': {
+      if (s.refs.size === 0) return undefined;
+      const [id, ref] = [...s.refs][0]!;
+      return `unreleased reference #${id}: the ${ref.what} at pc ${ref.pc} is not released (submitted or discarded) on every path to this exit`;
+    }
+    case 'noStackEscape': {
+      const r0 = s.reg(0);
+      if (hasKind(r0, Kind.STACK) && (r0.frame < 0 || r0.frame >= s.depth)) return `a function returns a pointer into its own stack frame (R0=${describe(r0, env)})`;
+      return undefined;
+    }
+    case 'boundedLoop': {
+      const [, hi] = s.globals.get(counterVar(a.counter)) ?? [0, Infinity];
+      if (!Number.isFinite(hi)) return 'cannot prove that this loop terminates: no bound on its number of iterations was found';
+      if (hi > LOOP_LIMIT) return `this loop may run ${hi} times, more than the ${LOOP_LIMIT} iterations the kernel could follow`;
+      return undefined;
+    }
+    case 'mapExists': {
+      const m = env.maps[a.map];
+      if (!m) return `reference to map #${a.map}, which the object does not define`;
+      if (a.offset !== undefined && (a.offset < 0 || a.offset >= Math.max(1, m.valueSize))) return `direct access to map ${m.name} at offset ${a.offset} is beyond its value size ${m.valueSize}`;
+      return undefined;
+    }
+    case 'invalid':
+      return `invalid instruction: ${a.reason}`;
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The type/region half of a register's abstract value: which kinds of value it may hold
+ * (a set, so joins of paths stay sound), and for pointers which region and what identity
+ * (map, stack frame, null-check id, reference id, memory size, function).
+ *
+ * The numeric half (`num`) is one {@link Scalar}: the value itself for a number, the offset
+ * from the start of the region for a pointer. The packet-end pointer's `num` is the packet's
+ * size (the zone ties it to the packet-size variable), so `data + off <= data_end` is a
+ * comparison of two numbers of the same region.
+ */
+import {
+  constValue,
+  equals as scalarEquals,
+  join as scalarJoin,
+  leq as scalarLeq,
+  narrow as scalarNarrow,
+  SCALAR_UNKNOWN,
+  type Scalar,
+  scalarConst,
+  scalarToString,
+  widen as scalarWiden,
+} from './scalar.js';
+
+/** Kinds of value, as bits of {@link RegValue.kinds}. */
+export const Kind = {
+  UNINIT: 1 << 0,
+  NUM: 1 << 1,
+  CTX: 1 << 2,
+  STACK: 1 << 3,
+  PACKET: 1 << 4,
+  PACKET_END: 1 << 5,
+  PACKET_META: 1 << 6,
+  MAP_VALUE: 1 << 7,
+  MAP_PTR: 1 << 8,
+  /** Helper-allocated memory: ring buffer reservations. */
+  MEM: 1 << 9,
+  FUNC: 1 << 10,
+  /** A flag: the pointer kinds present may also be NULL (a lookup not yet checked). */
+  NULLABLE: 1 << 11,
+} as const;
+
+export const POINTER_KINDS =
+  Kind.CTX | Kind.STACK | Kind.PACKET | Kind.PACKET_END | Kind.PACKET_META | Kind.MAP_VALUE | Kind.MAP_PTR | Kind.MEM | Kind.FUNC;
+/** Kinds that a null check can turn into NULL (zero). */
+export const NULLABLE_KINDS = Kind.MAP_VALUE | Kind.MEM | Kind.MAP_PTR;
+
+export interface RegValue {
+  readonly kinds: number;
+  /** Value (numbers) or offset into the region (pointers). */
+  readonly num: Scalar;
+  /** MAP_VALUE / MAP_PTR: index of the map in the verifier's map table; -1 when unknown or mixed. */
+  readonly map: number;
+  /** When paths that pointed into different maps meet (map = -1): every map it may point into. */
+  readonly maps?: readonly number[];
+  /** STACK: the frame (0 = the program's own); -1 when mixed. */
+  readonly frame: number;
+  /** NULLABLE pointers: copies share this id so a null check of one applies to all; 0 = none. */
+  readonly id: number;
+  /** MEM from a ring buffer reservation: the reference that must be released; 0 none, -1 mixed. */
+  readonly ref: number;
+  /** MEM: the size of the memory region in bytes; -1 unknown. */
+  readonly size: number;
+  /** FUNC: the slot of the function; -1 unknown. */
+  readonly func: number;
+  /** Why a former pointer is now just a number (released memory, invalidated packet), for messages. */
+  readonly stale?: string;
+}
+
+const BASE: RegValue = { kinds: Kind.UNINIT, num: SCALAR_UNKNOWN, map: -1, frame: -1, id: 0, ref: 0, size: -1, func: -1 };
+
+export const UNINIT: RegValue = BASE;
+export const NUM_UNKNOWN: RegValue = { ...BASE, kinds: Kind.NUM };
+
+export const numValue = (num: Scalar, stale?: string): RegValue =>
+  stale === undefined ? { ...BASE, kinds: Kind.NUM, num } : { ...BASE, kinds: Kind.NUM, num, stale };
+export const constNum = (v: bigint): RegValue => numValue(scalarConst(v));
+export const pointer = (kind: number, num: Scalar, extra: Partial<RegValue> = {}): RegValue => ({ ...BASE, ...extra, kinds: kind, num });
+
+export const hasKind = (v: RegValue, k: number): boolean => (v.kinds & k) !== 0;
+/** Exactly one kind (ignoring NULLABLE). */
+export const onlyKind = (v: RegValue, k: number): boolean => (v.kinds & ~Kind.NULLABLE) === k;
+export const isPointer = (v: RegValue): boolean => (v.kinds & POINTER_KINDS) !== 0;
+export const isNumber = (v: RegValue): boolean => v.kinds === Kind.NUM;
+export const isInitialized = (v: RegValue): boolean => (v.kinds & Kind.UNINIT) === 0;
+/** A number known to be zero: NULL. */
+export const isNull = (v: RegValue): boolean => v.kinds === Kind.NUM && constValue(v.num) === 0n;
+
+const mergeField = (a: number, b: number, aHas: boolean, bHas: boolean, mixed: number): number => {
+  if (!aHas) return b;
+  if (!bHas) return a;
+  return a === b ? a : mixed;
+};
+
+function combine(a: RegValue, b: RegValue, num: (x: Scalar, y: Scalar) => Scalar): RegValue {
+  if (a === b) return a;
+  // NULL joined with a nullable-capable pointer is that pointer "or NULL"
+  if (isNull(a) && (b.kinds & NULLABLE_KINDS) !== 0 && (b.kinds & ~(NULLABLE_KINDS | Kind.NULLABLE)) === 0)
+    return { ...b, kinds: b.kinds | Kind.NULLABLE };
+  if (isNull(b) && (a.kinds & NULLABLE_KINDS) !== 0 && (a.kinds & ~(NULLABLE_KINDS | Kind.NULLABLE)) === 0)
+    return { ...a, kinds: a.kinds | Kind.NULLABLE };
+  const kinds = a.kinds | b.kinds;
+  const mapKinds = Kind.MAP_VALUE | Kind.MAP_PTR;
+  const maps = joinMaps(a, b, hasKind(a, mapKinds), hasKind(b, mapKinds));
+  const aMem = hasKind(a, Kind.MEM);
+  const bMem = hasKind(b, Kind.MEM);
+  const r: RegValue = {
+    kinds,
+    num: (a.kinds & ~Kind.UNINIT) === 0 ? b.num : (b.kinds & ~Kind.UNINIT) === 0 ? a.num : num(a.num, b.num),
+    map: mergeField(a.map, b.map, hasKind(a, mapKinds), hasKind(b, mapKinds), -1),
+    frame: mergeField(a.frame, b.frame, hasKind(a, Kind.STACK), hasKind(b, Kind.STACK), -1),
+    id: a.id === b.id ? a.id : 0,
+    ref: mergeField(a.ref, b.ref, a.ref !== 0, b.ref !== 0, -1),
+    // memory of either size: accesses must fit the smaller
+    size: aMem && bMem ? (a.size < 0 || b.size < 0 ? -1 : Math.min(a.size, b.size)) : aMem ? a.size : b.size,
+    func: mergeField(a.func, b.func, hasKind(a, Kind.FUNC), hasKind(b, Kind.FUNC), -1),
+  };
+  const stale = a.stale ?? b.stale;
+  const withMaps = maps ? { ...r, maps } : r;
+  return stale === undefined ? withMaps : { ...withMaps, stale };
+}
+
+/** The maps a MAP_VALUE/MAP_PTR value may refer to. */
+export const mapsOf = (v: RegValue): readonly number[] => (v.map >= 0 ? [v.map] : (v.maps ?? []));
+
+function joinMaps(a: RegValue, b: RegValue, aHas: boolean, bHas: boolean): readonly number[] | undefined {
+  if (!aHas || !bHas || a.map === b.map) return undefined;
+  const set = [...new Set([...mapsOf(a), ...mapsOf(b)])].sort((x, y) => x - y);
+  return set.length > 1 ? set : undefined;
+}
+
+export const joinValue = (a: RegValue, b: RegValue): RegValue => combine(a, b, scalarJoin);
+export const widenValue = (a: RegValue, b: RegValue, thresholds: readonly bigint[]): RegValue =>
+  combine(a, b, (x, y) => scalarWiden(x, y, thresholds));
+export function narrowValue(a: RegValue, b: RegValue): RegValue {
+  if (a.kinds !== b.kinds) return a;
+  return { ...a, num: scalarNarrow(a.num, b.num) };
+}
+
+export function leqValue(a: RegValue, b: RegValue): boolean {
+  if (a === b) return true;
+  if (b.kinds & Kind.UNINIT && b.kinds === Kind.UNINIT) return a.kinds === Kind.UNINIT;
+  let ak = a.kinds;
+  // NULL is included in a nullable pointer
+  if (isNull(a) && (b.kinds & Kind.NULLABLE) !== 0) return true;
+  if ((ak & ~b.kinds) !== 0) return false;
+  const fieldOk = (x: number, y: number, has: boolean): boolean => !has || y === -1 || x === y;
+  if (hasKind(a, Kind.MAP_VALUE | Kind.MAP_PTR) && a.map !== b.map) {
+    const bm = mapsOf(b);
+    if (b.map !== -1 || !mapsOf(a).every((m) => bm.includes(m))) return false;
+  }
+  if (!fieldOk(a.frame, b.frame, hasKind(a, Kind.STACK))) return false;
+  if (hasKind(a, Kind.MEM) && b.size !== -1 && (a.size === -1 || a.size < b.size)) return false;
+  if (!fieldOk(a.func, b.func, hasKind(a, Kind.FUNC))) return false;
+  if (a.ref !== b.ref && b.ref !== -1) return false;
+  if (a.id !== b.id && b.id !== 0) return false;
+  ak &= ~Kind.UNINIT;
+  if (ak === 0) return true;
+  return scalarLeq(a.num, b.num);
+}
+
+export function equalValue(a: RegValue, b: RegValue): boolean {
+  return (
+    a === b ||
+    (a.kinds === b.kinds &&
+      a.map === b.map &&
+      (a.maps ?? []).join() === (b.maps ?? []).join() &&
+      a.frame === b.frame &&
+      a.id === b.id &&
+      a.ref === b.ref &&
+      a.size === b.size &&
+      a.func === b.func &&
+      scalarEquals(a.num, b.num))
+  );
+}
+
+const KIND_NAMES: Array<[number, string]> = [
+  [Kind.UNINIT, 'uninit'],
+  [Kind.NUM, 'scalar'],
+  [Kind.CTX, 'ctx'],
+  [Kind.STACK, 'fp'],
+  [Kind.PACKET, 'pkt'],
+  [Kind.PACKET_END, 'pkt_end'],
+  [Kind.PACKET_META, 'pkt_meta'],
+  [Kind.MAP_VALUE, 'map_value'],
+  [Kind.MAP_PTR, 'map_ptr'],
+  [Kind.MEM, 'mem'],
+  [Kind.FUNC, 'func'],
+];
+
+/** Human names of the kinds of a value (`map_value_or_null`, `scalar|pkt`...). */
+export function kindNames(kinds: number): string {
+  const names = KIND_NAMES.filter(([k]) => (kinds & k) !== 0).map(([, n]) => n);
+  const s = names.join('|') || 'nothing';
+  return (kinds & Kind.NULLABLE) !== 0 ? `${s}_or_null` : s;
+}
+
+/** One register for the log: `fp-8`, `pkt(off=14)`, `map_value(map=counts,off=0)`, `scalar(umax=15)`. */
+export function valueToString(v: RegValue, mapName: (i: number) => string = (i) => `#${i}`): string {
+  if (v.kinds === Kind.UNINIT) return 'uninit';
+  if (v.kinds === Kind.NUM) return scalarToString(v.num) + (v.stale ? ` (${v.stale})` : '');
+  const off = constValue(v.num);
+  const offText = off !== undefined ? `${BigInt.asIntN(64, off)}` : scalarToString(v.num);
+  const parts: string[] = [];
+  if (v.kinds & (Kind.MAP_VALUE | Kind.MAP_PTR) && mapsOf(v).length) parts.push(`map=${mapsOf(v).map(mapName).join('|')}`);
+  if (v.kinds & Kind.STACK) {
+    return `fp${v.frame > 0 ? `[frame ${v.frame}]` : ''}${off !== undefined ? (BigInt.asIntN(64, off) - 512n).toString() : `-512+${offText}`}${v.kinds & ~Kind.STACK ? `|${kindNames(v.kinds & ~Kind.STACK)}` : ''}`;
+  }
+  if (v.kinds & Kind.MEM && v.size >= 0) parts.push(`size=${v.size}`);
+  if (v.ref) parts.push(`ref=${v.ref}`);
+  if (v.id) parts.push(`id=${v.id}`);
+  if (v.kinds & Kind.FUNC && v.func >= 0) parts.push(`pc=${v.func}`);
+  if (!(v.kinds & Kind.PACKET_END) && !(v.kinds & Kind.FUNC) && !(v.kinds & Kind.MAP_PTR)) parts.push(`off=${offText}`);
+  return `${kindNames(v.kinds)}(${parts.join(',')})`;
+}

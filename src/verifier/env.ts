@@ -1,0 +1,100 @@
+/**
+ * What the checker and the transformer know about the program besides the abstract state: its
+ * type and context, the maps, the rules in force (privileged or not), and stable ids for the
+ * values a call site creates.
+ */
+import type { Endian } from '../isa/decode.js';
+import type { BpfObject, MapDef, ProgramDef } from '../loader/model.js';
+import { MapFlag, MapType, progTypeName } from '../loader/kinds.js';
+import type { Node } from './cfg/build.js';
+import { type ContextSpec, contextFor, packetAccess, PROG_TYPE_HELPER_KEY, returnRange } from './contexts.js';
+import { HELPERS_BY_PROG_TYPE } from './helper-availability.js';
+
+export interface MapInfo {
+  readonly name: string;
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  /** The program may not write to its values (`.rodata`, BPF_F_RDONLY_PROG). */
+  readonly readOnly: boolean;
+  /** Frozen initial contents the verifier may read as constants (`.rodata`). */
+  readonly constant?: Uint8Array;
+  /** For maps of maps: index of the inner map's entry in this table. */
+  readonly inner?: number;
+}
+
+export interface VerifierEnv {
+  readonly progName: string;
+  readonly progType: number;
+  readonly progTypeName: string;
+  readonly expectedAttachType?: number;
+  readonly ctx: ContextSpec;
+  readonly packet: 'none' | 'read' | 'write';
+  readonly maps: readonly MapInfo[];
+  readonly endian: Endian;
+  readonly privileged: boolean;
+  /** Helpers this program type may call; undefined when unknown (every helper allowed). */
+  readonly allowedHelpers?: ReadonlySet<number>;
+  readonly gpl: boolean;
+  /** Constants of the program, for widening with thresholds. */
+  readonly thresholds: readonly bigint[];
+  /** Allowed range of the program's return value. */
+  readonly returnRange?: readonly [number, number];
+  /** A stable number for a CFG node (ids of lookups and references made there). */
+  idOf(node: Node): number;
+  functionName(slot: number): string;
+}
+
+/** Licenses the kernel treats as GPL-compatible (license_is_gpl_compatible). */
+const GPL_LICENSES = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
+
+/** Flattens maps and their inner maps into one table. */
+export function mapTable(maps: readonly MapDef[]): MapInfo[] {
+  const out: MapInfo[] = [];
+  const add = (m: MapDef): number => {
+    const idx = out.length;
+    const readOnly = (m.flags & MapFlag.RDONLY_PROG) !== 0;
+    out.push({ name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, readOnly });
+    return idx;
+  };
+  for (const m of maps) add(m);
+  maps.forEach((m, i) => {
+    const info = out[i]!;
+    let extra: Partial<MapInfo> = {};
+    if (m.inner && (m.type === MapType.ARRAY_OF_MAPS || m.type === MapType.HASH_OF_MAPS)) extra = { inner: add(m.inner) };
+    // libbpf freezes .rodata after loading its initial value: the kernel reads it as constants
+    if (info.readOnly && m.initialValue && m.type === MapType.ARRAY) extra = { ...extra, constant: m.initialValue };
+    out[i] = { ...info, ...extra };
+  });
+  return out;
+}
+
+export interface EnvOptions {
+  readonly privileged?: boolean;
+  readonly thresholds?: readonly bigint[];
+}
+
+export function makeEnv(obj: BpfObject, prog: ProgramDef, nodeIds: Map<Node, number>, options: EnvOptions = {}): VerifierEnv {
+  const expectedAttachType = (prog as ProgramDef & { expectedAttachType?: number }).expectedAttachType;
+  const key = PROG_TYPE_HELPER_KEY[prog.type];
+  const list = key ? HELPERS_BY_PROG_TYPE[key] : undefined;
+  const fnNames = new Map(prog.functions.map((f) => [f.slot, f.name]));
+  return {
+    progName: prog.name,
+    progType: prog.type,
+    progTypeName: progTypeName(prog.type),
+    ...(expectedAttachType !== undefined ? { expectedAttachType } : {}),
+    ctx: contextFor(prog.type),
+    packet: packetAccess(prog.type),
+    maps: mapTable(obj.maps),
+    endian: obj.endian,
+    privileged: options.privileged ?? true,
+    ...(list ? { allowedHelpers: new Set(list) } : {}),
+    gpl: GPL_LICENSES.has(obj.license),
+    thresholds: options.thresholds ?? [],
+    ...(returnRange(prog.type, expectedAttachType) ? { returnRange: returnRange(prog.type, expectedAttachType)! } : {}),
+    idOf: (node) => nodeIds.get(node) ?? 0,
+    functionName: (slot) => fnNames.get(slot) ?? (slot === 0 ? prog.name : `func@${slot}`),
+  };
+}

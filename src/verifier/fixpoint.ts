@@ -1,0 +1,95 @@
+/**
+ * The fixpoint iterator: Bourdoncle's recursive strategy over a weak topological order. It knows
+ * nothing about eBPF: only lattice operations and a block transformer. Loops are iterated until
+ * their head is stable, joining for the first few rounds, widening after, then narrowed a few
+ * times to recover bounds that widening threw away.
+ */
+import type { WtoElement } from './cfg/wto.js';
+
+export interface Lattice<S> {
+  /** `undefined` is bottom. */
+  join(a: S | undefined, b: S | undefined): S | undefined;
+  /** The join at a loop head while widening is delayed (defaults to join). */
+  delayedJoin?(older: S | undefined, newer: S | undefined): S | undefined;
+  widen(older: S | undefined, newer: S | undefined): S | undefined;
+  narrow(older: S | undefined, newer: S | undefined): S | undefined;
+  leq(a: S | undefined, b: S | undefined): boolean;
+}
+
+export interface FixpointProblem<S> {
+  readonly entry: number;
+  readonly init: S;
+  readonly wto: readonly WtoElement[];
+  preds(v: number): readonly number[];
+  transform(v: number, pre: S | undefined): S | undefined;
+  readonly lattice: Lattice<S>;
+  /**
+   * Rounds of plain joins at a loop head before widening starts (per head). Joins alone follow
+   * a short counting loop exactly, the way the kernel walks it; widening then guarantees an end.
+   */
+  readonly widenDelay?: number | ((head: number) => number);
+  readonly narrowRounds?: number;
+  /** Gives up (throws) after this many rounds at one head; a safety net, never reached normally. */
+  readonly maxRounds?: number;
+}
+
+export interface FixpointResult<S> {
+  readonly pre: Map<number, S | undefined>;
+  readonly post: Map<number, S | undefined>;
+}
+
+export class FixpointDiverged extends Error {}
+
+export function fixpoint<S>(p: FixpointProblem<S>): FixpointResult<S> {
+  const pre = new Map<number, S | undefined>();
+  const post = new Map<number, S | undefined>();
+  const L = p.lattice;
+  const delayOf = typeof p.widenDelay === 'function' ? p.widenDelay : (): number => (p.widenDelay as number | undefined) ?? 2;
+  const narrowRounds = p.narrowRounds ?? 2;
+  const maxRounds = p.maxRounds ?? 500;
+
+  const incoming = (v: number): S | undefined => {
+    let s: S | undefined = v === p.entry ? p.init : undefined;
+    for (const u of p.preds(v)) s = L.join(s, post.get(u));
+    return s;
+  };
+
+  const visitVertex = (v: number): void => {
+    const s = incoming(v);
+    pre.set(v, s);
+    post.set(v, p.transform(v, s));
+  };
+
+  const visitComponent = (head: number, body: readonly WtoElement[]): void => {
+    let round = 0;
+    const delay = delayOf(head);
+    let cur = incoming(head);
+    for (;;) {
+      pre.set(head, cur);
+      post.set(head, p.transform(head, cur));
+      for (const e of body) visit(e);
+      const next = incoming(head);
+      if (L.leq(next, cur)) break;
+      round++;
+      if (round > maxRounds) throw new FixpointDiverged(`no fixpoint after ${maxRounds} rounds at block ${head}`);
+      cur = round <= delay ? (L.delayedJoin ?? L.join)(cur, next) : L.widen(cur, L.join(cur, next));
+    }
+    for (let k = 0; k < narrowRounds; k++) {
+      const next = incoming(head);
+      const narrowed = L.narrow(cur, next);
+      if (L.leq(cur, narrowed)) break;
+      cur = narrowed;
+      pre.set(head, cur);
+      post.set(head, p.transform(head, cur));
+      for (const e of body) visit(e);
+    }
+  };
+
+  const visit = (e: WtoElement): void => {
+    if (e.kind === 'vertex') visitVertex(e.v);
+    else visitComponent(e.head, e.body);
+  };
+
+  for (const e of p.wto) visit(e);
+  return { pre, post };
+}

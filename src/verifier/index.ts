@@ -1,0 +1,24 @@
+/**
+ * The verifier: PREVAIL-style abstract interpretation of eBPF programs that rejects what the
+ * kernel rejects (privileged rules by default) and says which instruction, which source line and
+ * why. See analyze.ts for the pipeline and assertions.ts for the safety policy.
+ */
+import { BpfkitError, ErrorCode } from '../errors.js';
+import type { BpfObject } from '../loader/model.js';
+import { analyzeProgram } from './analyze.js';
+import type { ObjectReport, ProgramReport, VerifyOptions } from './result.js';
+
+export type { ObjectReport, ProgramReport, ProgramDetails, VerifyError, VerifyOptions } from './result.js';
+export { formatReport, formatProgram, formatError, toJson } from './report.js';
+
+/** Verifies the program `name` of the object. */
+export function verifyProgram(obj: BpfObject, name: string, options: VerifyOptions = {}): ProgramReport {
+  const prog = obj.programs.find((p) => p.name === name);
+  if (!prog) throw new BpfkitError(ErrorCode.Usage, `no program named ${name} (the object has: ${obj.programs.map((p) => p.name).join(', ') || 'none'})`);
+  return analyzeProgram(obj, prog, options);
+}
+
+/** Verifies every program of the object. */
+export function verifyObject(obj: BpfObject, options: VerifyOptions = {}): ObjectReport {
+  return { programs: obj.programs.map((p) => analyzeProgram(obj, p, options)) };
+}
