@@ -126,30 +126,6 @@ function checkedSize(id: number, n: number): number {
   return n;
 }
 
-/** Alignment of a type in bytes, as C would lay it out (used by CO-RE type matching reports). */
-export function alignof(btf: Btf, id: number): number {
-  const t = resolveType(btf, id);
-  switch (t.kind) {
-    case 'INT':
-    case 'ENUM':
-    case 'ENUM64':
-    case 'FLOAT':
-      return Math.min(Math.max(t.size, 1), 8);
-    case 'PTR':
-      return POINTER_SIZE;
-    case 'ARRAY':
-      return alignof(btf, t.type);
-    case 'STRUCT':
-    case 'UNION': {
-      let a = 1;
-      for (const m of t.members) a = Math.max(a, alignof(btf, m.type));
-      return a;
-    }
-    default:
-      return 1;
-  }
-}
-
 /** A member of a struct or union by name (direct members only; see {@link findMemberPath} for anonymous ones). */
 export function memberOffset(btf: Btf, structId: number, name: string): BtfMember | undefined {
   const t = resolveType(btf, structId);

@@ -1,6 +1,6 @@
 export * from './kinds.js';
 export * from './types.js';
-export { Btf, MAX_RESOLVE_DEPTH, POINTER_SIZE, alignof, describe, enumValue, findMemberPath, isComposite, memberOffset, resolveType, sizeof, skipModifiers } from './btf.js';
+export { Btf, MAX_RESOLVE_DEPTH, POINTER_SIZE, describe, enumValue, findMemberPath, isComposite, memberOffset, resolveType, sizeof, skipModifiers } from './btf.js';
 export { parseBtf, readBtfHeader, btfByteOrder } from './parse.js';
 export type { BtfHeader } from './parse.js';
 export { cTypeName, formatBtf, formatType } from './format.js';

@@ -5,7 +5,7 @@ import type { LineInfo } from '../btf/ext.js';
 import { decodeProgram } from '../isa/decode.js';
 import type { SourceLocation } from '../isa/instruction.js';
 import type { Func, LoadContext } from './context.js';
-import { funcAt, insnAtSlot } from './context.js';
+import { funcAt } from './context.js';
 
 /** Executable sections with code, in section order. */
 export const codeSections = (ctx: LoadContext) =>
@@ -115,4 +115,3 @@ export function markFunctionStarts(ctx: LoadContext): void {
   }
 }
 
-export { insnAtSlot };

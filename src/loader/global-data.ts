@@ -3,7 +3,7 @@ import type { ElfSection } from '../elf/types.js';
 import { BtfVarLinkage } from '../btf/kinds.js';
 import type { LoadContext } from './context.js';
 import { MapFlag, MapType } from './kinds.js';
-import type { GlobalVariable, MapDef, MapOrigin } from './model.js';
+import type { GlobalVariable, MapDef } from './model.js';
 
 /** The kind of global data a section holds, by libbpf's naming rules; undefined when none. */
 export function globalDataKind(s: ElfSection): 'data' | 'rodata' | 'bss' | undefined {
@@ -41,7 +41,7 @@ export function collectGlobalData(ctx: LoadContext): void {
       valueSize: sec.size,
       maxEntries: 1,
       flags,
-      origin: kind as MapOrigin,
+      origin: kind,
       btfKeyTypeId: 0,
       btfValueTypeId: datasec?.id ?? 0,
       initialValue: kind === 'bss' ? new Uint8Array(sec.size) : sec.data.slice(),

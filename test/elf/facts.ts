@@ -4,8 +4,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const FIXTURES = join(import.meta.dirname, '../../fixtures');
+export const FIXTURES = fileURLToPath(new URL('../../fixtures', import.meta.url));
 
 /** Every committed object, as stems (`maps`, `maps.eb`, ...). */
 export const objectStems = (): string[] =>
