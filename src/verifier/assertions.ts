@@ -31,7 +31,7 @@ export type Assertion =
   /** Comparison operands are comparable. */
   | { readonly kind: 'comparable'; readonly left: number; readonly right: Operand; readonly is64: boolean }
   /** At exit: r0 holds a value of the right kind and range. */
-  | { readonly kind: 'returnValue'; readonly where: 'program' | 'subprogram' | 'callback'; readonly helper?: number }
+  | { readonly kind: 'returnValue'; readonly where: 'program' | 'callback'; readonly helper?: number }
   /** At program exit: every acquired reference has been released. */
   | { readonly kind: 'noReferences' }
   /** A sub-program returns no pointer into its own stack. */
@@ -106,11 +106,12 @@ export function assertionsFor(stmt: Stmt, depth: number): Assertion[] {
     case 'leave':
       return [{ kind: 'noStackEscape' }];
     case 'exit':
-      return depth === 0
-        ? [{ kind: 'returnValue', where: 'program' }, { kind: 'noReferences' }]
-        : [{ kind: 'returnValue', where: 'subprogram' }];
+      // a sub-program may return nothing (void): only the caller's use of r0 is checked
+      if (depth === 0) return [{ kind: 'returnValue', where: 'program' }, { kind: 'noReferences' }];
+      if (stmt.callback !== undefined) return [{ kind: 'returnValue', where: 'callback', helper: stmt.callback }];
+      return [];
     case 'callbackLeave':
-      return [{ kind: 'returnValue', where: 'callback', helper: stmt.helper }];
+      return [];
     case 'assume': {
       const a: Assertion[] = [init(stmt.left, 'compared')];
       if (stmt.right.kind === 'reg') a.push(init(stmt.right.reg, 'compared'));

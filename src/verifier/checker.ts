@@ -150,6 +150,8 @@ export function checkRegion(s: AbsState, env: VerifierEnv, c: RegionCheck): stri
       return `R${r} is a map pointer (${describe(v, env)}): it cannot be dereferenced`;
     case Kind.FUNC:
       return `R${r} is a function pointer: it cannot be dereferenced`;
+    case Kind.SOCK:
+      return `R${r} is a socket (${describe(v, env)}): bpfkit does not model reads of its fields`;
     default:
       return `R${r} (${describe(v, env)}) cannot be used for a ${what}`;
   }
@@ -203,6 +205,7 @@ function checkArith(s: AbsState, env: VerifierEnv, a: Extract<Assertion, { kind:
   if (ptr.kinds & Kind.NULLABLE) return `R${ptrReg} pointer arithmetic on ${kindNames(ptr.kinds)} is prohibited: check it against NULL first`;
   if (a.op === 'sub' && !dPtr) return `R${a.dst} subtracting a pointer from a number is prohibited`;
   if (ptr.kinds & Kind.PACKET_END) return `R${ptrReg} arithmetic on data_end (pkt_end) is prohibited`;
+  if (ptr.kinds & Kind.SOCK) return `R${ptrReg} arithmetic on a socket pointer is prohibited`;
   if (a.op === 'sub' && ptr.kinds & Kind.STACK) return `R${a.dst} subtraction from a stack pointer is prohibited (add a negative number instead)`;
   const off = dPtr ? src : d;
   const offScalar: Scalar | undefined = off ? off.num : a.src?.kind === 'imm' ? undefined : undefined;
@@ -424,11 +427,7 @@ export function check(a: Assertion, s: AbsState, env: VerifierEnv, node?: Node):
     }
     case 'returnValue': {
       const r0 = s.reg(0);
-      if (!isInitialized(r0)) return `R0 is not initialised at ${a.where === 'program' ? 'program exit' : a.where === 'subprogram' ? 'the exit of a function' : 'the return of a callback'}`;
-      if (a.where === 'subprogram') {
-        if (r0.kinds !== Kind.NUM) return `At function exit R0 must be a number, not ${describe(r0, env)}`;
-        return undefined;
-      }
+      if (!isInitialized(r0)) return `R0 is not initialised at ${a.where === 'program' ? 'program exit' : 'the return of a callback'}`;
       const range = a.where === 'callback' ? helperProto(a.helper ?? 0)?.callback?.ret : env.returnRange;
       if (a.where === 'program' && !env.privileged && (r0.kinds & POINTER_KINDS) !== 0) return 'R0 leaks a pointer as the return value';
       if (!range) return undefined;

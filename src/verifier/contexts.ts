@@ -5,7 +5,7 @@
  */
 import { ProgType } from '../loader/kinds.js';
 
-export type CtxResult = 'num' | 'packet' | 'packet_end' | 'packet_meta';
+export type CtxResult = 'num' | 'packet' | 'packet_end' | 'packet_meta' | 'sock_or_null';
 
 export type CtxAccess = { readonly ok: true; readonly result: CtxResult } | { readonly ok: false; readonly why: string };
 
@@ -112,7 +112,8 @@ function skbAccess(flavor: SkbFlavor, off: number, size: number, write: boolean)
       if (size !== 8) return no('tstamp must be accessed with 8-byte loads');
       break;
     case 'sk':
-      return no('sk (a socket pointer) is not modelled by bpfkit');
+      if (write || size !== 8) return no('sk is a read-only pointer, read with an 8-byte load');
+      return ok('sock_or_null');
     case 'tstamp_type':
       // tc programs may read it (one byte); it tells the kernel how to read tstamp
       if (flavor === 'tc' && !write && size === 1) break;

@@ -40,7 +40,8 @@ export type Stmt =
    */
   | { readonly kind: 'call'; readonly helper: number; readonly phase?: 'args' | 'result' }
   | { readonly kind: 'callLocal'; readonly target: number }
-  | { readonly kind: 'exit' }
+  /** `callback`: the helper whose callback this exit returns from (its return value is checked). */
+  | { readonly kind: 'exit'; readonly callback?: number }
   | { readonly kind: 'ja' }
   /** Synthetic: the condition of a branch edge holds. */
   | { readonly kind: 'assume'; readonly op: CmpOp; readonly left: number; readonly right: Operand; readonly is64: boolean }
@@ -97,7 +98,8 @@ export type Flow =
   | { readonly kind: 'next' }
   | { readonly kind: 'goto'; readonly target: number }
   | { readonly kind: 'branch'; readonly target: number; readonly op: CmpOp; readonly left: number; readonly right: Operand; readonly is64: boolean }
-  | { readonly kind: 'exit' };
+  /** `callback`: the helper whose callback this exit returns from (its return value is checked). */
+  | { readonly kind: 'exit'; readonly callback?: number };
 
 /** Control flow of the instruction at slot pc. */
 export function flowOf(ins: Instruction, pc: number): Flow {

@@ -83,7 +83,7 @@ function apply(stmt: Stmt, e: Editor, env: VerifierEnv, node: Node): void {
       e.setReg(stmt.dst, pointer(Kind.FUNC, scalarConst(0n), { func: stmt.target }));
       return;
     case 'load':
-      return loadStmt(e, env, stmt.dst, stmt.base, stmt.off, stmt.size, stmt.signed);
+      return loadStmt(e, env, node, stmt.dst, stmt.base, stmt.off, stmt.size, stmt.signed);
     case 'store':
       return storeStmt(e, stmt.base, stmt.off, stmt.size, stmt.value);
     case 'atomic': {
@@ -274,7 +274,7 @@ function movStmt(e: Editor, dst: number, src: Operand, is64: boolean, sx: 8 | 16
 // ---------------------------------------------------------------------------------------------
 // Memory
 
-function loadStmt(e: Editor, env: VerifierEnv, dst: number, base: number, off: number, size: 1 | 2 | 4 | 8, signed: boolean): void {
+function loadStmt(e: Editor, env: VerifierEnv, node: Node, dst: number, base: number, off: number, size: 1 | 2 | 4 | 8, signed: boolean): void {
   const b = e.reg(base);
   const dv = regVar(e.depth, dst);
   let result: RegValue = sizedNumber(size);
@@ -284,7 +284,10 @@ function loadStmt(e: Editor, env: VerifierEnv, dst: number, base: number, off: n
       const a = env.ctx.access(off, size, false);
       if (a.ok && a.result === 'packet') result = pointer(Kind.PACKET, scalarConst(0n));
       else if (a.ok && a.result === 'packet_meta') result = pointer(Kind.PACKET_META, scalarConst(0n));
-      else if (a.ok && a.result === 'packet_end') {
+      else if (a.ok && a.result === 'sock_or_null') {
+        detachId(e, env.idOf(node));
+        result = pointer(Kind.SOCK | Kind.NULLABLE, scalarConst(0n), { id: env.idOf(node) });
+      } else if (a.ok && a.result === 'packet_end') {
         result = pointer(Kind.PACKET_END, scalarRange(0n, 0xffffn));
         linkTo = PKT_SIZE;
       }

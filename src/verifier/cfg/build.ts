@@ -238,7 +238,7 @@ export function buildCfg(input: CfgInput): Cfg {
     exits: Block[];
   }
 
-  const instantiate = (fn: FunctionRange, chain: CallContext['chain']): Instance => {
+  const instantiate = (fn: FunctionRange, chain: CallContext['chain'], callbackOf?: number): Instance => {
     const ctx = contexts.length;
     contexts.push({ chain });
     const depth = chain.length;
@@ -258,6 +258,7 @@ export function buildCfg(input: CfgInput): Cfg {
       const st = b.nodes[b.nodes.length - 1]!.stmt;
       const fallthrough = nextPc(lastPc) < fn.end ? nextPc(lastPc) : undefined;
       if (flow.kind === 'exit') {
+        if (callbackOf !== undefined) b.nodes[b.nodes.length - 1] = mk(lastPc, { kind: 'exit', callback: callbackOf });
         exits.push(b);
         return;
       }
@@ -328,7 +329,7 @@ export function buildCfg(input: CfgInput): Cfg {
         const head = newBlock([]);
         head.callbackLoop = true;
         edge(b, head);
-        const inst = instantiate(callee, [...chain, { callSite: lastPc, fn: callee.start }]);
+        const inst = instantiate(callee, [...chain, { callSite: lastPc, fn: callee.start }], st.helper);
         const calleeCtx = inst.entry.nodes[0]?.context ?? contexts.length - 1;
         const enter = newBlock([
           { pc: lastPc, stmt: { kind: 'callbackEnter', fn: callee.start, helper: st.helper, callSite: lastPc }, ins: lastIns, depth: depth + 1, context: calleeCtx },

@@ -35,14 +35,16 @@ export const Kind = {
   /** Helper-allocated memory: ring buffer reservations. */
   MEM: 1 << 9,
   FUNC: 1 << 10,
+  /** A kernel socket (`struct bpf_sock`, from __sk_buff->sk): compared with NULL, passed on. */
+  SOCK: 1 << 12,
   /** A flag: the pointer kinds present may also be NULL (a lookup not yet checked). */
   NULLABLE: 1 << 11,
 } as const;
 
 export const POINTER_KINDS =
-  Kind.CTX | Kind.STACK | Kind.PACKET | Kind.PACKET_END | Kind.PACKET_META | Kind.MAP_VALUE | Kind.MAP_PTR | Kind.MEM | Kind.FUNC;
+  Kind.CTX | Kind.STACK | Kind.PACKET | Kind.PACKET_END | Kind.PACKET_META | Kind.MAP_VALUE | Kind.MAP_PTR | Kind.MEM | Kind.FUNC | Kind.SOCK;
 /** Kinds that a null check can turn into NULL (zero). */
-export const NULLABLE_KINDS = Kind.MAP_VALUE | Kind.MEM | Kind.MAP_PTR;
+export const NULLABLE_KINDS = Kind.MAP_VALUE | Kind.MEM | Kind.MAP_PTR | Kind.SOCK;
 
 export interface RegValue {
   readonly kinds: number;
@@ -185,6 +187,7 @@ const KIND_NAMES: Array<[number, string]> = [
   [Kind.MAP_PTR, 'map_ptr'],
   [Kind.MEM, 'mem'],
   [Kind.FUNC, 'func'],
+  [Kind.SOCK, 'sock'],
 ];
 
 /** Human names of the kinds of a value (`map_value_or_null`, `scalar|pkt`...). */
