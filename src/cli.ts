@@ -8,6 +8,7 @@ import { registerAsm } from './commands/asm.js';
 import { registerDisasm } from './commands/disasm.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPlugin } from './commands/plugin.js';
+import { registerVerify } from './commands/verify.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   // One line per command; keep this list in the order `--help` should show.
   registerInspect(program);
   registerDisasm(program);
+  registerVerify(program);
   registerAsm(program);
   registerPlugin(program);
   return program;

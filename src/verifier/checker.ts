@@ -119,8 +119,14 @@ export function checkRegion(s: AbsState, env: VerifierEnv, c: RegionCheck): stri
       const sizeVar = ptrKinds === Kind.PACKET ? PKT_SIZE : META_SIZE;
       const d = Zone.bound(s.zone, regVar(s.depth, r), sizeVar, s.bounds);
       if (d + Number(off + size) > 0) {
-        const proven = provenPacketRange(s, r);
-        return `invalid packet ${what}: ${offText()}, size ${size}, is not proven inside the packet (R${r}=${describe(v, env)}, ${proven}): compare with data_end first`;
+        const k = constValue(v.num);
+        const region = ptrKinds === Kind.PACKET ? 'packet' : 'metadata';
+        if (k !== undefined && Number.isFinite(d)) {
+          const known = Number(k) - d;
+          return `invalid packet ${what}: bytes ${k + off}..${k + off + size - 1n} through R${r}, but only ${known} byte${known === 1 ? ' is' : 's are'} known to be in the ${region}: compare with data_end first`;
+        }
+        if (k !== undefined) return `invalid packet ${what}: bytes ${k + off}..${k + off + size - 1n} through R${r}, but nothing is known about the ${region}'s size: compare with data_end first`;
+        return `invalid packet ${what} through R${r} (${describe(v, env)}) at +${off}, size ${size}: R${r} + ${off + size} <= data_end is not proven (${provenPacketRange(s, r)}): compare with data_end first`;
       }
       return undefined;
     }
@@ -159,7 +165,7 @@ export function checkRegion(s: AbsState, env: VerifierEnv, c: RegionCheck): stri
 
 function provenPacketRange(s: AbsState, r: number): string {
   const d = Zone.bound(s.zone, regVar(s.depth, r), PKT_SIZE, s.bounds);
-  return Number.isFinite(d) ? `proven: offset <= packet_size ${d >= 0 ? '+' : '-'} ${Math.abs(d)}` : 'nothing proven about the packet size';
+  return Number.isFinite(d) ? `only R${r} + ${-d} <= data_end is` : `nothing relates R${r} to data_end`;
 }
 
 function isUnprivilegedLeak(v: RegValue): boolean {

@@ -200,18 +200,23 @@ export function kindNames(kinds: number): string {
 /** One register for the log: `fp-8`, `pkt(off=14)`, `map_value(map=counts,off=0)`, `scalar(umax=15)`. */
 export function valueToString(v: RegValue, mapName: (i: number) => string = (i) => `#${i}`): string {
   if (v.kinds === Kind.UNINIT) return 'uninit';
-  if (v.kinds === Kind.NUM) return scalarToString(v.num) + (v.stale ? ` (${v.stale})` : '');
+  const maybeUninit = v.kinds & Kind.UNINIT ? 'uninit|' : '';
+  const kinds = v.kinds & ~Kind.UNINIT;
+  if (kinds === Kind.NUM) return maybeUninit + scalarToString(v.num) + (v.stale ? ` (${v.stale})` : '');
   const off = constValue(v.num);
-  const offText = off !== undefined ? `${BigInt.asIntN(64, off)}` : scalarToString(v.num);
-  const parts: string[] = [];
-  if (v.kinds & (Kind.MAP_VALUE | Kind.MAP_PTR) && mapsOf(v).length) parts.push(`map=${mapsOf(v).map(mapName).join('|')}`);
-  if (v.kinds & Kind.STACK) {
-    return `fp${v.frame > 0 ? `[frame ${v.frame}]` : ''}${off !== undefined ? (BigInt.asIntN(64, off) - 512n).toString() : `-512+${offText}`}${v.kinds & ~Kind.STACK ? `|${kindNames(v.kinds & ~Kind.STACK)}` : ''}`;
+  const small = v.num.smin > -(1n << 32n) && v.num.smax < 1n << 32n;
+  const offText = off !== undefined ? `${BigInt.asIntN(64, off)}` : small ? `${v.num.smin}..${v.num.smax}` : scalarToString(v.num);
+  if (kinds === Kind.STACK) {
+    const frame = v.frame > 0 ? `[frame ${v.frame}]` : '';
+    return `${maybeUninit}fp${frame}${off !== undefined ? (BigInt.asIntN(64, off) - 512n).toString() : `-512+${offText}`}`;
   }
-  if (v.kinds & Kind.MEM && v.size >= 0) parts.push(`size=${v.size}`);
+  const parts: string[] = [];
+  if (kinds & (Kind.MAP_VALUE | Kind.MAP_PTR) && mapsOf(v).length) parts.push(`map=${mapsOf(v).map(mapName).join('|')}`);
+  if (kinds & Kind.MEM && v.size >= 0) parts.push(`size=${v.size}`);
   if (v.ref) parts.push(`ref=${v.ref}`);
   if (v.id) parts.push(`id=${v.id}`);
-  if (v.kinds & Kind.FUNC && v.func >= 0) parts.push(`pc=${v.func}`);
-  if (!(v.kinds & Kind.PACKET_END) && !(v.kinds & Kind.FUNC) && !(v.kinds & Kind.MAP_PTR)) parts.push(`off=${offText}`);
-  return `${kindNames(v.kinds)}(${parts.join(',')})`;
+  if (kinds & Kind.FUNC && v.func >= 0) parts.push(`pc=${v.func}`);
+  const offsetless = Kind.PACKET_END | Kind.FUNC | Kind.MAP_PTR | Kind.SOCK;
+  if (!(kinds & offsetless) && off !== 0n) parts.push(`off=${offText}`);
+  return `${maybeUninit}${kindNames(kinds | (v.kinds & Kind.NULLABLE))}(${parts.join(',')})`;
 }
