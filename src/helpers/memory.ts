@@ -17,6 +17,11 @@ export interface Region {
   writable: boolean;
   readonly stride: number;
   readonly elemSize: number;
+  /**
+   * For a region whose bounds move (a packet inside its buffer): the buffer it may move in. Lookups
+   * use it so an access just outside the current bounds names the region instead of "no region".
+   */
+  span?: { readonly start: number; readonly end: number };
 }
 
 export interface RegionOptions {
@@ -27,6 +32,12 @@ export interface RegionOptions {
   elemSize?: number;
   /** Alignment of the start address (default 8). */
   align?: number;
+}
+
+/** What {@link Memory.mark} returns: the allocation state to go back to. */
+export interface MemoryMark {
+  readonly regions: number;
+  readonly top: number;
 }
 
 /** Bytes per stack frame, as in the kernel. */
@@ -124,8 +135,9 @@ export class Memory {
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const r = rs[mid]!;
-      if (addr < (r === this.stack ? this.stackTop - STACK_FRAME_SIZE * MAX_CALL_FRAMES : r.start)) hi = mid - 1;
-      else if (addr >= r.end) lo = mid + 1;
+      const lower = r === this.stack ? this.stackTop - STACK_FRAME_SIZE * MAX_CALL_FRAMES : (r.span?.start ?? r.start);
+      if (addr < lower) hi = mid - 1;
+      else if (addr >= (r.span?.end ?? r.end)) lo = mid + 1;
       else return r;
     }
     return undefined;
@@ -149,6 +161,12 @@ export class Memory {
       throw new FaultSignal(
         'memory',
         `invalid memory access: ${what} is below the current stack frame (stack is [${hexAddr(r.start, 0)}, ${hexAddr(r.end, 0)}))`,
+      );
+    }
+    if (r.span !== undefined && addr < r.start) {
+      throw new FaultSignal(
+        'memory',
+        `invalid memory access: ${what} is before the start of region '${r.name}' [${hexAddr(r.start, 0)}, ${hexAddr(r.end, 0)})`,
       );
     }
     if (addr + size > r.end) {
@@ -189,6 +207,35 @@ export class Memory {
       s += String.fromCharCode(c);
     }
     return s;
+  }
+
+  /**
+   * A point in the allocation history. Regions allocated after it (a run's context and packet) are
+   * dropped by {@link release}, so repeated runs do not grow the memory.
+   */
+  mark(): MemoryMark {
+    return { regions: this.regions.length, top: this.top };
+  }
+
+  /** Drops every region allocated after `mark` and reuses their addresses. */
+  release(mark: MemoryMark): void {
+    if (mark.regions > this.regions.length || mark.top > this.top) throw new Error('memory mark released out of order');
+    this.regions.length = mark.regions;
+    this.top = mark.top;
+  }
+
+  /**
+   * Moves the bounds of `region` inside the span it was allocated with (`[spanStart, spanEnd)`),
+   * the way `bpf_xdp_adjust_head`/`adjust_tail` move a packet inside its buffer. Regions stay in
+   * address order because the span belongs to the region alone.
+   */
+  setBounds(region: Region, start: number, end: number, span: { start: number; end: number }): void {
+    if (start < span.start || end > span.end || start > end) {
+      throw new Error(`region '${region.name}' bounds [${start}, ${end}) leave its span [${span.start}, ${span.end})`);
+    }
+    region.span ??= { start: span.start, end: span.end };
+    region.start = start;
+    region.end = end;
   }
 
   /** All regions, in address order (for tools and tests). */

@@ -1,0 +1,150 @@
+import { Errno } from '../errno.js';
+import type { HelperGroup } from './group.js';
+import { copyIn, lowAddress, u32 } from './args.js';
+import { skbCtx } from './packet.js';
+
+/**
+ * Internet checksum arithmetic as x86-64 Linux does it. Values are the raw memory words read
+ * little-endian, like the kernel's `__wsum`/`__sum16` on x86: ones'-complement sums commute with
+ * byte swapping, so working on raw words gives the kernel's bytes.
+ */
+
+/** csum_add: 32-bit add with end-around carry. */
+export function csumAdd(a: number, b: number): number {
+  const s = (a >>> 0) + (b >>> 0);
+  return (s > 0xffffffff ? s - 0xffffffff : s) >>> 0;
+}
+
+export const csumSub = (a: number, b: number): number => csumAdd(a, ~b >>> 0);
+
+/** csum_partial: the buffer as little-endian 32-bit words (the tail zero-padded) plus `seed`, folded to 32 bits. */
+export function csumPartial(bytes: Uint8Array, seed: number): number {
+  let sum = seed >>> 0;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let i = 0;
+  for (; i + 4 <= bytes.length; i += 4) sum = csumAdd(sum, dv.getUint32(i, true));
+  if (i < bytes.length) {
+    let w = 0;
+    for (let j = 0; i + j < bytes.length; j++) w |= bytes[i + j]! << (8 * j);
+    sum = csumAdd(sum, w >>> 0);
+  }
+  return sum;
+}
+
+/** csum_fold: the 16-bit complement of the 32-bit sum folded. */
+export function csumFold(sum: number): number {
+  let s = (sum & 0xffff) + (sum >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
+
+/** csum_from32to16: the 32-bit sum folded to 16 bits, not complemented (what bpf_csum_diff returns). */
+export function csumFrom32to16(sum: number): number {
+  let s = (sum & 0xffff) + (sum >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  return s & 0xffff;
+}
+
+function csum16Add(csum: number, addend: number): number {
+  const r = (csum & 0xffff) + (addend & 0xffff);
+  return (r > 0xffff ? r - 0xffff : r) & 0xffff;
+}
+const csum16Sub = (csum: number, addend: number): number => csum16Add(csum, ~addend & 0xffff);
+
+/** csum_replace2: incremental update of a checksum for a 16-bit change. */
+export const csumReplace2 = (sum: number, from: number, to: number): number => ~csum16Add(csum16Sub(~sum & 0xffff, from), to) & 0xffff;
+
+/** csum_replace4: incremental update for a 32-bit change. */
+export function csumReplace4(sum: number, from: number, to: number): number {
+  const tmp = csumSub(~sum >>> 0, from);
+  return csumFold(csumAdd(tmp, to));
+}
+
+/** csum_replace_by_diff: applies a bpf_csum_diff result. */
+export const csumReplaceByDiff = (sum: number, diff: number): number => csumFold(csumAdd(diff, ~sum >>> 0));
+
+const BPF_F_HDR_FIELD_MASK = 0xfn;
+const BPF_F_PSEUDO_HDR = 1n << 4n;
+const BPF_F_MARK_MANGLED_0 = 1n << 5n;
+const BPF_F_MARK_ENFORCE = 1n << 6n;
+const BPF_F_IPV6 = 1n << 7n;
+const CSUM_MANGLED_0 = 0xffff;
+
+/** bpf_csum_diff, l3_csum_replace, l4_csum_replace. */
+export const csumHelpers: HelperGroup = (k) => ({
+  csum_diff: (_rt, from, fromSize, to, toSize, seed) => {
+    // Since Linux 6.13: any sizes, and a 16-bit folded result on every architecture.
+    const fs = u32(fromSize);
+    const ts = u32(toSize);
+    let ret = u32(seed);
+    const fromBytes = (): Uint8Array => (lowAddress(from) === 0 ? new Uint8Array(fs) : copyIn(k.memory, from, fs));
+    if (fs && ts) ret = csumSub(csumPartial(copyIn(k.memory, to, ts), ret), csumPartial(fromBytes(), 0));
+    else if (ts) ret = csumPartial(copyIn(k.memory, to, ts), ret);
+    else if (fs) ret = ~csumPartial(fromBytes(), ~ret >>> 0) >>> 0;
+    return BigInt(csumFrom32to16(ret));
+  },
+  l3_csum_replace: (_rt, _skb, offset, from, to, flags) => {
+    const skb = skbCtx(k, 'bpf_l3_csum_replace');
+    const f = BigInt.asUintN(64, flags);
+    if (f & ~BPF_F_HDR_FIELD_MASK) return BigInt(-Errno.EINVAL);
+    const at = sumField(skb, offset);
+    if (at < 0) return BigInt(at);
+    const dv = k.memory.dv;
+    const sum = dv.getUint16(at, true);
+    switch (f & BPF_F_HDR_FIELD_MASK) {
+      case 0n:
+        if (from !== 0n) return BigInt(-Errno.EINVAL);
+        dv.setUint16(at, csumReplaceByDiff(sum, u32(to)), true);
+        break;
+      case 2n:
+        dv.setUint16(at, csumReplace2(sum, u32(from) & 0xffff, u32(to) & 0xffff), true);
+        break;
+      case 4n:
+        dv.setUint16(at, csumReplace4(sum, u32(from), u32(to)), true);
+        break;
+      default:
+        return BigInt(-Errno.EINVAL);
+    }
+    return 0n;
+  },
+  l4_csum_replace: (_rt, _skb, offset, from, to, flags) => {
+    const skb = skbCtx(k, 'bpf_l4_csum_replace');
+    const f = BigInt.asUintN(64, flags);
+    if (f & ~(BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE | BPF_F_PSEUDO_HDR | BPF_F_HDR_FIELD_MASK | BPF_F_IPV6)) return BigInt(-Errno.EINVAL);
+    const at = sumField(skb, offset);
+    if (at < 0) return BigInt(at);
+    const dv = k.memory.dv;
+    const mangled0 = (f & BPF_F_MARK_MANGLED_0) !== 0n;
+    const enforce = (f & BPF_F_MARK_ENFORCE) !== 0n;
+    const sum = dv.getUint16(at, true);
+    // A zero UDP checksum means "none": leave it alone unless told to enforce.
+    if (mangled0 && !enforce && sum === 0) return 0n;
+    // The test run's skb is CHECKSUM_NONE: the pseudo-header flag changes nothing in the packet.
+    let next: number;
+    switch (f & BPF_F_HDR_FIELD_MASK) {
+      case 0n:
+        if (from !== 0n) return BigInt(-Errno.EINVAL);
+        next = csumReplaceByDiff(sum, u32(to));
+        break;
+      case 2n:
+        next = csumReplace4(sum, u32(from) & 0xffff, u32(to) & 0xffff);
+        break;
+      case 4n:
+        next = csumReplace4(sum, u32(from), u32(to));
+        break;
+      default:
+        return BigInt(-Errno.EINVAL);
+    }
+    if (mangled0 && next === 0) next = CSUM_MANGLED_0;
+    dv.setUint16(at, next, true);
+    return 0n;
+  },
+});
+
+/** The checksum field at `offset` from skb->data: -EFAULT for an odd or too large offset, or past the end. */
+function sumField(skb: ReturnType<typeof skbCtx>, offset: bigint): number {
+  const off = u32(offset);
+  if (off > 0xffff || off & 1) return -Errno.EFAULT;
+  const at = skb.range(off, 2);
+  return at === undefined ? -Errno.EFAULT : at;
+}

@@ -1,0 +1,5 @@
+import type { HelperFn } from '../abi.js';
+import type { KernelState } from '../kernel/state.js';
+
+/** A set of helper implementations by kernel name without the `bpf_` prefix (`map_lookup_elem`). */
+export type HelperGroup = (k: KernelState) => Record<string, HelperFn>;

@@ -1,0 +1,140 @@
+import { BpfkitError, ErrorCode } from '../errors.js';
+import { MapType, progTypeName } from '../loader/kinds.js';
+import type { BpfObject, MapDef, ProgramDef } from '../loader/model.js';
+import type { HelperTable } from './abi.js';
+import { prepareProgram, type ExecProgram } from './exec-program.js';
+import { kernelHelperTable } from './helpers/registry.js';
+import { KernelState, type KernelOptions } from './kernel/state.js';
+import { MapView } from './map-view.js';
+import { ArrayMap } from './maps/array.js';
+import { createMap } from './maps/create.js';
+import type { BpfMap } from './maps/map.js';
+import { MapInMap } from './maps/map-in-map.js';
+import { ProgArrayMap } from './maps/prog-array.js';
+import { Memory, type MemoryMark } from './memory.js';
+
+export type { KernelOptions } from './kernel/state.js';
+
+const PAGE_SIZE = 4096;
+
+/**
+ * What libbpf changes in a map definition before it creates the map: a perf event array of 0
+ * entries gets one per CPU, a ring buffer size is rounded up to a power of two pages. The kernel
+ * then rounds a per-CPU LRU's entries to a multiple of the CPUs.
+ */
+function asCreated(def: MapDef, cpus: number): MapDef {
+  if (def.type === MapType.PERF_EVENT_ARRAY && def.maxEntries === 0) return { ...def, maxEntries: cpus };
+  if (def.type === MapType.RINGBUF && def.maxEntries > 0) {
+    let n = PAGE_SIZE;
+    while (n < def.maxEntries) n *= 2;
+    return { ...def, maxEntries: n };
+  }
+  return def;
+}
+
+/**
+ * An object loaded into the simulated kernel: its maps created in one memory (global data
+ * initialised, prog arrays and maps of maps filled from `.values`), its programs prepared for the
+ * engines, and the helper table they call. Maps keep their contents from run to run, as in the
+ * kernel; what a run allocates (context, packet) is released after it.
+ */
+export class ObjectInstance {
+  readonly object: BpfObject;
+  readonly memory: Memory;
+  readonly kernel: KernelState;
+  readonly helpers: HelperTable;
+  private readonly exec = new Map<number, ExecProgram>();
+  private readonly views = new Map<number, MapView>();
+  /** The memory as it stands once the maps exist; each run's allocations go above it. */
+  readonly baseMark: MemoryMark;
+
+  constructor(object: BpfObject, options: KernelOptions = {}) {
+    this.object = object;
+    this.memory = new Memory();
+    this.kernel = new KernelState(this.memory, options);
+    const env = { memory: this.memory, cpus: this.kernel.cpus };
+    object.maps.forEach((def, i) => this.kernel.maps.push(createMap(asCreated(def, this.kernel.cpus), i, env)));
+    this.kernel.programTypes = object.programs.map((p) => p.type);
+    for (const map of this.kernel.maps) this.fillSlots(map);
+    this.helpers = kernelHelperTable(this.kernel);
+    this.baseMark = this.memory.mark();
+  }
+
+  /** libbpf's `.values` initialisation of prog arrays and maps of maps. */
+  private fillSlots(map: BpfMap): void {
+    for (const slot of map.def.initialSlots ?? []) {
+      if (map instanceof ProgArrayMap) map.setProgram(slot.index, this.programIndex(slot.name));
+      else if (map instanceof MapInMap) {
+        const key = new Uint8Array(map.keySize);
+        new DataView(key.buffer).setUint32(0, slot.index, true);
+        map.setInner(key, this.mapIndex(slot.name));
+      }
+    }
+  }
+
+  get maps(): readonly BpfMap[] {
+    return this.kernel.maps;
+  }
+
+  /** The index of program `name`, or a usage error listing the programs. */
+  programIndex(name: string): number {
+    const i = this.object.programs.findIndex((p) => p.name === name);
+    if (i < 0) {
+      const names = this.object.programs.map((p) => p.name).join(', ') || '(none)';
+      throw new BpfkitError(ErrorCode.Usage, `no program named '${name}' (programs: ${names})`);
+    }
+    return i;
+  }
+
+  mapIndex(name: string): number {
+    const i = this.object.maps.findIndex((m) => m.name === name);
+    if (i < 0) {
+      const names = this.object.maps.map((m) => m.name).join(', ') || '(none)';
+      throw new BpfkitError(ErrorCode.Usage, `no map named '${name}' (maps: ${names})`);
+    }
+    return i;
+  }
+
+  program(nameOrIndex: string | number): ProgramDef {
+    const i = typeof nameOrIndex === 'number' ? nameOrIndex : this.programIndex(nameOrIndex);
+    const p = this.object.programs[i];
+    if (p === undefined) throw new BpfkitError(ErrorCode.Usage, `no program ${i}`);
+    return p;
+  }
+
+  /** The program prepared for the engines: lddw of maps and global data resolved, line info attached. */
+  execProgram(index: number): ExecProgram {
+    let e = this.exec.get(index);
+    if (e === undefined) {
+      const p = this.program(index);
+      e = prepareProgram(p.name, p.instructions, { mapValueAddress: (m, off) => this.globalAddress(m, off) }, p.functions);
+      this.exec.set(index, e);
+    }
+    return e;
+  }
+
+  private globalAddress(mapIndex: number, offset: number): number {
+    const m = this.kernel.maps[mapIndex];
+    if (!(m instanceof ArrayMap)) {
+      throw new BpfkitError(ErrorCode.Unsupported, `lddw of a value of map ${m?.name ?? mapIndex}, which is not an array`);
+    }
+    return m.valueAddress(0) + offset;
+  }
+
+  /** The TypeScript view of map `name`. */
+  map(name: string): MapView {
+    const i = this.mapIndex(name);
+    let v = this.views.get(i);
+    if (v === undefined) {
+      v = new MapView(this.kernel.maps[i]!, this.object.btfTypes, (n) => this.programIndex(n), (n) => this.mapIndex(n));
+      this.views.set(i, v);
+    }
+    return v;
+  }
+
+  /** A one-line description of program `name`'s type, for messages. */
+  describeProgram(index: number): string {
+    const p = this.program(index);
+    return `${p.name} (${progTypeName(p.type)}, section ${p.section})`;
+  }
+}

@@ -1,0 +1,166 @@
+import { BpfkitError, ErrorCode } from '../../errors.js';
+import type { MapDef } from '../../loader/model.js';
+import { MapFlag, MapType, mapTypeName } from '../../loader/kinds.js';
+import { ArrayMap } from './array.js';
+import { DevMap } from './devmap.js';
+import { HashMap } from './hash.js';
+import { LpmTrieMap } from './lpm-trie.js';
+import type { BpfMap, MapEnv } from './map.js';
+import { MapInMap } from './map-in-map.js';
+import { PerfEventArray } from './perf-event.js';
+import { ProgArrayMap } from './prog-array.js';
+import { QueueStackMap } from './queue-stack.js';
+import { RingbufMap } from './ringbuf.js';
+
+const ACCESS = MapFlag.RDONLY | MapFlag.WRONLY | MapFlag.RDONLY_PROG | MapFlag.WRONLY_PROG;
+const ARRAY_FLAGS = MapFlag.NUMA_NODE | MapFlag.MMAPABLE | ACCESS | MapFlag.INNER_MAP;
+const HASH_FLAGS = MapFlag.NO_PREALLOC | MapFlag.NO_COMMON_LRU | MapFlag.NUMA_NODE | ACCESS | MapFlag.ZERO_SEED;
+const PAGE_SIZE = 4096;
+/** The largest per-CPU value the kernel allocates (PCPU_MIN_UNIT_SIZE). */
+const PCPU_MAX_VALUE = 32768;
+/** A key must fit on the 512-byte stack to be usable from a program (the kernel's MAX_BPF_STACK). */
+const MAX_KEY = 512;
+/** bpfkit keeps map storage in one WebAssembly memory: refuse maps that would not fit. */
+const MAX_MAP_BYTES = 512 * 1024 * 1024;
+
+/** The map types bpfkit simulates. */
+export const SUPPORTED_MAP_TYPES: readonly number[] = [
+  MapType.HASH,
+  MapType.ARRAY,
+  MapType.PROG_ARRAY,
+  MapType.PERF_EVENT_ARRAY,
+  MapType.PERCPU_HASH,
+  MapType.PERCPU_ARRAY,
+  MapType.LRU_HASH,
+  MapType.LRU_PERCPU_HASH,
+  MapType.LPM_TRIE,
+  MapType.ARRAY_OF_MAPS,
+  MapType.HASH_OF_MAPS,
+  MapType.DEVMAP,
+  MapType.QUEUE,
+  MapType.STACK,
+  MapType.DEVMAP_HASH,
+  MapType.RINGBUF,
+];
+
+const FLAG_NAMES: ReadonlyArray<[number, string]> = Object.entries(MapFlag).map(([k, v]) => [v, `BPF_F_${k}`]);
+
+function flagNames(flags: number): string {
+  const names = FLAG_NAMES.filter(([v]) => flags & v).map(([, n]) => n);
+  const known = FLAG_NAMES.reduce((m, [v]) => m | v, 0);
+  if (flags & ~known) names.push(`0x${(flags & ~known).toString(16)}`);
+  return names.join('|');
+}
+
+/** Why the kernel would refuse to create `def` (its -EINVAL/-E2BIG cases), or undefined. */
+export function mapDefProblem(def: MapDef, cpus: number): string | undefined {
+  const t = def.type;
+  const { keySize: k, valueSize: v, maxEntries: n, flags } = def;
+  const allowed = (mask: number): string | undefined =>
+    flags & ~mask ? `flag ${flagNames(flags & ~mask)} is not valid for a ${mapTypeName(t)} map` : undefined;
+  switch (t) {
+    case MapType.ARRAY:
+    case MapType.PERCPU_ARRAY:
+      if (k !== 4) return `key_size must be 4, not ${k}`;
+      if (v === 0 || n === 0) return 'value_size and max_entries must not be 0';
+      if (t === MapType.PERCPU_ARRAY && v > PCPU_MAX_VALUE) return `value_size ${v} is over the per-CPU limit of ${PCPU_MAX_VALUE}`;
+      if (t === MapType.PERCPU_ARRAY && flags & MapFlag.MMAPABLE) return 'BPF_F_MMAPABLE is not valid for a percpu_array map';
+      return allowed(ARRAY_FLAGS);
+    case MapType.PROG_ARRAY:
+    case MapType.PERF_EVENT_ARRAY:
+    case MapType.ARRAY_OF_MAPS:
+      if (k !== 4 || v !== 4) return `key_size and value_size must be 4, not ${k} and ${v}`;
+      if (n === 0) return 'max_entries must not be 0';
+      return allowed(ARRAY_FLAGS | (t === MapType.PERF_EVENT_ARRAY ? MapFlag.PRESERVE_ELEMS : 0));
+    case MapType.HASH:
+    case MapType.PERCPU_HASH:
+    case MapType.LRU_HASH:
+    case MapType.LRU_PERCPU_HASH:
+    case MapType.HASH_OF_MAPS: {
+      const lru = t === MapType.LRU_HASH || t === MapType.LRU_PERCPU_HASH;
+      if (k === 0 || v === 0 || n === 0) return 'key_size, value_size and max_entries must not be 0';
+      if (k > MAX_KEY) return `key_size ${k} is over ${MAX_KEY}`;
+      if (t === MapType.HASH_OF_MAPS && v !== 4) return `value_size must be 4, not ${v}`;
+      if ((t === MapType.PERCPU_HASH || t === MapType.LRU_PERCPU_HASH) && v > PCPU_MAX_VALUE) return `value_size ${v} is over the per-CPU limit of ${PCPU_MAX_VALUE}`;
+      if (!lru && flags & MapFlag.NO_COMMON_LRU) return 'BPF_F_NO_COMMON_LRU is only valid for LRU maps';
+      if (lru && flags & MapFlag.NO_PREALLOC) return 'LRU maps must be preallocated (BPF_F_NO_PREALLOC is not valid)';
+      if (lru && flags & MapFlag.NO_COMMON_LRU && n < cpus) return `a per-CPU LRU needs max_entries >= the ${cpus} CPUs`;
+      return allowed(HASH_FLAGS);
+    }
+    case MapType.LPM_TRIE:
+      if (n === 0) return 'max_entries must not be 0';
+      if (!(flags & MapFlag.NO_PREALLOC)) return 'an lpm_trie map needs BPF_F_NO_PREALLOC';
+      if (k < 5 || k > 4 + 256) return `key_size ${k} must be 5..260 (a u32 prefix length and 1..256 data bytes)`;
+      if (v < 1) return 'value_size must not be 0';
+      return allowed(MapFlag.NO_PREALLOC | MapFlag.NUMA_NODE | ACCESS);
+    case MapType.QUEUE:
+    case MapType.STACK:
+      if (k !== 0) return `key_size must be 0, not ${k}`;
+      if (v === 0 || n === 0) return 'value_size and max_entries must not be 0';
+      return allowed(MapFlag.NUMA_NODE | ACCESS);
+    case MapType.RINGBUF:
+      if (k !== 0 || v !== 0) return `key_size and value_size must be 0, not ${k} and ${v}`;
+      if (n === 0 || (n & (n - 1)) !== 0 || n % PAGE_SIZE !== 0) return `max_entries ${n} must be a power of 2 and a multiple of ${PAGE_SIZE}`;
+      return allowed(MapFlag.NUMA_NODE);
+    case MapType.DEVMAP:
+    case MapType.DEVMAP_HASH:
+      if (k !== 4 || (v !== 4 && v !== 8)) return `key_size must be 4 and value_size 4 or 8, not ${k} and ${v}`;
+      if (n === 0) return 'max_entries must not be 0';
+      return allowed(MapFlag.NUMA_NODE | ACCESS);
+    default:
+      return undefined;
+  }
+}
+
+function storageBytes(def: MapDef, cpus: number): number {
+  const per = Math.ceil(def.valueSize / 8) * 8 + Math.ceil(def.keySize / 8) * 8;
+  const copies = def.type === MapType.PERCPU_ARRAY || def.type === MapType.PERCPU_HASH || def.type === MapType.LRU_PERCPU_HASH ? cpus : 1;
+  if (def.type === MapType.RINGBUF) return def.maxEntries * 2;
+  if (def.type === MapType.QUEUE || def.type === MapType.STACK) return 0;
+  return def.maxEntries * per * copies;
+}
+
+/**
+ * Creates the simulated map for `def`, or throws a {@link BpfkitError} naming the map and what is
+ * wrong: an unsupported type (`Unsupported`) or a definition the kernel itself would refuse.
+ */
+export function createMap(def: MapDef, index: number, env: MapEnv): BpfMap {
+  if (!SUPPORTED_MAP_TYPES.includes(def.type)) {
+    throw new BpfkitError(ErrorCode.Unsupported, `map '${def.name}': map type ${mapTypeName(def.type)} (${def.type}) is not supported`);
+  }
+  const problem = mapDefProblem(def, env.cpus);
+  if (problem !== undefined) {
+    throw new BpfkitError(ErrorCode.Unsupported, `map '${def.name}' (${mapTypeName(def.type)}): ${problem} (the kernel refuses it with -EINVAL)`);
+  }
+  if (storageBytes(def, env.cpus) > MAX_MAP_BYTES) {
+    throw new BpfkitError(ErrorCode.Unsupported, `map '${def.name}': ${def.maxEntries} entries need more than ${MAX_MAP_BYTES >> 20} MiB, more than bpfkit simulates`);
+  }
+  switch (def.type) {
+    case MapType.ARRAY:
+    case MapType.PERCPU_ARRAY:
+      return new ArrayMap(def, index, env, {
+        readOnlyForPrograms: def.origin === 'rodata' || def.origin === 'kconfig' || (def.flags & MapFlag.RDONLY_PROG) !== 0,
+      });
+    case MapType.HASH:
+    case MapType.PERCPU_HASH:
+    case MapType.LRU_HASH:
+    case MapType.LRU_PERCPU_HASH:
+      return new HashMap(def, index, env);
+    case MapType.QUEUE:
+    case MapType.STACK:
+      return new QueueStackMap(def, index, env);
+    case MapType.RINGBUF:
+      return new RingbufMap(def, index, env);
+    case MapType.LPM_TRIE:
+      return new LpmTrieMap(def, index, env);
+    case MapType.PROG_ARRAY:
+      return new ProgArrayMap(def, index, env);
+    case MapType.ARRAY_OF_MAPS:
+    case MapType.HASH_OF_MAPS:
+      return new MapInMap(def, index, env);
+    case MapType.PERF_EVENT_ARRAY:
+      return new PerfEventArray(def, index, env);
+    default:
+      return new DevMap(def, index, env);
+  }
+}

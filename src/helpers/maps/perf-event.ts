@@ -1,0 +1,46 @@
+import type { MapDef } from '../../loader/model.js';
+import { BpfMap, type MapEnv } from './map.js';
+
+/** A record written by `bpf_perf_event_output`. */
+export interface PerfRecord {
+  map: string;
+  /** The perf buffer (CPU) it went to. */
+  cpu: number;
+  data: Uint8Array;
+}
+
+/**
+ * `BPF_MAP_TYPE_PERF_EVENT_ARRAY`: one perf event per CPU index, opened by user space. Output to
+ * an index with no event open is `-ENOENT` — what `BPF_PROG_TEST_RUN` gives when nothing reads
+ * the buffer (kernel-run opens none). Open readers with {@link open} to capture records.
+ */
+export class PerfEventArray extends BpfMap {
+  private readonly openIdx = new Set<number>();
+  readonly records: PerfRecord[] = [];
+
+  constructor(def: MapDef, index: number, env: MapEnv) {
+    super(def, index, env);
+  }
+
+  /** Opens a reader on `indexes` (every index when omitted), like perf_buffer__new. */
+  open(indexes?: number[]): void {
+    for (const i of indexes ?? Array.from({ length: this.maxEntries }, (_, j) => j)) this.openIdx.add(i);
+  }
+
+  close(): void {
+    this.openIdx.clear();
+  }
+
+  isOpen(index: number): boolean {
+    return this.openIdx.has(index);
+  }
+
+  /** Takes the captured records. */
+  drain(): PerfRecord[] {
+    return this.records.splice(0, this.records.length);
+  }
+
+  override entries(): Array<{ key: Uint8Array; value: Uint8Array }> {
+    return [];
+  }
+}

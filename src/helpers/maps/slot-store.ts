@@ -1,0 +1,72 @@
+import type { Memory, Region, RegionKind } from '../memory.js';
+import { round8 } from './map.js';
+
+/**
+ * Fixed-size slots of a map's values (or keys) in the shared memory, preallocated as the kernel
+ * preallocates map elements. A slot holds `copies` consecutive values (one per CPU for per-CPU
+ * maps), each `stride` = size rounded up to 8 bytes, and the region's stride confines a program's
+ * access to one value, as the verifier confines a map value pointer.
+ */
+export class SlotStore {
+  readonly region: Region;
+  readonly size: number;
+  readonly stride: number;
+  readonly copies: number;
+  readonly count: number;
+  private readonly freeList: number[] = [];
+  private memory: Memory;
+
+  constructor(memory: Memory, name: string, kind: RegionKind, count: number, size: number, copies: number, writable: boolean) {
+    this.memory = memory;
+    this.size = size;
+    this.stride = round8(Math.max(size, 1));
+    this.copies = copies;
+    this.count = count;
+    this.region = memory.alloc(name, kind, Math.max(count * copies * this.stride, 1), {
+      writable,
+      stride: this.stride,
+      elemSize: size,
+    });
+    // Pop order: slot 0 first.
+    for (let i = count - 1; i >= 0; i--) this.freeList.push(i);
+  }
+
+  addr(slot: number, copy = 0): number {
+    return this.region.start + (slot * this.copies + copy) * this.stride;
+  }
+
+  /** Takes a free slot, or returns -1 when every slot is in use. */
+  take(): number {
+    return this.freeList.pop() ?? -1;
+  }
+
+  give(slot: number): void {
+    this.freeList.push(slot);
+  }
+
+  get free(): number {
+    return this.freeList.length;
+  }
+
+  read(slot: number, copy = 0): Uint8Array {
+    const a = this.addr(slot, copy);
+    return this.memory.u8.slice(a, a + this.size);
+  }
+
+  write(slot: number, copy: number, bytes: Uint8Array): void {
+    const a = this.addr(slot, copy);
+    this.memory.u8.set(bytes.subarray(0, this.size), a);
+    // The padding of a value is zero, as in the kernel's zeroed allocations.
+    if (bytes.length < this.size) this.memory.u8.fill(0, a + bytes.length, a + this.size);
+  }
+
+  zero(slot: number, copy?: number): void {
+    if (copy !== undefined) {
+      const a = this.addr(slot, copy);
+      this.memory.u8.fill(0, a, a + this.stride);
+      return;
+    }
+    const a = this.addr(slot, 0);
+    this.memory.u8.fill(0, a, a + this.stride * this.copies);
+  }
+}

@@ -1,0 +1,155 @@
+import { BpfkitError } from '../errors.js';
+import { TailCallSignal } from '../helpers/abi.js';
+import type { ProgramContext } from '../helpers/contexts/context.js';
+import { RuntimeFault } from '../helpers/fault.js';
+import type { ObjectInstance } from '../helpers/kernel.js';
+import { newRunState, type RedirectTarget } from '../helpers/kernel/state.js';
+import { PerfEventArray, type PerfRecord } from '../helpers/maps/perf-event.js';
+import { RingbufMap } from '../helpers/maps/ringbuf.js';
+import { DEFAULT_BUDGET } from '../vm/interpreter.js';
+import { createContext, type ContextInput } from './context.js';
+import { createEngine, remainingBudget, type Engine, type EngineKind } from './engine.js';
+
+export interface RunOptions extends ContextInput {
+  /** interp (default) or jit (load it first with loadJitEngine). */
+  engine?: EngineKind;
+  /** Instructions a run may execute, tail-called programs included (default 1,000,000). */
+  budget?: number;
+  /**
+   * Runs the program this many times on the same context, as BPF_PROG_TEST_RUN's `repeat` does:
+   * changes to the packet and maps carry over; the result is the last run's.
+   */
+  repeat?: number;
+  /** The CPU to run on (default: the instance's). */
+  cpu?: number;
+}
+
+export interface RunResult {
+  /** r0 of the last run as the test run reports it: unsigned 32-bit. */
+  retval: number;
+  /** r0 in full (64 bits). */
+  r0: bigint;
+  /** The packet after the run (undefined for tracing programs), as the test run copies it out. */
+  packet: Uint8Array | undefined;
+  /** bpf_printk / bpf_trace_printk messages, in order. */
+  printk: string[];
+  /** Ring buffer records submitted during the run, ring by ring in map order (as kernel-run consumes them). */
+  ringbuf: Uint8Array[];
+  /** Records written to perf event arrays with an open reader. */
+  perf: PerfRecord[];
+  /** Where bpf_redirect/bpf_redirect_map last pointed. */
+  redirect: RedirectTarget | undefined;
+  /** Tail calls taken in the last run. */
+  tailCalls: number;
+  /** Instructions executed, all runs and tail-called programs included. */
+  executed: number;
+  /** The runtime fault that stopped the run (pc, source line, reason), if one did. */
+  error: RuntimeFault | undefined;
+}
+
+const engines = new WeakMap<ObjectInstance, Map<string, Engine>>();
+
+/** The engine for program `index`, reused across runs; LD_ABS goes to the current run's context. */
+function engineFor(instance: ObjectInstance, index: number, kind: EngineKind): Engine {
+  let byKey = engines.get(instance);
+  if (byKey === undefined) {
+    byKey = new Map();
+    engines.set(instance, byKey);
+  }
+  const key = `${index}/${kind}`;
+  let e = byKey.get(key);
+  if (e === undefined) {
+    const k = instance.kernel;
+    e = createEngine(kind, instance.execProgram(index), instance.memory, instance.helpers, {
+      legacyLoad: (offset, size) => {
+        const ctx: ProgramContext | undefined = k.run.context;
+        if (ctx?.legacyLoad === undefined) return undefined;
+        return ctx.legacyLoad(offset, size);
+      },
+    });
+    byKey.set(key, e);
+  }
+  return e;
+}
+
+/**
+ * Runs program `name` of `instance` once (or `repeat` times) on a packet or context, as the
+ * kernel's BPF_PROG_TEST_RUN would: tail calls run their target with the same context (at most
+ * 33 per run), maps keep their state, ring buffer records are consumed after the run.
+ * A runtime fault does not throw: it comes back in `error`. Input the test run itself refuses
+ * throws a TestRunError (with the kernel's errno); usage errors throw BpfkitError.
+ */
+export function runProgram(instance: ObjectInstance, name: string, options: RunOptions = {}): RunResult {
+  const first = instance.programIndex(name);
+  const def = instance.program(first);
+  const kind = options.engine ?? 'interp';
+  const repeat = Math.max(1, Math.floor(options.repeat ?? 1));
+  const k = instance.kernel;
+  const savedCpu = k.cpu;
+  if (options.cpu !== undefined) {
+    if (!Number.isInteger(options.cpu) || options.cpu < 0 || options.cpu >= k.cpus) throw new RangeError(`cpu ${options.cpu} is not one of the ${k.cpus} CPUs`);
+    k.cpu = options.cpu;
+  }
+  instance.memory.release(instance.baseMark);
+  try {
+    const ctx = createContext(instance.memory, def.type, options);
+    k.run = newRunState(def.type, ctx);
+    const budget = options.budget ?? DEFAULT_BUDGET;
+    let r0 = 0n;
+    let executed = 0;
+    let error: RuntimeFault | undefined;
+    for (let rep = 0; rep < repeat && error === undefined; rep++) {
+      k.run.tailCalls = 0;
+      let current = first;
+      let left = budget;
+      for (;;) {
+        const engine = engineFor(instance, current, kind);
+        try {
+          r0 = engine.run([BigInt(ctx.address)], left);
+          executed += engine.executed;
+          break;
+        } catch (e) {
+          if (e instanceof TailCallSignal) {
+            const rest = remainingBudget(engine);
+            if (rest !== undefined) {
+              executed += left - rest;
+              left = rest;
+            }
+            current = e.target;
+            k.run.progType = instance.program(current).type;
+            continue;
+          }
+          if (e instanceof RuntimeFault) {
+            executed += engine.executed;
+            error = e;
+            break;
+          }
+          throw e;
+        }
+      }
+    }
+    const ringbuf: Uint8Array[] = [];
+    const perf: PerfRecord[] = [];
+    for (const m of k.maps) {
+      if (m instanceof RingbufMap) ringbuf.push(...m.consume());
+      if (m instanceof PerfEventArray) perf.push(...m.drain());
+    }
+    return {
+      retval: Number(r0 & 0xffffffffn),
+      r0,
+      packet: ctx.packetOut(),
+      printk: [...k.run.printk],
+      ringbuf,
+      perf,
+      redirect: k.run.redirect,
+      tailCalls: k.run.tailCalls,
+      executed,
+      error,
+    };
+  } finally {
+    k.run = newRunState();
+    k.cpu = savedCpu;
+    instance.memory.release(instance.baseMark);
+  }
+}
+
