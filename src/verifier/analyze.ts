@@ -102,6 +102,9 @@ export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: Verify
   const failures: Failure[] = [];
   let details: ProgramDetails | undefined;
 
+  const checked = new Set<number>();
+  const tracker = new UsageTracker();
+  const checking = { onFailure: (f: Failure) => failures.push(f), onState: (n: Node, s: AbsState) => tracker.note(n, s) };
   if (cfg.errors.length) {
     for (const e of cfg.errors) failures.push({ node: { pc: e.pc, stmt: { kind: 'ja' }, depth: 0, context: 0, ...(cfg.insAt.get(e.pc) ? { ins: cfg.insAt.get(e.pc)! } : {}) }, message: e.message });
   } else {
@@ -113,7 +116,12 @@ export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: Verify
         init,
         wto: cfg.wto.elements,
         preds: (v) => cfg.blocks[v]!.preds,
-        transform: (v, pre) => runBlock(cfg.blocks[v]!, pre, env),
+        // blocks outside loops are visited once, with their final state: check them right away
+        transform: (v, pre, final) => {
+          if (!final) return runBlock(cfg.blocks[v]!, pre, env);
+          checked.add(v);
+          return runBlock(cfg.blocks[v]!, pre, env, checking);
+        },
         lattice: { join, delayedJoin, leq, narrow, widen: (a, b) => widen(a, b, env.thresholds) },
         widenDelay: (head) => widenDelayFor(cfg, head),
         narrowRounds: 2,
@@ -122,7 +130,7 @@ export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: Verify
       if (!(e instanceof FixpointDiverged)) throw e;
       failures.push({ node: { pc: 0, stmt: { kind: 'ja' }, depth: 0, context: 0 }, message: `the analysis did not converge: ${e.message}` });
     }
-    if (result) details = finalPass(cfg, env, result.pre, failures, prog);
+    if (result) details = finalPass(cfg, env, result.pre, failures, prog, checked, tracker, checking);
   }
 
   const errors = toErrors(failures, cfg, env, options);
@@ -140,33 +148,51 @@ function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }
 
-/** Re-runs every block from its stable state, checking; then the whole-program limits. */
-function finalPass(cfg: Cfg, env: VerifierEnv, pre: Map<number, Domain>, failures: Failure[], prog: ProgramDef): ProgramDetails {
-  const depthOf = new Map<number, number>(); // function slot -> bytes of stack used
-  const reached = new Set<number>();
-  const note = (n: Node, s: AbsState): void => {
-    reached.add(n.pc);
-    s.frames.forEach((f) => {
+/** What the checking pass learns besides errors: reached instructions, stack used per function. */
+class UsageTracker {
+  readonly depthOf = new Map<number, number>(); // function slot -> bytes of stack used
+  readonly reached = new Set<number>();
+
+  note(n: Node, s: AbsState): void {
+    this.reached.add(n.pc);
+    const st = n.stmt;
+    for (const f of s.frames) this.use(f.fn, STACK_SIZE - f.stack.lowestUsed());
+    // reads below the lowest written byte count too
+    if (st.kind === 'load') {
+      const v = s.reg(st.base);
+      if (v.kinds === Kind.STACK && v.frame >= 0 && s.frames[v.frame]) this.use(s.frames[v.frame]!.fn, STACK_SIZE - (Number(v.num.smin) + st.off));
+    }
+  }
+
+  private use(fn: number, bytes: number): void {
+    if (bytes > (this.depthOf.get(fn) ?? 0) && bytes <= STACK_SIZE) this.depthOf.set(fn, bytes);
+  }
+}
+
+/** Checks the blocks the fixpoint did not check (those in loops), then the whole-program limits. */
+function finalPass(
+  cfg: Cfg,
+  env: VerifierEnv,
+  pre: Map<number, Domain>,
+  failures: Failure[],
+  prog: ProgramDef,
+  checked: Set<number>,
+  tracker: UsageTracker,
+  checking: { onFailure: (f: Failure) => void; onState: (n: Node, s: AbsState) => void },
+): ProgramDetails {
+  const { depthOf, reached } = tracker;
+  for (const b of cfg.blocks) {
+    const s = pre.get(b.id);
+    if (!s || checked.has(b.id)) continue;
+    runBlock(b, s, env, checking);
+  }
+  // the final state of a block that ends in a store is after it: count the last writes too
+  for (const b of cfg.blocks) {
+    const s = pre.get(b.id);
+    if (s) s.frames.forEach((f) => {
       const used = STACK_SIZE - f.stack.lowestUsed();
       if (used > (depthOf.get(f.fn) ?? 0)) depthOf.set(f.fn, used);
     });
-    // reads and helper arguments below the lowest written byte count too
-    const st = n.stmt;
-    const base = st.kind === 'load' ? st.base : st.kind === 'store' || st.kind === 'atomic' ? st.base : -1;
-    if (base >= 0) {
-      const v = s.reg(base);
-      if (v.kinds === Kind.STACK && v.frame >= 0 && s.frames[v.frame]) {
-        const off = st.kind === 'load' || st.kind === 'store' || st.kind === 'atomic' ? st.off : 0;
-        const used = STACK_SIZE - (Number(v.num.smin) + off);
-        const fn = s.frames[v.frame]!.fn;
-        if (used > (depthOf.get(fn) ?? 0) && used <= STACK_SIZE) depthOf.set(fn, used);
-      }
-    }
-  };
-  for (const b of cfg.blocks) {
-    const s = pre.get(b.id);
-    if (!s) continue;
-    runBlock(b, s, env, { onFailure: (f) => failures.push(f), onState: note });
   }
 
   // combined stack of every call chain (the kernel rounds each frame up to 16 bytes)

@@ -21,7 +21,11 @@ export interface FixpointProblem<S> {
   readonly init: S;
   readonly wto: readonly WtoElement[];
   preds(v: number): readonly number[];
-  transform(v: number, pre: S | undefined): S | undefined;
+  /**
+   * The block's effect. `final` is true when this is the block's one and only visit (it is in no
+   * loop), so its pre-state is already the stable one: a client may check it right there.
+   */
+  transform(v: number, pre: S | undefined, final: boolean): S | undefined;
   readonly lattice: Lattice<S>;
   /**
    * Rounds of plain joins at a loop head before widening starts (per head). Joins alone follow
@@ -54,10 +58,10 @@ export function fixpoint<S>(p: FixpointProblem<S>): FixpointResult<S> {
     return s;
   };
 
-  const visitVertex = (v: number): void => {
+  const visitVertex = (v: number, final: boolean): void => {
     const s = incoming(v);
     pre.set(v, s);
-    post.set(v, p.transform(v, s));
+    post.set(v, p.transform(v, s, final));
   };
 
   const visitComponent = (head: number, body: readonly WtoElement[]): void => {
@@ -66,8 +70,8 @@ export function fixpoint<S>(p: FixpointProblem<S>): FixpointResult<S> {
     let cur = incoming(head);
     for (;;) {
       pre.set(head, cur);
-      post.set(head, p.transform(head, cur));
-      for (const e of body) visit(e);
+      post.set(head, p.transform(head, cur, false));
+      for (const e of body) visit(e, false);
       const next = incoming(head);
       if (L.leq(next, cur)) break;
       round++;
@@ -80,16 +84,16 @@ export function fixpoint<S>(p: FixpointProblem<S>): FixpointResult<S> {
       if (L.leq(cur, narrowed)) break;
       cur = narrowed;
       pre.set(head, cur);
-      post.set(head, p.transform(head, cur));
-      for (const e of body) visit(e);
+      post.set(head, p.transform(head, cur, false));
+      for (const e of body) visit(e, false);
     }
   };
 
-  const visit = (e: WtoElement): void => {
-    if (e.kind === 'vertex') visitVertex(e.v);
+  const visit = (e: WtoElement, top: boolean): void => {
+    if (e.kind === 'vertex') visitVertex(e.v, top);
     else visitComponent(e.head, e.body);
   };
 
-  for (const e of p.wto) visit(e);
+  for (const e of p.wto) visit(e, true);
   return { pre, post };
 }

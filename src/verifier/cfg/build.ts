@@ -273,10 +273,6 @@ export function buildCfg(input: CfgInput): Cfg {
         b.nodes.push(mk(lastPc, { kind: 'ja' }));
         const target = blockAt(flow.target);
         const next = fallthrough !== undefined ? blockAt(fallthrough) : undefined;
-        if (next === target) {
-          edge(b, target);
-          return;
-        }
         const taken = newBlock([mk(lastPc, { kind: 'assume', op: flow.op, left: flow.left, right: flow.right, is64: flow.is64 })]);
         edge(b, taken);
         edge(taken, target);

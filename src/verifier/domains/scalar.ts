@@ -12,7 +12,6 @@
 import {
   bmax,
   bmin,
-  narrow as narrowInterval,
   S32_MAX,
   S32_MIN,
   S64_MAX,
@@ -709,14 +708,14 @@ function widenTnum(a: Tnum, b: Tnum): Tnum {
   return { value: w.value & ~mask, mask };
 }
 
-/** Narrowing: bounds that widening sent to the end of their type are taken from b. */
+/**
+ * Narrowing: the meet of the widened value and the value one more round of the loop gives. The
+ * fixpoint narrows a fixed number of rounds, which is what guarantees it stops; sync() has
+ * already turned "unbounded" into large finite bounds, so waiting for the type's end would
+ * never recover anything.
+ */
 export function narrow(a: Scalar, b: Scalar): Scalar {
-  const s = narrowInterval({ lo: a.smin, hi: a.smax }, { lo: b.smin, hi: b.smax }, S64_MIN, S64_MAX);
-  const u = narrowInterval({ lo: a.umin, hi: a.umax }, { lo: b.umin, hi: b.umax }, 0n, U64_MAX);
-  const s32n = narrowInterval({ lo: a.s32min, hi: a.s32max }, { lo: b.s32min, hi: b.s32max }, S32_MIN, S32_MAX);
-  const u32n = narrowInterval({ lo: a.u32min, hi: a.u32max }, { lo: b.u32min, hi: b.u32max }, 0n, U32_MAX);
-  const raw: Scalar = { smin: s.lo, smax: s.hi, umin: u.lo, umax: u.hi, s32min: s32n.lo, s32max: s32n.hi, u32min: u32n.lo, u32max: u32n.hi, t: a.t };
-  return sync(raw) ?? a;
+  return meet(a, b) ?? a;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -43,10 +43,16 @@ export class StackFrame {
     return this.cells[i] as Cell;
   }
 
+  private lowest = -1;
+
   /** Lowest initialised or spilled byte index, STACK_SIZE when none. */
   lowestUsed(): number {
-    for (let i = 0; i < STACK_SIZE; i++) if (this.cells[i] !== Cell.UNINIT) return i;
-    return STACK_SIZE;
+    if (this.lowest < 0) {
+      let i = 0;
+      while (i < STACK_SIZE && this.cells[i] === Cell.UNINIT) i++;
+      this.lowest = i;
+    }
+    return this.lowest;
   }
 
   /** The spill covering byte i, if any. */
