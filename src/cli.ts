@@ -8,6 +8,7 @@ import { registerAsm } from './commands/asm.js';
 import { registerDisasm } from './commands/disasm.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPlugin } from './commands/plugin.js';
+import { registerRun } from './commands/run.js';
 import { registerVerify } from './commands/verify.js';
 
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerDisasm(program);
   registerVerify(program);
+  registerRun(program);
   registerAsm(program);
   registerPlugin(program);
   return program;
