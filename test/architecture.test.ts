@@ -51,6 +51,7 @@ const FORBIDDEN: Record<string, string[]> = {
   vm: ['verifier', 'jit', 'run', 'commands'],
   jit: ['verifier', 'vm', 'run', 'commands'],
   run: ['commands'],
+  api: ['commands'],
   observe: ['verifier', 'jit', 'run', 'commands'],
   packets: ['isa', 'elf', 'btf', 'loader', 'verifier', 'helpers', 'vm', 'jit', 'run', 'commands'],
 };
@@ -59,7 +60,7 @@ const FORBIDDEN: Record<string, string[]> = {
 const SHARED_DATA = new Set(['helpers/helper-ids.ts', 'helpers/prototypes.ts']);
 
 /** Folders that must run in a browser: no Node built-ins. */
-const BROWSER_SAFE = ['observe', 'packets', 'isa', 'elf', 'btf', 'loader', 'verifier', 'helpers', 'vm', 'jit', 'run', 'errors.ts', 'index.ts'];
+const BROWSER_SAFE = ['api', 'observe', 'packets', 'isa', 'elf', 'btf', 'loader', 'verifier', 'helpers', 'vm', 'jit', 'run', 'errors.ts', 'index.ts'];
 const NODE_ONLY = /^(node:|fs$|path$|os$|child_process$|url$|module$|worker_threads$)/;
 
 describe('architecture: import rules', () => {

@@ -1,0 +1,137 @@
+import { ObjectInstance, type KernelOptions } from '../helpers/kernel.js';
+import type { SimClock } from '../helpers/kernel/clock.js';
+import type { TaskInfo } from '../helpers/kernel/task.js';
+import { inspectObject, type InspectReport } from '../loader/inspect.js';
+import { listProgram } from '../loader/listing.js';
+import { loadObject as loadModel } from '../loader/load.js';
+import { progTypeName } from '../loader/kinds.js';
+import type { BpfObject, ProgramDef } from '../loader/model.js';
+import { BpfkitError, ErrorCode } from '../errors.js';
+import { runProgram, type RunOptions, type RunResult } from '../run/program.js';
+import { verifyProgram, type ProgramReport, type VerifyOptions } from '../verifier/index.js';
+import { BpfkitMap } from './map.js';
+
+/** Options of {@link loadObject}. */
+export interface LoadObjectOptions {
+  /** Target BTF for CO-RE relocations (raw BTF, e.g. a copy of /sys/kernel/btf/vmlinux, or an ELF with .BTF). */
+  btf?: Uint8Array;
+  /** Possible CPUs of the simulated kernel (per-CPU maps keep one value each; default 2). */
+  cpus?: number;
+  /** The CPU programs run on unless a run says otherwise (default 0). */
+  cpu?: number;
+  /** The clock helpers read (`bpf_ktime_get_ns`, jiffies); time stands still unless you move it. */
+  clock?: SimClock;
+  /** Seed of `bpf_get_prandom_u32`. */
+  seed?: number;
+  /** What `bpf_get_current_pid_tgid`, `_uid_gid` and `_comm` return. */
+  task?: Partial<TaskInfo>;
+}
+
+/** Options of {@link BpfkitProgram.run}. */
+export interface ProgramRunOptions extends RunOptions {
+  /** Sets CLOCK_MONOTONIC (ns) before the run. */
+  clock?: bigint;
+  /** Reseeds `bpf_get_prandom_u32` before the run. */
+  random?: number;
+}
+
+/**
+ * An eBPF object loaded into a simulated kernel: its programs ready to verify and run, its maps
+ * live and readable from TypeScript. Programs share the maps, as they do in the kernel.
+ */
+export class BpfkitObject {
+  /** The object model: programs, maps and global data as the loader found them. */
+  readonly model: BpfObject;
+  /** The simulated kernel instance the programs run in. */
+  readonly instance: ObjectInstance;
+  readonly programs: readonly BpfkitProgram[];
+  readonly maps: readonly BpfkitMap[];
+
+  constructor(model: BpfObject, options: LoadObjectOptions = {}) {
+    this.model = model;
+    const kernel: KernelOptions = {};
+    if (options.cpus !== undefined) kernel.cpus = options.cpus;
+    if (options.cpu !== undefined) kernel.cpu = options.cpu;
+    if (options.clock !== undefined) kernel.clock = options.clock;
+    if (options.seed !== undefined) kernel.seed = options.seed;
+    if (options.task !== undefined) kernel.task = options.task;
+    this.instance = new ObjectInstance(model, kernel);
+    this.programs = model.programs.map((p) => new BpfkitProgram(this, p));
+    this.maps = model.maps.map((m) => new BpfkitMap(this.instance.map(m.name), m));
+  }
+
+  /** The program named `name`; throws a BpfkitError listing the programs there are. */
+  program(name: string): BpfkitProgram {
+    const p = this.programs.find((q) => q.name === name);
+    if (p === undefined) {
+      throw new BpfkitError(ErrorCode.Usage, `no program named '${name}' (programs: ${this.programs.map((q) => q.name).join(', ') || 'none'})`);
+    }
+    return p;
+  }
+
+  /** The map named `name` (global data maps are `.data`, `.bss`, `.rodata`, ...). */
+  map(name: string): BpfkitMap {
+    const m = this.maps.find((q) => q.name === name);
+    if (m === undefined) {
+      throw new BpfkitError(ErrorCode.Usage, `no map named '${name}' (maps: ${this.maps.map((q) => q.name).join(', ') || 'none'})`);
+    }
+    return m;
+  }
+
+  /** What `bpfkit inspect --json` prints. */
+  inspect(): InspectReport {
+    return inspectObject(this.model);
+  }
+}
+
+/** One program of a loaded object. */
+export class BpfkitProgram {
+  private readonly owner: BpfkitObject;
+  /** The linked program as the loader made it. */
+  readonly def: ProgramDef;
+
+  constructor(owner: BpfkitObject, def: ProgramDef) {
+    this.owner = owner;
+    this.def = def;
+  }
+
+  get name(): string {
+    return this.def.name;
+  }
+  get section(): string {
+    return this.def.section;
+  }
+  /** bpftool's name of the program type (`xdp`, `sched_cls`, `kprobe`, ...). */
+  get type(): string {
+    return progTypeName(this.def.type);
+  }
+
+  /** Verifies the program as the kernel would at load; the same report `bpfkit verify --json` prints. */
+  verify(options: VerifyOptions = {}): ProgramReport {
+    return verifyProgram(this.owner.model, this.def.name, options);
+  }
+
+  /**
+   * Runs the program once (or `repeat` times) on a packet or context, like BPF_PROG_TEST_RUN.
+   * Compiled code is cached, so many runs cost one compile. A runtime fault comes back in
+   * `error` (with pc, source line and reason) rather than being thrown. The JIT must be loaded
+   * first with `await loadJit()`.
+   */
+  run(options: ProgramRunOptions = {}): RunResult {
+    const k = this.owner.instance.kernel;
+    if (options.clock !== undefined) k.clock.set(options.clock);
+    if (options.random !== undefined) k.random.reseed(options.random);
+    return runProgram(this.owner.instance, this.def.name, options);
+  }
+
+  /** The listing `bpfkit disasm` prints: source lines interleaved, maps and calls named. */
+  disassemble(): string {
+    return listProgram(this.owner.model, this.def.name);
+  }
+}
+
+/** Loads an eBPF object from its bytes into a fresh simulated kernel. */
+export function loadObject(bytes: Uint8Array, options: LoadObjectOptions = {}): BpfkitObject {
+  const model = loadModel(bytes, options.btf !== undefined ? { targetBtf: options.btf } : {});
+  return new BpfkitObject(model, options);
+}
