@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAsm } from './commands/asm.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDisasm } from './commands/disasm.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPlugin } from './commands/plugin.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerRun(program);
   registerAsm(program);
+  registerDemo(program);
   registerPlugin(program);
   return program;
 }
