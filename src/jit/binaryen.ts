@@ -9,3 +9,26 @@ export const binaryen = binaryenModule;
 export type Module = InstanceType<typeof binaryenModule.Module>;
 /** An expression handle inside a binaryen module. */
 export type Expr = number;
+
+/**
+ * Getters and setters of control-flow expressions. binaryen.js has them at run time but its
+ * typings leave them out; this declares the few the JIT uses.
+ */
+interface NamedAccess {
+  getName(e: Expr): string | null;
+  setName(e: Expr, name: string): void;
+}
+export interface ControlAccess {
+  readonly Block: NamedAccess & { getNumChildren(e: Expr): number; getChildAt(e: Expr, i: number): Expr };
+  readonly Loop: NamedAccess & { getBody(e: Expr): Expr };
+  readonly Break: NamedAccess;
+  readonly If: { getIfTrue(e: Expr): Expr; getIfFalse(e: Expr): Expr };
+  readonly Switch: {
+    getNumNames(e: Expr): number;
+    getNameAt(e: Expr, i: number): string;
+    setNameAt(e: Expr, i: number, name: string): void;
+    getDefaultName(e: Expr): string | null;
+    setDefaultName(e: Expr, name: string): void;
+  };
+}
+export const control = binaryenModule as unknown as ControlAccess;

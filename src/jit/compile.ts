@@ -11,10 +11,10 @@
  */
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { BpfkitError, ErrorCode } from '../errors.js';
-import { binaryen, type Expr, type Module } from './binaryen.js';
+import { binaryen, control, type Expr, type Module } from './binaryen.js';
 import { analyse, type Block, type ControlFlow, jumpTarget, callTarget } from './cfg.js';
 import { emitAlu, isAlu } from './emit-alu.js';
-import { emitCallx, emitExit, emitFault, emitHelperCall, emitLocalCall, outOfProgramFault } from './emit-call.js';
+import { emitCallx, emitExit, emitFault, emitHelperCall, emitLocalCall, emitOutOfProgram } from './emit-call.js';
 import { type EmitCtx, F64, I32, I64, NONE } from './emit-context.js';
 import { jumpCondition } from './emit-jump.js';
 import { emitMem, invalidateCache } from './emit-mem.js';
@@ -27,7 +27,17 @@ export type OptimizeLevel = 0 | 1 | 2 | 3;
 export interface CompileOptions {
   optimize: OptimizeLevel;
   dispatch: Dispatch;
+  /**
+   * Functions with more blocks than this are laid out in chunks of this many (see
+   * `chunkedBody`); default {@link DEFAULT_CHUNK}. Tests make it tiny to exercise the chunking.
+   */
+  chunkBlocks?: number;
+  /** Run binaryen's validator before and after optimizing (for debugging the code generator). */
+  validate?: boolean;
 }
+
+/** Blocks per Relooper run in a large function (binaryen's Relooper recurses per block). */
+export const DEFAULT_CHUNK = 256;
 
 /** Where compile time went, in milliseconds. */
 export interface CompileStats {
@@ -91,21 +101,28 @@ export function compileProgram(
     };
     declareEnvironment(m);
     const regs = binaryen.createType(Array.from({ length: PARAM_COUNT }, () => I64));
-    const vars = [I64, I64, I64, I64, I64, I64, I64, I64, I64, I32, I32];
+    const vars = [I64, I64, I64, I64, I64, I64, I64, I64, I64, I32, I32, I32];
     let blockCount = 0;
     for (const entry of cfg.entries) {
       const order = cfg.functionBlocks.get(entry)!;
       blockCount += order.length;
+      const chunk = options.chunkBlocks ?? DEFAULT_CHUNK;
       const body =
-        options.dispatch === 'relooper' ? relooperBody(ctx, cfg, order) : loopBody(ctx, cfg, order);
+        order.length > chunk
+          ? chunkedBody(ctx, cfg, entry, order, chunk)
+          : options.dispatch === 'relooper'
+            ? relooperBody(ctx, cfg, order)
+            : loopBody(ctx, cfg, order);
       m.addFunction(fnName(entry), regs, I64, vars, m.block(null, [...prologue(ctx), body, m.unreachable()]));
       m.addFunctionExport(fnName(entry), fnName(entry));
     }
     const t2 = now();
+    if (options.validate && !m.validate()) throw new Error(`jit: invalid module before optimizing:\n${m.emitText()}`);
     if (options.optimize > 0) {
       binaryen.setOptimizeLevel(options.optimize);
       binaryen.setShrinkLevel(0);
       m.optimize();
+      if (options.validate && !m.validate()) throw new Error(`jit: invalid module after optimizing:\n${m.emitText()}`);
     }
     const t3 = now();
     const bytes = m.emitBinary();
@@ -248,7 +265,7 @@ function relooperBody(c: EmitCtx, cfg: ControlFlow, order: readonly number[]): E
     if (inProgram(c, pc)) return ids.get(pc)!;
     let id = outside.get(pc);
     if (id === undefined) {
-      id = r.addBlock(emitFault(c, outOfProgramFault(c, pc)));
+      id = r.addBlock(m.block(null, emitOutOfProgram(c, pc)));
       outside.set(pc, id);
     }
     return id;
@@ -282,7 +299,7 @@ function loopBody(c: EmitCtx, cfg: ControlFlow, order: readonly number[]): Expr 
     i === from + 1 ? [] : [m.local.set(Local.LABEL, m.i32.const(i)), m.br('dispatch')];
   const codeOf = (i: number): Expr[] => {
     const pc = targets[i]!;
-    if (!inProgram(c, pc)) return [emitFault(c, outOfProgramFault(c, pc))];
+    if (!inProgram(c, pc)) return emitOutOfProgram(c, pc);
     const block = cfg.blocks.get(pc)!;
     const out = blockCode(c, block);
     const e = edges(c, block);
@@ -303,4 +320,119 @@ function loopBody(c: EmitCtx, cfg: ControlFlow, order: readonly number[]): Expr 
     m.local.set(Local.LABEL, m.i32.const(0)),
     m.loop('dispatch', m.block(null, [cur, ...codeOf(last)])),
   ]);
+}
+
+/**
+ * A large function: its blocks, sorted by pc, cut into chunks of `chunk`; each chunk is laid
+ * out by its own Relooper, entered through a switch on the NEXT local; a jump into another chunk
+ * sets NEXT and goes back to an outer loop that dispatches on the chunk number. Keeps binaryen's
+ * recursion (and its block re-scans) bounded whatever the size of the program.
+ */
+function chunkedBody(c: EmitCtx, cfg: ControlFlow, entry: number, order: readonly number[], chunk: number): Expr {
+  const m = c.m;
+  const sorted = [...order].sort((a, b) => a - b);
+  const index = new Map<number, number>();
+  sorted.forEach((pc, i) => index.set(pc, i));
+  const chunkOf = (pc: number): number => Math.floor(index.get(pc)! / chunk);
+  // Blocks entered from outside their chunk (the function entry included).
+  const entries = new Set<number>([entry]);
+  for (const pc of sorted) {
+    for (const t of cfg.blocks.get(pc)!.succs) if (inProgram(c, t) && chunkOf(t) !== chunkOf(pc)) entries.add(t);
+  }
+  const next = (): Expr => m.local.get(Local.NEXT, I32);
+  const chunkCode: Expr[] = [];
+  for (let k = 0; k * chunk < sorted.length; k++) {
+    const base = k * chunk;
+    const members = sorted.slice(base, base + chunk);
+    const r = new binaryen.Relooper(m);
+    const ids = new Map<number, number>();
+    const bodies = new Set<Expr>();
+    for (const pc of members) {
+      const body = m.block(null, blockCode(c, cfg.blocks.get(pc)!));
+      bodies.add(body);
+      ids.set(pc, r.addBlock(body));
+    }
+    const stubs = new Map<number, number>();
+    const idOf = (pc: number): number => {
+      const own = ids.get(pc);
+      if (own !== undefined) return own;
+      let id = stubs.get(pc);
+      if (id === undefined) {
+        id = inProgram(c, pc)
+          ? r.addBlock(m.block(null, [m.local.set(Local.NEXT, m.i32.const(index.get(pc)!)), m.br('chunks')]))
+          : r.addBlock(m.block(null, emitOutOfProgram(c, pc)));
+        stubs.set(pc, id);
+      }
+      return id;
+    };
+    for (const pc of members) {
+      for (const [to, cond] of edges(c, cfg.blocks.get(pc)!)) r.addBranch(ids.get(pc)!, idOf(to), cond, 0);
+    }
+    const mine = members.filter((pc) => entries.has(pc));
+    const dispatcher = r.addBlockWithSwitch(m.nop(), m.i32.sub(next(), m.i32.const(base)));
+    mine.forEach((pc, i) => r.addBranchForSwitch(dispatcher, ids.get(pc)!, i === 0 ? [] : [index.get(pc)! - base], 0));
+    // Every chunk has an entry: its blocks are reachable, and the first one reached comes from
+    // outside. With one entry the switch is not needed.
+    const code = r.renderAndDispose(mine.length === 1 ? ids.get(mine[0]!)! : dispatcher, Local.LABEL);
+    renameLabels(code, `k${k}`, bodies);
+    chunkCode.push(code);
+  }
+  const label = (k: number): string => `c${k}`;
+  let cur = m.block(label(0), [
+    m.switch(chunkCode.map((_, k) => label(k)), label(0), m.i32.div_u(next(), m.i32.const(chunk))),
+  ]);
+  for (let k = 0; k < chunkCode.length - 1; k++) cur = m.block(label(k + 1), [cur, chunkCode[k]!, m.unreachable()]);
+  return m.block(null, [
+    m.local.set(Local.NEXT, m.i32.const(index.get(entry)!)),
+    m.loop('chunks', m.block(null, [cur, chunkCode[chunkCode.length - 1]!, m.unreachable()])),
+  ]);
+}
+
+/**
+ * Every Relooper run numbers its labels from 1 (`block$2$break`, `shape$1$continue`), and labels
+ * must be unique within a function, so each chunk's get a prefix. Walks only the structure the
+ * Relooper made (its labels contain `$`; the block bodies we handed it are skipped).
+ */
+function renameLabels(root: Expr, prefix: string, skip: ReadonlySet<Expr>): void {
+  const { Block, Loop, Break, If, Switch } = control;
+  const ids = binaryen;
+  const fix = (name: string | null): string | null => (name !== null && name.includes('$') ? `${prefix}${name}` : null);
+  const stack: Expr[] = [root];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    if (e === 0 || skip.has(e)) continue;
+    switch (binaryen.getExpressionId(e)) {
+      case ids.BlockId: {
+        const n = fix(Block.getName(e));
+        if (n !== null) Block.setName(e, n);
+        for (let i = 0, k = Block.getNumChildren(e); i < k; i++) stack.push(Block.getChildAt(e, i));
+        break;
+      }
+      case ids.LoopId: {
+        const n = fix(Loop.getName(e));
+        if (n !== null) Loop.setName(e, n);
+        stack.push(Loop.getBody(e));
+        break;
+      }
+      case ids.IfId:
+        stack.push(If.getIfTrue(e), If.getIfFalse(e));
+        break;
+      case ids.BreakId: {
+        const n = fix(Break.getName(e));
+        if (n !== null) Break.setName(e, n);
+        break;
+      }
+      case ids.SwitchId: {
+        for (let i = 0, k = Switch.getNumNames(e); i < k; i++) {
+          const n = fix(Switch.getNameAt(e, i));
+          if (n !== null) Switch.setNameAt(e, i, n);
+        }
+        const d = fix(Switch.getDefaultName(e));
+        if (d !== null) Switch.setDefaultName(e, d);
+        break;
+      }
+      default:
+        break;
+    }
+  }
 }

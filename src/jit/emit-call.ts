@@ -12,20 +12,31 @@ import { MAX_CALL_FRAMES } from '../helpers/memory.js';
 import type { Expr } from './binaryen.js';
 import { type EmitCtx, I32, I64, NONE, reg, setReg } from './emit-context.js';
 import { invalidateCache, reloadBudget, spillBudget } from './emit-mem.js';
-import { fnName, Global, Import, PARAM_COUNT, retGlobal } from './runtime.js';
+import { fnName, Global, Import, Local, PARAM_COUNT, retGlobal } from './runtime.js';
 
 /** Raises a fault known at compile time (or the pending budget fault, which JS checks first). */
 export function emitFault(c: EmitCtx, code: number): Expr {
   return c.m.block(null, [c.m.call(Import.fault, [c.m.i32.const(code)], NONE), c.m.unreachable()]);
 }
 
-/** The fault for reaching slot `target` outside the program, with the interpreter's pc and text. */
-export function outOfProgramFault(c: EmitCtx, target: number): number {
-  return c.staticFault({
-    kind: 'invalid',
-    pc: target < 0 ? 0 : c.slots.length - 1,
-    reason: `jump out of the program to pc ${target}`,
-  });
+/**
+ * What reaching slot `target` outside the program does. Loading refuses jumps that leave the
+ * program, so only running off the end gets here: the interpreter executes a sentinel slot there,
+ * which costs one instruction of budget and then faults at the last pc.
+ */
+export function emitOutOfProgram(c: EmitCtx, target: number): Expr[] {
+  const m = c.m;
+  const n = c.slots.length;
+  if (target !== n) {
+    const pc = target < 0 ? 0 : n - 1;
+    return [emitFault(c, c.staticFault({ kind: 'invalid', pc, reason: `jump out of the program to pc ${target}` }))];
+  }
+  const rem = (): Expr => m.local.get(Local.REM, I64);
+  return [
+    m.local.set(Local.REM, m.i64.sub(rem(), m.i64.const(1n))),
+    m.if(m.i64.lt_s(rem(), m.i64.const(0n)), emitFault(c, c.staticFault({ kind: 'budget', pc: n, reason: '' }))),
+    emitFault(c, c.staticFault({ kind: 'invalid', pc: n - 1, reason: 'execution fell off the end of the program' })),
+  ];
 }
 
 const allRegs = (c: EmitCtx): Expr[] => Array.from({ length: PARAM_COUNT }, (_, r) => reg(c, r));
@@ -42,7 +53,7 @@ export function emitLocalCall(c: EmitCtx, pc: number, target: number): Expr[] {
     m.global.set(Global.depth, m.i32.add(depth(), m.i32.const(1))),
   ];
   if (target < 0 || target >= c.slots.length) {
-    out.push(emitFault(c, outOfProgramFault(c, target)));
+    out.push(...emitOutOfProgram(c, target));
     return out;
   }
   out.push(

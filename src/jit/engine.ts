@@ -218,6 +218,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
       [Import.fault]: (code: number): void => {
         this.checkPending();
         const f = me().compiled.faults[code]!;
+        if (f.kind === 'budget') throw this.budgetFault(f.pc);
         throw this.fault(f.kind, f.pc, f.reason);
       },
       [Import.helper]: (pc: number, id: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): bigint =>

@@ -13,13 +13,19 @@ import { JitEngine } from './engine.js';
 
 export type { CompiledProgram, CompileStats, Dispatch, OptimizeLevel } from './compile.js';
 export { JitEngine } from './engine.js';
+export { compileProgram } from './compile.js';
 
-export interface JitOptions extends EngineOptions {
-  /** binaryen optimize level; 0 skips binaryen's optimizer entirely. Default 1. */
+/** Code generation settings. */
+export interface JitCodegenOptions {
+  /** binaryen optimize level; 0 skips binaryen's optimizer entirely. Default {@link DEFAULT_OPTIMIZE}. */
   optimize?: OptimizeLevel;
   /** Block layout: the Relooper's structured control flow (default) or a br_table loop. */
   dispatch?: Dispatch;
+  /** Largest function laid out in one piece (in blocks); larger ones are chunked. */
+  chunkBlocks?: number;
 }
+
+export interface JitOptions extends EngineOptions, JitCodegenOptions {}
 
 export const DEFAULT_OPTIMIZE: OptimizeLevel = 1;
 
@@ -40,7 +46,7 @@ export function compiledFor(
     byKey = new Map();
     cache.set(prog, byKey);
   }
-  const key = `${options.optimize}/${options.dispatch}/${stackTop}`;
+  const key = `${options.optimize}/${options.dispatch}/${options.chunkBlocks ?? ''}/${stackTop}`;
   const have = byKey.get(key);
   if (have !== undefined && extraEntries.every((e) => have.entries.has(e))) return have;
   const compiled = compileProgram(prog, stackTop, options, [...(have?.entries ?? []), ...extraEntries]);
@@ -59,6 +65,7 @@ export function compileJit(
     optimize: options.optimize ?? DEFAULT_OPTIMIZE,
     dispatch: options.dispatch ?? 'relooper',
   };
+  if (options.chunkBlocks !== undefined) compileOptions.chunkBlocks = options.chunkBlocks;
   const engineOptions: EngineOptions = {};
   if (options.budget !== undefined) engineOptions.budget = options.budget;
   if (options.legacyLoad !== undefined) engineOptions.legacyLoad = options.legacyLoad;

@@ -63,6 +63,8 @@ export const Local = {
   LABEL: 19,
   /** r10 - 512 as an i32: the base of static stack accesses, whose offsets are then non-negative. */
   FPB: 20,
+  /** Block number to enter next, in a large function's chunk dispatch (i32). */
+  NEXT: 21,
 } as const;
 export const PARAM_COUNT = 10;
 

@@ -11,6 +11,7 @@ import { Interpreter } from '../vm/interpreter.js';
 export type EngineName = 'interp' | 'jit';
 
 type JitModule = typeof import('../jit/index.js');
+type JitCodegenOptions = import('../jit/index.js').JitCodegenOptions;
 let jit: JitModule | undefined;
 
 /**
@@ -41,7 +42,7 @@ export interface RawRunOptions {
   /** Helpers to offer; defaults to {@link conformanceHelpers}. */
   helpers?: HelperTable;
   /** JIT code generation settings (ignored by the interpreter). */
-  jit?: { optimize?: 0 | 1 | 2 | 3; dispatch?: 'relooper' | 'loop' };
+  jit?: JitCodegenOptions;
 }
 
 export interface RawRunResult {

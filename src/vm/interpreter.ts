@@ -112,6 +112,11 @@ export class Interpreter implements HelperRuntime, EngineInstance {
       L[i + 1] = Number(v & 0xffffffffn) | 0;
       H[i + 1] = Number(v >> 32n) | 0;
     }
+    const length = this.prog.slots.length;
+    if (entry < 0 || entry >= length) {
+      // A callback pointer outside the program (the padded slots only cover pc = length).
+      throw this.fault('invalid', entry < 0 ? 0 : length - 1, `jump out of the program to pc ${entry}`);
+    }
     this.depth = depth;
     this.memory.setStackDepth(depth);
     L[10] = this.memory.framePointer(depth);
@@ -119,7 +124,11 @@ export class Interpreter implements HelperRuntime, EngineInstance {
     try {
       this.exec(entry, L, H);
     } catch (e) {
-      if (e instanceof AbortWithZero) return 0n;
+      if (e instanceof AbortWithZero) {
+        // The program ended (with r0 = 0): it used the budget up to the LD_ABS/LD_IND.
+        this.executed = this.budget - this.remaining;
+        return 0n;
+      }
       throw e;
     }
     return (BigInt(H[0]! >>> 0) << 32n) | BigInt(L[0]! >>> 0);

@@ -1,0 +1,56 @@
+/**
+ * The JIT against the interpreter on random programs (test/support/gen-programs.ts): same r0, same
+ * fault (kind, pc, text), same instruction count, same bytes in `mem` and on the stack. A fixed
+ * seed makes the default run reproducible; `BPFKIT_DIFF_CASES=N` runs N cases instead (and
+ * `BPFKIT_DIFF_SEED=S` starts elsewhere). A disagreement is shrunk and printed as uBPF assembler.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadJit } from '../../src/run/raw.js';
+import { difference, disagreement, formatCase, runOn, shrink, type JitSettings } from '../support/differential.js';
+import { generateCase, Rng } from '../support/gen-programs.js';
+
+const CASES = Number(process.env['BPFKIT_DIFF_CASES'] ?? 2400);
+const SEED = Number(process.env['BPFKIT_DIFF_SEED'] ?? 0x6b70f);
+
+/** Every code generation setting gets its share of the cases. */
+const SETTINGS: ReadonlyArray<[string, JitSettings]> = [
+  ['default (relooper, O1)', {}],
+  ['relooper, O0', { optimize: 0 }],
+  ['relooper, O2', { optimize: 2 }],
+  ['br_table loop, O1', { dispatch: 'loop', optimize: 1 }],
+  // Chunks of 3 blocks: the layout large programs get, on small ones.
+  ['chunked relooper, O1', { chunkBlocks: 3 }],
+];
+
+beforeAll(async () => {
+  await loadJit();
+});
+
+describe('JIT vs interpreter on generated programs', () => {
+  SETTINGS.forEach(([name, settings], k) => {
+    it(`${name}: ${Math.ceil(CASES / SETTINGS.length)} programs agree`, () => {
+      const failures: string[] = [];
+      const outcomes = new Map<string, number>();
+      for (let i = k; i < CASES; i += SETTINGS.length) {
+        const c = generateCase(SEED + i);
+        // A third of the cases get a budget that runs out somewhere inside the program.
+        const r = new Rng((SEED + i) ^ 0x5bd1e995);
+        if (r.chance(0.33)) {
+          const full = runOn('interp', c);
+          if (full.error === undefined && full.executed > 0) c.budget = r.int(full.executed);
+        }
+        const outcome = runOn('interp', c);
+        const kind = outcome.error === undefined ? 'ok' : (/^RuntimeFault\[(\w[\w-]*)/.exec(outcome.error)?.[1] ?? 'other');
+        outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
+        const diff = difference(outcome, runOn('jit', c, settings));
+        if (diff !== undefined) {
+          const small = shrink(c, (x) => disagreement(x, settings) !== undefined);
+          failures.push(`${diff}\n${formatCase(small)}\n(shrunk: ${disagreement(small, settings)})`);
+          if (failures.length >= 3) break;
+        }
+      }
+      console.log(`${name}: outcomes ${JSON.stringify(Object.fromEntries([...outcomes].sort()))}`);
+      expect(failures.join('\n\n')).toBe('');
+    });
+  });
+});
