@@ -4,10 +4,10 @@ import { BpfkitError, ErrorCode } from '../errors.js';
 /**
  * Map keys and values typed through BTF, for TypeScript code that reads and writes maps:
  * integers of up to 4 bytes are numbers, wider ones bigints; `bool` is a boolean; enums are their
- * numbers; pointers are bigints; `char` arrays are strings (up to the first NUL); other arrays
- * are arrays; structs and unions are objects by member name (anonymous members' fields merged
- * in); a DATASEC (global data) is an object by variable name. Encoding starts from zeroes, so a
- * partial object sets only the fields it names.
+ * numbers; pointers are bigints; `char` arrays are strings (up to the first NUL); other arrays,
+ * `unsigned char`/`__u8` ones included, are arrays; structs and unions are objects by member name
+ * (anonymous members' fields merged in); a DATASEC (global data) is an object by variable name.
+ * Encoding starts from zeroes, so a partial object sets only the fields it names.
  */
 export type BtfValue = number | bigint | boolean | string | BtfValue[] | { [field: string]: BtfValue };
 
@@ -15,9 +15,10 @@ const bad = (msg: string): never => {
   throw new BpfkitError(ErrorCode.Usage, msg);
 };
 
+/** Plain `char` arrays hold text; `__u8`/`unsigned char` arrays (MAC addresses...) stay arrays of numbers. */
 function isChar(btf: Btf, id: number): boolean {
   const t = resolveType(btf, id);
-  return t.kind === 'INT' && t.size === 1 && ((t.encoding & 2) !== 0 || t.name === 'char' || t.name === 'signed char' || t.name === 'unsigned char');
+  return t.kind === 'INT' && t.size === 1 && t.name === 'char';
 }
 
 function readInt(dv: DataView, off: number, size: number, signed: boolean): number | bigint {

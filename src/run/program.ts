@@ -1,4 +1,3 @@
-import { BpfkitError } from '../errors.js';
 import { TailCallSignal } from '../helpers/abi.js';
 import type { ProgramContext } from '../helpers/contexts/context.js';
 import { RuntimeFault } from '../helpers/fault.js';

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { BpfkitError } from '../../src/errors.js';
+import { createMap, mapDefProblem, SUPPORTED_MAP_TYPES } from '../../src/helpers/maps/create.js';
+import { MapFlag, MapType } from '../../src/loader/kinds.js';
+import { env, mapDef } from './util.js';
+
+describe('map creation', () => {
+  it('refuses a map type it does not simulate, naming it', () => {
+    expect(() => createMap(mapDef({ type: MapType.BLOOM_FILTER, name: 'seen', keySize: 0 }), 0, env())).toThrow(
+      "map 'seen': map type bloom_filter (30) is not supported",
+    );
+    expect(() => createMap(mapDef({ type: MapType.SOCKMAP }), 0, env())).toThrow(BpfkitError);
+  });
+
+  it('refuses definitions the kernel refuses, and flags a type does not take', () => {
+    const bad = (over: Parameters<typeof mapDef>[0]) => () => createMap(mapDef(over), 0, env());
+    expect(bad({ type: MapType.ARRAY, keySize: 8 })).toThrow(/key_size must be 4/);
+    expect(bad({ type: MapType.HASH, maxEntries: 0 })).toThrow(/must not be 0/);
+    expect(bad({ type: MapType.HASH, flags: MapFlag.NO_COMMON_LRU })).toThrow(/only valid for LRU/);
+    expect(bad({ type: MapType.LRU_HASH, flags: MapFlag.NO_PREALLOC })).toThrow(/preallocated/);
+    expect(bad({ type: MapType.LPM_TRIE, keySize: 8 })).toThrow(/BPF_F_NO_PREALLOC/);
+    expect(bad({ type: MapType.QUEUE, keySize: 4 })).toThrow(/key_size must be 0/);
+    expect(bad({ type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 5000 })).toThrow(/power of 2/);
+    expect(bad({ type: MapType.ARRAY, flags: 1 << 20 })).toThrow(/flag 0x100000 is not valid for a array map/);
+    expect(bad({ type: MapType.PERCPU_ARRAY, flags: MapFlag.MMAPABLE })).toThrow(/MMAPABLE/);
+    expect(bad({ type: MapType.HASH, maxEntries: 1 << 30 })).toThrow(/MiB/);
+  });
+
+  it('accepts what the kernel accepts', () => {
+    expect(mapDefProblem(mapDef({ type: MapType.ARRAY, flags: MapFlag.MMAPABLE | MapFlag.RDONLY_PROG }), 2)).toBeUndefined();
+    expect(mapDefProblem(mapDef({ type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 8192 }), 2)).toBeUndefined();
+    expect(SUPPORTED_MAP_TYPES).toHaveLength(16);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * `bpfkit run` as users meet it: kernel-run's JSON, the summary, exit codes and one-line errors.
+ * Runs the built CLI (`npm test` builds first).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CASES_DIR } from './cases.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+const obj = (name: string) => join('fixtures', 'kernel-cases', 'build', `${name}.o`);
+const pkt = (name: string) => join('fixtures', 'kernel-cases', 'packets', `${name}.bin`);
+
+function bpfkit(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe.skipIf(!existsSync(CLI))('bpfkit run', () => {
+  it('prints exactly what kernel-run printed, plus printk', () => {
+    const r = bpfkit(['run', obj('maps_hash'), '--program', 'hash_ops', '--data', pkt('ipv4_udp'), '--json']);
+    expect(r.code).toBe(0);
+    const got = JSON.parse(r.stdout);
+    const want = JSON.parse(readFileSync(join(CASES_DIR, 'expected', 'maps_hash.hash_ops.ipv4_udp.json'), 'utf8'));
+    expect(Object.keys(got)).toEqual(['accepted', 'retval', 'packet', 'maps', 'ringbuf', 'printk']);
+    expect({ ...got, printk: undefined }).toEqual({ ...want, printk: undefined });
+    expect(got.printk).toEqual([]);
+  });
+
+  it('matches on the JIT too', () => {
+    const r = bpfkit(['run', obj('ringbuf'), '--program', 'rb_ops', '--data', pkt('arp'), '--json', '--engine', 'jit']);
+    expect(r.code).toBe(0);
+    const want = JSON.parse(readFileSync(join(CASES_DIR, 'expected', 'ringbuf.rb_ops.arp.json'), 'utf8'));
+    expect({ ...JSON.parse(r.stdout), printk: undefined }).toEqual({ ...want, printk: undefined });
+  });
+
+  it('prints a readable summary without --json', () => {
+    const r = bpfkit(['run', obj('globals'), '--data', pkt('ipv4_udp')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('use_globals (xdp): returned 2 (XDP_PASS)');
+    expect(r.stdout).toContain('map .data.hist: {"hist":[1,2,13,4]}');
+    expect(r.stdout).toContain('printk:\n  globals bpfkit 66');
+  });
+
+  it('exits 1 with pc, source line and reason on a runtime fault', () => {
+    const r = bpfkit(['run', obj('faults'), '--program', 'past_end', '--data', pkt('ipv4_udp'), '--no-verify']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^pc 1: invalid memory access: read of 4 bytes at 0x[0-9a-f]+ runs past the end of region 'packet' .* at \.\/fixtures\/kernel-cases\/src\/faults\.c:19: return \*p;\n$/);
+    const h = bpfkit(['run', obj('faults'), '--program', 'unsupported_helper', '--data', pkt('ipv4_udp'), '--no-verify', '--json']);
+    expect(h.code).toBe(1);
+    expect(h.stderr).toContain('pc 13: helper bpf_fib_lookup (#69) is not supported at ./fixtures/kernel-cases/src/faults.c:27');
+    expect(JSON.parse(h.stdout).error).toContain('bpf_fib_lookup');
+    const b = bpfkit(['run', obj('faults'), '--program', 'long_loop', '--data', pkt('ipv4_udp'), '--no-verify', '--budget', '1000']);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/^pc \d+: instruction budget of 1000 exhausted at \.\/fixtures\/kernel-cases\/src\/faults\.c:\d+/);
+  });
+
+  it('verifies first, as the kernel does at load: a rejected object exits 1', () => {
+    const r = bpfkit(['run', obj('faults'), '--program', 'past_end', '--data', pkt('ipv4_udp'), '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.accepted).toBe(false);
+    expect(j.log).toContain('past_end');
+  });
+
+  it('exits 1 for a map type it does not simulate', () => {
+    const r = bpfkit(['run', obj('unsupported_map'), '--data', pkt('ipv4_udp'), '--no-verify']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`${obj('unsupported_map')}: map 'seen': map type bloom_filter (30) is not supported\n`);
+  });
+
+  it('exits 2 on bad input or usage', () => {
+    expect(bpfkit(['run', obj('ctx'), '--program', 'nope', '--data', pkt('ipv4_udp')])).toMatchObject({ code: 2 });
+    expect(bpfkit(['run', obj('ctx'), '--data', pkt('ipv4_udp')]).stderr).toContain('say which program to run with --program (programs: xdp_ctx, tc_ctx, sock_ctx)');
+    expect(bpfkit(['run', obj('ctx'), '--program', 'tc_ctx', '--data', 'missing.bin'])).toMatchObject({ code: 2, stderr: 'cannot read missing.bin: no such file\n' });
+    const refused = bpfkit(['run', obj('ctx'), '--program', 'tc_ctx', '--data', pkt('min14')]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("the kernel's test run refuses this input: an IPv4 frame shorter than its 20-byte header (-EINVAL)");
+    expect(bpfkit(['run', obj('ctx'), '--program', 'xdp_ctx']).stderr).toContain('runs on a packet');
+    expect(bpfkit(['run', obj('ctx'), '--program', 'xdp_ctx', '--data', pkt('ipv4_udp'), '--repeat', '0']).code).toBe(2);
+  });
+
+  it('runs kprobes on arguments and registers', () => {
+    const r = bpfkit(['run', obj('tracing'), '--program', 'raw_sys_enter', '--arg', '0', '--arg', '59', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).retval).toBe(59);
+    const k = bpfkit(['run', obj('tracing'), '--program', 'trace_open', '--arg', '3', '--reg', 'si=0x10', '--json']);
+    expect(k.code).toBe(0);
+    expect(JSON.parse(k.stdout).printk).toEqual(['open  by bpfkit-test: -14']);
+    expect(bpfkit(['run', obj('tracing'), '--program', 'trace_open', '--reg', 'xx=1']).code).toBe(2);
+  });
+});
