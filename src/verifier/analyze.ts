@@ -22,7 +22,7 @@ import {
 } from './domains/ebpf-domain.js';
 import { scalarConst } from './domains/scalar.js';
 import { STACK_SIZE } from './domains/stack.js';
-import { Kind, pointer } from './domains/types.js';
+import { Kind, NUM_UNKNOWN, pointer, UNINIT } from './domains/types.js';
 import { makeEnv, type VerifierEnv } from './env.js';
 import { fixpoint, FixpointDiverged } from './fixpoint.js';
 import { HELPER_NAMES } from '../helpers/helper-ids.js';
@@ -95,12 +95,64 @@ const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 
 export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: VerifyOptions = {}): ProgramReport {
   const t0 = now();
-  const cfg = buildCfg({ instructions: prog.instructions, functions: prog.functions, endian: obj.endian });
-  const nodeIds = new Map<Node, number>();
-  for (const b of cfg.blocks) for (const n of b.nodes) nodeIds.set(n, nodeIds.size + 1);
-  const env = makeEnv(obj, prog, nodeIds, { privileged: !options.unprivileged, thresholds: thresholdsOf(prog.instructions) });
+  const env = makeEnv(obj, prog, { privileged: !options.unprivileged, thresholds: thresholdsOf(prog.instructions) });
+  const globals = new Set(env.globalFuncs.keys());
+  const errors: VerifyError[] = [];
+  // the program, then every global function it reaches, each verified on its own
+  const main = analyzeUnit(obj, prog, env, 0, globals, options);
+  errors.push(...main.errors);
+  const done = new Set<number>([0]);
+  const todo = [...main.calledGlobals];
+  while (todo.length) {
+    const slot = todo.shift()!;
+    if (done.has(slot)) continue;
+    done.add(slot);
+    const g = env.globalFuncs.get(slot)!;
+    const unit = analyzeUnit(obj, prog, { ...env, rootGlobal: g }, slot, globals, options);
+    errors.push(...unit.errors);
+    todo.push(...unit.calledGlobals);
+  }
+  errors.sort((a, b) => a.pc - b.pc);
+  return {
+    name: prog.name,
+    section: prog.section,
+    accepted: errors.length === 0,
+    errors,
+    stats: { instructions: prog.instructions.length, ms: Math.round((now() - t0) * 100) / 100 },
+    ...(main.details ? { details: main.details } : {}),
+  };
+}
+
+interface UnitResult {
+  errors: VerifyError[];
+  details?: ProgramDetails;
+  calledGlobals: number[];
+}
+
+/** The state a function starts in: the program's context, or a global function's arguments. */
+function initialState(env: VerifierEnv, root: number): AbsState {
+  const fp = pointer(Kind.STACK, scalarConst(BigInt(STACK_SIZE)), { frame: 0 });
+  const g = env.rootGlobal;
+  if (!g) return entryState(pointer(Kind.CTX, scalarConst(0n)), fp);
+  const s = entryState(UNINIT, fp, root);
+  const e = s.edit();
+  g.params.forEach((p, i) => {
+    const v =
+      p.kind === 'ctx'
+        ? pointer(Kind.CTX, scalarConst(0n))
+        : p.kind === 'mem'
+          ? pointer(Kind.MEM | Kind.NULLABLE, scalarConst(0n), { size: p.size, id: 1_000_000 + i })
+          : NUM_UNKNOWN;
+    e.setReg(i + 1, v);
+  });
+  return e.done()!;
+}
+
+function analyzeUnit(obj: BpfObject, prog: ProgramDef, env: VerifierEnv, root: number, globals: ReadonlySet<number>, options: VerifyOptions): UnitResult {
+  const cfg = buildCfg({ instructions: prog.instructions, functions: prog.functions, endian: obj.endian, globals, root });
   const failures: Failure[] = [];
   let details: ProgramDetails | undefined;
+  const calledGlobals = [...new Set(cfg.blocks.flatMap((b) => b.nodes.flatMap((n) => (n.stmt.kind === 'callGlobal' ? [n.stmt.target] : []))))];
 
   const checked = new Set<number>();
   const tracker = new UsageTracker();
@@ -108,12 +160,11 @@ export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: Verify
   if (cfg.errors.length) {
     for (const e of cfg.errors) failures.push({ node: { pc: e.pc, stmt: { kind: 'ja' }, depth: 0, context: 0, ...(cfg.insAt.get(e.pc) ? { ins: cfg.insAt.get(e.pc)! } : {}) }, message: e.message });
   } else {
-    const init = entryState(pointer(Kind.CTX, scalarConst(0n)), pointer(Kind.STACK, scalarConst(BigInt(STACK_SIZE)), { frame: 0 }));
     let result;
     try {
       result = fixpoint<AbsState>({
         entry: cfg.entry,
-        init,
+        init: initialState(env, root),
         wto: cfg.wto.elements,
         preds: (v) => cfg.blocks[v]!.preds,
         // blocks outside loops are visited once, with their final state: check them right away
@@ -128,20 +179,11 @@ export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: Verify
       });
     } catch (e) {
       if (!(e instanceof FixpointDiverged)) throw e;
-      failures.push({ node: { pc: 0, stmt: { kind: 'ja' }, depth: 0, context: 0 }, message: `the analysis did not converge: ${e.message}` });
+      failures.push({ node: { pc: root, stmt: { kind: 'ja' }, depth: 0, context: 0 }, message: `the analysis did not converge: ${e.message}` });
     }
     if (result) details = finalPass(cfg, env, result.pre, failures, prog, checked, tracker, checking);
   }
-
-  const errors = toErrors(failures, cfg, env, options);
-  return {
-    name: prog.name,
-    section: prog.section,
-    accepted: errors.length === 0,
-    errors,
-    stats: { instructions: prog.instructions.length, ms: Math.round((now() - t0) * 100) / 100 },
-    ...(details ? { details } : {}),
-  };
+  return { errors: toErrors(failures, cfg, env, options), calledGlobals, ...(details ? { details } : {}) };
 }
 
 function now(): number {

@@ -26,12 +26,14 @@ export type Assertion =
     }
   /** Legacy ld_abs/ld_ind: allowed for the program type, with r6 the context. */
   | { readonly kind: 'legacyPacket'; readonly indirect: boolean; readonly src: number }
+  /** A global function's arguments match its BTF prototype. */
+  | { readonly kind: 'globalCall'; readonly target: number }
   /** A helper call: allowed for the program type, arguments of the prototype's kinds and sizes. */
   | { readonly kind: 'helper'; readonly helper: number }
   /** Comparison operands are comparable. */
   | { readonly kind: 'comparable'; readonly left: number; readonly right: Operand; readonly is64: boolean }
   /** At exit: r0 holds a value of the right kind and range. */
-  | { readonly kind: 'returnValue'; readonly where: 'program' | 'callback'; readonly helper?: number }
+  | { readonly kind: 'returnValue'; readonly where: 'program' | 'callback' | 'global'; readonly helper?: number }
   /** At program exit: every acquired reference has been released. */
   | { readonly kind: 'noReferences' }
   /** A sub-program returns no pointer into its own stack. */
@@ -97,6 +99,8 @@ export function assertionsFor(stmt: Stmt, depth: number): Assertion[] {
     }
     case 'call':
       return stmt.phase === 'result' ? [] : [{ kind: 'helper', helper: stmt.helper }];
+    case 'callGlobal':
+      return [{ kind: 'globalCall', target: stmt.target }];
     case 'callLocal':
     case 'ja':
     case 'enter':
@@ -107,6 +111,7 @@ export function assertionsFor(stmt: Stmt, depth: number): Assertion[] {
       return [{ kind: 'noStackEscape' }];
     case 'exit':
       // a sub-program may return nothing (void): only the caller's use of r0 is checked
+      if (stmt.global) return [{ kind: 'returnValue', where: 'global' }, { kind: 'noReferences' }];
       if (depth === 0) return [{ kind: 'returnValue', where: 'program' }, { kind: 'noReferences' }];
       if (stmt.callback !== undefined) return [{ kind: 'returnValue', where: 'callback', helper: stmt.callback }];
       return [];

@@ -355,6 +355,28 @@ function checkHelper(s: AbsState, env: VerifierEnv, id: number): string | undefi
   return undefined;
 }
 
+function checkGlobalCall(s: AbsState, env: VerifierEnv, target: number): string | undefined {
+  const g = env.globalFuncs.get(target);
+  if (!g) return `the global function at pc ${target} has no BTF prototype to check its arguments against`;
+  if (g.invalid) return g.invalid;
+  for (let i = 0; i < g.params.length; i++) {
+    const r = i + 1;
+    const p = g.params[i]!;
+    const v = s.reg(r);
+    const argText = `R${r} (argument ${r} of ${g.name})`;
+    if (!isInitialized(v)) return `${argText} is not initialised`;
+    if (p.kind === 'scalar' && v.kinds !== Kind.NUM) return `${argText} must be a number, not ${describe(v, env)}`;
+    if (p.kind === 'ctx' && (!onlyKind(v, Kind.CTX) || constValue(v.num) !== 0n)) return `${argText} must be the unmodified context, not ${describe(v, env)}`;
+    if (p.kind === 'mem' && !isNull(v)) {
+      const err = memPointerType(r, v, env, g.name, true);
+      if (err) return err;
+      const e = checkRegion(s, env, { reg: r, v, off: 0n, size: BigInt(p.size), write: false, what: `${p.size}-byte ${p.type} argument of ${g.name}` });
+      if (e) return e;
+    }
+  }
+  return undefined;
+}
+
 function memPointerType(r: number, v: RegValue, env: VerifierEnv, name: string, orNull: boolean): string | undefined {
   const kinds = v.kinds & ~Kind.NULLABLE;
   const allowed = Kind.STACK | Kind.PACKET | Kind.PACKET_META | Kind.MAP_VALUE | Kind.MEM;
@@ -412,6 +434,8 @@ export function check(a: Assertion, s: AbsState, env: VerifierEnv, node?: Node):
       if (!onlyKind(r6, Kind.CTX) || constValue(r6.num) !== 0n) return `legacy packet loads need the context in R6, which holds ${describe(r6, env)}`;
       return undefined;
     }
+    case 'globalCall':
+      return checkGlobalCall(s, env, a.target);
     case 'helper': {
       const err = checkHelper(s, env, a.helper);
       if (err || !node) return err;
@@ -433,6 +457,13 @@ export function check(a: Assertion, s: AbsState, env: VerifierEnv, node?: Node):
     }
     case 'returnValue': {
       const r0 = s.reg(0);
+      if (a.where === 'global') {
+        const g = env.rootGlobal;
+        if (g?.returnsVoid) return undefined;
+        if (!isInitialized(r0)) return `R0 is not initialised at the exit of global function ${g?.name ?? ''}`;
+        if (r0.kinds !== Kind.NUM) return `At the exit of global function ${g?.name ?? ''} R0 must be a number, not ${describe(r0, env)}`;
+        return undefined;
+      }
       if (!isInitialized(r0)) return `R0 is not initialised at ${a.where === 'program' ? 'program exit' : 'the return of a callback'}`;
       const range = a.where === 'callback' ? helperProto(a.helper ?? 0)?.callback?.ret : env.returnRange;
       if (a.where === 'program' && !env.privileged && (r0.kinds & POINTER_KINDS) !== 0) return 'R0 leaks a pointer as the return value';

@@ -8,6 +8,7 @@ import type { BpfObject, MapDef, ProgramDef } from '../loader/model.js';
 import { MapFlag, MapType, progTypeName } from '../loader/kinds.js';
 import type { Node } from './cfg/build.js';
 import { type ContextSpec, contextFor, packetAccess, PROG_TYPE_HELPER_KEY, returnRange } from './contexts.js';
+import { type GlobalFunc, globalFunctions } from './global-funcs.js';
 import { HELPERS_BY_PROG_TYPE } from './helper-availability.js';
 
 export interface MapInfo {
@@ -41,6 +42,10 @@ export interface VerifierEnv {
   readonly thresholds: readonly bigint[];
   /** Allowed range of the program's return value. */
   readonly returnRange?: readonly [number, number];
+  /** Global functions by slot (verified on their own). */
+  readonly globalFuncs: ReadonlyMap<number, GlobalFunc>;
+  /** When a global function is being verified on its own: that function. */
+  readonly rootGlobal?: GlobalFunc;
   /** A stable number for a CFG node (ids of lookups and references made there). */
   idOf(node: Node): number;
   functionName(slot: number): string;
@@ -75,17 +80,22 @@ export interface EnvOptions {
   readonly thresholds?: readonly bigint[];
 }
 
-export function makeEnv(obj: BpfObject, prog: ProgramDef, nodeIds: Map<Node, number>, options: EnvOptions = {}): VerifierEnv {
+export function makeEnv(obj: BpfObject, prog: ProgramDef, options: EnvOptions = {}): VerifierEnv {
+  // ids for the values each CFG node creates (lookups, reservations), unique across analyses
+  const nodeIds = new WeakMap<Node, number>();
+  let nextId = 1;
   const expectedAttachType = (prog as ProgramDef & { expectedAttachType?: number }).expectedAttachType;
   const key = PROG_TYPE_HELPER_KEY[prog.type];
   const list = key ? HELPERS_BY_PROG_TYPE[key] : undefined;
   const fnNames = new Map(prog.functions.map((f) => [f.slot, f.name]));
+  const ctx = contextFor(prog.type);
   return {
+    globalFuncs: globalFunctions(obj, prog, ctx),
     progName: prog.name,
     progType: prog.type,
     progTypeName: progTypeName(prog.type),
     ...(expectedAttachType !== undefined ? { expectedAttachType } : {}),
-    ctx: contextFor(prog.type),
+    ctx,
     packet: packetAccess(prog.type),
     maps: mapTable(obj.maps),
     endian: obj.endian,
@@ -94,7 +104,11 @@ export function makeEnv(obj: BpfObject, prog: ProgramDef, nodeIds: Map<Node, num
     gpl: GPL_LICENSES.has(obj.license),
     thresholds: options.thresholds ?? [],
     ...(returnRange(prog.type, expectedAttachType) ? { returnRange: returnRange(prog.type, expectedAttachType)! } : {}),
-    idOf: (node) => nodeIds.get(node) ?? 0,
+    idOf: (node) => {
+      let id = nodeIds.get(node);
+      if (id === undefined) nodeIds.set(node, (id = nextId++));
+      return id;
+    },
     functionName: (slot) => fnNames.get(slot) ?? (slot === 0 ? prog.name : `func@${slot}`),
   };
 }

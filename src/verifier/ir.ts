@@ -40,8 +40,10 @@ export type Stmt =
    */
   | { readonly kind: 'call'; readonly helper: number; readonly phase?: 'args' | 'result' }
   | { readonly kind: 'callLocal'; readonly target: number }
+  /** A call of a global function: verified on its own, so here only its arguments are checked. */
+  | { readonly kind: 'callGlobal'; readonly target: number }
   /** `callback`: the helper whose callback this exit returns from (its return value is checked). */
-  | { readonly kind: 'exit'; readonly callback?: number }
+  | { readonly kind: 'exit'; readonly callback?: number; readonly global?: boolean }
   | { readonly kind: 'ja' }
   /** Synthetic: the condition of a branch edge holds. */
   | { readonly kind: 'assume'; readonly op: CmpOp; readonly left: number; readonly right: Operand; readonly is64: boolean }
@@ -99,7 +101,7 @@ export type Flow =
   | { readonly kind: 'goto'; readonly target: number }
   | { readonly kind: 'branch'; readonly target: number; readonly op: CmpOp; readonly left: number; readonly right: Operand; readonly is64: boolean }
   /** `callback`: the helper whose callback this exit returns from (its return value is checked). */
-  | { readonly kind: 'exit'; readonly callback?: number };
+  | { readonly kind: 'exit'; readonly callback?: number; readonly global?: boolean };
 
 /** Control flow of the instruction at slot pc. */
 export function flowOf(ins: Instruction, pc: number): Flow {

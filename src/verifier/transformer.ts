@@ -106,6 +106,17 @@ function apply(stmt: Stmt, e: Editor, env: VerifierEnv, node: Node): void {
     case 'call':
       if (stmt.phase === 'args') return;
       return callStmt(e, env, node, stmt.helper);
+    case 'callGlobal': {
+      // the function may write any memory it was given; it returns a number
+      const g = env.globalFuncs.get(stmt.target);
+      g?.params.forEach((p, i) => {
+        const v = e.reg(i + 1);
+        if (p.kind === 'mem' && v.kinds === Kind.STACK) clobberStackArg(e, v, BigInt(p.size));
+      });
+      for (let r = 1; r <= 5; r++) e.setReg(r, UNINIT);
+      e.setReg(0, NUM_UNKNOWN);
+      return;
+    }
     case 'callLocal':
     case 'ja':
       return;

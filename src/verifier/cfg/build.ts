@@ -90,6 +90,10 @@ export interface CfgInput {
   /** Known function starts (from the loader), entry first. */
   readonly functions: ReadonlyArray<{ readonly name: string; readonly slot: number }>;
   readonly endian: Endian;
+  /** Slots of global functions: called as opaque functions, verified separately. */
+  readonly globals?: ReadonlySet<number>;
+  /** The function to build from (a global function analysed on its own); default the entry. */
+  readonly root?: number;
 }
 
 interface Template {
@@ -259,6 +263,7 @@ export function buildCfg(input: CfgInput): Cfg {
       const fallthrough = nextPc(lastPc) < fn.end ? nextPc(lastPc) : undefined;
       if (flow.kind === 'exit') {
         if (callbackOf !== undefined) b.nodes[b.nodes.length - 1] = mk(lastPc, { kind: 'exit', callback: callbackOf });
+        else if (depth === 0 && fn.start !== 0) b.nodes[b.nodes.length - 1] = mk(lastPc, { kind: 'exit', global: true });
         exits.push(b);
         return;
       }
@@ -284,6 +289,11 @@ export function buildCfg(input: CfgInput): Cfg {
         return;
       }
       const cont = fallthrough !== undefined ? blockAt(fallthrough) : undefined;
+      if (st.kind === 'callLocal' && input.globals?.has(fnOf(st.target).start)) {
+        b.nodes[b.nodes.length - 1] = mk(lastPc, { kind: 'callGlobal', target: fnOf(st.target).start });
+        if (cont) edge(b, cont);
+        return;
+      }
       if (st.kind === 'callLocal') {
         const callee = fnOf(st.target);
         if (callee.start === 0 || chain.some((c) => c.fn === callee.start)) {
@@ -347,7 +357,8 @@ export function buildCfg(input: CfgInput): Cfg {
 
   // an empty block before the entry, so that a loop back to pc 0 still has an edge from outside
   const start = newBlock([]);
-  const main = instantiate(functions[0]!, []);
+  const rootFn = functions.find((f) => f.start === (input.root ?? 0)) ?? functions[0]!;
+  const main = instantiate(rootFn, []);
   edge(start, main.entry);
   if (errors.length) return emptyCfg(errors, functions, insAt, slotCount);
 

@@ -154,11 +154,11 @@ export function varName(v: number): string {
 }
 
 /** The state at program entry: r1 = the context, r10 = the frame pointer, nothing else. */
-export function entryState(r1: RegValue, r10: RegValue): AbsState {
+export function entryState(r1: RegValue, r10: RegValue, fn = 0): AbsState {
   const regs: RegValue[] = new Array<RegValue>(REG_COUNT).fill(UNINIT);
   regs[1] = r1;
   regs[10] = r10;
-  return new AbsState([{ regs, stack: StackFrame.EMPTY, fn: 0 }], Zone.top(), new Map(), new Map());
+  return new AbsState([{ regs, stack: StackFrame.EMPTY, fn }], Zone.top(), new Map(), new Map());
 }
 
 /**
