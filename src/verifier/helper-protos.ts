@@ -6,6 +6,7 @@
  * recorded from the kernel.
  */
 import { HELPER_NAMES } from '../helpers/helper-ids.js';
+import { type HelperArgKind, type HelperReturnKind, helperPrototype } from '../helpers/prototypes.js';
 import { MapType } from '../loader/kinds.js';
 
 export type ArgKind =
@@ -169,12 +170,67 @@ const PROTOS_BY_NAME: Record<string, Omit<HelperProto, 'name'>> = {
   check_mtu: { args: ['ctx', 'anything', 'int', 'anything', 'anything'], ret: 'integer' },
 };
 
-/** The prototype of a helper id, or undefined when bpfkit's verifier does not know it. */
+/** The simulated kernel's argument kinds in the verifier's spelling. */
+const FROM_SIMULATED: Record<HelperArgKind, ArgKind> = {
+  map: 'map',
+  'map-key': 'mapKey',
+  'map-value': 'mapValue',
+  'uninit-map-value': 'uninitMapValue',
+  mem: 'mem',
+  'mem-or-null': 'memOrNull',
+  'uninit-mem': 'uninitMem',
+  size: 'size',
+  'size-or-zero': 'sizeOrZero',
+  'alloc-size-or-zero': 'allocSize',
+  ctx: 'ctx',
+  anything: 'anything',
+  func: 'func',
+  'stack-or-null': 'stackOrNull',
+  'const-str': 'constStr',
+  'ringbuf-mem': 'ringbufMem',
+};
+const RET_FROM_SIMULATED: Record<HelperReturnKind, RetKind> = {
+  integer: 'integer',
+  void: 'void',
+  'map-value-or-null': 'mapValueOrNull',
+  'ringbuf-mem-or-null': 'ringbufMemOrNull',
+};
+
+/**
+ * Where the verifier must read a prototype differently from the simulated kernel's table:
+ * trace_printk's arguments 3-5 are whatever the format consumes (the kernel checks none of
+ * them, so they may be uninitialised); snprintf writes its output buffer.
+ */
+export const VERIFIER_ARG_OVERRIDES: Readonly<Record<string, readonly ArgKind[]>> = {
+  trace_printk: ['mem', 'size'],
+  snprintf: ['uninitMemOrNull', 'sizeOrZero', 'constStr', 'memOrNull', 'sizeOrZero'],
+};
+
+/**
+ * The prototype of a helper id, or undefined when bpfkit's verifier does not know it. Arguments
+ * and result come from the simulated kernel's table (src/helpers/prototypes.ts) when it has the
+ * helper; this file adds what only the verifier needs (callbacks, packet invalidation, map
+ * types) and the prototypes of helpers the simulated kernel does not implement.
+ */
 export function helperProto(id: number): HelperProto | undefined {
   const name = HELPER_NAMES[id];
   if (name === undefined) return undefined;
-  const p = PROTOS_BY_NAME[name];
-  return p ? { name, ...p } : undefined;
+  const own = PROTOS_BY_NAME[name];
+  const sim = helperPrototype(id);
+  if (!sim) return own ? { name, ...own } : undefined;
+  const proto: HelperProto = {
+    ...own,
+    name,
+    args: VERIFIER_ARG_OVERRIDES[name] ?? sim.args.map((a) => FROM_SIMULATED[a]),
+    ret: RET_FROM_SIMULATED[sim.ret],
+    gpl: sim.gplOnly,
+  };
+  return proto;
+}
+
+/** The verifier's own prototype (for the consistency test with the simulated kernel's). */
+export function ownHelperProto(name: string): Omit<HelperProto, 'name'> | undefined {
+  return PROTOS_BY_NAME[name];
 }
 
 export const helperName = (id: number): string => {
