@@ -150,3 +150,18 @@ describe('LRU hash maps', () => {
     expect(m.update(u32(9), u64(2), UpdateFlags.EXIST, 0)).toBe(-Errno.ENOENT);
   });
 });
+
+describe('hash map element life cycle', () => {
+  it('keeps a replaced element as the CPU\'s spare: inserts do not reuse it, the next replacement does', () => {
+    const e = env(1);
+    const m = new HashMap(mapDef({ type: MapType.HASH, maxEntries: 4 }), 0, e);
+    m.update(u32(1), u64(100), 0, 0);
+    const held = m.lookup(u32(1), 0);
+    m.update(u32(1), u64(200), 0, 0);
+    m.update(u32(2), u64(300), 0, 0);
+    m.update(u32(3), u64(400), 0, 0);
+    expect(e.memory.dv.getBigUint64(held, true)).toBe(100n);
+    m.update(u32(2), u64(500), 0, 0);
+    expect(m.lookup(u32(2), 0)).toBe(held);
+  });
+});

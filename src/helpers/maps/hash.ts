@@ -27,6 +27,12 @@ export class HashMap extends BpfMap {
   private readonly lru: KernelLru | undefined;
   /** The CPU user-space operations run on (the kernel's current CPU during the syscall). */
   sysCpu = 0;
+  /**
+   * A plain hash's spare element per CPU (the kernel's extra_elems): a replacing update takes the
+   * spare of its CPU and leaves the replaced element as the new spare, so the old element stays
+   * untouched until the next replacement on that CPU.
+   */
+  private readonly spare: number[] = [];
 
   constructor(def: MapDef, index: number, env: MapEnv) {
     super(def, index, env);
@@ -37,6 +43,7 @@ export class HashMap extends BpfMap {
     this.keys = new SlotStore(env.memory, `${def.name}:keys`, 'map-value', slots, def.keySize, 1, false);
     this.values = new SlotStore(env.memory, def.name, 'map-value', slots, def.valueSize, this.percpu ? env.cpus : 1, true);
     this.keyOfSlot = new Array<string | undefined>(slots).fill(undefined);
+    if (!isLru && !this.percpu) for (let c = 0; c < env.cpus; c++) this.spare.push(this.values.take());
     if (isLru) {
       this.lru = new KernelLru({
         nodes: slots,
@@ -128,13 +135,16 @@ export class HashMap extends BpfMap {
       return 0;
     }
     if (old === undefined && this.table.size >= this.maxEntries) return -Errno.E2BIG;
-    const slot = this.values.take();
-    if (slot < 0) return -Errno.E2BIG;
-    this.initValue(slot, value, cpu, allCpus);
-    if (old !== undefined) {
+    let slot: number;
+    if (old !== undefined && !this.percpu) {
+      slot = this.spare[cpu]!;
+      this.spare[cpu] = old;
       this.keyOfSlot[old] = undefined;
-      this.values.give(old);
+    } else {
+      slot = this.values.take();
+      if (slot < 0) return -Errno.E2BIG;
     }
+    this.initValue(slot, value, cpu, allCpus);
     this.install(slot, k, key);
     return 0;
   }

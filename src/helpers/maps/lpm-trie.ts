@@ -26,13 +26,13 @@ export class LpmTrieMap extends BpfMap {
   private readonly values: SlotStore;
   private readonly prefixes: Prefix[] = [];
   private readonly dataSize: number;
-  private readonly keyScratch: SlotStore;
+  private readonly keys: SlotStore;
 
   constructor(def: MapDef, index: number, env: MapEnv) {
     super(def, index, env);
     this.dataSize = def.keySize - 4;
     this.values = new SlotStore(env.memory, def.name, 'map-value', def.maxEntries, def.valueSize, 1, true);
-    this.keyScratch = new SlotStore(env.memory, `${def.name}:keys`, 'map-value', def.maxEntries, def.keySize, 1, false);
+    this.keys = new SlotStore(env.memory, `${def.name}:keys`, 'map-value', def.maxEntries, def.keySize, 1, false);
   }
 
   get maxPrefixLen(): number {
@@ -84,15 +84,15 @@ export class LpmTrieMap extends BpfMap {
       // The kernel replaces the node: the stored key bytes become the new key's.
       old.data = data;
       this.values.write(old.slot, 0, value);
-      this.keyScratch.write(old.slot, 0, key);
+      this.keys.write(old.slot, 0, key);
       return 0;
     }
     if (flags === UpdateFlags.EXIST) return -Errno.ENOENT;
     if (this.prefixes.length >= this.maxEntries) return -Errno.ENOSPC;
     const slot = this.values.take();
-    this.keyScratch.take();
+    this.keys.take();
     this.values.write(slot, 0, value);
-    this.keyScratch.write(slot, 0, key);
+    this.keys.write(slot, 0, key);
     this.prefixes.push({ len, data, slot });
     return 0;
   }
@@ -104,7 +104,7 @@ export class LpmTrieMap extends BpfMap {
     if (at < 0) return -Errno.ENOENT;
     const [p] = this.prefixes.splice(at, 1);
     this.values.give(p!.slot);
-    this.keyScratch.give(p!.slot);
+    this.keys.give(p!.slot);
     return 0;
   }
 
