@@ -93,10 +93,23 @@ export function tnumArsh(a: Tnum, shift: number, width: 32 | 64): Tnum {
 
 /** Multiplication: partial products of the known part plus unknown contributions, shift by shift. */
 export function tnumMul(a: Tnum, b: Tnum): Tnum {
+  // when the product can overflow 64 bits, the known bits above the operands' are lost anyway:
+  // keep only the low known-zero bits (each operand's trailing zeros add up)
+  const la = bitLength(a.value | a.mask);
+  const lb = bitLength(b.value | b.mask);
+  if (la + lb > 64 && a.mask !== 0n && b.mask !== 0n) {
+    const tz = (t: Tnum): number => {
+      const v = t.value | t.mask;
+      return v === 0n ? 64 : bitLength(v & -v) - 1;
+    };
+    const zeros = Math.min(64, tz(a) + tz(b));
+    return { value: 0n, mask: U64_MAX & ~((1n << BigInt(zeros)) - 1n) };
+  }
   const accV = wrap(a.value * b.value);
   let accM: Tnum = { value: 0n, mask: 0n };
-  let x = a;
-  let y = b;
+  // walk the shorter operand bit by bit
+  let x = la <= lb ? a : b;
+  let y = la <= lb ? b : a;
   while (x.value !== 0n || x.mask !== 0n) {
     if ((x.value & 1n) !== 0n) accM = tnumAdd(accM, { value: 0n, mask: y.mask });
     else if ((x.mask & 1n) !== 0n) accM = tnumAdd(accM, { value: 0n, mask: y.value | y.mask });
