@@ -108,13 +108,13 @@ export function assertionsFor(stmt: Stmt, depth: number): Assertion[] {
     case 'loopEntry':
       return [];
     case 'leave':
-      return [{ kind: 'noStackEscape' }];
+      return [];
     case 'exit':
       // a sub-program may return nothing (void): only the caller's use of r0 is checked
       if (stmt.global) return [{ kind: 'returnValue', where: 'global' }, { kind: 'noReferences' }];
       if (depth === 0) return [{ kind: 'returnValue', where: 'program' }, { kind: 'noReferences' }];
       if (stmt.callback !== undefined) return [{ kind: 'returnValue', where: 'callback', helper: stmt.callback }];
-      return [];
+      return [{ kind: 'noStackEscape' }];
     case 'callbackLeave':
       return [];
     case 'assume': {

@@ -138,6 +138,7 @@ export function checkRegion(s: AbsState, env: VerifierEnv, c: RegionCheck): stri
       // several maps (paths met): the access must be valid in each
       const ro = all.find((x) => x.readOnly);
       const m = all.reduce((x, y) => (y.valueSize < x.valueSize ? y : x));
+      if (write && ro?.keyOf) return `R${r} points to a key of map ${ro.keyOf}, which is read-only: it cannot be written`;
       if (write && ro) return `write into the read-only map ${ro.name} (value_size=${ro.valueSize}) at ${offText()} size ${size}: the program may not write it`;
       if (c.insn === 'atomic' && ro) return `atomic operation on the read-only map ${ro.name}`;
       if (v.num.smin < 0n && lo < 0n) return `R${r} may point before the start of the value of map ${m.name} (${describe(v, env)}): check the index is not negative`;

@@ -23,6 +23,10 @@ export interface MapInfo {
   readonly constant?: Uint8Array;
   /** For maps of maps: index of the inner map's entry in this table. */
   readonly inner?: number;
+  /** Index of the entry standing for this map's keys (what iteration callbacks receive). */
+  readonly keyEntry?: number;
+  /** Set on such a key entry: the map whose key it is (keys are read-only). */
+  readonly keyOf?: string;
 }
 
 export interface VerifierEnv {
@@ -71,6 +75,12 @@ export function mapTable(maps: readonly MapDef[]): MapInfo[] {
     // libbpf freezes .rodata after loading its initial value: the kernel reads it as constants
     if (info.readOnly && m.initialValue && m.type === MapType.ARRAY) extra = { ...extra, constant: m.initialValue };
     out[i] = { ...info, ...extra };
+  });
+  // a read-only pseudo-map per map for the key pointers bpf_for_each_map_elem hands out
+  maps.forEach((m, i) => {
+    const keyEntry = out.length;
+    out.push({ name: `${m.name} (key)`, type: -1, keySize: 0, valueSize: m.keySize, maxEntries: 1, readOnly: true, keyOf: m.name });
+    out[i] = { ...out[i]!, keyEntry };
   });
   return out;
 }

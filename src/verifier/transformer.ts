@@ -154,7 +154,7 @@ function apply(stmt: Stmt, e: Editor, env: VerifierEnv, node: Node): void {
         const r = i + 1;
         if (p === 'index') regs[r] = numValue(scalarRange(0n, U32_MAX));
         else if (p === 'scalar') regs[r] = NUM_UNKNOWN;
-        else if (p === 'mapKey') regs[r] = map ? pointer(Kind.MEM, scalarConst(0n), { size: map.keySize }) : NUM_UNKNOWN;
+        else if (p === 'mapKey') regs[r] = map?.keyEntry !== undefined ? pointer(Kind.MAP_VALUE, scalarConst(0n), { map: map.keyEntry }) : NUM_UNKNOWN;
         else if (p === 'mapValue') regs[r] = map ? pointer(Kind.MAP_VALUE, scalarConst(0n), { map: mapArg.map }) : NUM_UNKNOWN;
         else {
           regs[r] = e.reg(p.fromArg);
