@@ -10,6 +10,7 @@ import { registerDisasm } from './commands/disasm.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPlugin } from './commands/plugin.js';
 import { registerRun } from './commands/run.js';
+import { registerServe } from './commands/serve.js';
 import { registerVerify } from './commands/verify.js';
 
 export function buildProgram(): Command {
@@ -27,8 +28,15 @@ export function buildProgram(): Command {
   registerAsm(program);
   registerDemo(program);
   registerPlugin(program);
+  registerServe(program);
   return program;
 }
+
+// `bpfkit ... | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();

@@ -13,7 +13,7 @@
  * ```
  * @packageDocumentation
  */
-export { loadObject, BpfkitObject, BpfkitProgram, type LoadObjectOptions, type ProgramRunOptions } from './api/object.js';
+export { loadObject, BpfkitObject, BpfkitProgram, type LoadObjectOptions, type ProgramRunOptions, type ProgramRunResult } from './api/object.js';
 export { BpfkitMap } from './api/map.js';
 export * from './api/constants.js';
 export { loadJitEngine as loadJit, jitEngineLoaded as jitLoaded, type EngineKind } from './run/engine.js';

@@ -10,6 +10,8 @@ import { BpfkitError, ErrorCode } from '../errors.js';
 import { runProgram, type RunOptions, type RunResult } from '../run/program.js';
 import { verifyProgram, type ProgramReport, type VerifyOptions } from '../verifier/index.js';
 import { BpfkitMap } from './map.js';
+import { CoverageCollector } from '../observe/coverage.js';
+import { TraceRecorder, type TraceEntry, type TraceOptions } from '../observe/trace.js';
 
 /** Options of {@link loadObject}. */
 export interface LoadObjectOptions {
@@ -33,6 +35,18 @@ export interface ProgramRunOptions extends RunOptions {
   clock?: bigint;
   /** Reseeds `bpf_get_prandom_u32` before the run. */
   random?: number;
+  /** Records every executed instruction (interpreter); `true` keeps up to 100,000 entries. */
+  trace?: boolean | TraceOptions;
+  /**
+   * Counts instruction and branch hits into a collector: `true` uses the object's own
+   * ({@link BpfkitObject.coverage}), so many runs add up and one `toLcov()` writes them all.
+   */
+  coverage?: boolean | CoverageCollector;
+}
+
+/** What a run returns: the run result, plus the trace when one was asked for. */
+export interface ProgramRunResult extends RunResult {
+  trace?: TraceEntry[];
 }
 
 /**
@@ -46,6 +60,8 @@ export class BpfkitObject {
   readonly instance: ObjectInstance;
   readonly programs: readonly BpfkitProgram[];
   readonly maps: readonly BpfkitMap[];
+  /** Coverage gathered by runs with `coverage: true`; `coverage.toLcov()` writes it as lcov. */
+  readonly coverage = new CoverageCollector();
 
   constructor(model: BpfObject, options: LoadObjectOptions = {}) {
     this.model = model;
@@ -117,11 +133,24 @@ export class BpfkitProgram {
    * `error` (with pc, source line and reason) rather than being thrown. The JIT must be loaded
    * first with `await loadJit()`.
    */
-  run(options: ProgramRunOptions = {}): RunResult {
+  run(options: ProgramRunOptions = {}): ProgramRunResult {
     const k = this.owner.instance.kernel;
     if (options.clock !== undefined) k.clock.set(options.clock);
     if (options.random !== undefined) k.random.reseed(options.random);
-    return runProgram(this.owner.instance, this.def.name, options);
+    const { trace, coverage, ...run } = options;
+    let recorder: TraceRecorder | undefined;
+    if (trace) {
+      recorder = new TraceRecorder(trace === true ? {} : trace);
+      run.instrument = recorder.instrument();
+    } else if (coverage) {
+      run.instrument = (coverage === true ? this.owner.coverage : coverage).instrument();
+    }
+    const result: ProgramRunResult = runProgram(this.owner.instance, this.def.name, run);
+    if (recorder !== undefined) {
+      recorder.finish();
+      result.trace = recorder.entries;
+    }
+    return result;
   }
 
   /** The listing `bpfkit disasm` prints: source lines interleaved, maps and calls named. */

@@ -10,6 +10,9 @@ import { toKernelJson } from '../run/kernel-json.js';
 import { runProgram, type RunOptions } from '../run/program.js';
 import { formatRunSummary } from '../run/summary.js';
 import { verifyForRun } from '../run/verify-hook.js';
+import { writeFileSync } from 'node:fs';
+import { CoverageCollector } from '../observe/coverage.js';
+import { TraceRecorder, formatTrace, traceToJsonLines } from '../observe/trace.js';
 import { engineOption, ExitError, guarded, readBinary } from './common.js';
 import { loadObjectFile, requireProgram } from './object.js';
 
@@ -29,6 +32,10 @@ interface RunCliOptions {
   perf?: boolean;
   json?: boolean;
   btf?: string;
+  trace?: boolean;
+  traceFormat: 'text' | 'jsonl';
+  traceLimit: string;
+  coverage?: string;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -80,6 +87,10 @@ export function registerRun(program: Command): void {
     .option('--perf', 'open readers on perf event arrays and show the records')
     .option('--json', "print kernel-run's JSON: accepted, retval, packet, maps, ringbuf, plus printk")
     .option('--btf <file>', 'target BTF for CO-RE relocations')
+    .option('--trace', 'record every executed instruction: pc, source line, registers written, memory, helper calls')
+    .addOption(new Option('--trace-format <format>', 'trace output: readable text or JSON lines').choices(['text', 'jsonl']).default('text'))
+    .option('--trace-limit <n>', 'most trace entries kept', '100000')
+    .option('--coverage <file>', 'write source-line and branch coverage of the run(s) as lcov')
     .addHelpText(
       'after',
       [
@@ -87,6 +98,8 @@ export function registerRun(program: Command): void {
         'Examples:',
         '  bpfkit run prog.o --program xdp_main --data packet.bin --json',
         '  bpfkit run prog.o --program handle_open --arg 0x1000 --arg 2',
+        '  bpfkit run prog.o --data packet.bin --trace',
+        '  bpfkit run prog.o --data packet.bin --repeat 10 --coverage prog.lcov && genhtml prog.lcov -o cov/',
         '',
         'Exit codes: 0 ran; 1 rejected by the verifier, runtime fault (pc, source line, reason) or',
         'unsupported map type; 2 bad input or usage (missing file, unknown program, a packet the',
@@ -140,6 +153,16 @@ async function runCommand(path: string, opts: RunCliOptions): Promise<void> {
   }
   if (opts.perf) for (const m of instance.maps) if (m.typeName === 'perf_event_array') instance.map(m.name).openPerfBuffer();
 
+  let trace: TraceRecorder | undefined;
+  let coverage: CoverageCollector | undefined;
+  if (opts.trace) {
+    trace = new TraceRecorder({ limit: integer(opts.traceLimit, '--trace-limit', 1) });
+    run.instrument = trace.instrument();
+  } else if (opts.coverage !== undefined) {
+    coverage = new CoverageCollector();
+    run.instrument = coverage.instrument();
+  }
+
   let result;
   try {
     result = runProgram(instance, name, run);
@@ -147,8 +170,16 @@ async function runCommand(path: string, opts: RunCliOptions): Promise<void> {
     if (e instanceof TestRunError || (isBpfkitError(e) && e.code === ErrorCode.Usage)) throw new ExitError(`${path}: ${e.message}`, 2);
     throw e;
   }
+  if (coverage !== undefined && opts.coverage !== undefined) writeFileSync(opts.coverage, coverage.toLcov(name));
+  if (trace !== undefined) {
+    trace.finish();
+    const more = trace.truncated ? `\n; trace truncated: ${trace.executed} instructions executed, ${trace.entries.length} kept (raise --trace-limit)` : '';
+    if (opts.traceFormat === 'jsonl') process.stdout.write(`${traceToJsonLines(trace.entries)}\n`);
+    else if (!opts.json) process.stdout.write(`${formatTrace(trace.entries)}${more}\n\n`);
+  }
   if (opts.json) {
     const json: Record<string, unknown> = { ...toKernelJson(instance, result) };
+    if (trace !== undefined && opts.traceFormat === 'text') json.trace = trace.entries;
     if (opts.perf) json.perf = result.perf.map((r) => ({ map: r.map, cpu: r.cpu, data: hexOf(r.data) }));
     if (result.error) json.error = result.error.message;
     process.stdout.write(`${JSON.stringify(json)}\n`);

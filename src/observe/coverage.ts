@@ -60,6 +60,11 @@ export class CoverageCollector {
     };
   }
 
+  /** What a run plugs in (`runProgram`'s `instrument` option) to count into this collector. */
+  instrument(): { hookFor(prog: ExecProgram): InstructionHook } {
+    return { hookFor: (prog) => this.hookFor(prog) };
+  }
+
   /** Adds counts gathered elsewhere (e.g. by JIT-emitted counters). */
   add(prog: ExecProgram, hits: ArrayLike<number>, branches?: ReadonlyMap<number, readonly [number, number]>): void {
     const cov = this.of(prog);

@@ -56,6 +56,16 @@ export class ProfileCollector {
     };
   }
 
+  /** The counting pass's instrument: per-instruction counts, helpers untimed. */
+  countingInstrument(): { hookFor(prog: ExecProgram): InstructionHook } {
+    return { hookFor: (prog) => this.hookFor(prog) };
+  }
+
+  /** The timed pass's instrument: no per-instruction hook, helpers timed. */
+  timingInstrument(): { hookFor(): undefined; wrapHelpers(table: HelperTable): HelperTable } {
+    return { hookFor: () => undefined, wrapHelpers: (table) => this.wrapHelpers(table) };
+  }
+
   /** Marks the end of one counting-pass run. */
   countedRun(): void {
     this.countedRuns++;

@@ -1,6 +1,7 @@
 import type { HelperTable } from '../helpers/abi.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
 import type { Memory } from '../helpers/memory.js';
+import { helperName } from '../helpers/helper-ids.js';
 import { formatInstruction } from '../isa/disasm.js';
 import type { Instruction, SourceLocation } from '../isa/instruction.js';
 import { slotOffsets } from '../isa/instruction.js';
@@ -59,6 +60,8 @@ export class TraceRecorder {
   private lastLo = new Int32Array(11);
   private lastHi = new Int32Array(11);
   private lastRegs: Int32Array | undefined;
+  /** Destination register the last instruction always writes (ALU, loads), or -1. */
+  private lastDst = -1;
 
   constructor(options: TraceOptions = {}) {
     this.limit = options.limit ?? 100_000;
@@ -93,7 +96,7 @@ export class TraceRecorder {
       step,
       pc,
       program: this.prog.name,
-      insn: ins ? formatInstruction(ins, { pc }) : '<unknown>',
+      insn: ins ? describe(ins, pc) : '<unknown>',
       writes: [],
     };
     const source = this.prog.source[pc];
@@ -104,6 +107,8 @@ export class TraceRecorder {
     }
     this.entries.push(entry);
     this.last = entry;
+    const cls = ins ? ins.opcode & 7 : -1;
+    this.lastDst = ins && (cls === 0 ? ins.opcode === 0x18 : cls === 1 || cls === 4 || cls === 7) ? ins.dst : -1;
     this.lastLo.set(lo);
     this.lastHi.set(hi);
     this.lastRegs = lo;
@@ -113,8 +118,10 @@ export class TraceRecorder {
   settle(lo?: Int32Array, hi?: Int32Array): void {
     const e = this.last;
     if (e === undefined || lo === undefined || hi === undefined || lo !== this.lastRegs) return;
+    // Changed registers, plus the destination of an ALU op or load even when its value stayed.
+    const dst = this.lastDst;
     for (let r = 0; r < 11; r++) {
-      if (lo[r] !== this.lastLo[r] || hi[r] !== this.lastHi[r]) e.writes.push({ reg: `r${r}`, value: hex64(lo[r]!, hi[r]!) });
+      if (lo[r] !== this.lastLo[r] || hi[r] !== this.lastHi[r] || r === dst) e.writes.push({ reg: `r${r}`, value: hex64(lo[r]!, hi[r]!) });
     }
     this.last = undefined;
   }
@@ -122,6 +129,17 @@ export class TraceRecorder {
   /** Ends the trace. The last instruction of a run is `exit` (or the one that faulted): it writes no register. */
   finish(): void {
     this.last = undefined;
+  }
+
+  /** What a run plugs in (`runProgram`'s `instrument` option): this recorder's hook and helper wrapper. */
+  instrument(): { hookFor(prog: ExecProgram, memory: Memory): InstructionHook; wrapHelpers(table: HelperTable): HelperTable } {
+    return {
+      hookFor: (prog, memory) => {
+        this.attach(prog, memory);
+        return this.hook;
+      },
+      wrapHelpers: (table) => this.wrapHelpers(table),
+    };
   }
 
   /** Wraps a helper table so each call is recorded on the calling instruction's entry. */
@@ -176,6 +194,15 @@ export class TraceRecorder {
     }
     return out;
   }
+}
+
+/** The instruction in llvm-objdump syntax, with helpers and maps named as `bpfkit disasm` names them. */
+function describe(ins: Instruction, pc: number): string {
+  if (ins.opcode === 0x18 && ins.meta?.map !== undefined) {
+    const off = ins.src === 2 && (ins.immHi ?? 0) !== 0 ? ` + 0x${(ins.immHi! >>> 0).toString(16)}` : '';
+    return `r${ins.dst} = map[${ins.meta.map}]${off} ll`;
+  }
+  return formatInstruction(ins, { pc, helperName: (id) => (helperName(id) === 'unknown' ? undefined : helperName(id)) });
 }
 
 /** Readable text: the source line once per change of line, then the instructions under it. */

@@ -5,7 +5,10 @@ import type { ObjectInstance } from '../helpers/kernel.js';
 import { newRunState, type RedirectTarget } from '../helpers/kernel/state.js';
 import { PerfEventArray, type PerfRecord } from '../helpers/maps/perf-event.js';
 import { RingbufMap } from '../helpers/maps/ringbuf.js';
-import { DEFAULT_BUDGET } from '../vm/interpreter.js';
+import type { HelperTable } from '../helpers/abi.js';
+import type { ExecProgram } from '../helpers/exec-program.js';
+import type { Memory } from '../helpers/memory.js';
+import { DEFAULT_BUDGET, Interpreter, type InstructionHook } from '../vm/interpreter.js';
 import { createContext, type ContextInput } from './context.js';
 import { createEngine, remainingBudget, type Engine, type EngineKind } from './engine.js';
 
@@ -21,6 +24,19 @@ export interface RunOptions extends ContextInput {
   repeat?: number;
   /** The CPU to run on (default: the instance's). */
   cpu?: number;
+  /**
+   * Observes the run instruction by instruction (traces, coverage, profiles). Instrumented runs
+   * use the interpreter with a per-instruction hook, on an engine of their own.
+   */
+  instrument?: RunInstrument;
+}
+
+/** What a trace, coverage or profile collector plugs into a run. */
+export interface RunInstrument {
+  /** The hook for `prog` (called again for each program a tail call enters). */
+  hookFor(prog: ExecProgram, memory: Memory): InstructionHook | undefined;
+  /** Wraps the helper table, e.g. to record or time helper calls. */
+  wrapHelpers?(table: HelperTable): HelperTable;
 }
 
 export interface RunResult {
@@ -71,6 +87,18 @@ function engineFor(instance: ObjectInstance, index: number, kind: EngineKind): E
   return e;
 }
 
+/** A fresh interpreter for program `index` with the instrument's hook and helper wrapper. */
+function instrumentedEngine(instance: ObjectInstance, index: number, instrument: RunInstrument): Engine {
+  const prog = instance.execProgram(index);
+  const k = instance.kernel;
+  const helpers = instrument.wrapHelpers ? instrument.wrapHelpers(instance.helpers) : instance.helpers;
+  const hook = instrument.hookFor(prog, instance.memory);
+  return new Interpreter(prog, instance.memory, helpers, {
+    legacyLoad: (offset, size) => k.run.context?.legacyLoad?.(offset, size),
+    ...(hook ? { hook } : {}),
+  });
+}
+
 /**
  * Runs program `name` of `instance` once (or `repeat` times) on a packet or context, as the
  * kernel's BPF_PROG_TEST_RUN would: tail calls run their target with the same context (at most
@@ -102,7 +130,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       let current = first;
       let left = budget;
       for (;;) {
-        const engine = engineFor(instance, current, kind);
+        const engine = options.instrument ? instrumentedEngine(instance, current, options.instrument) : engineFor(instance, current, kind);
         try {
           r0 = engine.run([BigInt(ctx.address)], left);
           executed += engine.executed;
