@@ -20,6 +20,8 @@ export interface KernelCase {
     packet?: string;
     maps?: Record<string, Array<{ key: string; value: string }>>;
     ringbuf?: string[];
+    /** The bpf_trace_printk messages record.sh read from the kernel's trace buffer. */
+    printk?: string[];
     testRunErrno?: number;
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Every recorded kernel case through bpfkit, field by field: the return value, the packet after
- * the run, every map's entries, the ring buffer records (and, for inputs BPF_PROG_TEST_RUN
- * refuses, the same errno). Runs on the interpreter, and on the JIT when it is available.
+ * the run, every map's entries, the ring buffer records, the bpf_printk lines of the trace buffer
+ * (and, for inputs BPF_PROG_TEST_RUN refuses, the same errno). Runs on the interpreter, and on the JIT when it is available.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ObjectInstance } from '../../src/helpers/kernel.js';
@@ -61,6 +61,7 @@ describe.each(ENGINES)('recorded kernel cases on %s', (engine) => {
         expect(got.maps?.[name], `map ${name}`).toEqual(entries);
       }
       expect(got.ringbuf, 'ringbuf').toEqual(c.expected.ringbuf);
+      expect(got.printk, 'printk').toEqual(c.expected.printk);
     });
   }
 });

@@ -19,21 +19,20 @@ function bpfkit(args: string[]): { code: number; stdout: string; stderr: string 
 }
 
 describe.skipIf(!existsSync(CLI))('bpfkit run', () => {
-  it('prints exactly what kernel-run printed, plus printk', () => {
+  it('prints exactly what kernel-run printed, plus the printk lines of the trace buffer', () => {
     const r = bpfkit(['run', obj('maps_hash'), '--program', 'hash_ops', '--data', pkt('ipv4_udp'), '--json']);
     expect(r.code).toBe(0);
     const got = JSON.parse(r.stdout);
     const want = JSON.parse(readFileSync(join(CASES_DIR, 'expected', 'maps_hash.hash_ops.ipv4_udp.json'), 'utf8'));
     expect(Object.keys(got)).toEqual(['accepted', 'retval', 'packet', 'maps', 'ringbuf', 'printk']);
-    expect({ ...got, printk: undefined }).toEqual({ ...want, printk: undefined });
-    expect(got.printk).toEqual([]);
+    expect(got).toEqual(want);
   });
 
   it('matches on the JIT too', () => {
     const r = bpfkit(['run', obj('ringbuf'), '--program', 'rb_ops', '--data', pkt('arp'), '--json', '--engine', 'jit']);
     expect(r.code).toBe(0);
     const want = JSON.parse(readFileSync(join(CASES_DIR, 'expected', 'ringbuf.rb_ops.arp.json'), 'utf8'));
-    expect({ ...JSON.parse(r.stdout), printk: undefined }).toEqual({ ...want, printk: undefined });
+    expect(JSON.parse(r.stdout)).toEqual(want);
   });
 
   it('prints a readable summary without --json', () => {
