@@ -299,7 +299,7 @@ function loadStmt(e: Editor, env: VerifierEnv, node: Node, dst: number, base: nu
         detachId(e, env.idOf(node));
         result = pointer(Kind.SOCK | Kind.NULLABLE, scalarConst(0n), { id: env.idOf(node) });
       } else if (a.ok && a.result === 'packet_end') {
-        result = pointer(Kind.PACKET_END, scalarRange(0n, 0xffffn));
+        result = pointer(Kind.PACKET_END, scalarRange(0n, 1n << 53n));
         linkTo = PKT_SIZE;
       }
       break;
@@ -412,8 +412,8 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
     e.mapValues((x) => ((x.kinds & (Kind.PACKET | Kind.PACKET_END | Kind.PACKET_META)) !== 0 ? numValue(SCALAR_UNKNOWN, why) : x));
     e.forgetVar(PKT_SIZE);
     e.forgetVar(META_SIZE);
-    e.setGlobal(PKT_SIZE, [0, 0xffff]);
-    e.setGlobal(META_SIZE, [0, 255]);
+    e.setGlobal(PKT_SIZE, [0, Infinity]);
+    e.setGlobal(META_SIZE, [0, Infinity]);
   }
   let r0: RegValue;
   switch (proto.ret) {
@@ -510,7 +510,9 @@ function assumeStmt(e: Editor, op: CmpOp, left: number, right: Operand, is64: bo
     (REGION_OF(l) & (REGION_OF(l) - 1)) === 0 &&
     (l.kinds & (Kind.STACK | Kind.MAP_VALUE | Kind.MEM) ? l.frame === r.frame && l.map === r.map && l.ref === r.ref : true);
   if ((lNum && rNum) || samePointerRegion) {
-    const res = assumeCmp(op, l.num, r.num, is64);
+    // addresses of one region compare like their (small, possibly negative) offsets: signed
+    const cmp = samePointerRegion ? SIGNED_OF[op] : op;
+    const res = assumeCmp(cmp, l.num, r.num, is64);
     if (!res) {
       e.contradiction();
       return;
@@ -522,7 +524,7 @@ function assumeStmt(e: Editor, op: CmpOp, left: number, right: Operand, is64: bo
       const rv = regVar(e.depth, right.reg);
       e.refineReg(right.reg, { ...r, num: res[1] });
       touched.push(rv);
-      relational(e, op, lv, rv, l.num, r.num, is64, samePointerRegion);
+      relational(e, cmp, lv, rv, l.num, r.num, is64, samePointerRegion);
     }
     e.tighten(touched);
     return;
@@ -536,6 +538,8 @@ function assumeStmt(e: Editor, op: CmpOp, left: number, right: Operand, is64: bo
     if (k !== undefined) metaCompare(e, NEGATE_SWAP[op], regVar(e.depth, right.reg), Number(k));
   }
 }
+
+const SIGNED_OF: Record<CmpOp, CmpOp> = { eq: 'eq', ne: 'ne', gt: 'sgt', ge: 'sge', lt: 'slt', le: 'sle', sgt: 'sgt', sge: 'sge', slt: 'slt', sle: 'sle', set: 'set', nset: 'nset' };
 
 /** `a op b` with the operands exchanged, i.e. `b op' a`. */
 const NEGATE_SWAP: Record<CmpOp, CmpOp> = { eq: 'eq', ne: 'ne', gt: 'lt', ge: 'le', lt: 'gt', le: 'ge', sgt: 'slt', sge: 'sle', slt: 'sgt', sle: 'sge', set: 'set', nset: 'nset' };
