@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAsm } from './commands/asm.js';
+import { registerBench } from './commands/bench.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDisasm } from './commands/disasm.js';
 import { registerInspect } from './commands/inspect.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerDisasm(program);
   registerVerify(program);
   registerRun(program);
+  registerBench(program);
   registerAsm(program);
   registerDemo(program);
   registerPlugin(program);

@@ -150,9 +150,20 @@ export class Memory {
    */
   check(lo: number, hi: number, size: number, write: boolean): Region {
     const addr = lo >>> 0;
+    const r = hi === 0 ? this.regionAt(addr) : undefined;
+    // The common case: inside one region, within one element, writable if written. Messages are
+    // built only on the way to a fault.
+    if (
+      r !== undefined &&
+      !(r === this.stack && addr < r.start) &&
+      addr + size <= r.end &&
+      (r.stride === 0 || ((addr - r.start) % r.stride) + size <= r.elemSize) &&
+      (!write || r.writable)
+    ) {
+      return r;
+    }
     const what = `${write ? 'write' : 'read'} of ${size} byte${size === 1 ? '' : 's'} at ${hexAddr(lo, hi)}`;
     if (hi !== 0) throw new FaultSignal('memory', `invalid memory access: ${what} is outside every region`);
-    const r = this.regionAt(addr);
     if (r === undefined) {
       const why = addr < NULL_GUARD ? ' (null pointer)' : '';
       throw new FaultSignal('memory', `invalid memory access: ${what} is outside every region${why}`);
