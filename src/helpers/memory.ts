@@ -152,10 +152,11 @@ export class Memory {
     const addr = lo >>> 0;
     const r = hi === 0 ? this.regionAt(addr) : undefined;
     // The common case: inside one region, within one element, writable if written. Messages are
-    // built only on the way to a fault.
+    // built only on the way to a fault. `addr >= r.start` matters for the stack (below the current
+    // frame) and for regions whose bounds moved inside their span (a packet after adjust_head).
     if (
       r !== undefined &&
-      !(r === this.stack && addr < r.start) &&
+      addr >= r.start &&
       addr + size <= r.end &&
       (r.stride === 0 || ((addr - r.start) % r.stride) + size <= r.elemSize) &&
       (!write || r.writable)
