@@ -6,7 +6,7 @@
  */
 import { loadJit, type BpfkitProgram, type ProgramReport } from 'bpfkit/core';
 import { byId, fill, h, nextFrame, table } from './dom.js';
-import { describePacket, hexBytes, parseHex } from './format.js';
+import { describePacket, hexBytes, parseHex, verdictName } from './format.js';
 import { renderListing, scrollToPc, type Pin } from './listing.js';
 import { renderDetails, renderEngines } from './results.js';
 import { ENGINES, Session, type EngineRun } from './run.js';
@@ -265,12 +265,23 @@ async function runNow(): Promise<void> {
     showListing(p, report(p));
     const fault = faultPins[0];
     if (fault !== undefined) scrollToPc(ui.listing, fault.pc);
-    setStatus(`Ran ${p.name}.`, 'ok');
+    setStatus(runSummary(p, runs, takesPacket ? ui.packetSelect.selectedOptions[0]?.textContent ?? 'the packet' : undefined), 'ok');
   } catch (e) {
     setStatus(`Run failed: ${errorText(e)}`, 'error');
   } finally {
     ui.run.disabled = false;
   }
+}
+
+/** `Ran xdp_counter on IPv4 / UDP: XDP_PASS on both engines.` */
+function runSummary(p: BpfkitProgram, runs: readonly EngineRun[], packet: string | undefined): string {
+  const outcomes = runs.map((r) => {
+    if (r.result === undefined) return 'refused';
+    if (r.result.error !== undefined) return 'fault';
+    return verdictName(p.type, r.result.retval) ?? String(r.result.retval);
+  });
+  const what = outcomes.every((o) => o === outcomes[0]) ? `${outcomes[0]} on both engines` : runs.map((r, i) => `${outcomes[i]} (${r.engine})`).join(', ');
+  return `Ran ${p.name}${packet !== undefined ? ` on ${packet.replace(/ \(.*\)$/, '')}` : ''}: ${what}.`;
 }
 
 /** Where the runs stopped, once per place: the engines usually agree, and one pin says so. */

@@ -100,6 +100,9 @@ export function differingMaps(a: readonly MapSnapshot[], b: readonly MapSnapshot
   return a.filter((m, i) => JSON.stringify(m) !== JSON.stringify(b[i])).map((m) => m.name);
 }
 
+/** `1 entry`, `3 entries`, `2 variables`. */
+const count = (n: number, noun: string): string => `${n} ${n === 1 ? noun : noun.endsWith('y') ? `${noun.slice(0, -1)}ies` : `${noun}s`}`;
+
 /** Zero array slots and zero global variables are hidden unless the run just changed them. */
 const hideable = (m: MapSnapshot): boolean => m.type === 'array' || m.type === 'percpu_array' || m.name.startsWith('.');
 
@@ -132,14 +135,14 @@ export function renderMaps(after: readonly MapSnapshot[], before: readonly MapSn
         h('span', { class: 'map-name mono' }, m.name),
         h('span', { class: 'badge' }, m.type + perCpu),
         changed > 0 ? h('span', { class: 'badge changed' }, `${changed} changed`) : null,
-        folded ? h('span', { class: 'muted small' }, `unchanged · ${rows.length} entries`) : null,
+        folded ? h('span', { class: 'muted small' }, `unchanged · ${count(rows.length, 'entry')}`) : null,
       ),
       m.note !== undefined
         ? h('div', { class: 'muted small' }, m.note)
         : rows.length > 0
           ? table(['key', 'value'], rows, { class: 'kv' })
-          : h('div', { class: 'muted small' }, m.rows.length === 0 ? 'empty' : 'all zero'),
-      hidden > 0 && rows.length > 0 ? h('div', { class: 'muted small' }, `${hidden} zero ${m.name.startsWith('.') ? 'variables' : 'entries'} not shown`) : null,
+          : h('div', { class: 'muted small' }, m.rows.length === 0 ? 'empty' : `all zero (${count(m.rows.length, m.name.startsWith('.') ? 'variable' : 'entry')})`),
+      hidden > 0 && rows.length > 0 ? h('div', { class: 'muted small' }, `${count(hidden, m.name.startsWith('.') ? 'zero variable' : 'zero entry')} not shown`) : null,
     );
   });
   return h('div', { class: 'maps-grid' }, ...cards);
