@@ -12,12 +12,13 @@
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { BpfkitError, ErrorCode } from '../errors.js';
 import { binaryen, control, type Expr, type Module } from './binaryen.js';
-import { analyse, type Block, type ControlFlow, jumpTarget, callTarget } from './cfg.js';
+import { analyse, type Block, type ControlFlow, flowOf, jumpTarget, callTarget } from './cfg.js';
 import { emitAlu, isAlu } from './emit-alu.js';
 import { emitCallx, emitExit, emitFault, emitHelperCall, emitLocalCall, emitOutOfProgram } from './emit-call.js';
-import { type EmitCtx, F64, I32, I64, NONE } from './emit-context.js';
+import { type EmitCtx, F64, I32, I64, NONE, SAVE_GLOBALS, spillAround } from './emit-context.js';
+import { liveAfter, liveIn, liveOut, useDef } from './liveness.js';
 import { jumpCondition } from './emit-jump.js';
-import { emitMem, invalidateCache } from './emit-mem.js';
+import { accessOf, emitMem } from './emit-mem.js';
 import { ENV, fnName, Global, Import, Local, PARAM_COUNT, retGlobal, RT, type StaticFault } from './runtime.js';
 
 /** How blocks are laid out: structured control flow from the Relooper, or a br_table loop. */
@@ -83,9 +84,18 @@ export function compileProgram(
   const faults: StaticFault[] = [];
   const faultCodes = new Map<string, number>();
   try {
+    const calls = hasCalls(slots, cfg);
+    const caches = cacheUse(slots, cfg);
+    const live = liveIn(cfg, slots, calls);
     const ctx: EmitCtx = {
       m,
       slots,
+      live: 0,
+      labels: 0,
+      exitUse: calls ? 0x3f : 1,
+      usesReadCache: caches.read,
+      usesWriteCache: caches.write,
+      blockLive: live,
       stackTop,
       staticStack: !cfg.writesR10,
       staticFault(f) {
@@ -125,6 +135,7 @@ export function compileProgram(
       if (options.validate && !m.validate()) throw new Error(`jit: invalid module after optimizing:\n${m.emitText()}`);
     }
     const t3 = now();
+    if (globalThis.process?.env?.['JIT_DUMP']) console.error(m.emitText());
     const bytes = m.emitBinary();
     const t4 = now();
     // binaryen returns a plain (non-shared) buffer; the cast only narrows the typing.
@@ -151,6 +162,32 @@ export function compileProgram(
   }
 }
 
+/** Whether the program makes checked reads and writes (static stack accesses need no cache). */
+function cacheUse(slots: ExecProgram['slots'], cfg: ControlFlow): { read: boolean; write: boolean } {
+  const out = { read: false, write: false };
+  for (const b of cfg.blocks.values()) {
+    for (const pc of b.pcs) {
+      const a = accessOf(slots.op[pc]!);
+      if (a === undefined) continue;
+      const base = a.write ? slots.dst[pc]! : slots.src[pc]!;
+      const off = slots.off[pc]!;
+      if (!cfg.writesR10 && base === 10 && off >= -512 && off + a.size <= 0) continue;
+      if (a.write) out.write = true;
+      else out.read = true;
+    }
+  }
+  return out;
+}
+
+/** True when some function may be entered by a local call or callx (then exits hand back r1..r5). */
+function hasCalls(slots: ExecProgram['slots'], cfg: ControlFlow): boolean {
+  for (const b of cfg.blocks.values()) {
+    const last = b.pcs[b.pcs.length - 1]!;
+    if (flowOf(slots, last) === 'call-local' || slots.op[last] === 0x8d) return true;
+  }
+  return false;
+}
+
 /** Imports and globals every module has (see ./runtime.ts for what each means). */
 function declareEnvironment(m: Module): void {
   m.setFeatures(binaryen.Features.MVP | binaryen.Features.SignExt | binaryen.Features.MutableGlobals);
@@ -172,7 +209,9 @@ function declareEnvironment(m: Module): void {
     m.addGlobal(retGlobal(r), I64, true, m.i64.const(0n));
     m.addGlobalExport(retGlobal(r), retGlobal(r));
   }
+  for (const [name, type] of SAVE_GLOBALS) m.addGlobal(name, type, true, type === I64 ? m.i64.const(0n) : m.i32.const(0));
 }
+
 
 /** r10 from the call depth, the base of static stack accesses, and the budget into its local. */
 function prologue(c: EmitCtx): Expr[] {
@@ -185,20 +224,48 @@ function prologue(c: EmitCtx): Expr[] {
   ];
 }
 
-/** Charges the block's instructions; when they do not fit, lets JS decide (see the file comment). */
+const isAccess = (op: number): boolean => accessOf(op) !== undefined;
+
+/**
+ * Charges the block's instructions. When they do not fit, the `budget` import works out where the
+ * interpreter would stop; with nothing observable before that point it faults at once. Otherwise
+ * a copy of the block up to its last memory access runs instead of the block, every access of it
+ * through JS, which faults on reaching the stopping point; the copy ends in that fault. The hot
+ * block itself never looks at the budget again, and its registers are saved around the call (see
+ * ./liveness.ts), so this cold path costs the loop nothing.
+ */
 function budgetCheck(c: EmitCtx, block: Block): Expr[] {
   const m = c.m;
   const n = block.pcs.length;
   const rem = (): Expr => m.local.get(Local.REM, I64);
+  const budget = (remBefore: Expr): Expr => m.call(Import.budget, [m.i32.const(block.start), remBefore], NONE);
+  const remBefore = (): Expr => m.i32.wrap(m.i64.add(rem(), m.i64.const(BigInt(n))));
+  let last = -1;
+  block.pcs.forEach((pc, i) => {
+    if (isAccess(c.slots.op[pc]!)) last = i;
+  });
+  let onShort: Expr[];
+  if (last < 0) {
+    onShort = [budget(remBefore()), m.unreachable()];
+  } else {
+    // The copy reads these registers before writing them.
+    let needs = 0;
+    for (let i = last; i >= 0; i--) {
+      const { use, def } = useDef(c.slots, block.pcs[i]!, c.exitUse);
+      needs = (needs & ~def) | use;
+    }
+    c.live = needs;
+    const copy: Expr[] = [];
+    for (let i = 0; i <= last; i++) {
+      const pc = block.pcs[i]!;
+      copy.push(...(isAlu(c.slots.op[pc]!) ? emitAlu(c, pc) : emitMem(c, pc, true)));
+    }
+    // The second call finds the fault armed by the first and raises it.
+    onShort = [...spillAround(c, [budget(remBefore())]), ...copy, budget(m.i32.const(0)), m.unreachable()];
+  }
   return [
     m.local.set(Local.REM, m.i64.sub(rem(), m.i64.const(BigInt(n)))),
-    m.if(
-      m.i64.lt_s(rem(), m.i64.const(0n)),
-      m.block(null, [
-        m.call(Import.budget, [m.i32.const(block.start), m.i32.wrap(m.i64.add(rem(), m.i64.const(BigInt(n))))], NONE),
-        ...invalidateCache(c),
-      ]),
-    ),
+    m.if(m.i64.lt_s(rem(), m.i64.const(0n)), m.block(null, onShort)),
   ];
 }
 
@@ -206,8 +273,12 @@ function budgetCheck(c: EmitCtx, block: Block): Expr[] {
 function blockCode(c: EmitCtx, block: Block): Expr[] {
   const out = budgetCheck(c, block);
   const { op, src } = c.slots;
-  for (const pc of block.pcs) {
+  const after = liveAfter(c.slots, block, liveOut(block, c.blockLive), c.exitUse);
+  for (let i = 0; i < block.pcs.length; i++) {
+    const pc = block.pcs[i]!;
     const o = op[pc]!;
+    // Across an access's slow path: what the rest needs, and what the access itself still reads.
+    c.live = after[i]! | useDef(c.slots, pc, c.exitUse).use;
     switch (block.flow === 'next' || pc !== block.pcs[block.pcs.length - 1] ? 'next' : block.flow) {
       case 'next':
       case 'legacy':

@@ -81,11 +81,11 @@ export function emitCallx(c: EmitCtx, pc: number): Expr[] {
   return [spillBudget(c), setReg(c, 0, m.call(Import.callx, args, I64)), reloadBudget(c), ...readRets(c), ...invalidateCache(c)];
 }
 
-/** `exit`: hands r1..r5 and the budget back, returns r0. */
+/** `exit`: hands r1..r5 (when a caller can read them) and the budget back, returns r0. */
 export function emitExit(c: EmitCtx): Expr[] {
   const m = c.m;
   return [
-    ...[1, 2, 3, 4, 5].map((r) => m.global.set(retGlobal(r), reg(c, r))),
+    ...[1, 2, 3, 4, 5].filter((r) => c.exitUse & (1 << r)).map((r) => m.global.set(retGlobal(r), reg(c, r))),
     spillBudget(c),
     m.return(reg(c, 0)),
   ];

@@ -4,7 +4,7 @@
  */
 import type { Slots } from '../isa/slots.js';
 import { binaryen, type Expr, type Module } from './binaryen.js';
-import type { StaticFault } from './runtime.js';
+import { Local, type StaticFault } from './runtime.js';
 
 export const I32 = binaryen.i32;
 export const I64 = binaryen.i64;
@@ -23,7 +23,61 @@ export interface EmitCtx {
   readonly staticStack: boolean;
   /** Registers a fault known at compile time; returns the code the `fault` import takes. */
   staticFault(fault: StaticFault): number;
+  /** Registers `exit` hands back: r0..r5 when some caller can read r1..r5 (a local call, callx), else r0. */
+  readonly exitUse: number;
+  /** Registers live on entry to each block (./liveness.ts). */
+  readonly blockLive: ReadonlyMap<number, number>;
+  /** Registers live across the slow path of the instruction being emitted (bit r = register r). */
+  live: number;
+  /** Counter for unique block labels within the module. */
+  labels: number;
+  /** Whether any checked (cached) read, or write, exists: only then are that cache's locals live. */
+  readonly usesReadCache: boolean;
+  readonly usesWriteCache: boolean;
 }
+
+/** Extra locals a slow path keeps (besides the live registers and the budget). */
+export interface Keep {
+  /** The budget local (not needed by code that ends in a fault). */
+  rem?: boolean;
+  /** The effective address of the access in progress. */
+  ea?: boolean;
+  /** Cache locals to keep (the pair the slow path does not refresh). */
+  cache?: readonly number[];
+}
+
+/**
+ * Wraps a call into JS so that no local is live across it: the live registers, the budget and
+ * whatever `keep` names go to save globals before the call and come back after. V8 gives
+ * WebAssembly no callee-saved registers, so a value live across even a cold call would otherwise
+ * be spilled on every trip around the loop that contains it (see ./liveness.ts).
+ */
+export function spillAround(c: EmitCtx, call: Expr[], keep: Keep = {}): Expr[] {
+  const m = c.m;
+  const locals: Array<[number, string, number]> = [];
+  for (let r = 0; r <= 10; r++) if (c.live & (1 << r)) locals.push([r, saveGlobal(r), I64]);
+  if (keep.rem) locals.push([Local.REM, 'sREM', I64]);
+  if (keep.ea) locals.push([Local.EA, 'sEA', I64]);
+  (keep.cache ?? []).forEach((l, i) => locals.push([l, `sC${i}`, I64]));
+  if (c.staticStack && c.live & (1 << 10)) locals.push([Local.FPB, 'sFPB', I32]);
+  return [
+    ...locals.map(([l, g, t]) => m.global.set(g, m.local.get(l, t))),
+    ...call,
+    ...locals.map(([l, g, t]) => m.local.set(l, m.global.get(g, t))),
+  ];
+}
+
+/** Save global of register `r`. */
+export const saveGlobal = (r: number): string => `s${r}`;
+/** Every save global with its type, for the module's declarations. */
+export const SAVE_GLOBALS: ReadonlyArray<[string, number]> = [
+  ...Array.from({ length: 11 }, (_, r): [string, number] => [saveGlobal(r), I64]),
+  ['sREM', I64],
+  ['sEA', I64],
+  ['sC0', I64],
+  ['sC1', I64],
+  ['sFPB', I32],
+];
 
 export const reg = (c: EmitCtx, r: number): Expr => c.m.local.get(r, I64);
 export const setReg = (c: EmitCtx, r: number, v: Expr): Expr => c.m.local.set(r, v);

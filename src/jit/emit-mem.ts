@@ -8,11 +8,10 @@
  * slow path too, so which accesses take which path is never observable.
  *
  * Accesses at r10 + off inside the current frame need no check at all when nothing writes r10 (the
- * frame is always mapped and writable); stores there still take the slow path while a budget fault
- * is pending, so no store past the faulting instruction lands.
+ * frame is always mapped and writable).
  */
 import type { Expr } from './binaryen.js';
-import { type EmitCtx, F64, I32, I64, NONE, k32, k64, lo32, reg, setReg, zext } from './emit-context.js';
+import { type EmitCtx, F64, I32, I64, NONE, k32, k64, lo32, reg, setReg, spillAround, zext } from './emit-context.js';
 import { Global, Import, Local } from './runtime.js';
 
 const LOAD_SIZE: Record<number, 1 | 2 | 4 | 8> = { 0x61: 4, 0x69: 2, 0x71: 1, 0x79: 8, 0x81: 4, 0x89: 2, 0x91: 1 };
@@ -43,53 +42,59 @@ export function invalidateCache(c: EmitCtx): Expr[] {
 }
 
 interface Guarded {
-  /** Statements that check the access (and fault or refresh the cache). */
+  /** Statements that check the access (and fault, or refresh the cache). */
   readonly pre: Expr[];
   /** The i32 pointer to access, with the memarg offset to add to it. */
   readonly ptr: () => Expr;
   readonly offset: number;
 }
 
-/** The check for an access of `size` bytes at `base + off` made by the instruction at `pc`. */
-function guard(c: EmitCtx, pc: number, base: number, off: number, size: number, write: boolean): Guarded {
+/**
+ * The check for an access of `size` bytes at `base + off` made by the instruction at `pc`. In
+ * `short` code (a block whose budget runs out part-way, see compile.ts) every access goes to JS,
+ * which raises the budget fault on reaching the instruction it stops at.
+ */
+function guard(c: EmitCtx, pc: number, base: number, off: number, size: number, write: boolean, short: boolean): Guarded {
   const m = c.m;
+  const ea = (): Expr => m.local.get(Local.EA, I64);
+  const setEa = m.local.set(Local.EA, off === 0 ? reg(c, base) : m.i64.add(reg(c, base), k64(c, off)));
+  const access = (): Expr =>
+    m.call(Import.access, [m.i32.const(pc), m.i32.wrap(ea()), m.i32.wrap(m.i64.shr_u(ea(), m.i64.const(32n)))], NONE);
+  if (short) return { pre: [setEa, access()], ptr: () => m.i32.wrap(ea()), offset: 0 };
   if (c.staticStack && base === 10 && off >= -512 && off + size <= 0) {
     // FPB holds r10 - 512 (never below the stack region), so the offset is a non-negative memarg.
-    const ptr = (): Expr => m.local.get(Local.FPB, I32);
-    const pre: Expr[] = [];
-    if (write) {
-      pre.push(
-        m.if(
-          m.i64.lt_s(m.local.get(Local.REM, I64), m.i64.const(0n)),
-          m.call(Import.access, [m.i32.const(pc), m.i32.add(ptr(), m.i32.const(off + 512)), m.i32.const(0)], NONE),
-        ),
-      );
-    }
-    return { pre, ptr, offset: off + 512 };
+    return { pre: [], ptr: () => m.local.get(Local.FPB, I32), offset: off + 512 };
   }
   const [S, E] = write ? [Local.WS, Local.WE] : [Local.RS, Local.RE];
-  const ea = (): Expr => m.local.get(Local.EA, I64);
+  const other = write ? [Local.RS, Local.RE] : [Local.WS, Local.WE];
+  const slow = spillAround(
+    c,
+    [
+      access(),
+      m.local.set(S, m.i64.extend_u(m.global.get(Global.bS, I32))),
+      m.local.set(E, m.i64.extend_u(m.global.get(Global.bE, I32))),
+    ],
+    { ea: true, rem: true, cache: (write ? c.usesReadCache : c.usesWriteCache) ? other : [] },
+  );
+  // Two branches rather than one on an `or` of two compares: V8 then needs no flag-to-register
+  // moves nor an extra register on the hot path. Signed compares: S >= 0 and E - size >= -8, so a
+  // "negative" (huge) address always misses, and an empty cache (0, 0) misses everything.
+  const id = c.labels++;
   const pre: Expr[] = [
-    m.local.set(Local.EA, off === 0 ? reg(c, base) : m.i64.add(reg(c, base), k64(c, off))),
-    // Signed compares: S >= 0 and E - size >= -8, so a "negative" (huge) address always misses,
-    // and an empty cache (0, 0) misses everything.
-    m.if(
-      m.i32.or(
-        m.i64.lt_s(ea(), m.local.get(S, I64)),
-        m.i64.gt_s(ea(), m.i64.sub(m.local.get(E, I64), m.i64.const(BigInt(size)))),
-      ),
-      m.block(null, [
-        m.call(Import.access, [m.i32.const(pc), m.i32.wrap(ea()), m.i32.wrap(m.i64.shr_u(ea(), m.i64.const(32n)))], NONE),
-        m.local.set(S, m.i64.extend_u(m.global.get(Global.bS, I32))),
-        m.local.set(E, m.i64.extend_u(m.global.get(Global.bE, I32))),
+    setEa,
+    m.block(`ok${id}`, [
+      m.block(`miss${id}`, [
+        m.br(`miss${id}`, m.i64.lt_s(ea(), m.local.get(S, I64))),
+        m.br(`ok${id}`, m.i64.le_s(ea(), m.i64.sub(m.local.get(E, I64), m.i64.const(BigInt(size))))),
       ]),
-    ),
+      ...slow,
+    ]),
   ];
   return { pre, ptr: () => m.i32.wrap(ea()), offset: 0 };
 }
 
 /** Statements for a load, store, atomic, lddw or legacy load at `pc`. */
-export function emitMem(c: EmitCtx, pc: number): Expr[] {
+export function emitMem(c: EmitCtx, pc: number, short = false): Expr[] {
   const { op: ops, dst, src, off, imm } = c.slots;
   const m = c.m;
   const op = ops[pc]!;
@@ -104,7 +109,7 @@ export function emitMem(c: EmitCtx, pc: number): Expr[] {
   const cls = op & 7;
   if (cls === 1) {
     const size = LOAD_SIZE[op]!;
-    const g = guard(c, pc, s, o, size, false);
+    const g = guard(c, pc, s, o, size, false, short);
     const p = g.ptr();
     const at = g.offset;
     const value =
@@ -119,7 +124,7 @@ export function emitMem(c: EmitCtx, pc: number): Expr[] {
   }
   if (cls === 2 || (cls === 3 && (op & 0xe0) === 0x60)) {
     const size = STORE_SIZE[op]!;
-    const g = guard(c, pc, d, o, size, true);
+    const g = guard(c, pc, d, o, size, true, short);
     const value = cls === 2 ? k64(c, k) : reg(c, s);
     const p = g.ptr();
     const at = g.offset;
@@ -130,7 +135,7 @@ export function emitMem(c: EmitCtx, pc: number): Expr[] {
       : m.i64.store(at, 1, p, value);
     return [...g.pre, store];
   }
-  if (op === 0xc3 || op === 0xdb) return atomic(c, pc, op === 0xdb, d, s, o, k);
+  if (op === 0xc3 || op === 0xdb) return atomic(c, pc, op === 0xdb, d, s, o, k, short);
   // LD_ABS / LD_IND: the import applies the context's legacy loader (or ends the program).
   const offset = (op & 0xe0) === 0x40 ? m.i32.add(lo32(c, s), k32(c, k)) : k32(c, k);
   return [spillBudget(c), setReg(c, 0, zext(c, m.call(Import.legacy, [m.i32.const(pc), offset], I32)))];
@@ -140,9 +145,9 @@ export function emitMem(c: EmitCtx, pc: number): Expr[] {
  * An atomic read-modify-write. Single-threaded, so plain loads and stores are atomic enough; every
  * register is read before any is written, as in the interpreter.
  */
-function atomic(c: EmitCtx, pc: number, wide: boolean, d: number, s: number, o: number, kind: number): Expr[] {
+function atomic(c: EmitCtx, pc: number, wide: boolean, d: number, s: number, o: number, kind: number, short: boolean): Expr[] {
   const m = c.m;
-  const g = guard(c, pc, d, o, wide ? 8 : 4, true);
+  const g = guard(c, pc, d, o, wide ? 8 : 4, true, short);
   const at = g.offset;
   const old = (): Expr => m.local.get(Local.T1, I64);
   const store = (v: Expr): Expr => (wide ? m.i64.store(at, 1, g.ptr(), v) : m.i64.store32(at, 1, g.ptr(), v));

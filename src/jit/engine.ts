@@ -5,7 +5,7 @@
  * is built here with the interpreter's wording, so both engines report the same thing.
  */
 import type { EngineInstance, EngineOptions, HelperRuntime, HelperTable } from '../helpers/abi.js';
-import { FUNC_POINTER_BASE } from '../helpers/abi.js';
+import { FUNC_POINTER_BASE, TailCallSignal } from '../helpers/abi.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
 import { MAX_CALL_FRAMES, type Memory } from '../helpers/memory.js';
@@ -49,6 +49,11 @@ export class JitEngine implements EngineInstance, HelperRuntime {
   private cur: Live | undefined;
   /** The pc of a budget fault that will be raised on reaching it, or -1. */
   private pending = -1;
+
+  /** Budget left when a run stopped (read by runProgram after a tail call, as for the interpreter). */
+  get remaining(): number {
+    return this.budget - this.executed;
+  }
 
   constructor(prog: ExecProgram, memory: Memory, helpers: HelperTable, source: CompiledSource, options: EngineOptions = {}) {
     this.prog = prog;
@@ -105,6 +110,10 @@ export class JitEngine implements EngineInstance, HelperRuntime {
         this.executed = this.budget - (from.rem.value as number);
         return 0n;
       }
+      // A tail call leaves the program here: runProgram charges what was executed so far to the
+      // run's shared budget (via `remaining`), as it does for the interpreter. Without this the
+      // JIT reported 0 and every tail-called program got a fresh budget.
+      if (e instanceof TailCallSignal) this.executed = this.budget - (from.rem.value as number);
       throw e;
     }
     if (this.pending >= 0) throw this.budgetFault(this.pending);
