@@ -11,9 +11,11 @@ import { type Block, buildCfg, type Cfg, type Node } from './cfg/build.js';
 import { check } from './checker.js';
 import {
   type AbsState,
+  type StateView,
   counterVar,
   delayedJoin,
   type Domain,
+  joinAll,
   entryState,
   join,
   leq,
@@ -27,7 +29,7 @@ import { makeEnv, type VerifierEnv } from './env.js';
 import { fixpoint, FixpointDiverged } from './fixpoint.js';
 import { HELPER_NAMES } from '../helpers/helper-ids.js';
 import type { ProgramDetails, ProgramReport, VerifyError, VerifyOptions } from './result.js';
-import { transform } from './transformer.js';
+import { applyStatement } from './transformer.js';
 
 /** The kernel's budget of instructions it will walk for one program. */
 export const COMPLEXITY_LIMIT = 1_000_000;
@@ -46,23 +48,25 @@ interface Failure {
  * sound); the final pass checks each statement and stops the block at its first failure, which
  * keeps one mistake from being reported again by the statements after it.
  */
-function runBlock(block: Block, pre: Domain, env: VerifierEnv, checking?: { onFailure: (f: Failure) => void; onState: (n: Node, s: AbsState) => void }): Domain {
-  let s = pre;
+function runBlock(block: Block, pre: Domain, env: VerifierEnv, checking?: { onFailure: (f: Failure) => void; onState: (n: Node, s: StateView) => void }): Domain {
+  if (!pre) return undefined;
+  // one editor for the whole block: registers, zone and maps are copied once, not per statement
+  const e = pre.edit();
   for (const node of block.nodes) {
-    if (!s) return undefined;
     if (checking) {
-      checking.onState(node, s);
+      checking.onState(node, e);
       for (const a of assertionsFor(node.stmt, node.depth)) {
-        const msg = check(a, s, env, node);
+        const msg = check(a, e, env, node);
         if (msg !== undefined) {
-          checking.onFailure({ node, message: msg, state: s });
+          checking.onFailure({ node, message: msg, ...(env.verbose ? { state: e.done() } : {}) });
           return undefined;
         }
       }
     }
-    s = transform(node.stmt, s, env, node);
+    applyStatement(node.stmt, e, env, node);
+    if (e.isDead) return undefined;
   }
-  return s;
+  return e.done();
 }
 
 /**
@@ -95,7 +99,7 @@ const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 
 export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: VerifyOptions = {}): ProgramReport {
   const t0 = now();
-  const env = makeEnv(obj, prog, { privileged: !options.unprivileged, thresholds: thresholdsOf(prog.instructions) });
+  const env = makeEnv(obj, prog, { privileged: !options.unprivileged, thresholds: thresholdsOf(prog.instructions), verbose: options.verbose === true });
   const globals = new Set(env.globalFuncs.keys());
   const errors: VerifyError[] = [];
   // the program, then every global function it reaches, each verified on its own
@@ -156,7 +160,7 @@ function analyzeUnit(obj: BpfObject, prog: ProgramDef, env: VerifierEnv, root: n
 
   const checked = new Set<number>();
   const tracker = new UsageTracker();
-  const checking = { onFailure: (f: Failure) => failures.push(f), onState: (n: Node, s: AbsState) => tracker.note(n, s) };
+  const checking = { onFailure: (f: Failure) => failures.push(f), onState: (n: Node, s: StateView) => tracker.note(n, s) };
   if (cfg.errors.length) {
     for (const e of cfg.errors) failures.push({ node: { pc: e.pc, stmt: { kind: 'ja' }, depth: 0, context: 0, ...(cfg.insAt.get(e.pc) ? { ins: cfg.insAt.get(e.pc)! } : {}) }, message: e.message });
   } else {
@@ -173,7 +177,7 @@ function analyzeUnit(obj: BpfObject, prog: ProgramDef, env: VerifierEnv, root: n
           checked.add(v);
           return runBlock(cfg.blocks[v]!, pre, env, checking);
         },
-        lattice: { join, delayedJoin, leq, narrow, widen: (a, b) => widen(a, b, env.thresholds) },
+        lattice: { join, joinAll, delayedJoin, leq, narrow, widen: (a, b) => widen(a, b, env.thresholds) },
         widenDelay: (head) => widenDelayFor(cfg, head),
         narrowRounds: 2,
       });
@@ -195,7 +199,7 @@ class UsageTracker {
   readonly depthOf = new Map<number, number>(); // function slot -> bytes of stack used
   readonly reached = new Set<number>();
 
-  note(n: Node, s: AbsState): void {
+  note(n: Node, s: StateView): void {
     this.reached.add(n.pc);
     const st = n.stmt;
     for (const f of s.frames) this.use(f.fn, STACK_SIZE - f.stack.lowestUsed());
@@ -220,7 +224,7 @@ function finalPass(
   prog: ProgramDef,
   checked: Set<number>,
   tracker: UsageTracker,
-  checking: { onFailure: (f: Failure) => void; onState: (n: Node, s: AbsState) => void },
+  checking: { onFailure: (f: Failure) => void; onState: (n: Node, s: StateView) => void },
 ): ProgramDetails {
   const { depthOf, reached } = tracker;
   for (const b of cfg.blocks) {

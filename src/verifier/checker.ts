@@ -5,7 +5,7 @@
 import { MapType } from '../loader/kinds.js';
 import type { Assertion } from './assertions.js';
 import { mayUseLegacyPacketLoads } from './contexts.js';
-import { type AbsState, META_SIZE, PKT_SIZE, regVar, counterVar } from './domains/ebpf-domain.js';
+import { type StateView, META_SIZE, PKT_SIZE, regVar, counterVar } from './domains/ebpf-domain.js';
 import { constValue, type Scalar } from './domains/scalar.js';
 import { STACK_SIZE } from './domains/stack.js';
 import { tnumAdd, tnumConst } from './domains/tnum.js';
@@ -56,7 +56,7 @@ export interface RegionCheck {
  * Checks that [ptr + off, ptr + off + size) lies inside the region the pointer points to, and that
  * the region may be accessed that way. Used for loads, stores and helper memory arguments.
  */
-export function checkRegion(s: AbsState, env: VerifierEnv, c: RegionCheck): string | undefined {
+export function checkRegion(s: StateView, env: VerifierEnv, c: RegionCheck): string | undefined {
   const { reg: r, v, off, size, write, what } = c;
   if (v.kinds & Kind.UNINIT) return `R${r} is not initialised`;
   if (v.kinds & Kind.NULLABLE) return `R${r} may be NULL (${describe(v, env)}): check it against NULL before the ${what}`;
@@ -164,7 +164,7 @@ export function checkRegion(s: AbsState, env: VerifierEnv, c: RegionCheck): stri
   }
 }
 
-function provenPacketRange(s: AbsState, r: number): string {
+function provenPacketRange(s: StateView, r: number): string {
   const d = Zone.bound(s.zone, regVar(s.depth, r), PKT_SIZE, s.bounds);
   return Number.isFinite(d) ? `only R${r} + ${-d} <= data_end is` : `nothing relates R${r} to data_end`;
 }
@@ -173,7 +173,7 @@ function isUnprivilegedLeak(v: RegValue): boolean {
   return (v.kinds & POINTER_KINDS) !== 0;
 }
 
-function operandValue(s: AbsState, o: Operand | undefined): RegValue | undefined {
+function operandValue(s: StateView, o: Operand | undefined): RegValue | undefined {
   return o && o.kind === 'reg' ? s.reg(o.reg) : undefined;
 }
 
@@ -182,7 +182,7 @@ const ALU_NAMES: Record<string, string> = {
   mov32: '= (u32)', movsx: '= (sign-extended)', neg: '= -', end: 'byte swap',
 };
 
-function checkArith(s: AbsState, env: VerifierEnv, a: Extract<Assertion, { kind: 'arith' }>): string | undefined {
+function checkArith(s: StateView, env: VerifierEnv, a: Extract<Assertion, { kind: 'arith' }>): string | undefined {
   const d = s.reg(a.dst);
   const src = operandValue(s, a.src);
   const opText = ALU_NAMES[a.op] ?? a.op;
@@ -243,7 +243,7 @@ function checkSizeArg(r: number, v: RegValue, zeroOk: boolean, name: string): [s
   return [undefined, v.num.umax, v.num.umin];
 }
 
-function checkHelper(s: AbsState, env: VerifierEnv, id: number): string | undefined {
+function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undefined {
   const name = helperName(id);
   if (env.allowedHelpers && !env.allowedHelpers.has(id)) return `program type ${env.progTypeName} cannot call ${name}`;
   const proto = helperProto(id);
@@ -356,7 +356,7 @@ function checkHelper(s: AbsState, env: VerifierEnv, id: number): string | undefi
   return undefined;
 }
 
-function checkGlobalCall(s: AbsState, env: VerifierEnv, target: number): string | undefined {
+function checkGlobalCall(s: StateView, env: VerifierEnv, target: number): string | undefined {
   const g = env.globalFuncs.get(target);
   if (!g) return `the global function at pc ${target} has no BTF prototype to check its arguments against`;
   if (g.invalid) return g.invalid;
@@ -393,7 +393,7 @@ const mapTypeText = (t: number): string => MAP_TYPE_NAMES.get(t) ?? `${t}`;
 /** The maximum iterations a loop may be proven to run (beyond it, the kernel would give up). */
 export const LOOP_LIMIT = 1 << 23;
 
-export function check(a: Assertion, s: AbsState, env: VerifierEnv, node?: Node): string | undefined {
+export function check(a: Assertion, s: StateView, env: VerifierEnv, node?: Node): string | undefined {
   switch (a.kind) {
     case 'initialized': {
       const v = s.reg(a.reg);

@@ -39,6 +39,8 @@ export interface VerifierEnv {
   readonly maps: readonly MapInfo[];
   readonly endian: Endian;
   readonly privileged: boolean;
+  /** Keep the abstract state of each error (--verbose). */
+  readonly verbose: boolean;
   /** Helpers this program type may call; undefined when unknown (every helper allowed). */
   readonly allowedHelpers?: ReadonlySet<number>;
   readonly gpl: boolean;
@@ -87,6 +89,7 @@ export function mapTable(maps: readonly MapDef[]): MapInfo[] {
 
 export interface EnvOptions {
   readonly privileged?: boolean;
+  readonly verbose?: boolean;
   readonly thresholds?: readonly bigint[];
 }
 
@@ -110,6 +113,7 @@ export function makeEnv(obj: BpfObject, prog: ProgramDef, options: EnvOptions = 
     maps: mapTable(obj.maps),
     endian: obj.endian,
     privileged: options.privileged ?? true,
+    verbose: options.verbose ?? false,
     ...(list ? { allowedHelpers: new Set(list) } : {}),
     gpl: GPL_LICENSES.has(obj.license),
     thresholds: options.thresholds ?? [],

@@ -9,6 +9,8 @@ import type { WtoElement } from './cfg/wto.js';
 export interface Lattice<S> {
   /** `undefined` is bottom. */
   join(a: S | undefined, b: S | undefined): S | undefined;
+  /** The join of many (a block's predecessors); defaults to folding join. */
+  joinAll?(states: ReadonlyArray<S | undefined>): S | undefined;
   /** The join at a loop head while widening is delayed (defaults to join). */
   delayedJoin?(older: S | undefined, newer: S | undefined): S | undefined;
   widen(older: S | undefined, newer: S | undefined): S | undefined;
@@ -53,8 +55,11 @@ export function fixpoint<S>(p: FixpointProblem<S>): FixpointResult<S> {
   const maxRounds = p.maxRounds ?? 500;
 
   const incoming = (v: number): S | undefined => {
-    let s: S | undefined = v === p.entry ? p.init : undefined;
-    for (const u of p.preds(v)) s = L.join(s, post.get(u));
+    const preds = p.preds(v);
+    const first: S | undefined = v === p.entry ? p.init : undefined;
+    if (L.joinAll && preds.length > 1) return L.joinAll([first, ...preds.map((u) => post.get(u))]);
+    let s = first;
+    for (const u of preds) s = L.join(s, post.get(u));
     return s;
   };
 

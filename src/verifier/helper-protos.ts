@@ -212,7 +212,16 @@ export const VERIFIER_ARG_OVERRIDES: Readonly<Record<string, readonly ArgKind[]>
  * helper; this file adds what only the verifier needs (callbacks, packet invalidation, map
  * types) and the prototypes of helpers the simulated kernel does not implement.
  */
+const protoCache = new Map<number, HelperProto | undefined>();
+
 export function helperProto(id: number): HelperProto | undefined {
+  if (protoCache.has(id)) return protoCache.get(id);
+  const p = buildProto(id);
+  protoCache.set(id, p);
+  return p;
+}
+
+function buildProto(id: number): HelperProto | undefined {
   const name = HELPER_NAMES[id];
   if (name === undefined) return undefined;
   const own = PROTOS_BY_NAME[name];

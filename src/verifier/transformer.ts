@@ -50,11 +50,12 @@ function operandValue(e: Editor, o: Operand): RegValue {
 
 export function transform(stmt: Stmt, s: AbsState, env: VerifierEnv, node: Node): Domain {
   const e = s.edit();
-  apply(stmt, e, env, node);
+  applyStatement(stmt, e, env, node);
   return e.done();
 }
 
-function apply(stmt: Stmt, e: Editor, env: VerifierEnv, node: Node): void {
+/** Changes the state being edited by one statement (marks it dead when no execution continues). */
+export function applyStatement(stmt: Stmt, e: Editor, env: VerifierEnv, node: Node): void {
   switch (stmt.kind) {
     case 'alu':
       return aluStmt(e, stmt.op, stmt.dst, stmt.src, stmt.is64);

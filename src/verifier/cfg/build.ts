@@ -110,12 +110,19 @@ export function buildCfg(input: CfgInput): Cfg {
   const slotCount = instructions.length === 0 ? 0 : pcs[pcs.length - 1]! + (instructions[instructions.length - 1]!.opcode === 0x18 ? 2 : 1);
   const errors: CfgError[] = [];
   const nextPc = (pc: number): number => pc + (insAt.get(pc)!.opcode === 0x18 ? 2 : 1);
+  // statements are decoded once; instances of a function share them
+  const stmtCache = new Map<number, Stmt>();
+  const stmtAt = (pc: number): Stmt => {
+    let st = stmtCache.get(pc);
+    if (!st) stmtCache.set(pc, (st = toStmt(insAt.get(pc)!, pc, endian)));
+    return st;
+  };
 
   // ---- functions: declared starts plus every call and function-pointer target
   const starts = new Set<number>([0]);
   for (const f of input.functions) starts.add(f.slot);
   for (const [pc, ins] of insAt) {
-    const st = toStmt(ins, pc, endian);
+    const st = stmtAt(pc);
     if ((st.kind === 'callLocal' || st.kind === 'ldfunc') && insAt.has(st.target)) starts.add(st.target);
   }
   const sorted = [...starts].filter((s) => s < slotCount).sort((a, b) => a - b);
@@ -137,7 +144,7 @@ export function buildCfg(input: CfgInput): Cfg {
     const fn = fnOf(pc);
     const targets: number[] = [];
     if (flow.kind === 'goto' || flow.kind === 'branch') targets.push(flow.target);
-    const st = toStmt(ins, pc, endian);
+    const st = stmtAt(pc);
     if (st.kind === 'callLocal' || st.kind === 'ldfunc') targets.push(st.target);
     for (const t of targets) {
       if (t < 0 || t >= slotCount) errors.push({ pc, message: `jump out of range: target ${t} is outside the program (0..${slotCount - 1})` });
@@ -163,7 +170,7 @@ export function buildCfg(input: CfgInput): Cfg {
     seen.add(pc);
     const ins = insAt.get(pc)!;
     const flow = flowOf(ins, pc);
-    const st = toStmt(ins, pc, endian);
+    const st = stmtAt(pc);
     if (flow.kind === 'goto') work.push(flow.target);
     else if (flow.kind === 'branch') work.push(flow.target, nextPc(pc));
     else if (flow.kind === 'next') work.push(nextPc(pc));
@@ -186,7 +193,7 @@ export function buildCfg(input: CfgInput): Cfg {
     for (const [pc, ins] of insAt) {
       if (pc < fn.start || pc >= fn.end) continue;
       const flow = flowOf(ins, pc);
-      const st = toStmt(ins, pc, endian);
+      const st = stmtAt(pc);
       const ends = flow.kind !== 'next' || st.kind === 'callLocal' || (st.kind === 'call' && helperProto(st.helper)?.callback);
       if (flow.kind === 'goto' || flow.kind === 'branch') leaders.add(flow.target);
       if (ends && nextPc(pc) < fn.end) leaders.add(nextPc(pc));
@@ -225,7 +232,7 @@ export function buildCfg(input: CfgInput): Cfg {
   const callbackTarget = (slots: number[], callIndex: number, reg: number): number | undefined => {
     let r = reg;
     for (let i = callIndex - 1; i >= 0; i--) {
-      const st = toStmt(insAt.get(slots[i]!)!, slots[i]!, endian);
+      const st = stmtAt(slots[i]!);
       if (st.kind === 'ldfunc' && st.dst === r) return st.target;
       if (st.kind === 'mov' && st.dst === r && st.is64 && !st.signExtend) {
         if (st.src.kind !== 'reg') return undefined;
@@ -251,7 +258,7 @@ export function buildCfg(input: CfgInput): Cfg {
       const ins = insAt.get(pc);
       return withIns && ins ? { pc, stmt, ins, depth, context: ctx } : { pc, stmt, depth, context: ctx };
     };
-    const own = t.blocks.map((tb) => newBlock(tb.slots.map((pc) => mk(pc, toStmt(insAt.get(pc)!, pc, endian)))));
+    const own = t.blocks.map((tb) => newBlock(tb.slots.map((pc) => mk(pc, stmtAt(pc)))));
     const exits: Block[] = [];
     const blockAt = (pc: number): Block => own[t.blockOfSlot.get(pc)!]!;
     t.blocks.forEach((tb, bi) => {

@@ -87,7 +87,18 @@ export interface RefInfo {
   readonly what: string;
 }
 
-export class AbsState {
+/** Read access to a state, shared by stable states and states being changed (the checker reads both). */
+export interface StateView {
+  readonly frames: readonly Frame[];
+  readonly zone: Zone;
+  readonly globals: ReadonlyMap<number, readonly [number, number]>;
+  readonly refs: ReadonlyMap<number, RefInfo>;
+  readonly depth: number;
+  reg(r: number): RegValue;
+  readonly bounds: Bounds;
+}
+
+export class AbsState implements StateView {
   constructor(
     readonly frames: readonly Frame[],
     readonly zone: Zone,
@@ -166,27 +177,40 @@ export function entryState(r1: RegValue, r10: RegValue, fn = 0): AbsState {
  * Changes one state into the next. Registers and frames are copied on first write; the zone is
  * cloned on first change. `contradiction()` marks the result as bottom.
  */
-export class Editor {
-  private frames: Frame[];
+export class Editor implements StateView {
+  private _frames: Frame[];
   private framesCopied = false;
   private regsCopied = new Set<number>();
-  private zone: Zone;
+  private _zone: Zone;
   private zoneCopied = false;
-  private globals: Map<number, readonly [number, number]> | ReadonlyMap<number, readonly [number, number]>;
+  private _globals: Map<number, readonly [number, number]> | ReadonlyMap<number, readonly [number, number]>;
   private globalsCopied = false;
-  private refs: Map<number, RefInfo> | ReadonlyMap<number, RefInfo>;
+  private _refs: Map<number, RefInfo> | ReadonlyMap<number, RefInfo>;
   private refsCopied = false;
   private dead = false;
 
   constructor(private readonly base: AbsState) {
-    this.frames = base.frames as Frame[];
-    this.zone = base.zone;
-    this.globals = base.globals;
-    this.refs = base.refs;
+    this._frames = base.frames as Frame[];
+    this._zone = base.zone;
+    this._globals = base.globals;
+    this._refs = base.refs;
+  }
+
+  get frames(): readonly Frame[] {
+    return this._frames;
+  }
+  get zone(): Zone {
+    return this._zone;
+  }
+  get globals(): ReadonlyMap<number, readonly [number, number]> {
+    return this._globals;
+  }
+  get refs(): ReadonlyMap<number, RefInfo> {
+    return this._refs;
   }
 
   get depth(): number {
-    return this.frames.length - 1;
+    return this._frames.length - 1;
   }
   get isDead(): boolean {
     return this.dead;
@@ -196,24 +220,24 @@ export class Editor {
   }
 
   frame(f: number = this.depth): Frame {
-    return this.frames[f]!;
+    return this._frames[f]!;
   }
   reg(r: number, f: number = this.depth): RegValue {
-    return this.frames[f]!.regs[r]!;
+    return this._frames[f]!.regs[r]!;
   }
   refsHeld(): ReadonlyMap<number, RefInfo> {
-    return this.refs;
+    return this._refs;
   }
   global(v: number): readonly [number, number] {
-    return this.globals.get(v) ?? globalRange(v);
+    return this._globals.get(v) ?? globalRange(v);
   }
 
   private writableFrames(): Frame[] {
     if (!this.framesCopied) {
-      this.frames = [...this.frames];
+      this._frames = [...this._frames];
       this.framesCopied = true;
     }
-    return this.frames;
+    return this._frames;
   }
 
   private writableRegs(f: number): RegValue[] {
@@ -227,16 +251,16 @@ export class Editor {
 
   private writableZone(): Zone {
     if (!this.zoneCopied) {
-      this.zone = this.zone.clone();
+      this._zone = this._zone.clone();
       this.zoneCopied = true;
     }
-    return this.zone;
+    return this._zone;
   }
 
   /** Sets a register to a value with no relation to anything else. */
   setReg(r: number, v: RegValue, f: number = this.depth): void {
     this.writableRegs(f)[r] = v;
-    const z = this.zone;
+    const z = this._zone;
     const x = regVar(f, r);
     if (z.outOf(x) || z.inTo(x)) this.writableZone().forget(x);
   }
@@ -253,31 +277,29 @@ export class Editor {
 
   /** dst = dst + c in the zone (the value was already updated). */
   shiftVar(v: number, c: number): void {
-    const z = this.zone;
+    const z = this._zone;
     if (z.outOf(v) || z.inTo(v)) this.writableZone().shift(v, c);
   }
 
   forgetVar(v: number): void {
-    const z = this.zone;
+    const z = this._zone;
     if (z.outOf(v) || z.inTo(v)) this.writableZone().forget(v);
   }
 
   setGlobal(v: number, range: readonly [number, number]): void {
     if (!this.globalsCopied) {
-      this.globals = new Map(this.globals);
+      this._globals = new Map(this._globals);
       this.globalsCopied = true;
     }
-    (this.globals as Map<number, readonly [number, number]>).set(v, range);
+    (this._globals as Map<number, readonly [number, number]>).set(v, range);
     if (range[0] > range[1]) this.dead = true;
   }
 
-  bounds(v: number): readonly [number, number] {
-    return varBounds(this.frames, this.globals, v);
-  }
+  readonly bounds: Bounds = (v: number) => varBounds(this._frames, this._globals, v);
 
   /** Upper bound of x - y from the zone and the variables' bounds. */
   diffBound(x: number, y: number): number {
-    return Zone.bound(this.zone, x, y, (v) => this.bounds(v));
+    return Zone.bound(this._zone, x, y, (v) => this.bounds(v));
   }
 
   /** Adds x - y <= c, then tightens the bounds of every variable it touches. */
@@ -297,16 +319,16 @@ export class Editor {
     const todo = new Set<number>();
     for (const v of vars) {
       todo.add(v);
-      for (const u of this.zone.outOf(v)?.keys() ?? []) todo.add(u);
-      for (const u of this.zone.inTo(v)?.keys() ?? []) todo.add(u);
+      for (const u of this._zone.outOf(v)?.keys() ?? []) todo.add(u);
+      for (const u of this._zone.inTo(v)?.keys() ?? []) todo.add(u);
     }
     for (let round = 0; round < 2 && !this.dead; round++) {
       for (const v of todo) {
         const [lo, hi] = this.bounds(v);
         let nlo = lo;
         let nhi = hi;
-        for (const [y, c] of this.zone.outOf(v) ?? []) nhi = Math.min(nhi, c + this.bounds(y)[1]);
-        for (const [u, c] of this.zone.inTo(v) ?? []) nlo = Math.max(nlo, this.bounds(u)[0] - c);
+        for (const [y, c] of this._zone.outOf(v) ?? []) nhi = Math.min(nhi, c + this.bounds(y)[1]);
+        for (const [u, c] of this._zone.inTo(v) ?? []) nlo = Math.max(nlo, this.bounds(u)[0] - c);
         if (nlo > nhi) {
           this.dead = true;
           return;
@@ -321,7 +343,7 @@ export class Editor {
 
   /** Keeps a counter and its scaled copies consistent: s = stride * c. */
   private syncScaled(counter: number, todo: Set<number>): void {
-    const scaled = [...this.globals.keys()].filter((g) => isScaledVar(g) && counterOfScaled(g) === counter);
+    const scaled = [...this._globals.keys()].filter((g) => isScaledVar(g) && counterOfScaled(g) === counter);
     if (!scaled.length) return;
     let [clo, chi] = this.global(counter);
     for (const sv of scaled) {
@@ -353,7 +375,7 @@ export class Editor {
     if (isStackVar(v)) {
       const f = (v - 3000) >> 6;
       const at = ((v - 3000) & 63) * 8;
-      const stack = this.frames[f]?.stack;
+      const stack = this._frames[f]?.stack;
       const sp = stack?.spills.get(at);
       if (!stack || !sp) return;
       const num = scalarMeet(sp.value.num, range);
@@ -389,7 +411,7 @@ export class Editor {
 
   pushFrame(regs: RegValue[], fn: number): void {
     this.writableFrames().push({ regs, stack: StackFrame.EMPTY, fn });
-    this.regsCopied.add(this.frames.length - 1);
+    this.regsCopied.add(this._frames.length - 1);
   }
 
   /** Drops the top frame and every relation of its registers. */
@@ -404,8 +426,8 @@ export class Editor {
 
   /** Applies f to every register and spilled value of every frame. */
   mapValues(fn: (v: RegValue) => RegValue): void {
-    for (let f = 0; f < this.frames.length; f++) {
-      const frame = this.frames[f]!;
+    for (let f = 0; f < this._frames.length; f++) {
+      const frame = this._frames[f]!;
       for (let r = 0; r < REG_COUNT; r++) {
         const v = frame.regs[r]!;
         const nv = fn(v);
@@ -414,32 +436,32 @@ export class Editor {
           else this.refineReg(r, nv, f);
         }
       }
-      const st = this.frames[f]!.stack.mapValues(fn);
-      if (st !== this.frames[f]!.stack) this.setStack(f, st);
+      const st = this._frames[f]!.stack.mapValues(fn);
+      if (st !== this._frames[f]!.stack) this.setStack(f, st);
     }
   }
 
   acquire(id: number, info: RefInfo): void {
     if (!this.refsCopied) {
-      this.refs = new Map(this.refs);
+      this._refs = new Map(this._refs);
       this.refsCopied = true;
     }
-    (this.refs as Map<number, RefInfo>).set(id, info);
+    (this._refs as Map<number, RefInfo>).set(id, info);
   }
 
   release(id: number): void {
-    if (!this.refs.has(id)) return;
+    if (!this._refs.has(id)) return;
     if (!this.refsCopied) {
-      this.refs = new Map(this.refs);
+      this._refs = new Map(this._refs);
       this.refsCopied = true;
     }
-    (this.refs as Map<number, RefInfo>).delete(id);
+    (this._refs as Map<number, RefInfo>).delete(id);
   }
 
   done(): AbsState | undefined {
     if (this.dead) return undefined;
     if (!this.framesCopied && !this.zoneCopied && !this.globalsCopied && !this.refsCopied) return this.base;
-    return new AbsState(this.frames, this.zone, this.globals, this.refs);
+    return new AbsState(this._frames, this._zone, this._globals, this._refs);
   }
 }
 
@@ -492,11 +514,28 @@ function compatible(a: AbsState, b: AbsState): boolean {
 export function join(a: Domain, b: Domain): Domain {
   if (!a) return b;
   if (!b || a === b) return a;
+  return reduce(joinRaw(a, b));
+}
+
+/** The join of many states (a block with many predecessors), reduced once at the end. */
+export function joinAll(states: readonly Domain[]): Domain {
+  let r: AbsState | undefined;
+  let n = 0;
+  for (const s of states) {
+    if (!s || s === r) continue;
+    r = r ? joinRaw(r, s) : s;
+    n++;
+  }
+  return n > 1 && r ? reduce(r) : r;
+}
+
+function joinRaw(a: AbsState, b: AbsState): AbsState {
+  if (a === b) return a;
   if (!compatible(a, b)) throw new Error('join of states with different call depths');
   const frames = combineFrames(a, b, joinValue, (x, y) => StackFrame.join(x, y));
   const zone = Zone.join(a.zone, b.zone, a.bounds, b.bounds, counterPairs(a, b));
   const globals = combineGlobals(a, b, (x, y) => [Math.min(x[0], y[0]), Math.max(x[1], y[1])]);
-  return reduce(new AbsState(frames, zone, globals, unionRefs(a, b)));
+  return new AbsState(frames, zone, globals, unionRefs(a, b));
 }
 
 /** Loop counters paired with the registers of the current frame (and each other). */

@@ -108,6 +108,15 @@ export const isUnknown = (a: Scalar): boolean =>
 
 /** Tightens every component from the others; undefined when they contradict (no value). */
 export function sync(a: Scalar): Scalar | undefined {
+  // a known constant: every component must contain it, and then it is exactly the constant
+  if (a.t.mask === 0n) {
+    const c = a.t.value;
+    const sc = s64(c);
+    const lo = u32(c);
+    const slo = s32(lo);
+    if (sc < a.smin || sc > a.smax || c < a.umin || c > a.umax || slo < a.s32min || slo > a.s32max || lo < a.u32min || lo > a.u32max) return undefined;
+    return scalarConst(c);
+  }
   let { smin, smax, umin, umax, s32min, s32max, u32min, u32max, t } = a;
   for (let round = 0; round < 2; round++) {
     // bounds from known bits
