@@ -5,6 +5,7 @@
  */
 import type { Instruction } from '../isa/instruction.js';
 import { formatInstruction } from '../isa/disasm.js';
+import { ProgType } from '../loader/kinds.js';
 import type { BpfObject, ProgramDef } from '../loader/model.js';
 import { assertionsFor } from './assertions.js';
 import { type Block, buildCfg, type Cfg, type Node } from './cfg/build.js';
@@ -161,6 +162,13 @@ function analyzeUnit(obj: BpfObject, prog: ProgramDef, env: VerifierEnv, root: n
   const checked = new Set<number>();
   const tracker = new UsageTracker();
   const checking = { onFailure: (f: Failure) => failures.push(f), onState: (n: Node, s: StateView) => tracker.note(n, s) };
+  if (!env.privileged && root === 0) {
+    // without CAP_BPF the kernel loads only socket filters and cgroup skb programs, without loops
+    if (prog.type !== ProgType.SOCKET_FILTER && prog.type !== ProgType.CGROUP_SKB)
+      failures.push({ node: { pc: 0, stmt: { kind: 'ja' }, depth: 0, context: 0, ...(cfg.insAt.get(0) ? { ins: cfg.insAt.get(0)! } : {}) }, message: `program type ${env.progTypeName} needs CAP_BPF: unprivileged loaders may only load socket filters and cgroup skb programs` });
+    for (const l of cfg.loops)
+      failures.push({ node: { pc: l.pc, stmt: { kind: 'ja' }, depth: 0, context: 0, ...(cfg.insAt.get(l.pc) ? { ins: cfg.insAt.get(l.pc)! } : {}) }, message: 'loops (back-edges) need CAP_BPF' });
+  }
   if (cfg.errors.length) {
     for (const e of cfg.errors) failures.push({ node: { pc: e.pc, stmt: { kind: 'ja' }, depth: 0, context: 0, ...(cfg.insAt.get(e.pc) ? { ins: cfg.insAt.get(e.pc)! } : {}) }, message: e.message });
   } else {

@@ -60,7 +60,7 @@ describe('stack', () => {
 
   it('allows uninitialised stack reads for privileged loaders only', () => {
     ok('ldxdw %r0, [%r10-8]\nexit');
-    bad('ldxdw %r0, [%r10-8]\nexit', /^0: invalid read from stack/, { unprivileged: true });
+    bad('ldxdw %r0, [%r10-8]\nexit', /^0: invalid read from stack/, { unprivileged: true, type: ProgType.SOCKET_FILTER });
   });
 
   it('rejects subtracting from the frame pointer', () => {
@@ -107,7 +107,7 @@ describe('pointer arithmetic', () => {
   it('lets privileged programs subtract pointers and leak them, unprivileged ones not', () => {
     ok(`${PKT}sub %r3, %r2\nmov %r0, %r3\nexit`);
     ok('mov %r0, %r10\nexit');
-    bad('mov %r0, %r10\nexit', /R0 leaks a pointer/, { unprivileged: true });
+    bad('mov %r0, %r10\nexit', /R0 leaks a pointer/, { unprivileged: true, type: ProgType.SOCKET_FILTER });
   });
 });
 
@@ -185,11 +185,17 @@ describe('calls', () => {
 });
 
 describe('unprivileged rules', () => {
+  it('only allow socket filters and cgroup skb programs, without loops', () => {
+    bad('mov %r0, 0\nexit', /needs CAP_BPF/, { unprivileged: true });
+    ok('mov %r0, 0\nexit', { unprivileged: true, type: ProgType.SOCKET_FILTER });
+    bad('mov %r1, 0\nloop:\nadd %r1, 1\njlt %r1, 4, loop\nmov %r0, 0\nexit', /loops \(back-edges\) need CAP_BPF/, { unprivileged: true, type: ProgType.SOCKET_FILTER });
+  });
+
   it('forbids pointer comparisons and pointer stores into maps', () => {
-    bad('mov %r2, %r10\njeq %r2, %r1, +0\nmov %r0, 0\nexit', /pointer comparison prohibited/, { unprivileged: true });
+    bad('mov %r2, %r10\njeq %r2, %r1, +0\nmov %r0, 0\nexit', /pointer comparison prohibited/, { unprivileged: true, type: ProgType.SOCKET_FILTER });
     const maps = [arrayMap('m', 16)];
     const asm = 'stw [%r10-4], 0\nmov %r2, %r10\nadd %r2, -4\nlddw %r1, map_fd 0\ncall 1\njeq %r0, 0, +1\nstxdw [%r0+0], %r10\nmov %r0, 0\nexit';
     ok(asm, { maps });
-    bad(asm, /leaks a pointer into memory/, { maps, unprivileged: true });
+    bad(asm, /leaks a pointer into memory/, { maps, unprivileged: true, type: ProgType.SOCKET_FILTER });
   });
 });
