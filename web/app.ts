@@ -238,7 +238,9 @@ function showPacketInfo(): void {
 
 async function runNow(): Promise<void> {
   const p = program();
-  if (session === undefined || p === undefined) return;
+  // Held across the awaits below: another object may be loaded meanwhile.
+  const s = session;
+  if (s === undefined || p === undefined) return;
   const takesPacket = PACKET_TYPES.has(p.type);
   const packet = takesPacket ? parseHex(ui.packetHex.value) : undefined;
   if (takesPacket && packet === undefined) {
@@ -256,7 +258,7 @@ async function runNow(): Promise<void> {
     const runs: EngineRun[] = ENGINES.map((engine) =>
       engine === 'jit' && jitError !== undefined
         ? { engine, result: undefined, refused: `the JIT did not load: ${jitError}`, before: [], after: [], timing: undefined }
-        : session!.run(engine, p.name, input, { maxRuns, budgetMs: 400 }),
+        : s.run(engine, p.name, input, { maxRuns, budgetMs: 400 }),
     );
     fill(ui.engines, renderEngines(runs, p.type));
     renderDetails(runs, packet, { packet: ui.packetDiff, maps: ui.mapsAfter, agree: ui.mapsAgree, printk: ui.printk, ringbuf: ui.ringbuf });
@@ -265,12 +267,19 @@ async function runNow(): Promise<void> {
     showListing(p, report(p));
     const fault = faultPins[0];
     if (fault !== undefined) scrollToPc(ui.listing, fault.pc);
-    setStatus(runSummary(p, runs, takesPacket ? ui.packetSelect.selectedOptions[0]?.textContent ?? 'the packet' : undefined), 'ok');
+    setStatus(runSummary(p, runs, packet !== undefined ? packetLabel(packet) : undefined), 'ok');
   } catch (e) {
     setStatus(`Run failed: ${errorText(e)}`, 'error');
   } finally {
     ui.run.disabled = false;
   }
+}
+
+/** The chosen sample's name, unless the bytes were edited since. */
+function packetLabel(packet: Uint8Array): string {
+  const sample = sampleById(ui.packetSelect.value);
+  const same = sample !== undefined && hexBytes(sample.build()) === hexBytes(packet);
+  return same ? sample.label.replace(/ \(.*\)$/, '') : 'an edited packet';
 }
 
 /** `Ran xdp_counter on IPv4 / UDP: XDP_PASS on both engines.` */
@@ -281,7 +290,7 @@ function runSummary(p: BpfkitProgram, runs: readonly EngineRun[], packet: string
     return verdictName(p.type, r.result.retval) ?? String(r.result.retval);
   });
   const what = outcomes.every((o) => o === outcomes[0]) ? `${outcomes[0]} on both engines` : runs.map((r, i) => `${outcomes[i]} (${r.engine})`).join(', ');
-  return `Ran ${p.name}${packet !== undefined ? ` on ${packet.replace(/ \(.*\)$/, '')}` : ''}: ${what}.`;
+  return `Ran ${p.name}${packet !== undefined ? ` on ${packet}` : ''}: ${what}.`;
 }
 
 /** Where the runs stopped, once per place: the engines usually agree, and one pin says so. */

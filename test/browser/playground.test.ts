@@ -95,6 +95,21 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in headless Chromium', () => {
     await page.waitForSelector('[data-testid=fault-jit]');
     expect(await text('[data-testid=fault-interp]')).toMatch(/null pointer/);
     expect(await text('#listing [data-testid=pin-fault]')).toMatch(/fault on both engines/);
+  });
+
+  it('says why a chosen file is not an object, and loads a real one from the file picker', async () => {
+    await page.setInputFiles('#file-input', { name: 'junk.o', mimeType: 'application/octet-stream', buffer: Buffer.from('not an ELF file') });
+    await page.waitForSelector('#status[data-state=error]');
+    expect(await text('#status')).toMatch(/^Cannot load junk\.o: /);
+    expect(await page.locator('#object').isHidden()).toBe(true);
+
+    await page.setInputFiles('#file-input', join(ROOT, 'fixtures', 'build', 'multi.o'));
+    await page.waitForSelector('#status[data-state=ok]');
+    expect(await text('#object-name')).toBe('multi.o');
+    expect(await page.locator('#programs-table tbody tr').count()).toBeGreaterThan(5);
+    // A kprobe runs on registers, not a packet: the packet controls step aside.
+    await page.getByTestId('program-kp_unlink').click();
+    expect(await page.locator('#packet-select').isDisabled()).toBe(true);
     expect(problems).toEqual([]);
   });
 });
