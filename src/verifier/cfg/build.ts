@@ -140,6 +140,13 @@ export function buildCfg(input: CfgInput): Cfg {
   // ---- structural checks (the kernel's check_subprogs / check_cfg)
   if (instructions.length === 0) errors.push({ pc: 0, message: 'the program is empty' });
   for (const [pc, ins] of insAt) {
+    // Register fields are 4 bits wide but eBPF has r0..r10 (pseudo sources are at most 6): the
+    // kernel rejects the rest ("R11 is invalid"); the analysis indexes its register file with them.
+    const bad = ins.dst > 10 ? ins.dst : ins.src > 10 ? ins.src : -1;
+    if (bad >= 0) {
+      errors.push({ pc, message: `R${bad} is invalid: eBPF has registers r0 to r10` });
+      continue;
+    }
     const flow = flowOf(ins, pc);
     const fn = fnOf(pc);
     const targets: number[] = [];
