@@ -232,7 +232,7 @@ export const inputArb = (maxLength = 1600): fc.Arbitrary<InputSpec> =>
   });
 
 /** The ContextInput an input spec stands for, for a program of type `type`. */
-export function contextFor(type: number, s: InputSpec): ContextInput {
+export function contextFor(type: number, s: InputSpec, exactCtx = false): ContextInput {
   const base = basePackets[s.base];
   const bytes = new Uint8Array(s.length);
   if (base !== undefined) bytes.set(base.subarray(0, Math.min(base.length, s.length)));
@@ -241,6 +241,7 @@ export function contextFor(type: number, s: InputSpec): ContextInput {
   if (PACKET_TYPES.has(type)) return { packet: bytes };
   if (type === ProgType.KPROBE) return { args: s.args };
   if (type === ProgType.RAW_TRACEPOINT) return { args: [...s.args, ...new Array<bigint>(12 - s.args.length).fill(0n)] };
+  if (exactCtx) return { ctx: bytes };
   // Tracepoint records: the kernel hands a record of the tracepoint's full size; give plenty.
   const ctx = new Uint8Array(Math.max(512, bytes.length));
   ctx.set(bytes);
