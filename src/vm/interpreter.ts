@@ -129,6 +129,9 @@ export class Interpreter implements HelperRuntime, EngineInstance {
         this.executed = this.budget - this.remaining;
         return 0n;
       }
+      // A fault: every path that raises one stores the budget left first, so this counts the
+      // instructions up to and including the faulting one.
+      if (e instanceof RuntimeFault) this.executed = this.budget - this.remaining;
       throw e;
     }
     return (BigInt(H[0]! >>> 0) << 32n) | BigInt(L[0]! >>> 0);
@@ -536,6 +539,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           const s = src[pc]!;
           let a = (L[s]! >>> 0) + off[pc]!;
           if (H[s] !== 0 || a < rS || a + 4 > rE) {
+            this.remaining = remaining;
             a = this.access(L[s]!, H[s]!, off[pc]!, 4, false, pc);
             rS = this.rStart;
             rE = this.rEnd;
@@ -548,6 +552,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           const s = src[pc]!;
           let a = (L[s]! >>> 0) + off[pc]!;
           if (H[s] !== 0 || a < rS || a + 2 > rE) {
+            this.remaining = remaining;
             a = this.access(L[s]!, H[s]!, off[pc]!, 2, false, pc);
             rS = this.rStart;
             rE = this.rEnd;
@@ -560,6 +565,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           const s = src[pc]!;
           let a = (L[s]! >>> 0) + off[pc]!;
           if (H[s] !== 0 || a < rS || a + 1 > rE) {
+            this.remaining = remaining;
             a = this.access(L[s]!, H[s]!, off[pc]!, 1, false, pc);
             rS = this.rStart;
             rE = this.rEnd;
@@ -572,6 +578,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           const s = src[pc]!;
           let a = (L[s]! >>> 0) + off[pc]!;
           if (H[s] !== 0 || a < rS || a + 8 > rE) {
+            this.remaining = remaining;
             a = this.access(L[s]!, H[s]!, off[pc]!, 8, false, pc);
             rS = this.rStart;
             rE = this.rEnd;
@@ -584,6 +591,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           const s = src[pc]!;
           let a = (L[s]! >>> 0) + off[pc]!;
           if (H[s] !== 0 || a < rS || a + 4 > rE) {
+            this.remaining = remaining;
             a = this.access(L[s]!, H[s]!, off[pc]!, 4, false, pc);
             rS = this.rStart;
             rE = this.rEnd;
@@ -597,6 +605,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           const s = src[pc]!;
           let a = (L[s]! >>> 0) + off[pc]!;
           if (H[s] !== 0 || a < rS || a + 2 > rE) {
+            this.remaining = remaining;
             a = this.access(L[s]!, H[s]!, off[pc]!, 2, false, pc);
             rS = this.rStart;
             rE = this.rEnd;
@@ -610,6 +619,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           const s = src[pc]!;
           let a = (L[s]! >>> 0) + off[pc]!;
           if (H[s] !== 0 || a < rS || a + 1 > rE) {
+            this.remaining = remaining;
             a = this.access(L[s]!, H[s]!, off[pc]!, 1, false, pc);
             rS = this.rStart;
             rE = this.rEnd;
@@ -628,6 +638,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           const size = o === 0x62 ? 4 : o === 0x6a ? 2 : o === 0x72 ? 1 : 8;
           let a = (L[d]! >>> 0) + off[pc]!;
           if (H[d] !== 0 || a < wS || a + size > wE) {
+            this.remaining = remaining;
             a = this.access(L[d]!, H[d]!, off[pc]!, size, true, pc);
             wS = this.wStart;
             wE = this.wEnd;
@@ -647,6 +658,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           const s = src[pc]!;
           let a = (L[d]! >>> 0) + off[pc]!;
           if (H[d] !== 0 || a < wS || a + 4 > wE) {
+            this.remaining = remaining;
             a = this.access(L[d]!, H[d]!, off[pc]!, 4, true, pc);
             wS = this.wStart;
             wE = this.wEnd;
@@ -658,6 +670,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           const s = src[pc]!;
           let a = (L[d]! >>> 0) + off[pc]!;
           if (H[d] !== 0 || a < wS || a + 2 > wE) {
+            this.remaining = remaining;
             a = this.access(L[d]!, H[d]!, off[pc]!, 2, true, pc);
             wS = this.wStart;
             wE = this.wEnd;
@@ -669,6 +682,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           const s = src[pc]!;
           let a = (L[d]! >>> 0) + off[pc]!;
           if (H[d] !== 0 || a < wS || a + 1 > wE) {
+            this.remaining = remaining;
             a = this.access(L[d]!, H[d]!, off[pc]!, 1, true, pc);
             wS = this.wStart;
             wE = this.wEnd;
@@ -680,6 +694,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           const s = src[pc]!;
           let a = (L[d]! >>> 0) + off[pc]!;
           if (H[d] !== 0 || a < wS || a + 8 > wE) {
+            this.remaining = remaining;
             a = this.access(L[d]!, H[d]!, off[pc]!, 8, true, pc);
             wS = this.wStart;
             wE = this.wEnd;
@@ -694,6 +709,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           const wide = op[pc] === 0xdb;
           const size = wide ? 8 : 4;
           // An atomic reads and writes: check it as a write (the stricter of the two).
+          this.remaining = remaining;
           const a = this.access(L[d]!, H[d]!, off[pc]!, size, true, pc);
           wS = this.wStart;
           wE = this.wEnd;
