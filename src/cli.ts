@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAsm } from './commands/asm.js';
+import { setDebug } from './commands/common.js';
 import { registerBench } from './commands/bench.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDisasm } from './commands/disasm.js';
@@ -19,7 +20,10 @@ export function buildProgram(): Command {
   program
     .name('bpfkit')
     .description('Parse, verify and run eBPF objects without a kernel.')
-    .showHelpAfterError()
+    // A usage error is one line on stderr (the issue #9 contract), with a pointer to the help
+    // rather than the whole help text after it.
+    .option('--debug', 'show the stack trace of an internal error (accepted anywhere on the line)')
+    .configureOutput({ outputError: (text, write) => write(`${text.trimEnd()} (see bpfkit --help)\n`) })
     .exitOverride();
   // One line per command; keep this list in the order `--help` should show.
   registerInspect(program);
@@ -41,9 +45,11 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 async function main(argv: string[]): Promise<void> {
+  // `--debug` is accepted anywhere (before or after the command), so it is taken out before parsing.
+  setDebug(argv.includes('--debug'));
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(argv.filter((a) => a !== '--debug'));
   } catch (e) {
     if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
     throw e;

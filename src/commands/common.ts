@@ -32,15 +32,24 @@ function readBytesOrExit<T>(file: string, read: (p: string | number) => T): T {
   }
 }
 
+/** Set by `--debug` (anywhere on the command line): internal errors keep their stack trace. */
+let debug = false;
+export function setDebug(on: boolean): void {
+  debug = on;
+}
+
 /**
  * Runs a command's work, turning bpfkit's own errors into a one-line message on stderr and the
- * exit code `code`. Anything else is a bug and keeps its stack trace.
+ * exit code `code`. Anything else is a bug: one line saying so (exit 1), or, with `--debug`, the
+ * error rethrown with its stack trace — users never see a stack trace unless they ask.
  */
 export function guarded(code: number, work: () => void | Promise<void>): void | Promise<void> {
   const onError = (e: unknown): never => {
     if (e instanceof ExitError) fail(e.message, e.exitCode);
     if (isBpfkitError(e)) fail(e.message, code);
-    throw e;
+    if (debug) throw e;
+    const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    fail(`internal error (a bpfkit bug): ${what.split('\n')[0]} (--debug shows the stack trace)`, 1);
   };
   try {
     const r = work();
