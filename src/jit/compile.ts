@@ -19,7 +19,7 @@ import { type EmitCtx, F64, I32, I64, NONE, SAVE_GLOBALS, spillAround } from './
 import { liveAfter, liveIn, liveOut, useDef } from './liveness.js';
 import { jumpCondition } from './emit-jump.js';
 import { accessOf, emitMem } from './emit-mem.js';
-import { ENV, fnName, Global, Import, Local, PARAM_COUNT, retGlobal, RT, type StaticFault } from './runtime.js';
+import { ENV, fnName, Global, Import, Local, MAIN, PARAM_COUNT, retGlobal, RT, type StaticFault } from './runtime.js';
 
 /** How blocks are laid out: structured control flow from the Relooper, or a br_table loop. */
 export type Dispatch = 'relooper' | 'loop';
@@ -126,6 +126,7 @@ export function compileProgram(
       m.addFunction(fnName(entry), regs, I64, vars, m.block(null, [...prologue(ctx), body, m.unreachable()]));
       m.addFunctionExport(fnName(entry), fnName(entry));
     }
+    if (cfg.entries.includes(0)) addMain(m);
     const t2 = now();
     if (options.validate && !m.validate()) throw new Error(`jit: invalid module before optimizing:\n${m.emitText()}`);
     if (options.optimize > 0) {
@@ -135,7 +136,8 @@ export function compileProgram(
       if (options.validate && !m.validate()) throw new Error(`jit: invalid module after optimizing:\n${m.emitText()}`);
     }
     const t3 = now();
-    if (globalThis.process?.env?.['JIT_DUMP']) console.error(m.emitText());
+    // BPFKIT_JIT_DUMP=1 prints each module (after optimizing) to stderr, for looking at generated code.
+    if (globalThis.process?.env?.['BPFKIT_JIT_DUMP']) console.error(m.emitText());
     const bytes = m.emitBinary();
     const t4 = now();
     // binaryen returns a plain (non-shared) buffer; the cast only narrows the typing.
@@ -210,8 +212,32 @@ function declareEnvironment(m: Module): void {
     m.addGlobalExport(retGlobal(r), retGlobal(r));
   }
   for (const [name, type] of SAVE_GLOBALS) m.addGlobal(name, type, true, type === I64 ? m.i64.const(0n) : m.i32.const(0));
+  // The budget an access's slow path saved: JS reads it when that access faults.
+  m.addGlobalExport('sREM', 'sREM');
 }
 
+
+/**
+ * `main(r1..r5, budget)`: a run's entry. Setting the budget and depth here, and passing five
+ * arguments rather than ten, keeps the JS-to-WebAssembly crossing cheap (it is most of a short
+ * program's run time).
+ */
+function addMain(m: Module): void {
+  const arg = (i: number): Expr => m.local.get(i, I64);
+  const zero = (): Expr => m.i64.const(0n);
+  m.addFunction(
+    MAIN,
+    binaryen.createType([I64, I64, I64, I64, I64, F64]),
+    I64,
+    [],
+    m.block(null, [
+      m.global.set(Global.rem, m.local.get(5, F64)),
+      m.global.set(Global.depth, m.i32.const(0)),
+      m.call(fnName(0), [zero(), arg(0), arg(1), arg(2), arg(3), arg(4), zero(), zero(), zero(), zero()], I64),
+    ]),
+  );
+  m.addFunctionExport(MAIN, MAIN);
+}
 
 /** r10 from the call depth, the base of static stack accesses, and the budget into its local. */
 function prologue(c: EmitCtx): Expr[] {

@@ -14,9 +14,12 @@ import { type EmitCtx, I32, I64, NONE, reg, setReg } from './emit-context.js';
 import { invalidateCache, reloadBudget, spillBudget } from './emit-mem.js';
 import { fnName, Global, Import, Local, PARAM_COUNT, retGlobal } from './runtime.js';
 
-/** Raises a fault known at compile time (or the pending budget fault, which JS checks first). */
+/**
+ * Raises a fault known at compile time (or the pending budget fault, which JS checks first). The
+ * budget goes to its global first: a fault reports the instructions run up to it.
+ */
 export function emitFault(c: EmitCtx, code: number): Expr {
-  return c.m.block(null, [c.m.call(Import.fault, [c.m.i32.const(code)], NONE), c.m.unreachable()]);
+  return c.m.block(null, [spillBudget(c), c.m.call(Import.fault, [c.m.i32.const(code)], NONE), c.m.unreachable()]);
 }
 
 /**

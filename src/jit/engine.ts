@@ -5,22 +5,30 @@
  * is built here with the interpreter's wording, so both engines report the same thing.
  */
 import type { EngineInstance, EngineOptions, HelperRuntime, HelperTable } from '../helpers/abi.js';
-import { FUNC_POINTER_BASE, TailCallSignal } from '../helpers/abi.js';
+import { FUNC_POINTER_BASE } from '../helpers/abi.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
 import { MAX_CALL_FRAMES, type Memory } from '../helpers/memory.js';
 import type { CompiledProgram } from './compile.js';
 import { accessOf } from './emit-mem.js';
-import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, retGlobal, RT } from './runtime.js';
+import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAIN, retGlobal, RT } from './runtime.js';
 
 /** A generated function: r0..r9 in, r0 out. */
 type EntryFn = (...regs: bigint[]) => bigint;
+/** The run entry: r1..r5 and the budget in, r0 out. */
+type MainFn = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, budget: number) => bigint;
 
 /** One instance of a compiled module, with typed handles on what it exports. */
 interface Live {
   readonly compiled: CompiledProgram;
   readonly fns: ReadonlyMap<number, EntryFn>;
+  readonly main: MainFn | undefined;
   readonly rem: WebAssembly.Global;
+  /** The budget saved by the slow path of the access in progress (i64). */
+  readonly sRem: WebAssembly.Global;
+  /** Per pc: its index in its block, and how many instructions of the block follow it. */
+  readonly index: Int32Array;
+  readonly tail: Int32Array;
   readonly depth: WebAssembly.Global;
   readonly bS: WebAssembly.Global;
   readonly bE: WebAssembly.Global;
@@ -49,10 +57,23 @@ export class JitEngine implements EngineInstance, HelperRuntime {
   private cur: Live | undefined;
   /** The pc of a budget fault that will be raised on reaching it, or -1. */
   private pending = -1;
+  /** While a fault is pending: the budget left on entry to the block it is in. */
+  private pendingRemBefore = 0;
 
-  /** Budget left when a run stopped (read by runProgram after a tail call, as for the interpreter). */
+  /** The instance the last run started in (its `rem` global holds the budget left). */
+  private top: Live | undefined;
+  /** True once the last run ran out of budget. */
+  private exhausted = false;
+
+  /**
+   * Budget left where the last run stopped, as the interpreter's `remaining` field: runProgram
+   * reads it after a tail call to charge what ran to the run's shared budget. Generated code writes
+   * its budget back before every helper call, so after a helper's TailCallSignal the global holds
+   * exactly what the interpreter holds; `executed` stays as the interpreter leaves it.
+   */
   get remaining(): number {
-    return this.budget - this.executed;
+    if (this.exhausted) return 0;
+    return this.top === undefined ? this.budget : (this.top.rem.value as number);
   }
 
   constructor(prog: ExecProgram, memory: Memory, helpers: HelperTable, source: CompiledSource, options: EngineOptions = {}) {
@@ -71,10 +92,25 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     this.executed = 0;
     this.pending = -1;
     this.cur = undefined;
+    this.exhausted = false;
     const top = this.primary;
-    top.rem.value = this.budget;
+    this.top = top;
     try {
-      return this.invoke(top, 0, 0, args);
+      if (top.main === undefined) {
+        top.rem.value = this.budget;
+        return this.invoke(top, 0, 0, args);
+      }
+      this.memory.setStackDepth(0);
+      let r0: bigint;
+      try {
+        r0 = top.main(args[0] ?? 0n, args[1] ?? 0n, args[2] ?? 0n, args[3] ?? 0n, args[4] ?? 0n, this.budget);
+      } catch (e) {
+        if (!(e instanceof AbortWithZero)) throw e;
+        r0 = 0n;
+      }
+      if (this.pending >= 0) throw this.budgetFault(this.pending);
+      this.executed = this.budget - (top.rem.value as number);
+      return BigInt.asUintN(64, r0);
     } catch (e) {
       // Leave the memory model's stack where the run stopped, as the interpreter does.
       this.memory.setStackDepth(top.depth.value as number);
@@ -95,9 +131,14 @@ export class JitEngine implements EngineInstance, HelperRuntime {
   }
 
   private invoke(from: Live, slot: number, depth: number, args: readonly bigint[]): bigint {
-    if (depth >= MAX_CALL_FRAMES) throw this.fault('call-depth', this.pc, `call depth exceeds ${MAX_CALL_FRAMES} frames`);
+    // These faults come before the callee runs: they count what ran up to the helper call (a run's
+    // own entry has run nothing yet).
+    const left = from.rem.value as number;
+    if (depth >= MAX_CALL_FRAMES) {
+      throw this.faultLeaving(left, 'call-depth', this.pc, `call depth exceeds ${MAX_CALL_FRAMES} frames`);
+    }
     const n = this.prog.slots.length;
-    if (slot < 0 || slot >= n) throw this.fault('invalid', slot < 0 ? 0 : n - 1, `jump out of the program to pc ${slot}`);
+    if (slot < 0 || slot >= n) throw this.faultLeaving(left, 'invalid', slot < 0 ? 0 : n - 1, `jump out of the program to pc ${slot}`);
     const regs: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n];
     for (let i = 0; i < 5 && i < args.length; i++) regs[i + 1] = args[i]!;
     from.depth.value = depth;
@@ -110,10 +151,6 @@ export class JitEngine implements EngineInstance, HelperRuntime {
         this.executed = this.budget - (from.rem.value as number);
         return 0n;
       }
-      // A tail call leaves the program here: runProgram charges what was executed so far to the
-      // run's shared budget (via `remaining`), as it does for the interpreter. Without this the
-      // JIT reported 0 and every tail-called program got a fresh budget.
-      if (e instanceof TailCallSignal) this.executed = this.budget - (from.rem.value as number);
       throw e;
     }
     if (this.pending >= 0) throw this.budgetFault(this.pending);
@@ -150,8 +187,18 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     return new RuntimeFault(kind, pc, reason, this.prog.source[pc]);
   }
 
+  /**
+   * A fault at an instruction that left `remaining` of the budget: like the interpreter, report the
+   * instructions run up to and including it.
+   */
+  private faultLeaving(remaining: number, kind: FaultKind, pc: number, reason: string): RuntimeFault {
+    this.executed = this.budget - remaining;
+    return this.fault(kind, pc, reason);
+  }
+
   private budgetFault(pc: number): RuntimeFault {
     this.executed = this.budget;
+    this.exhausted = true;
     return this.fault('budget', pc, `instruction budget of ${this.budget} exhausted`);
   }
 
@@ -162,10 +209,14 @@ export class JitEngine implements EngineInstance, HelperRuntime {
 
   private callHelper(self: Live, pc: number, id: number, a: readonly bigint[]): bigint {
     this.checkPending();
+    // Generated code wrote the budget back before calling: it is what the call left.
+    const left = (): number => self.rem.value as number;
     const poison = this.prog.poisoned.get(pc);
-    if (poison !== undefined) throw this.fault('poisoned', pc, `instruction poisoned by a failed CO-RE relocation: ${poison}`);
+    if (poison !== undefined) {
+      throw this.faultLeaving(left(), 'poisoned', pc, `instruction poisoned by a failed CO-RE relocation: ${poison}`);
+    }
     const fn = this.helpers.get(id);
-    if (fn === undefined) throw this.fault('helper', pc, `helper ${this.helpers.nameOf(id)} (#${id}) is not supported`);
+    if (fn === undefined) throw this.faultLeaving(left(), 'helper', pc, `helper ${this.helpers.nameOf(id)} (#${id}) is not supported`);
     this.pc = pc;
     this.memory.setStackDepth(self.depth.value as number);
     const prev = this.cur;
@@ -174,7 +225,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     try {
       return BigInt.asUintN(64, fn(this, u(a[0]!), u(a[1]!), u(a[2]!), u(a[3]!), u(a[4]!)));
     } catch (e) {
-      if (e instanceof FaultSignal) throw this.fault(e.kind, pc, e.message);
+      if (e instanceof FaultSignal) throw this.faultLeaving(left(), e.kind, pc, e.message);
       throw e;
     } finally {
       this.cur = prev;
@@ -198,8 +249,13 @@ export class JitEngine implements EngineInstance, HelperRuntime {
         try {
           region = memory.check(lo, hi, a.size, a.write);
         } catch (e) {
-          if (e instanceof FaultSignal) throw this.fault(e.kind, pc, e.message);
-          throw e;
+          if (!(e instanceof FaultSignal)) throw e;
+          // The block was charged whole on entry; the interpreter had counted only up to here.
+          const left =
+            this.pending >= 0
+              ? this.pendingRemBefore - (live.index[pc]! + 1)
+              : Number(live.sRem.value as bigint) + live.tail[pc]!;
+          throw this.faultLeaving(left, e.kind, pc, e.message);
         }
         if (this.pending >= 0) {
           // Keep every later access on this path, so none past the faulting pc slips through.
@@ -223,12 +279,13 @@ export class JitEngine implements EngineInstance, HelperRuntime {
         // Nothing before `at` can be observed: stop right here.
         if (remBefore <= block.firstEffect) throw this.budgetFault(at);
         this.pending = at;
+        this.pendingRemBefore = remBefore;
       },
       [Import.fault]: (code: number): void => {
         this.checkPending();
         const f = me().compiled.faults[code]!;
         if (f.kind === 'budget') throw this.budgetFault(f.pc);
-        throw this.fault(f.kind, f.pc, f.reason);
+        throw this.faultLeaving(me().rem.value as number, f.kind, f.pc, f.reason);
       },
       [Import.helper]: (pc: number, id: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): bigint =>
         this.callHelper(me(), pc, id, [a1, a2, a3, a4, a5]),
@@ -240,7 +297,9 @@ export class JitEngine implements EngineInstance, HelperRuntime {
         const lo = Number(v & 0xffffffffn);
         if (hi === 0 && lo >= FUNC_POINTER_BASE && lo < FUNC_POINTER_BASE + n) {
           const depth = live.depth.value as number;
-          if (depth + 1 >= MAX_CALL_FRAMES) throw this.fault('call-depth', pc, `call depth exceeds ${MAX_CALL_FRAMES} frames`);
+          if (depth + 1 >= MAX_CALL_FRAMES) {
+            throw this.faultLeaving(live.rem.value as number, 'call-depth', pc, `call depth exceeds ${MAX_CALL_FRAMES} frames`);
+          }
           live.depth.value = depth + 1;
           const r0 = this.callIn(live, lo - FUNC_POINTER_BASE, regs);
           live.depth.value = depth;
@@ -248,7 +307,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
         }
         if (hi !== 0) {
           const text = `0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}`;
-          throw this.fault('bad-call', pc, `callx to ${text}, which is neither a helper nor a function`);
+          throw this.faultLeaving(live.rem.value as number, 'bad-call', pc, `callx to ${text}, which is neither a helper nor a function`);
         }
         const r0 = this.callHelper(live, pc, lo | 0, regs.slice(1, 6));
         // A helper leaves r1..r5 as they were; the generated code reads them back from `ret`.
@@ -257,7 +316,9 @@ export class JitEngine implements EngineInstance, HelperRuntime {
       },
       [Import.legacy]: (pc: number, offset: number): number => {
         this.checkPending();
-        if (this.legacyLoad === undefined) throw this.fault('invalid', pc, 'LD_ABS/LD_IND need a socket buffer context');
+        if (this.legacyLoad === undefined) {
+          throw this.faultLeaving(me().rem.value as number, 'invalid', pc, 'LD_ABS/LD_IND need a socket buffer context');
+        }
         const v = this.legacyLoad(offset, LEGACY_SIZE[(op[pc]! >> 3) & 3] as 1 | 2 | 4);
         if (v === undefined) throw new AbortWithZero();
         return v;
@@ -267,9 +328,22 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     const ex = instance.exports;
     const fns = new Map<number, EntryFn>();
     for (const e of compiled.entries) fns.set(e, exportedFunction(ex, fnName(e)));
+    const main = ex[MAIN];
+    const index = new Int32Array(n);
+    const tail = new Int32Array(n);
+    for (const b of compiled.cfg.blocks.values()) {
+      b.pcs.forEach((pc, i) => {
+        index[pc] = i;
+        tail[pc] = b.pcs.length - 1 - i;
+      });
+    }
     self = {
+      index,
+      tail,
+      sRem: exportedGlobal(ex, 'sREM'),
       compiled,
       fns,
+      main: typeof main === 'function' ? (main as MainFn) : undefined,
       rem: exportedGlobal(ex, Global.rem),
       depth: exportedGlobal(ex, Global.depth),
       bS: exportedGlobal(ex, Global.bS),

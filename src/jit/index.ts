@@ -27,7 +27,7 @@ export interface JitCodegenOptions {
 
 export interface JitOptions extends EngineOptions, JitCodegenOptions {}
 
-export const DEFAULT_OPTIMIZE: OptimizeLevel = 1;
+export const DEFAULT_OPTIMIZE: OptimizeLevel = 0;
 
 const cache = new WeakMap<ExecProgram, Map<string, CompiledProgram>>();
 

@@ -39,6 +39,9 @@ export const Global = {
 /** r1..r5 of a function's exit, for the caller (i64). */
 export const retGlobal = (r: number): string => `ret${r}`;
 
+/** Exported entry of a run: `main(r1..r5, budget) -> r0` (see compile.ts). */
+export const MAIN = 'main';
+
 /** Exported name of the WebAssembly function for the bpf function at `slot`. */
 export const fnName = (slot: number): string => `f${slot}`;
 

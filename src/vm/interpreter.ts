@@ -732,6 +732,8 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           const size = SIZE_OF_LD[(o & 0x18) >> 3]! as 1 | 2 | 4;
           const offset = (o & 0xe0) === 0x40 ? (L[src[pc]!]! + imm[pc]!) | 0 : imm[pc]!;
           if (this.legacyLoad === undefined) {
+            // Like every fault, count the instructions up to this one.
+            this.remaining = remaining;
             throw this.fault('invalid', pc, 'LD_ABS/LD_IND need a socket buffer context');
           }
           this.remaining = remaining;
