@@ -78,8 +78,8 @@ function runBlock(block: Block, pre: Domain, env: VerifierEnv, checking?: { onFa
 function widenDelayFor(cfg: Cfg, head: number): number {
   let nodes = 0;
   for (const [v, heads] of cfg.wto.nesting) if (heads.includes(head)) nodes += cfg.blocks[v]!.nodes.length;
-  if (nodes <= 64) return 80;
-  if (nodes <= 400) return 24;
+  if (nodes <= 64) return 8;
+  if (nodes <= 400) return 8;
   return 4;
 }
 

@@ -69,6 +69,8 @@ export function assertionsFor(stmt: Stmt, depth: number): Assertion[] {
     }
     case 'neg':
       return [init(stmt.dst, 'operand'), { kind: 'writable', reg: stmt.dst }, { kind: 'arith', op: 'neg', dst: stmt.dst, is64: stmt.is64 }];
+    case 'extend32':
+      return [init(stmt.dst, 'operand'), { kind: 'writable', reg: stmt.dst }, { kind: 'arith', op: 'lsh', dst: stmt.dst, src: { kind: 'imm', value: 32n }, is64: true }];
     case 'end':
       return [init(stmt.dst, 'operand'), { kind: 'writable', reg: stmt.dst }, { kind: 'arith', op: 'end', dst: stmt.dst, is64: true }];
     case 'ldimm':

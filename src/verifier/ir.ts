@@ -17,6 +17,11 @@ export type Stmt =
   | { readonly kind: 'alu'; readonly op: AluOp; readonly dst: number; readonly src: Operand; readonly is64: boolean }
   | { readonly kind: 'mov'; readonly dst: number; readonly src: Operand; readonly is64: boolean; readonly signExtend?: 8 | 16 | 32 }
   | { readonly kind: 'neg'; readonly dst: number; readonly is64: boolean }
+  /**
+   * Synthetic: the pair `r <<= 32; r >>= 32` (or `s>>= 32`), clang's zero/sign extension of a
+   * 32-bit value for cpu v1. As one statement it keeps r's relations when r already fits.
+   */
+  | { readonly kind: 'extend32'; readonly dst: number; readonly signed: boolean }
   | { readonly kind: 'end'; readonly dst: number; readonly bits: 16 | 32 | 64; readonly swap: boolean }
   | { readonly kind: 'ldimm'; readonly dst: number; readonly value: bigint }
   | { readonly kind: 'ldmap'; readonly dst: number; readonly map: number }

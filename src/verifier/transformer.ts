@@ -66,6 +66,17 @@ export function applyStatement(stmt: Stmt, e: Editor, env: VerifierEnv, node: No
       e.setReg(stmt.dst, v.kinds === Kind.NUM ? numValue(neg(v.num, stmt.is64)) : NUM_UNKNOWN);
       return;
     }
+    case 'extend32': {
+      const v = e.reg(stmt.dst);
+      if (v.kinds !== Kind.NUM) {
+        e.setReg(stmt.dst, NUM_UNKNOWN);
+        return;
+      }
+      // the low 32 bits, zero- or sign-extended; a value that already fits is unchanged
+      const fits = stmt.signed ? v.num.smin >= -(1n << 31n) && v.num.smax < 1n << 31n : v.num.umax <= U32_MAX;
+      if (!fits) e.setReg(stmt.dst, numValue(stmt.signed ? signExtend(v.num, 32, true) : truncate(v.num, 4)));
+      return;
+    }
     case 'end': {
       const v = e.reg(stmt.dst);
       e.setReg(stmt.dst, v.kinds === Kind.NUM ? numValue(byteSwap(v.num, stmt.bits, stmt.swap)) : NUM_UNKNOWN);

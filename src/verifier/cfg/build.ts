@@ -265,7 +265,7 @@ export function buildCfg(input: CfgInput): Cfg {
       const ins = insAt.get(pc);
       return withIns && ins ? { pc, stmt, ins, depth, context: ctx } : { pc, stmt, depth, context: ctx };
     };
-    const own = t.blocks.map((tb) => newBlock(tb.slots.map((pc) => mk(pc, stmtAt(pc)))));
+    const own = t.blocks.map((tb) => newBlock(fuseExtensions(tb.slots.map((pc) => mk(pc, stmtAt(pc))))));
     const exits: Block[] = [];
     const blockAt = (pc: number): Block => own[t.blockOfSlot.get(pc)!]!;
     t.blocks.forEach((tb, bi) => {
@@ -414,6 +414,24 @@ export function buildCfg(input: CfgInput): Cfg {
 }
 
 
+/**
+ * Replaces `r <<= 32; r >>= 32` (and `s>>= 32`) by one extend32 statement at the first pc and a
+ * no-op at the second, so the pair keeps r's relations when r already fits in 32 bits.
+ */
+function fuseExtensions(nodes: Node[]): Node[] {
+  for (let i = 0; i + 1 < nodes.length; i++) {
+    const a = nodes[i]!.stmt;
+    const b = nodes[i + 1]!.stmt;
+    const is32 = (st: Stmt, op: string): boolean =>
+      st.kind === 'alu' && st.op === op && st.is64 && st.src.kind === 'imm' && st.src.value === 32n;
+    if (a.kind === 'alu' && b.kind === 'alu' && is32(a, 'lsh') && (is32(b, 'rsh') || is32(b, 'arsh')) && a.dst === b.dst) {
+      nodes[i] = { ...nodes[i]!, stmt: { kind: 'extend32', dst: a.dst, signed: b.op === 'arsh' } };
+      nodes[i + 1] = { ...nodes[i + 1]!, stmt: { kind: 'ja' } };
+    }
+  }
+  return nodes;
+}
+
 /** Constant steps (other than 1) registers take inside a loop: candidates for scaled counters. */
 function loopStrides(blocks: Block[], members: number[]): number[] {
   const seen = new Set<number>();
@@ -421,8 +439,11 @@ function loopStrides(blocks: Block[], members: number[]): number[] {
     for (const n of blocks[b]!.nodes) {
       const st = n.stmt;
       if (st.kind === 'alu' && (st.op === 'add' || st.op === 'sub') && st.src.kind === 'imm') {
-        const k = Math.abs(Number(BigInt.asIntN(32, st.src.value)));
-        if (k > 1 && k < 1024) seen.add(k);
+        const v = Number(BigInt.asIntN(32, st.src.value));
+        const k = st.op === 'add' ? v : -v;
+        // +1 is the counter itself; a countdown (-1) and forward steps get a scaled copy (other
+        // negative constants are mostly stack addresses being formed, not induction steps)
+        if (k === -1 || (k > 1 && k < 512)) seen.add(k);
       }
     }
   }

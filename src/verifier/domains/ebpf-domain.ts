@@ -41,13 +41,13 @@ export const stackVar = (frame: number, index: number): number => 3000 + frame *
  * `stride` times loop counter k. A pointer stepping 8 bytes per iteration keeps a constant
  * difference with it, which the zone can hold (p - 8c = start), where p - c cannot be.
  */
-export const scaledCounterVar = (k: number, stride: number): number => 10000 + k * 1024 + stride;
+export const scaledCounterVar = (k: number, stride: number): number => 10000 + k * 1024 + (stride + 512);
 const isStackVar = (v: number): boolean => v >= 3000 && v < 4000;
 const isCounterVar = (v: number): boolean => v >= 2000 && v < 3000;
 const isScaledVar = (v: number): boolean => v >= 10000;
 const isGlobalVar = (v: number): boolean => (v >= PKT_SIZE && v < 3000) || v >= 10000;
 const counterOfScaled = (v: number): number => 2000 + ((v - 10000) >> 10);
-const strideOfScaled = (v: number): number => (v - 10000) & 1023;
+const strideOfScaled = (v: number): number => ((v - 10000) & 1023) - 512;
 
 /** Bounds of a zone variable from the non-relational parts of a state. */
 function varBounds(frames: readonly Frame[], globals: ReadonlyMap<number, readonly [number, number]>, v: number): readonly [number, number] {
@@ -70,8 +70,8 @@ function varBounds(frames: readonly Frame[], globals: ReadonlyMap<number, readon
  * buffer's linear data may exceed 64 KiB, and assuming less would prune a branch that runs.
  */
 export function globalRange(v: number): readonly [number, number] {
-  void v;
-  return [0, Infinity];
+  // a scaled counter with a negative stride goes down from 0
+  return isScaledVar(v) ? [-Infinity, Infinity] : [0, Infinity];
 }
 
 export interface Frame {
@@ -349,8 +349,9 @@ export class Editor implements StateView {
     for (const sv of scaled) {
       const k = strideOfScaled(sv);
       const [slo, shi] = this.global(sv);
-      clo = Math.max(clo, Math.ceil(slo / k));
-      chi = Math.min(chi, Math.floor(shi / k));
+      // s = k * c: dividing by a negative stride swaps the bounds
+      clo = Math.max(clo, Math.ceil((k > 0 ? slo : shi) / k));
+      chi = Math.min(chi, Math.floor((k > 0 ? shi : slo) / k));
     }
     if (clo > chi) {
       this.dead = true;
@@ -360,8 +361,8 @@ export class Editor implements StateView {
     for (const sv of scaled) {
       const k = strideOfScaled(sv);
       const [slo, shi] = this.global(sv);
-      const nlo = Math.max(slo, clo * k);
-      const nhi = Math.min(shi, chi * k);
+      const nlo = Math.max(slo, k > 0 ? clo * k : chi * k);
+      const nhi = Math.min(shi, k > 0 ? chi * k : clo * k);
       if (nlo !== slo || nhi !== shi) {
         this.setGlobal(sv, [nlo, nhi]);
         todo.add(sv);
@@ -576,7 +577,7 @@ export function delayedJoin(a: Domain, b: Domain): Domain {
     const [alo, ahi] = a.globals.get(v) ?? globalRange(v);
     if (lo < alo || hi > ahi) return j;
   }
-  return reduce(new AbsState(j.frames, Zone.widen(a.zone, j.zone, a.bounds, j.bounds), j.globals, j.refs));
+  return new AbsState(j.frames, Zone.widen(a.zone, j.zone, a.bounds, j.bounds), j.globals, j.refs);
 }
 
 export function widen(a: Domain, b: Domain, thresholds: readonly bigint[]): Domain {
@@ -590,7 +591,9 @@ export function widen(a: Domain, b: Domain, thresholds: readonly bigint[]): Doma
   );
   const zone = Zone.widen(a.zone, b.zone, a.bounds, b.bounds);
   const globals = combineGlobals(a, b, (x, y, range) => [y[0] < x[0] ? range[0] : x[0], y[1] > x[1] ? range[1] : x[1]]);
-  return reduce(new AbsState(frames, zone, globals, unionRefs(a, b)));
+  // no reduction here: tightening bounds from the zone right after widening would undo it and
+  // the loop would crawl up one step per round; narrowing recovers them afterwards
+  return new AbsState(frames, zone, globals, unionRefs(a, b));
 }
 
 export function narrow(a: Domain, b: Domain): Domain {
