@@ -3,7 +3,8 @@
  * programs (../shared/bench), each checked against its expected result; then the JIT's compile
  * time at each binaryen optimize level, for those programs and for generated 4k and 100k-slot ones.
  * Timing lives here, never in a test's pass/fail. `--quick`: default JIT settings only;
- * `--interp-only`: no JIT (binaryen is then never loaded).
+ * `--full`: every optimize level for the 100k program too; `--interp-only`: no JIT (binaryen is
+ * then never loaded).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -64,16 +65,16 @@ function time(fn: () => void, ms: number): { nsPerRun: number; runs: number } {
 const fmtNs = (ns: number): string =>
   ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} us` : `${ns.toFixed(0)} ns`;
 
-/** Median of `runs` calls of `fn`, in milliseconds (after one warm-up call). */
-function medianMs(fn: () => void, runs: number): number {
+/** The run with the median total time of `runs` calls of `fn` (after one warm-up call). */
+function medianRun<T>(fn: () => T, runs: number): { ms: number; value: T } {
   fn();
-  const t: number[] = [];
+  const t: Array<{ ms: number; value: T }> = [];
   for (let i = 0; i < runs; i++) {
     const s = performance.now();
-    fn();
-    t.push(performance.now() - s);
+    const value = fn();
+    t.push({ ms: performance.now() - s, value });
   }
-  t.sort((a, b) => a - b);
+  t.sort((a, b) => a.ms - b.ms);
   return t[Math.floor(t.length / 2)]!;
 }
 
@@ -146,13 +147,13 @@ function compileTable(cases: Case[]): void {
   console.log('\nJIT compile time (median; analyse+generate / binaryen optimize / emit / WebAssembly.Module)');
   console.log('program          slots  level      total   generate   optimize       emit       wasm   bytes');
   for (const p of programs) {
-    const levels = p.exec.slots.length > 10_000 && process.argv.includes('--quick') ? [0 as const] : LEVELS;
+    // binaryen's optimizer on 100k instructions takes minutes: only with --full.
+    const levels = p.exec.slots.length > 10_000 && !process.argv.includes('--full') ? [0 as const] : LEVELS;
     for (const optimize of levels) {
-      let stats: CompileStats | undefined;
-      const total = medianMs(() => {
-        stats = jitModule!.compileProgram(p.exec, stackTop, { optimize, dispatch: 'relooper' }).stats;
-      }, p.runs);
-      const s = stats!;
+      const { ms: total, value: s } = medianRun(
+        (): CompileStats => jitModule!.compileProgram(p.exec, stackTop, { optimize, dispatch: 'relooper' }).stats,
+        p.runs,
+      );
       const f = (v: number): string => `${v.toFixed(2)} ms`.padStart(10);
       console.log(
         `${p.name.padEnd(16)} ${String(p.exec.slots.length).padStart(6)}  O${optimize}    ${f(total)} ${f(s.analyseMs + s.generateMs)} ${f(s.optimizeMs)} ${f(s.emitMs)} ${f(s.wasmMs)} ${String(s.bytes).padStart(7)}`,
