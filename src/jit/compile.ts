@@ -5,9 +5,12 @@
  *
  * Each basic block starts by charging its whole instruction count to the budget. When the budget
  * cannot cover a block, the `budget` import works out which instruction the interpreter would have
- * stopped at; if anything in the block before it could be observed (a store, a memory fault), the
- * block runs on with a fault pending: every memory access then goes through JS, which raises the
- * budget fault on reaching that instruction, and nothing past it takes effect.
+ * stopped at; if anything in the block before it could be observed (a store, a memory fault), a
+ * checked copy of the block runs instead, every access of it through JS, which raises the budget
+ * fault on reaching that instruction, so nothing past it takes effect (see `budgetCheck`).
+ *
+ * Functions larger than a chunk of blocks are laid out chunk by chunk (`chunkedBody`): binaryen's
+ * Relooper recurses per block and would overflow the stack on 100k-instruction programs.
  */
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { BpfkitError, ErrorCode } from '../errors.js';
