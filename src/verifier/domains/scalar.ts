@@ -402,6 +402,9 @@ export function zeroExtend32(v32: View): Scalar {
 
 /** dst op src, 64-bit (ALU64) or 32-bit (ALU, zero-extended), with BPF's wrap-around semantics. */
 export function alu(op: AluOp, a: Scalar, b: Scalar, is64: boolean): Scalar {
+  // The kernel does not track division or modulo at all (not even of constants, nor the zero
+  // upper half of a 32-bit result); being more precise would accept programs it rejects.
+  if (op === 'div' || op === 'mod' || op === 'sdiv' || op === 'smod') return SCALAR_UNKNOWN;
   const ca = constValue(a);
   const cb = constValue(b);
   if (ca !== undefined && cb !== undefined) return scalarConst(evalAlu(op, ca, cb, is64));
@@ -497,7 +500,15 @@ export function byteSwap(a: Scalar, bits: 16 | 32 | 64, swap: boolean): Scalar {
     for (let i = 0; i < bytes; i++) v = (v << 8n) | ((c >> BigInt(8 * i)) & 0xffn);
     return scalarConst(v);
   }
-  return bits === 64 ? SCALAR_UNKNOWN : scalarRange(0n, (1n << BigInt(bits)) - 1n);
+  // the bytes of the known bits move with the bytes of the value
+  const swapBytes = (x: bigint): bigint => {
+    let v = 0n;
+    for (let i = 0; i < bytes; i++) v = (v << 8n) | ((x >> BigInt(8 * i)) & 0xffn);
+    return v;
+  };
+  const t = { value: swapBytes(a.t.value), mask: swapBytes(a.t.mask) };
+  const full = bits === 64 ? SCALAR_UNKNOWN : scalarRange(0n, (1n << BigInt(bits)) - 1n);
+  return sync({ ...full, t: { value: t.value & ~t.mask, mask: t.mask } }) ?? full;
 }
 
 // ---------------------------------------------------------------------------------------------
