@@ -40,6 +40,7 @@ export interface ProgramRunOptions extends RunOptions {
   /**
    * Counts instruction and branch hits into a collector: `true` uses the object's own
    * ({@link BpfkitObject.coverage}), so many runs add up and one `toLcov()` writes them all.
+   * With `engine: 'jit'` the counts come from counters compiled into the JIT's code (same counts).
    */
   coverage?: boolean | CoverageCollector;
 }

@@ -90,7 +90,7 @@ export function registerRun(program: Command): void {
     .option('--trace', 'record every executed instruction: pc, source line, registers written, memory, helper calls')
     .addOption(new Option('--trace-format <format>', 'trace output: readable text or JSON lines').choices(['text', 'jsonl']).default('text'))
     .option('--trace-limit <n>', 'most trace entries kept', '100000')
-    .option('--coverage <file>', 'write source-line and branch coverage of the run(s) as lcov')
+    .option('--coverage <file>', 'write source-line and branch coverage of the run(s) as lcov (with --engine jit: counted by the compiled code)')
     .addHelpText(
       'after',
       [

@@ -38,7 +38,32 @@ export interface CompileOptions {
   chunkBlocks?: number;
   /** Run binaryen's validator before and after optimizing (for debugging the code generator). */
   validate?: boolean;
+  /**
+   * Count block entries and taken conditional jumps in exported i32 globals (see
+   * {@link coverageGlobals}). Off, the module is exactly what it is without the option.
+   */
+  coverage?: boolean;
 }
+
+/**
+ * Names of the coverage counters: `cb<start>` counts entries into the block starting at `start`,
+ * `ct<pc>` the times the conditional jump at `pc` was taken. Mutable i32 globals, exported, wrap
+ * at 2^32 as the collector's Uint32Array does. Globals rather than a memory region: the memory
+ * model owns every byte of the imported memory, and a global increment is as cheap as a store.
+ */
+export const coverageGlobals = {
+  block: (start: number): string => `cb${start}`,
+  taken: (pc: number): string => `ct${pc}`,
+  /**
+   * The conditional jump just evaluated, or -1 once a block is under way: when the budget runs
+   * out on the first instruction after a jump, the interpreter's hook never counts the jump's
+   * direction, and the engine takes it back (engine.ts).
+   */
+  last: 'cvLast',
+} as const;
+
+/** Extra i32 local of coverage builds: a conditional jump's outcome, counted then branched on. */
+const COND_LOCAL = PARAM_COUNT + 12;
 
 /** Blocks per Relooper run in a large function (binaryen's Relooper recurses per block). */
 export const DEFAULT_CHUNK = 256;
@@ -100,6 +125,7 @@ export function compileProgram(
       usesWriteCache: caches.write,
       blockLive: live,
       stackTop,
+      coverage: options.coverage === true,
       staticStack: !cfg.writesR10,
       staticFault(f) {
         const key = `${f.kind}|${f.pc}|${f.reason}`;
@@ -113,8 +139,10 @@ export function compileProgram(
       },
     };
     declareEnvironment(m);
+    if (options.coverage) declareCoverage(m, cfg);
     const regs = binaryen.createType(Array.from({ length: PARAM_COUNT }, () => I64));
     const vars = [I64, I64, I64, I64, I64, I64, I64, I64, I64, I32, I32, I32];
+    if (options.coverage) vars.push(I32); // COND_LOCAL
     let blockCount = 0;
     for (const entry of cfg.entries) {
       const order = cfg.functionBlocks.get(entry)!;
@@ -165,6 +193,25 @@ export function compileProgram(
   } finally {
     m.dispose();
   }
+}
+
+/** One counter per block and one per conditional jump (see {@link coverageGlobals}). */
+function declareCoverage(m: Module, cfg: ControlFlow): void {
+  const add = (name: string): void => {
+    m.addGlobal(name, I32, true, m.i32.const(0));
+    m.addGlobalExport(name, name);
+  };
+  add(coverageGlobals.last);
+  for (const b of cfg.blocks.values()) {
+    add(coverageGlobals.block(b.start));
+    if (b.flow === 'cond') add(coverageGlobals.taken(b.pcs[b.pcs.length - 1]!));
+  }
+}
+
+/** `name += by` on an i32 counter global. */
+function bump(c: EmitCtx, name: string, by: Expr): Expr {
+  const m = c.m;
+  return m.global.set(name, m.i32.add(m.global.get(name, I32), by));
 }
 
 /** Whether the program makes checked reads and writes (static stack accesses need no cache). */
@@ -300,7 +347,15 @@ function budgetCheck(c: EmitCtx, block: Block): Expr[] {
 
 /** The block's statements, its terminator's included (jumps have none: they become branches). */
 function blockCode(c: EmitCtx, block: Block): Expr[] {
-  const out = budgetCheck(c, block);
+  // The entry count goes before the budget check: a block stopped partway (budget, memory fault)
+  // was still entered, and the engine takes back the slots it did not reach (engine.ts).
+  const out = c.coverage
+    ? [
+        bump(c, coverageGlobals.block(block.start), c.m.i32.const(1)),
+        ...budgetCheck(c, block),
+        c.m.global.set(coverageGlobals.last, c.m.i32.const(-1)),
+      ]
+    : budgetCheck(c, block);
   const { op, src } = c.slots;
   const after = liveAfter(c.slots, block, liveOut(block, c.blockLive), c.exitUse);
   for (let i = 0; i < block.pcs.length; i++) {
@@ -314,6 +369,8 @@ function blockCode(c: EmitCtx, block: Block): Expr[] {
         out.push(...(isAlu(o) ? emitAlu(c, pc) : emitMem(c, pc)));
         break;
       case 'cond':
+        if (c.coverage) out.push(...countCond(c, block));
+        break;
       case 'ja':
         break;
       case 'exit':
@@ -338,6 +395,21 @@ function blockCode(c: EmitCtx, block: Block): Expr[] {
   return out;
 }
 
+/**
+ * Counts a conditional jump's outcome: the condition goes to a local, is added to the taken
+ * counter, and is what `edges` branches on (registers do not change in between). A jump to the
+ * next instruction counts as taken, as the interpreter's coverage hook counts it.
+ */
+function countCond(c: EmitCtx, block: Block): Expr[] {
+  const m = c.m;
+  const last = block.pcs[block.pcs.length - 1]!;
+  const name = coverageGlobals.taken(last);
+  const [taken, fall] = block.succs as [number, number];
+  const mark = m.global.set(coverageGlobals.last, m.i32.const(last));
+  if (taken === fall) return [bump(c, name, m.i32.const(1)), mark];
+  return [m.local.set(COND_LOCAL, jumpCondition(c, last)), bump(c, name, m.local.get(COND_LOCAL, I32)), mark];
+}
+
 /** A block's outgoing edges: [target, condition or 0 for "otherwise"]. */
 function edges(c: EmitCtx, block: Block): Array<[number, Expr]> {
   const last = block.pcs[block.pcs.length - 1]!;
@@ -345,7 +417,7 @@ function edges(c: EmitCtx, block: Block): Array<[number, Expr]> {
     const [taken, fall] = block.succs as [number, number];
     if (taken === fall) return [[taken, 0]];
     return [
-      [taken, jumpCondition(c, last)],
+      [taken, c.coverage ? c.m.local.get(COND_LOCAL, I32) : jumpCondition(c, last)],
       [fall, 0],
     ];
   }

@@ -21,6 +21,8 @@ export interface EmitCtx {
    * r10 + off inside [r10 - 512, r10) needs no check.
    */
   readonly staticStack: boolean;
+  /** Coverage build: count block entries and conditional jump outcomes (compile.ts). */
+  readonly coverage: boolean;
   /** Registers a fault known at compile time; returns the code the `fault` import takes. */
   staticFault(fault: StaticFault): number;
   /** Registers `exit` hands back: r0..r5 when some caller can read r1..r5 (a local call, callx), else r0. */

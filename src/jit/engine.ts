@@ -9,7 +9,7 @@ import { FUNC_POINTER_BASE } from '../helpers/abi.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
 import { MAX_CALL_FRAMES, type Memory } from '../helpers/memory.js';
-import type { CompiledProgram } from './compile.js';
+import { coverageGlobals, type CompiledProgram } from './compile.js';
 import { accessOf } from './emit-mem.js';
 import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAIN, retGlobal, RT } from './runtime.js';
 
@@ -34,6 +34,21 @@ interface Live {
   readonly bE: WebAssembly.Global;
   /** ret[1..5]; ret[0] unused. */
   readonly ret: readonly WebAssembly.Global[];
+  /** Per pc: the start of its block. */
+  readonly blockOf: Int32Array;
+  /** Coverage builds: each block's entry counter, and each conditional jump's taken counter (by pc). */
+  readonly blockCounters: ReadonlyArray<[block: readonly number[], counter: WebAssembly.Global]>;
+  readonly takenCounters: ReadonlyArray<[pc: number, counter: WebAssembly.Global]>;
+  /** Coverage builds: the conditional jump just evaluated, or -1. */
+  readonly lastCond: WebAssembly.Global | undefined;
+}
+
+/** Coverage a JIT engine counted, in the form `CoverageCollector.add` takes. */
+export interface CoverageCounts {
+  /** Executions of each slot (an instruction counts when it starts, as the interpreter's hook counts it). */
+  hits: Uint32Array;
+  /** For each conditional jump reached: [taken, not taken]. */
+  branches: Map<number, [number, number]>;
 }
 
 /** Compiles (or fetches from the cache) the program with at least the given extra entries. */
@@ -59,6 +74,17 @@ export class JitEngine implements EngineInstance, HelperRuntime {
   private pending = -1;
   /** While a fault is pending: the budget left on entry to the block it is in. */
   private pendingRemBefore = 0;
+  /** While a fault is pending: the instance whose block it is in. */
+  private pendingLive: Live | undefined;
+  /** Every instance made (coverage counters live in each; a recompile adds one). */
+  private readonly lives: Live[] = [];
+  /**
+   * Coverage corrections by slot: block counters count a block on entry, so a block stopped
+   * partway by a fault over-counts the slots it did not reach; those get -1 here.
+   */
+  private uncounted: Int32Array;
+  /** Coverage corrections by conditional jump: [taken, not taken] (see `coverageGlobals.last`). */
+  private readonly unbranched = new Map<number, [number, number]>();
 
   /** The instance the last run started in (its `rem` global holds the budget left). */
   private top: Live | undefined;
@@ -83,7 +109,83 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     this.legacyLoad = options.legacyLoad;
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.source = source;
+    this.uncounted = new Int32Array(prog.slots.length);
     this.primary = this.instantiate(source([]));
+  }
+
+  /**
+   * Slot hits and branch counts since the last reset, when the module was compiled with
+   * `coverage: true` (all zero otherwise). An instruction counts when it starts executing, as the
+   * interpreter's hook counts it: the one a memory or helper fault stops at counts, the one the
+   * budget runs out at does not, and nothing after either does. A conditional jump's direction
+   * counts when it is evaluated (the interpreter's hook counts it on reaching the next
+   * instruction: the two differ only when the budget runs out right at that instruction, or the
+   * jump leaves the program).
+   */
+  coverageCounts(): CoverageCounts {
+    const n = this.prog.slots.length;
+    const acc = new Float64Array(n);
+    const taken = new Map<number, number>();
+    for (const live of this.lives) {
+      for (const [pcs, g] of live.blockCounters) {
+        const v = (g.value as number) >>> 0;
+        if (v !== 0) for (const pc of pcs) acc[pc]! += v;
+      }
+      for (const [pc, g] of live.takenCounters) {
+        const v = (g.value as number) >>> 0;
+        if (v !== 0) taken.set(pc, (taken.get(pc) ?? 0) + v);
+      }
+    }
+    const hits = new Uint32Array(n);
+    for (let pc = 0; pc < n; pc++) hits[pc] = acc[pc]! + this.uncounted[pc]!;
+    const branches = new Map<number, [number, number]>();
+    for (const live of this.lives) {
+      for (const [pc] of live.takenCounters) {
+        if (hits[pc] === 0 || branches.has(pc)) continue;
+        const t = taken.get(pc) ?? 0;
+        const [dt, dn] = this.unbranched.get(pc) ?? [0, 0];
+        // A jump whose only direction was taken back was never counted at all by the hook.
+        if (t + dt === 0 && hits[pc]! - t + dn === 0) continue;
+        branches.set(pc, [t + dt, hits[pc]! - t + dn]);
+      }
+    }
+    return { hits, branches };
+  }
+
+  /** Zeroes the coverage counters. */
+  resetCoverage(): void {
+    for (const live of this.lives) {
+      for (const [, g] of live.blockCounters) g.value = 0;
+      for (const [, g] of live.takenCounters) g.value = 0;
+    }
+    this.uncounted.fill(0);
+    this.unbranched.clear();
+  }
+
+  /**
+   * The budget ran out on entering the block at `start`: if a conditional jump led there, the
+   * interpreter's hook (which counts a direction on reaching the next instruction) never counted it.
+   */
+  private unbranch(live: Live, start: number): void {
+    const g = live.lastCond;
+    if (g === undefined) return;
+    const j = g.value as number;
+    if (j < 0) return;
+    const block = live.compiled.cfg.blocks.get(live.blockOf[j]!);
+    if (block === undefined) return;
+    const [taken] = block.succs as [number, number];
+    const b = this.unbranched.get(j) ?? [0, 0];
+    if (start === taken) b[0]--;
+    else b[1]--;
+    this.unbranched.set(j, b);
+  }
+
+  /** A fault stopped `live`'s block at `pc`: the slots after it (and `pc` itself unless `reached`) never started. */
+  private uncount(live: Live | undefined, pc: number, reached: boolean): void {
+    if (live === undefined || live.blockCounters.length === 0 || pc < 0 || pc >= this.prog.slots.length) return;
+    const block = live.compiled.cfg.blocks.get(live.blockOf[pc]!);
+    if (block === undefined) return;
+    for (let i = live.index[pc]! + (reached ? 1 : 0); i < block.pcs.length; i++) this.uncounted[block.pcs[i]!]!--;
   }
 
   /** Runs from slot 0 with r1..r5 = `args`; returns r0 (unsigned 64-bit). */
@@ -196,7 +298,9 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     return this.fault(kind, pc, reason);
   }
 
-  private budgetFault(pc: number): RuntimeFault {
+  private budgetFault(pc: number, live?: Live): RuntimeFault {
+    // Once per run: a pending fault may be raised again by a later entry into JS.
+    if (!this.exhausted) this.uncount(this.pending >= 0 ? this.pendingLive : live, pc, false);
     this.executed = this.budget;
     this.exhausted = true;
     return this.fault('budget', pc, `instruction budget of ${this.budget} exhausted`);
@@ -250,6 +354,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
           region = memory.check(lo, hi, a.size, a.write);
         } catch (e) {
           if (!(e instanceof FaultSignal)) throw e;
+          this.uncount(live, pc, true);
           // The block was charged whole on entry; the interpreter had counted only up to here.
           const left =
             this.pending >= 0
@@ -277,7 +382,9 @@ export class JitEngine implements EngineInstance, HelperRuntime {
         const block = me().compiled.cfg.blocks.get(start)!;
         const at = block.pcs[remBefore]!;
         // Nothing before `at` can be observed: stop right here.
-        if (remBefore <= block.firstEffect) throw this.budgetFault(at);
+        if (remBefore === 0) this.unbranch(me(), block.start);
+        if (remBefore <= block.firstEffect) throw this.budgetFault(at, me());
+        this.pendingLive = me();
         this.pending = at;
         this.pendingRemBefore = remBefore;
       },
@@ -331,13 +438,28 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     const main = ex[MAIN];
     const index = new Int32Array(n);
     const tail = new Int32Array(n);
+    const blockOf = new Int32Array(n);
+    const blockCounters: Array<[readonly number[], WebAssembly.Global]> = [];
+    const takenCounters: Array<[number, WebAssembly.Global]> = [];
     for (const b of compiled.cfg.blocks.values()) {
       b.pcs.forEach((pc, i) => {
         index[pc] = i;
         tail[pc] = b.pcs.length - 1 - i;
+        blockOf[pc] = b.start;
       });
+      // Only coverage builds export counters.
+      const g = ex[coverageGlobals.block(b.start)];
+      if (g instanceof WebAssembly.Global) blockCounters.push([b.pcs, g]);
+      const last = b.pcs[b.pcs.length - 1]!;
+      const t = ex[coverageGlobals.taken(last)];
+      if (t instanceof WebAssembly.Global) takenCounters.push([last, t]);
     }
+    const lastCond = ex[coverageGlobals.last];
     self = {
+      lastCond: lastCond instanceof WebAssembly.Global ? lastCond : undefined,
+      blockOf,
+      blockCounters,
+      takenCounters,
       index,
       tail,
       sRem: exportedGlobal(ex, 'sREM'),
@@ -350,6 +472,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
       bE: exportedGlobal(ex, Global.bE),
       ret: [0, 1, 2, 3, 4, 5].map((r) => exportedGlobal(ex, retGlobal(r === 0 ? 1 : r))),
     };
+    this.lives.push(self);
     return self;
   }
 }

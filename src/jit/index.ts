@@ -12,7 +12,7 @@ import { compileProgram, type CompiledProgram, type CompileOptions, type Dispatc
 import { JitEngine } from './engine.js';
 
 export type { CompiledProgram, CompileStats, Dispatch, OptimizeLevel } from './compile.js';
-export { JitEngine } from './engine.js';
+export { JitEngine, type CoverageCounts } from './engine.js';
 export { compileProgram } from './compile.js';
 
 /** Code generation settings. */
@@ -23,6 +23,11 @@ export interface JitCodegenOptions {
   dispatch?: Dispatch;
   /** Largest function laid out in one piece (in blocks); larger ones are chunked. */
   chunkBlocks?: number;
+  /**
+   * Count block entries and conditional jump outcomes (read with `JitEngine.coverageCounts`).
+   * A separate module: without it the generated code has no counters at all.
+   */
+  coverage?: boolean;
 }
 
 export interface JitOptions extends EngineOptions, JitCodegenOptions {}
@@ -46,7 +51,7 @@ export function compiledFor(
     byKey = new Map();
     cache.set(prog, byKey);
   }
-  const key = `${options.optimize}/${options.dispatch}/${options.chunkBlocks ?? ''}/${stackTop}`;
+  const key = `${options.optimize}/${options.dispatch}/${options.chunkBlocks ?? ''}/${stackTop}${options.coverage ? '/cov' : ''}`;
   const have = byKey.get(key);
   if (have !== undefined && extraEntries.every((e) => have.entries.has(e))) return have;
   const compiled = compileProgram(prog, stackTop, options, [...(have?.entries ?? []), ...extraEntries]);
@@ -66,6 +71,7 @@ export function compileJit(
     dispatch: options.dispatch ?? 'relooper',
   };
   if (options.chunkBlocks !== undefined) compileOptions.chunkBlocks = options.chunkBlocks;
+  if (options.coverage) compileOptions.coverage = true;
   const engineOptions: EngineOptions = {};
   if (options.budget !== undefined) engineOptions.budget = options.budget;
   if (options.legacyLoad !== undefined) engineOptions.legacyLoad = options.legacyLoad;

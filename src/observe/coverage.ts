@@ -60,9 +60,12 @@ export class CoverageCollector {
     };
   }
 
-  /** What a run plugs in (`runProgram`'s `instrument` option) to count into this collector. */
-  instrument(): { hookFor(prog: ExecProgram): InstructionHook } {
-    return { hookFor: (prog) => this.hookFor(prog) };
+  /**
+   * What a run plugs in (`runProgram`'s `instrument` option) to count into this collector: the
+   * interpreter's hook, or, on the JIT, `coverage` takes the counts its compiled-in counters made.
+   */
+  instrument(): { hookFor(prog: ExecProgram): InstructionHook; coverage: CoverageCollector } {
+    return { hookFor: (prog) => this.hookFor(prog), coverage: this };
   }
 
   /** Adds counts gathered elsewhere (e.g. by JIT-emitted counters). */

@@ -5,7 +5,7 @@ import type { ObjectInstance } from '../helpers/kernel.js';
 import { newRunState, type RedirectTarget } from '../helpers/kernel/state.js';
 import { PerfEventArray, type PerfRecord } from '../helpers/maps/perf-event.js';
 import { RingbufMap } from '../helpers/maps/ringbuf.js';
-import type { HelperTable } from '../helpers/abi.js';
+import type { EngineOptions, HelperTable } from '../helpers/abi.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
 import type { Memory } from '../helpers/memory.js';
 import { DEFAULT_BUDGET, Interpreter, type InstructionHook } from '../vm/interpreter.js';
@@ -26,7 +26,8 @@ export interface RunOptions extends ContextInput {
   cpu?: number;
   /**
    * Observes the run instruction by instruction (traces, coverage, profiles). Instrumented runs
-   * use the interpreter with a per-instruction hook, on an engine of their own.
+   * use the interpreter with a per-instruction hook, on an engine of their own; a coverage-only
+   * instrument (see {@link RunInstrument.coverage}) with `engine: 'jit'` runs on the JIT instead.
    */
   instrument?: RunInstrument;
 }
@@ -37,6 +38,48 @@ export interface RunInstrument {
   hookFor(prog: ExecProgram, memory: Memory): InstructionHook | undefined;
   /** Wraps the helper table, e.g. to record or time helper calls. */
   wrapHelpers?(table: HelperTable): HelperTable;
+  /**
+   * Where coverage counts go. An instrument with one and neither `wrapHelpers` nor any other use
+   * for the hook may run on the JIT (`engine: 'jit'`) with compiled-in counters instead of the hook.
+   */
+  coverage?: CoverageSink;
+}
+
+/** Takes slot hit counts and branch counts [taken, not taken] of one program (CoverageCollector.add). */
+export interface CoverageSink {
+  add(prog: ExecProgram, hits: ArrayLike<number>, branches?: ReadonlyMap<number, readonly [number, number]>): void;
+}
+
+/** What a JIT engine built with `coverage: true` adds (src/jit/engine.ts; run/ does not import the JIT). */
+interface CoverageCounting {
+  coverageCounts(): { hits: Uint32Array; branches: Map<number, [number, number]> };
+  resetCoverage(): void;
+}
+
+const countsCoverage = (e: Engine): e is Engine & CoverageCounting =>
+  typeof (e as Partial<CoverageCounting>).coverageCounts === 'function';
+
+/** A JIT engine for program `index` with coverage counters, reused across runs (counts are reset after each). */
+function coverageJitEngine(instance: ObjectInstance, index: number): Engine & CoverageCounting {
+  let byKey = engines.get(instance);
+  if (byKey === undefined) {
+    byKey = new Map();
+    engines.set(instance, byKey);
+  }
+  const key = `${index}/jit/coverage`;
+  let e = byKey.get(key);
+  if (e === undefined) {
+    const k = instance.kernel;
+    // createEngine hands its options to compileJit, whose JitOptions has `coverage`.
+    const options: EngineOptions & { coverage: boolean } = {
+      coverage: true,
+      legacyLoad: (offset, size) => k.run.context?.legacyLoad?.(offset, size),
+    };
+    e = createEngine('jit', instance.execProgram(index), instance.memory, instance.helpers, options);
+    byKey.set(key, e);
+  }
+  if (!countsCoverage(e)) throw new Error('jit: engine built with coverage has no counters');
+  return e;
 }
 
 export interface RunResult {
@@ -125,12 +168,25 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
     let r0 = 0n;
     let executed = 0;
     let error: RuntimeFault | undefined;
+    const inst = options.instrument;
+    const jitCoverage = kind === 'jit' && inst?.coverage !== undefined && inst.wrapHelpers === undefined ? inst.coverage : undefined;
+    const counted = new Map<number, Engine & CoverageCounting>();
+    const engineAt = (index: number): Engine => {
+      if (jitCoverage !== undefined) {
+        const e = coverageJitEngine(instance, index);
+        // Counts left by a run that threw (not a fault) belong to no one.
+        if (!counted.has(index)) e.resetCoverage();
+        counted.set(index, e);
+        return e;
+      }
+      return inst ? instrumentedEngine(instance, index, inst) : engineFor(instance, index, kind);
+    };
     for (let rep = 0; rep < repeat && error === undefined; rep++) {
       k.run.tailCalls = 0;
       let current = first;
       let left = budget;
       for (;;) {
-        const engine = options.instrument ? instrumentedEngine(instance, current, options.instrument) : engineFor(instance, current, kind);
+        const engine = engineAt(current);
         try {
           r0 = engine.run([BigInt(ctx.address)], left);
           executed += engine.executed;
@@ -154,6 +210,11 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
           throw e;
         }
       }
+    }
+    for (const [index, e] of counted) {
+      const { hits, branches } = e.coverageCounts();
+      e.resetCoverage();
+      jitCoverage!.add(instance.execProgram(index), hits, branches);
     }
     const ringbuf: Uint8Array[] = [];
     const perf: PerfRecord[] = [];
