@@ -145,43 +145,33 @@ export interface IcmpOptions {
   checksum?: ChecksumOption;
 }
 
-/** An ICMP message (echo request by default). */
-export function icmp(o: IcmpOptions = {}): TransportLayer {
+/**
+ * An ICMP-style message: type, code, checksum, a 32-bit rest-of-header (id and sequence for
+ * echo) and the payload. ICMPv6's checksum also covers the IPv6 pseudo header; ICMP's does not.
+ */
+function icmpMessage(protocol: number, defaultType: number, o: IcmpOptions): TransportLayer {
   return {
-    protocol: IpProto.ICMP,
-    encode() {
+    protocol,
+    encode(pseudo) {
       const payload = bytesOf(o.payload);
       const b = new Uint8Array(8 + payload.length);
-      b[0] = o.type ?? 8;
+      b[0] = o.type ?? defaultType;
       b[1] = o.code ?? 0;
       put16(b, 4, o.id ?? 0);
       put16(b, 6, o.seq ?? 0);
       b.set(payload, 8);
-      applyChecksum(b, 2, o.checksum ?? 'auto', () => internetChecksum(b));
+      const initial = protocol === IpProto.ICMPV6 ? pseudoHeaderSum(pseudo.src, pseudo.dst, protocol, b.length) : 0;
+      applyChecksum(b, 2, o.checksum ?? 'auto', () => internetChecksum(b, initial));
       return b;
     },
   };
 }
 
-/** An ICMPv6 message (echo request by default); its checksum covers the IPv6 pseudo header. */
-export function icmpv6(o: IcmpOptions = {}): TransportLayer {
-  return {
-    protocol: IpProto.ICMPV6,
-    encode(pseudo) {
-      const payload = bytesOf(o.payload);
-      const b = new Uint8Array(8 + payload.length);
-      b[0] = o.type ?? 128;
-      b[1] = o.code ?? 0;
-      put16(b, 4, o.id ?? 0);
-      put16(b, 6, o.seq ?? 0);
-      b.set(payload, 8);
-      applyChecksum(b, 2, o.checksum ?? 'auto', () =>
-        internetChecksum(b, pseudoHeaderSum(pseudo.src, pseudo.dst, IpProto.ICMPV6, b.length)),
-      );
-      return b;
-    },
-  };
-}
+/** An ICMP message (echo request by default). */
+export const icmp = (o: IcmpOptions = {}): TransportLayer => icmpMessage(IpProto.ICMP, 8, o);
+
+/** An ICMPv6 message (echo request by default). */
+export const icmpv6 = (o: IcmpOptions = {}): TransportLayer => icmpMessage(IpProto.ICMPV6, 128, o);
 
 /** Raw bytes as a transport payload, with an explicit protocol number. */
 export function rawTransport(protocol: number, bytes: Uint8Array | string): TransportLayer {
