@@ -31,11 +31,14 @@ import { fixpoint, FixpointDiverged } from './fixpoint.js';
 import { HELPER_NAMES } from '../helpers/helper-ids.js';
 import type { ProgramDetails, ProgramReport, VerifyError, VerifyOptions } from './result.js';
 import { applyStatement } from './transformer.js';
+import { collectUnitStates, statesReport, type UnitStates, withPaths } from './states.js';
 
 /** The kernel's budget of instructions it will walk for one program. */
 export const COMPLEXITY_LIMIT = 1_000_000;
 /** The kernel's stack limit for a whole call chain. */
 export const MAX_STACK = 512;
+/** The x86-64 JIT rounds each frame's stack up to 16 bytes before adding them up. */
+const roundStack = (d: number): number => Math.ceil(d / 16) * 16;
 
 interface Failure {
   node: Node;
@@ -106,16 +109,20 @@ export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: Verify
   // the program, then every global function it reaches, each verified on its own
   const main = analyzeUnit(obj, prog, env, 0, globals, options);
   errors.push(...main.errors);
-  const done = new Set<number>([0]);
+  const units = new Map<number, UnitResult>([[0, main]]);
   const todo = [...main.calledGlobals];
   while (todo.length) {
     const slot = todo.shift()!;
-    if (done.has(slot)) continue;
-    done.add(slot);
+    if (units.has(slot)) continue;
     const g = env.globalFuncs.get(slot)!;
     const unit = analyzeUnit(obj, prog, { ...env, rootGlobal: g }, slot, globals, options);
+    units.set(slot, unit);
     errors.push(...unit.errors);
     todo.push(...unit.calledGlobals);
+  }
+  if (errors.length === 0) {
+    const e = globalStackError(units, env);
+    if (e) errors.push(e);
   }
   errors.sort((a, b) => a.pc - b.pc);
   return {
@@ -125,13 +132,54 @@ export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: Verify
     errors,
     stats: { instructions: prog.instructions.length, ms: Math.round((now() - t0) * 100) / 100 },
     ...(main.details ? { details: main.details } : {}),
+    ...(options.states ? { states: statesReport([...units.values()].flatMap((u) => (u.states ? [u.states] : []))) } : {}),
   };
+}
+
+/** A chain through global functions (verified apart) may still exceed the combined stack. */
+function globalStackError(units: Map<number, UnitResult>, env: VerifierEnv): VerifyError | undefined {
+  const memo = new Map<number, number>();
+  const total = (slot: number, seen: Set<number>): number => {
+    const cached = memo.get(slot);
+    if (cached !== undefined) return cached;
+    const u = units.get(slot);
+    if (!u?.stack || seen.has(slot)) return 0;
+    seen.add(slot);
+    let t = u.stack.maxChain;
+    for (const site of u.stack.globalSites) t = Math.max(t, site.chainBytes + total(site.target, seen));
+    seen.delete(slot);
+    memo.set(slot, t);
+    return t;
+  };
+  const main = units.get(0);
+  if (!main?.stack) return undefined;
+  for (const site of main.stack.globalSites) {
+    const t = site.chainBytes + total(site.target, new Set([0]));
+    if (t > MAX_STACK) {
+      const src = site.ins?.meta?.source;
+      return {
+        pc: site.pc,
+        message: `combined stack through global function ${env.globalFuncs.get(site.target)?.name ?? site.target} is ${t} bytes, more than ${MAX_STACK}`,
+        ...(src ? { source: `${basename(src.file)}:${src.line}`, sourceText: src.text.trim() } : {}),
+      };
+    }
+  }
+  return undefined;
 }
 
 interface UnitResult {
   errors: VerifyError[];
   details?: ProgramDetails;
   calledGlobals: number[];
+  stack?: StackUse;
+  /** Only with options.states: per-pc states and what the error paths need. */
+  states?: UnitStates;
+}
+
+/** Stack a unit needs: its deepest call chain, and what its calls of global functions add to. */
+interface StackUse {
+  maxChain: number;
+  globalSites: Array<{ pc: number; ins?: Instruction; chainBytes: number; target: number }>;
 }
 
 /** The state a function starts in: the program's context, or a global function's arguments. */
@@ -157,6 +205,8 @@ function analyzeUnit(obj: BpfObject, prog: ProgramDef, env: VerifierEnv, root: n
   const cfg = buildCfg({ instructions: prog.instructions, functions: prog.functions, endian: obj.endian, globals, root });
   const failures: Failure[] = [];
   let details: ProgramDetails | undefined;
+  let stack: StackUse | undefined;
+  let states: UnitStates | undefined;
   const calledGlobals = [...new Set(cfg.blocks.flatMap((b) => b.nodes.flatMap((n) => (n.stmt.kind === 'callGlobal' ? [n.stmt.target] : []))))];
 
   const checked = new Set<number>();
@@ -193,9 +243,15 @@ function analyzeUnit(obj: BpfObject, prog: ProgramDef, env: VerifierEnv, root: n
       if (!(e instanceof FixpointDiverged)) throw e;
       failures.push({ node: { pc: root, stmt: { kind: 'ja' }, depth: 0, context: 0 }, message: `the analysis did not converge: ${e.message}` });
     }
-    if (result) details = finalPass(cfg, env, result.pre, failures, prog, checked, tracker, checking);
+    if (result) {
+      const r = finalPass(cfg, env, result.pre, failures, prog, checked, tracker, checking, root);
+      details = r.details;
+      stack = r.stack;
+      if (options.states) states = collectUnitStates(cfg, result.pre, env);
+    }
   }
-  return { errors: toErrors(failures, cfg, env, options), calledGlobals, ...(details ? { details } : {}) };
+  const errs = toErrors(failures, cfg, env, options);
+  return { errors: options.states ? withPaths(errs, states) : errs, calledGlobals, ...(details ? { details } : {}), ...(stack ? { stack } : {}), ...(states ? { states } : {}) };
 }
 
 function now(): number {
@@ -233,7 +289,8 @@ function finalPass(
   checked: Set<number>,
   tracker: UsageTracker,
   checking: { onFailure: (f: Failure) => void; onState: (n: Node, s: StateView) => void },
-): ProgramDetails {
+  root: number,
+): { details: ProgramDetails; stack: StackUse } {
   const { depthOf, reached } = tracker;
   for (const b of cfg.blocks) {
     const s = pre.get(b.id);
@@ -250,9 +307,19 @@ function finalPass(
   }
 
   // combined stack of every call chain (the kernel rounds each frame up to 16 bytes)
-  const round = (d: number): number => Math.ceil(d / 16) * 16;
+  const chainFns = (ctx: number): number[] => [root, ...(cfg.contexts[ctx]?.chain ?? []).map((c) => c.fn)];
+  const chainBytes = (fns: number[]): number => fns.reduce((sum, fn) => sum + roundStack(depthOf.get(fn) ?? 0), 0);
+  const stack: StackUse = { maxChain: 0, globalSites: [] };
+  for (let c = 0; c < cfg.contexts.length; c++) stack.maxChain = Math.max(stack.maxChain, chainBytes(chainFns(c)));
+  for (const b of cfg.blocks) {
+    if (!pre.get(b.id)) continue;
+    for (const n of b.nodes) {
+      if (n.stmt.kind === 'callGlobal') stack.globalSites.push({ pc: n.pc, ...(n.ins ? { ins: n.ins } : {}), chainBytes: chainBytes(chainFns(n.context)), target: n.stmt.target });
+    }
+  }
+  const round = roundStack;
   for (const ctx of cfg.contexts) {
-    const fns = [0, ...ctx.chain.map((c) => c.fn)];
+    const fns = [root, ...ctx.chain.map((c) => c.fn)];
     const total = fns.reduce((sum, fn) => sum + round(depthOf.get(fn) ?? 0), 0);
     if (total > MAX_STACK && ctx.chain.length > 0) {
       const site = ctx.chain[ctx.chain.length - 1]!.callSite;
@@ -294,12 +361,13 @@ function finalPass(
 
   let dead = 0;
   for (const pc of cfg.insAt.keys()) if (!reached.has(pc)) dead++;
-  return {
+  const details = {
     blocks: cfg.blocks.length,
     loops: loops.map((l) => ({ pc: l.pc, maxIterations: l.maxIterations })),
     stackDepth: [...depthOf].map(([fn, bytes]) => ({ function: fn === 0 ? prog.name : env.functionName(fn), bytes })),
     deadInstructions: dead,
   };
+  return { details, stack };
 }
 
 function toErrors(failures: Failure[], cfg: Cfg, env: VerifierEnv, options: VerifyOptions): VerifyError[] {

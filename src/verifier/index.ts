@@ -8,8 +8,8 @@ import type { BpfObject } from '../loader/model.js';
 import { analyzeProgram } from './analyze.js';
 import type { ObjectReport, ProgramReport, VerifyOptions } from './result.js';
 
-export type { ObjectReport, ProgramReport, ProgramDetails, VerifyError, VerifyOptions } from './result.js';
-export { formatReport, formatProgram, formatError, toJson } from './report.js';
+export type { InstructionState, ObjectReport, PathStep, ProgramReport, ProgramDetails, VerifyError, VerifyOptions } from './result.js';
+export { formatReport, formatProgram, formatError, formatStates, toJson } from './report.js';
 
 /** Verifies the program `name` of the object. */
 export function verifyProgram(obj: BpfObject, name: string, options: VerifyOptions = {}): ProgramReport {

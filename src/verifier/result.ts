@@ -18,6 +18,28 @@ export interface VerifyError {
   readonly context?: string;
   /** Text only (--verbose): the abstract state before the instruction. */
   readonly state?: readonly string[];
+  /** Text only (--states): the shortest feasible path from the entry to this pc, state at each step. */
+  readonly path?: readonly PathStep[];
+}
+
+/** One instruction on an error's path, with the state proven before it along that path. */
+export interface PathStep {
+  readonly pc: number;
+  readonly instruction: string;
+  readonly source?: string;
+  readonly sourceText?: string;
+  readonly state: readonly string[];
+}
+
+/** The state the verifier proved before one instruction (--states). */
+export interface InstructionState extends PathStep {
+  /** No execution reaches the instruction (its state is bottom; `state` is empty). */
+  readonly unreachable?: boolean;
+  /**
+   * Inlined copies the state joins: local calls are analysed once per call site, so an
+   * instruction of a sub-program called from n sites has n states, joined here.
+   */
+  readonly contexts?: number;
 }
 
 export interface ProgramReport {
@@ -33,6 +55,8 @@ export interface ProgramReport {
   };
   /** Text only: facts the report can show (blocks, loops and their bounds, stack depth). */
   readonly details?: ProgramDetails;
+  /** Text only unless `--json --states`: the state before each instruction (only with `states`). */
+  readonly states?: readonly InstructionState[];
 }
 
 export interface ProgramDetails {
@@ -52,4 +76,6 @@ export interface VerifyOptions {
   readonly unprivileged?: boolean;
   /** Keep the abstract state at each error. */
   readonly verbose?: boolean;
+  /** Keep the state proven before every instruction and the path to each error (costs a pass). */
+  readonly states?: boolean;
 }

@@ -184,8 +184,41 @@ export function sync(a: Scalar): Scalar | undefined {
     const sub32 = tnumRange(u32min, u32max);
     if (!tnumCompatible(sub, sub32)) return undefined;
     t = tnumWithSubreg(t, tnumIntersect(sub, sub32));
+    // bounds snap to the values the known low bits allow (a multiple of 8 below 327 is at most
+    // 320): a loop stepping by 8 then meets its `!= 320` exit test exactly
+    if ((t.mask & 1n) === 0n && t.mask !== 0n) {
+      const ulo = snapUp(t, umin);
+      const uhi = snapDown(t, umax);
+      if (ulo !== undefined && uhi !== undefined) {
+        if (ulo > uhi) return undefined;
+        umin = ulo;
+        umax = uhi;
+      }
+    }
   }
   return { smin, smax, umin, umax, s32min, s32max, u32min, u32max, t };
+}
+
+/** Number of low bits a tnum knows exactly. */
+function knownLowBits(t: Tnum): number {
+  if (t.mask === 0n) return 64;
+  return (t.mask & -t.mask).toString(2).length - 1;
+}
+
+/** The largest value <= x whose low bits match t's known low bits (when that value matches t). */
+function snapDown(t: Tnum, x: bigint): bigint | undefined {
+  const k = BigInt(knownLowBits(t));
+  const m = (1n << k) - 1n;
+  const v = x - ((x - (t.value & m)) & m);
+  return v >= 0n && ((v ^ t.value) & ~t.mask & U64_MAX) === 0n ? v : undefined;
+}
+
+/** The smallest value >= x whose low bits match t's known low bits (when that value matches t). */
+function snapUp(t: Tnum, x: bigint): bigint | undefined {
+  const k = BigInt(knownLowBits(t));
+  const m = (1n << k) - 1n;
+  const v = x + (((t.value & m) - x) & m);
+  return v <= U64_MAX && ((v ^ t.value) & ~t.mask & U64_MAX) === 0n ? v : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
