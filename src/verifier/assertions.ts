@@ -129,5 +129,11 @@ export function assertionsFor(stmt: Stmt, depth: number): Assertion[] {
       return [{ kind: 'boundedLoop', counter: stmt.counter }];
     case 'invalid':
       return [{ kind: 'invalid', reason: stmt.reason }];
+    default:
+      return unreachable(stmt);
   }
+}
+
+function unreachable(x: never): never {
+  throw new Error(`unhandled statement ${JSON.stringify(x)}`);
 }

@@ -214,8 +214,8 @@ function checkArith(s: StateView, env: VerifierEnv, a: Extract<Assertion, { kind
   if (ptr.kinds & Kind.PACKET_END) return `R${ptrReg} arithmetic on data_end (pkt_end) is prohibited`;
   if (ptr.kinds & Kind.SOCK) return `R${ptrReg} arithmetic on a socket pointer is prohibited`;
   if (a.op === 'sub' && ptr.kinds & Kind.STACK) return `R${a.dst} subtraction from a stack pointer is prohibited (add a negative number instead)`;
-  const off = dPtr ? src : d;
-  const offScalar: Scalar | undefined = off ? off.num : a.src?.kind === 'imm' ? undefined : undefined;
+  // the number added: the immediate, or the non-pointer register
+  const offScalar: Scalar | undefined = dPtr ? src?.num : d.num;
   const known = a.src?.kind === 'imm' ? BigInt.asIntN(64, a.src.value) : offScalar ? constValue(offScalar) : undefined;
   if (ptr.kinds & Kind.MAP_PTR && !(known === 0n && a.op === 'add')) return `R${ptrReg} arithmetic on a map pointer is prohibited`;
   if (known !== undefined) {
@@ -499,5 +499,11 @@ export function check(a: Assertion, s: StateView, env: VerifierEnv, node?: Node)
     }
     case 'invalid':
       return `invalid instruction: ${a.reason}`;
+    default:
+      return unreachable(a);
   }
+}
+
+function unreachable(x: never): never {
+  throw new Error(`unhandled assertion ${JSON.stringify(x)}`);
 }

@@ -200,7 +200,13 @@ export function applyStatement(stmt: Stmt, e: Editor, env: VerifierEnv, node: No
     case 'invalid':
       e.contradiction();
       return;
+    default:
+      return unreachable(stmt);
   }
+}
+
+function unreachable(x: never): never {
+  throw new Error(`unhandled statement ${JSON.stringify(x)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
