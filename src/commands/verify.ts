@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatReport, toJson, verifyObject, verifyProgram, type ObjectReport } from '../verifier/index.js';
+import { formatReport, formatStates, toJson, verifyObject, verifyProgram, type ObjectReport } from '../verifier/index.js';
 import { ExitError, guarded } from './common.js';
 import { paintVerdicts } from './style.js';
 import { loadObjectFile, requireProgram } from './object.js';
@@ -8,6 +8,7 @@ interface VerifyCliOptions {
   program?: string;
   json?: boolean;
   verbose?: boolean;
+  states?: boolean;
   unprivileged?: boolean;
   btf?: string;
 }
@@ -20,6 +21,7 @@ export function registerVerify(program: Command): void {
     .option('--program <name>', 'verify only this program')
     .option('--json', 'print JSON: {"programs":[{name, section, accepted, errors:[{pc, source, message}], stats}]}')
     .option('-v, --verbose', 'show the abstract state before each error, loop bounds and stack use')
+    .option('--states', 'print the state proven before each instruction (by source line) and the path to each error; with --json, adds states and paths')
     .option('--unprivileged', "apply the kernel's rules for loaders without CAP_BPF/CAP_PERFMON")
     .option('--btf <file>', 'target BTF for CO-RE relocations (e.g. a copy of /sys/kernel/btf/vmlinux)')
     .addHelpText(
@@ -28,7 +30,7 @@ export function registerVerify(program: Command): void {
     )
     .action((objs: string[], opts: VerifyCliOptions) =>
       guarded(2, () => {
-        const options = { verbose: opts.verbose === true, unprivileged: opts.unprivileged === true };
+        const options = { verbose: opts.verbose === true, unprivileged: opts.unprivileged === true, states: opts.states === true };
         const batch = objs.length > 1;
         const programs: Array<ObjectReport['programs'][number] & { object?: string }> = [];
         let unreadable = 0;
@@ -55,13 +57,13 @@ export function registerVerify(program: Command): void {
           if (opts.json) programs.push(...report.programs.map((p) => (batch ? { ...p, object: obj } : p)));
           else {
             if (batch && process.stderr.isTTY) process.stderr.write('\r\u001b[K');
-            process.stdout.write(`${batch ? `${obj}:\n` : ''}${paintVerdicts(formatReport(report, opts.verbose === true))}\n`);
+            process.stdout.write(`${batch ? `${obj}:\n` : ''}${paintVerdicts(opts.states ? formatStates(report) : formatReport(report, opts.verbose === true))}\n`);
           }
           programs.push(...(opts.json ? [] : report.programs));
         });
         if (batch && process.stderr.isTTY) process.stderr.write('\r\u001b[K');
         if (opts.json) {
-          const json = toJson({ programs }) as { programs: Array<Record<string, unknown>> };
+          const json = toJson({ programs }, { states: opts.states === true }) as { programs: Array<Record<string, unknown>> };
           // A batch names each program's object; a single object keeps the documented shape.
           if (batch) json.programs.forEach((p, i) => (p.object = programs[i]!.object));
           process.stdout.write(`${JSON.stringify(json)}\n`);

@@ -247,7 +247,7 @@ function analyzeUnit(obj: BpfObject, prog: ProgramDef, env: VerifierEnv, root: n
       const r = finalPass(cfg, env, result.pre, failures, prog, checked, tracker, checking, root);
       details = r.details;
       stack = r.stack;
-      if (options.states) states = collectUnitStates(cfg, result.pre, env);
+      if (options.states) states = collectUnitStates(cfg, result.pre, env, failures.map((f) => f.node));
     }
   }
   const errs = toErrors(failures, cfg, env, options);

@@ -8,7 +8,7 @@
 import { formatInstruction } from '../isa/disasm.js';
 import type { Instruction } from '../isa/instruction.js';
 import { HELPER_NAMES } from '../helpers/helper-ids.js';
-import type { Block, Cfg } from './cfg/build.js';
+import type { Block, Cfg, Node } from './cfg/build.js';
 import { type AbsState, type Domain, join } from './domains/ebpf-domain.js';
 import type { VerifierEnv } from './env.js';
 import type { InstructionState, PathStep, VerifyError } from './result.js';
@@ -29,7 +29,7 @@ function describe(pc: number, ins: Instruction | undefined): { instruction: stri
  * carry the jump's pc, but their state is the jump's outcome, not the state before the jump:
  * they are skipped (the successor's first instruction shows the refined state).
  */
-function blockStates(block: Block, pre: AbsState, env: VerifierEnv): Array<{ pc: number; state: AbsState }> {
+function blockStates(block: Block, pre: AbsState, env: VerifierEnv, failed: ReadonlySet<Node>): Array<{ pc: number; state: AbsState }> {
   const out: Array<{ pc: number; state: AbsState }> = [];
   let cur: AbsState = pre;
   let lastPc = -1;
@@ -38,6 +38,8 @@ function blockStates(block: Block, pre: AbsState, env: VerifierEnv): Array<{ pc:
       out.push({ pc: node.pc, state: cur });
       lastPc = node.pc;
     }
+    // the checking pass stops a block at its first failure (its successors get no state): so here
+    if (failed.has(node)) break;
     // a fresh editor per statement: a snapshot taken with done() must not see later writes
     const e = cur.edit();
     applyStatement(node.stmt, e, env, node);
@@ -55,20 +57,23 @@ export interface UnitStates {
   readonly cfg: Cfg;
   readonly pre: ReadonlyMap<number, Domain>;
   readonly env: VerifierEnv;
+  readonly failed: ReadonlySet<Node>;
 }
 
 /** Per pc, the join of the states of every inlined copy (the CFG inlines local calls per call site). */
-export function collectUnitStates(cfg: Cfg, pre: ReadonlyMap<number, Domain>, env: VerifierEnv): UnitStates {
+export function collectUnitStates(cfg: Cfg, pre: ReadonlyMap<number, Domain>, env: VerifierEnv, failedNodes: readonly Node[]): UnitStates {
+  // whole-program failures carry synthetic nodes, never one of the CFG's: only real checks match
+  const failed = new Set(failedNodes);
   const byPc = new Map<number, { state: AbsState; copies: number }>();
   for (const b of cfg.blocks) {
     const s = pre.get(b.id);
     if (!s) continue;
-    for (const { pc, state } of blockStates(b, s, env)) {
+    for (const { pc, state } of blockStates(b, s, env, failed)) {
       const old = byPc.get(pc);
       byPc.set(pc, old ? { state: join(old.state, state) ?? old.state, copies: old.copies + 1 } : { state, copies: 1 });
     }
   }
-  return { byPc, insAt: cfg.insAt, cfg, pre, env };
+  return { byPc, insAt: cfg.insAt, cfg, pre, env, failed };
 }
 
 const mapNamer = (env: VerifierEnv) => (i: number): string => env.maps[i]?.name ?? `#${i}`;
@@ -96,7 +101,7 @@ export function statesReport(units: readonly UnitStates[]): InstructionState[] {
  * (that block copy), not the join over contexts.
  */
 export function errorPath(u: UnitStates, pc: number): PathStep[] | undefined {
-  const { cfg, pre, env } = u;
+  const { cfg, pre, env, failed } = u;
   if (!pre.get(cfg.entry)) return undefined;
   const parent = new Map<number, number>([[cfg.entry, -1]]);
   const queue = [cfg.entry];
@@ -120,7 +125,7 @@ export function errorPath(u: UnitStates, pc: number): PathStep[] | undefined {
   const steps: PathStep[] = [];
   const name = mapNamer(env);
   for (const v of chain) {
-    for (const st of blockStates(cfg.blocks[v]!, pre.get(v)!, env)) {
+    for (const st of blockStates(cfg.blocks[v]!, pre.get(v)!, env, failed)) {
       steps.push({ pc: st.pc, ...describe(st.pc, cfg.insAt.get(st.pc)), state: st.state.toLines(name) });
       if (v === found && st.pc === pc) return steps;
     }
