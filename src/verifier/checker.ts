@@ -29,9 +29,9 @@ export function describe(v: RegValue, env: VerifierEnv): string {
 
 /** Why a value that is not a pointer cannot be dereferenced. */
 function notAPointer(r: number, v: RegValue, env: VerifierEnv): string {
-  const stale = v.stale ? ` (${v.stale})` : '';
   if (isNull(v)) return `R${r} is NULL`;
-  return `R${r} is a number (${describe(v, env)})${stale}, not a pointer`;
+  if (v.stale) return `R${r} is no longer a pointer: ${v.stale}`;
+  return `R${r} is a number (${describe(v, env)}), not a pointer`;
 }
 
 function fmtOff(x: bigint): string {
@@ -84,7 +84,7 @@ export function checkRegion(s: StateView, env: VerifierEnv, c: RegionCheck): str
       if (v.frame < 0) return `R${r} may point into different stack frames: the ${what} cannot be checked`;
       if (lo < 0n || hi > BigInt(STACK_SIZE)) {
         const k = constValue(v.num);
-        const where = k !== undefined ? `fp${fmtOff(BigInt.asIntN(64, k) - 512n + off)}` : `fp-512+[${lo}, ${v.num.smax + off}]`;
+        const where = k !== undefined ? `fp${fmtOff(BigInt.asIntN(64, k) - 512n + off)}` : `fp${fmtOff(lo - 512n)}..fp${fmtOff(v.num.smax + off - 512n)}`;
         if (v.num.smin === S64_MIN || v.num.smax >= MAX_VAR_OFF) return `invalid ${what} on the stack through R${r}: unbounded offset (${describe(v, env)})`;
         return `invalid ${what} on the stack: ${where}, size ${size}, is outside the 512-byte frame`;
       }
@@ -471,8 +471,10 @@ export function check(a: Assertion, s: StateView, env: VerifierEnv, node?: Node)
       if (!range) return undefined;
       if (r0.kinds !== Kind.NUM) return `At ${a.where === 'program' ? 'program exit' : 'callback return'} R0 must be a number, not ${describe(r0, env)}`;
       const [lo, hi] = range;
-      if (r0.num.smin < BigInt(lo) || r0.num.smax > BigInt(hi))
-        return `At ${a.where === 'program' ? 'program exit' : 'callback return'} R0 is ${describe(r0, env)} (smin=${r0.num.smin}, smax=${r0.num.smax}), but ${a.where === 'program' ? `program type ${env.progTypeName}` : helperName(a.helper ?? 0)} requires [${lo}, ${hi}]`;
+      if (r0.num.smin < BigInt(lo) || r0.num.smax > BigInt(hi)) {
+        const value = r0.num.smin === r0.num.smax ? `${r0.num.smin}` : `in [${r0.num.smin}, ${r0.num.smax}]`;
+        return `At ${a.where === 'program' ? 'program exit' : 'callback return'} R0 may be ${value}, but ${a.where === 'program' ? `program type ${env.progTypeName}` : helperName(a.helper ?? 0)} requires [${lo}, ${hi}]`;
+      }
       return undefined;
     }
     case 'noReferences': {
