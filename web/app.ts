@@ -11,6 +11,7 @@ import { renderListing, scrollToPc, type Pin } from './listing.js';
 import { renderDetails, renderEngines } from './results.js';
 import { ENGINES, Session, type EngineRun } from './run.js';
 import { sampleById, SAMPLES } from './samples.js';
+import { renderState } from './states.js';
 import { errorPins, renderVerdict } from './verdict.js';
 
 interface Example {
@@ -40,6 +41,7 @@ const ui = {
   unprivileged: byId('unprivileged', HTMLInputElement),
   verify: byId('verify-button', HTMLButtonElement),
   verdict: byId('verdict', HTMLDivElement),
+  state: byId('state', HTMLDivElement),
   packetSelect: byId('packet-select', HTMLSelectElement),
   packetHex: byId('packet-hex', HTMLTextAreaElement),
   packetInfo: byId('packet-info', HTMLDivElement),
@@ -64,6 +66,8 @@ let selected: string | undefined;
 const reports = new Map<string, ProgramReport>();
 /** Where the last run stopped, pinned in the listing next to the verifier's errors. */
 let faultPins: Pin[] = [];
+/** The instruction whose abstract state the state panel shows. */
+let statePc: number | undefined;
 
 function setStatus(text: string, state: 'idle' | 'busy' | 'ok' | 'error'): void {
   ui.status.textContent = text;
@@ -98,7 +102,7 @@ function program(): BpfkitProgram | undefined {
 function report(p: BpfkitProgram): ProgramReport {
   let r = reports.get(p.name);
   if (r === undefined) {
-    r = p.verify({ unprivileged: ui.unprivileged.checked });
+    r = p.verify({ unprivileged: ui.unprivileged.checked, states: true });
     reports.set(p.name, r);
   }
   return r;
@@ -175,6 +179,7 @@ function selectProgram(name: string): void {
   if (p === undefined) return;
   selected = name;
   faultPins = [];
+  statePc = undefined;
   for (const tr of ui.programs.querySelectorAll('tr[data-program]')) tr.classList.toggle('selected', tr.getAttribute('data-program') === name);
   ui.programName.textContent = p.name;
   ui.programType.textContent = `${p.type} · ${p.section}`;
@@ -206,6 +211,22 @@ function showListing(p: BpfkitProgram, r: ProgramReport): void {
   const top = ui.listing.scrollTop;
   fill(ui.listing, renderListing(p.disassemble(), [...errorPins(r), ...faultPins]));
   ui.listing.scrollTop = top;
+  showState(r);
+}
+
+/** The state panel for `statePc`, and its instruction highlighted in the listing. */
+function showState(r: ProgramReport): void {
+  for (const row of ui.listing.querySelectorAll('.row.insn.selected')) row.classList.remove('selected');
+  if (statePc !== undefined) ui.listing.querySelector(`#pc-${statePc}`)?.classList.add('selected');
+  fill(ui.state, renderState(r, statePc));
+}
+
+function pickState(e: Event): void {
+  const p = program();
+  const row = e.target instanceof Element ? e.target.closest<HTMLElement>('.row.insn[data-pc]') : null;
+  if (p === undefined || row === null) return;
+  statePc = Number(row.dataset['pc']);
+  showState(report(p));
 }
 
 /** Verifies the selected program again; `all` (the privilege level changed) redoes every program. */
@@ -215,7 +236,7 @@ async function verifyNow(all: boolean): Promise<void> {
   setStatus(`Verifying ${all ? 'every program' : p.name}${ui.unprivileged.checked ? ' as an unprivileged loader' : ''}…`, 'busy');
   await nextFrame();
   if (all) reports.clear();
-  const r = p.verify({ unprivileged: ui.unprivileged.checked });
+  const r = p.verify({ unprivileged: ui.unprivileged.checked, states: true });
   reports.set(p.name, r);
   renderObject(session?.bytes.length ?? 0);
   for (const tr of ui.programs.querySelectorAll('tr[data-program]')) tr.classList.toggle('selected', tr.getAttribute('data-program') === p.name);
@@ -328,6 +349,7 @@ async function init(): Promise<void> {
   ui.packetSelect.addEventListener('change', () => choosePacket(ui.packetSelect.value));
   ui.packetHex.addEventListener('input', showPacketInfo);
   ui.verify.addEventListener('click', () => void verifyNow(false));
+  ui.listing.addEventListener('click', pickState);
   ui.unprivileged.addEventListener('change', () => void verifyNow(true));
   ui.run.addEventListener('click', () => void runNow());
   ui.reset.addEventListener('click', () => {

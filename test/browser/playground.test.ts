@@ -80,6 +80,26 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in headless Chromium', () => {
     if (!existsSync(DOCS_SHOT) || process.env['BPFKIT_UPDATE_SCREENSHOT'] === '1') copyFileSync(SHOT, DOCS_SHOT);
   });
 
+  it('shows the abstract state the verifier proved before a clicked instruction', async () => {
+    await page.getByTestId('example-xdp_counter').click();
+    await page.waitForSelector('#status:not([data-state=busy])');
+    await page.click('#verify-button');
+    await page.locator('#status[data-state=ok]', { hasText: 'accepted by the verifier' }).waitFor();
+    expect(await text('#state')).toContain('Click an instruction');
+    // pc 6 is the first load after the packet bounds check: the state proves the packet long enough.
+    expect(await text('#listing #pc-6')).toContain('r1 = *(u8 *)(r6 + 0xc)');
+    expect(await page.locator('#listing #pc-6').getAttribute('data-pc')).toBe('6');
+    await page.click('#listing #pc-6');
+    await page.waitForSelector('#state [data-testid=state-lines]');
+    expect(await text('[data-testid=state-title]')).toBe('State before pc 6');
+    const state = await text('[data-testid=state-lines]');
+    expect(state).toContain('pkt');
+    expect(state).toMatch(/packet_size=\[14, \+oo\]/);
+    expect(await text('#state')).toContain('eth->h_proto');
+    expect(await page.locator('#listing .row.insn.selected').count()).toBe(1);
+    expect(await page.locator('#listing #pc-6.selected').count()).toBe(1);
+  });
+
   it('pins a rejected program\'s error to its source line, and a run\'s fault too', async () => {
     await page.getByTestId('example-map_null').click();
     await page.waitForSelector('#verdict-head[data-accepted=false]');
