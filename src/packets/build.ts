@@ -178,6 +178,13 @@ export function rawTransport(protocol: number, bytes: Uint8Array | string): Tran
   return { protocol, encode: () => bytesOf(bytes) };
 }
 
+/** The IP payload's bytes, and its protocol number when it is a transport layer (not raw bytes). */
+function transportBytes(payload: TransportLayer | Uint8Array | undefined, pseudo: PseudoHeader): { body: Uint8Array; protocol?: number } {
+  if (payload === undefined) return { body: new Uint8Array(0) };
+  if (payload instanceof Uint8Array) return { body: payload };
+  return { body: payload.encode(pseudo), protocol: payload.protocol };
+}
+
 export interface Ipv4Options {
   src: string;
   dst: string;
@@ -203,13 +210,7 @@ export function ipv4(o: Ipv4Options): NetworkLayer {
     encode() {
       const src = ipv4Address(o.src);
       const dst = ipv4Address(o.dst);
-      const isLayer = o.payload !== undefined && !(o.payload instanceof Uint8Array);
-      const body =
-        o.payload === undefined
-          ? new Uint8Array(0)
-          : o.payload instanceof Uint8Array
-            ? o.payload
-            : o.payload.encode({ src, dst });
+      const { body, protocol } = transportBytes(o.payload, { src, dst });
       const opts = bytesOf(o.options);
       const ihl = 5 + Math.ceil(opts.length / 4);
       const b = new Uint8Array(ihl * 4 + body.length);
@@ -220,7 +221,7 @@ export function ipv4(o: Ipv4Options): NetworkLayer {
       const flags = (o.df ?? true ? 0x4000 : 0) | (o.moreFragments ? 0x2000 : 0) | ((o.fragmentOffset ?? 0) & 0x1fff);
       put16(b, 6, flags);
       b[8] = o.ttl ?? 64;
-      b[9] = isLayer ? (o.payload as TransportLayer).protocol : (o.protocol ?? 0);
+      b[9] = protocol ?? o.protocol ?? 0;
       b.set(src, 12);
       b.set(dst, 16);
       b.set(opts, 20);
@@ -248,18 +249,12 @@ export function ipv6(o: Ipv6Options): NetworkLayer {
     encode() {
       const src = ipv6Address(o.src);
       const dst = ipv6Address(o.dst);
-      const isLayer = o.payload !== undefined && !(o.payload instanceof Uint8Array);
-      const body =
-        o.payload === undefined
-          ? new Uint8Array(0)
-          : o.payload instanceof Uint8Array
-            ? o.payload
-            : o.payload.encode({ src, dst });
+      const { body, protocol } = transportBytes(o.payload, { src, dst });
       const b = new Uint8Array(40 + body.length);
       const tc = o.trafficClass ?? 0;
       put32(b, 0, ((6 << 28) | (tc << 20) | ((o.flowLabel ?? 0) & 0xfffff)) >>> 0);
       put16(b, 4, body.length);
-      b[6] = isLayer ? (o.payload as TransportLayer).protocol : (o.nextHeader ?? 59);
+      b[6] = protocol ?? o.nextHeader ?? 59;
       b[7] = o.hopLimit ?? 64;
       b.set(src, 8);
       b.set(dst, 24);
