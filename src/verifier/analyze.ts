@@ -10,19 +10,7 @@ import type { BpfObject, ProgramDef } from '../loader/model.js';
 import { assertionsFor } from './assertions.js';
 import { type Block, buildCfg, type Cfg, type Node } from './cfg/build.js';
 import { check } from './checker.js';
-import {
-  type AbsState,
-  type StateView,
-  counterVar,
-  delayedJoin,
-  type Domain,
-  joinAll,
-  entryState,
-  join,
-  leq,
-  narrow,
-  widen,
-} from './domains/ebpf-domain.js';
+import { type AbsState, type StateView, counterVar, type Domain, entryState, reduce } from './domains/ebpf-domain.js';
 import { scalarConst } from './domains/scalar.js';
 import { STACK_SIZE } from './domains/stack.js';
 import { Kind, NUM_UNKNOWN, pointer, UNINIT } from './domains/types.js';
@@ -31,6 +19,9 @@ import { fixpoint, FixpointDiverged } from './fixpoint.js';
 import { HELPER_NAMES } from '../helpers/helper-ids.js';
 import type { ProgramDetails, ProgramReport, VerifyError, VerifyOptions } from './result.js';
 import { applyStatement } from './transformer.js';
+import * as D from './domains/disjunctive.js';
+import { liveRegisters } from './cfg/liveness.js';
+import type { Disj } from './domains/disjunctive.js';
 import { collectUnitStates, statesReport, type UnitStates, withPaths } from './states.js';
 
 /** The kernel's budget of instructions it will walk for one program. */
@@ -53,6 +44,10 @@ interface Failure {
  * keeps one mistake from being reported again by the statements after it.
  */
 function runBlock(block: Block, pre: Domain, env: VerifierEnv, checking?: { onFailure: (f: Failure) => void; onState: (n: Node, s: StateView) => void }): Domain {
+  if (!pre) return undefined;
+  // a loop head's stable state may come straight from widening: make the bounds its relations
+  // imply explicit (the iteration counter's above all) before checking it
+  if (checking && block.nodes[0]?.stmt.kind === 'loopHead' && pre.zone.size) pre = reduce(pre);
   if (!pre) return undefined;
   // one editor for the whole block: registers, zone and maps are copied once, not per statement
   const e = pre.edit();
@@ -84,6 +79,26 @@ function widenDelayFor(cfg: Cfg, head: number): number {
   if (nodes <= 64) return 8;
   if (nodes <= 400) return 8;
   return 4;
+}
+
+/** Runs a block on each state of a disjunction. */
+function runDisjuncts(
+  block: Block,
+  pre: Disj | undefined,
+  env: VerifierEnv,
+  checking?: { onFailure: (f: Failure) => void; onState: (n: Node, s: StateView) => void },
+): Disj | undefined {
+  if (!pre) return undefined;
+  if (pre.length === 1) {
+    const s = runBlock(block, pre[0], env, checking);
+    return s ? [s] : undefined;
+  }
+  const out: AbsState[] = [];
+  for (const d of pre) {
+    const s = runBlock(block, d, env, checking);
+    if (s) out.push(s);
+  }
+  return out.length ? out : undefined;
 }
 
 /** Constants of the program, with their neighbours: the thresholds widening jumps to. */
@@ -223,19 +238,26 @@ function analyzeUnit(obj: BpfObject, prog: ProgramDef, env: VerifierEnv, root: n
     for (const e of cfg.errors) failures.push({ node: { pc: e.pc, stmt: { kind: 'ja' }, depth: 0, context: 0, ...(cfg.insAt.get(e.pc) ? { ins: cfg.insAt.get(e.pc)! } : {}) }, message: e.message });
   } else {
     let result;
+    const live = liveRegisters(cfg);
     try {
-      result = fixpoint<AbsState>({
+      result = fixpoint<Disj>({
         entry: cfg.entry,
-        init: initialState(env, root),
+        init: [initialState(env, root)],
         wto: cfg.wto.elements,
         preds: (v) => cfg.blocks[v]!.preds,
         // blocks outside loops are visited once, with their final state: check them right away
         transform: (v, pre, final) => {
-          if (!final) return runBlock(cfg.blocks[v]!, pre, env);
-          checked.add(v);
-          return runBlock(cfg.blocks[v]!, pre, env, checking);
+          if (final) checked.add(v);
+          return runDisjuncts(cfg.blocks[v]!, pre, env, final ? checking : undefined);
         },
-        lattice: { join, joinAll, delayedJoin, leq, narrow, widen: (a, b) => widen(a, b, env.thresholds) },
+        lattice: {
+          join: D.join,
+          joinAll: (list, v) => D.joinAll(list, live[v]),
+          delayedJoin: D.delayedJoin,
+          leq: D.leq,
+          narrow: D.narrow,
+          widen: (a, b) => D.widen(a, b, env.thresholds),
+        },
         widenDelay: (head) => widenDelayFor(cfg, head),
         narrowRounds: 2,
       });
@@ -245,9 +267,10 @@ function analyzeUnit(obj: BpfObject, prog: ProgramDef, env: VerifierEnv, root: n
     }
     if (result) {
       const r = finalPass(cfg, env, result.pre, failures, prog, checked, tracker, checking, root);
+      const collapsed = new Map([...result.pre].map(([b, d]) => [b, D.collapse(d)]));
       details = r.details;
       stack = r.stack;
-      if (options.states) states = collectUnitStates(cfg, result.pre, env, failures.map((f) => f.node));
+      if (options.states) states = collectUnitStates(cfg, collapsed, env, failures.map((f) => f.node));
     }
   }
   const errs = toErrors(failures, cfg, env, options);
@@ -283,7 +306,7 @@ class UsageTracker {
 function finalPass(
   cfg: Cfg,
   env: VerifierEnv,
-  pre: Map<number, Domain>,
+  disjPre: Map<number, Disj | undefined>,
   failures: Failure[],
   prog: ProgramDef,
   checked: Set<number>,
@@ -293,10 +316,11 @@ function finalPass(
 ): { details: ProgramDetails; stack: StackUse } {
   const { depthOf, reached } = tracker;
   for (const b of cfg.blocks) {
-    const s = pre.get(b.id);
-    if (!s || checked.has(b.id)) continue;
-    runBlock(b, s, env, checking);
+    const d = disjPre.get(b.id);
+    if (!d || checked.has(b.id)) continue;
+    runDisjuncts(b, d, env, checking);
   }
+  const pre = new Map<number, Domain>([...disjPre].map(([b, d]) => [b, D.collapse(d)]));
   // the final state of a block that ends in a store is after it: count the last writes too
   for (const b of cfg.blocks) {
     const s = pre.get(b.id);

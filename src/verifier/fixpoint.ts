@@ -10,7 +10,7 @@ export interface Lattice<S> {
   /** `undefined` is bottom. */
   join(a: S | undefined, b: S | undefined): S | undefined;
   /** The join of many (a block's predecessors); defaults to folding join. */
-  joinAll?(states: ReadonlyArray<S | undefined>): S | undefined;
+  joinAll?(states: ReadonlyArray<S | undefined>, v: number): S | undefined;
   /** The join at a loop head while widening is delayed (defaults to join). */
   delayedJoin?(older: S | undefined, newer: S | undefined): S | undefined;
   widen(older: S | undefined, newer: S | undefined): S | undefined;
@@ -57,7 +57,7 @@ export function fixpoint<S>(p: FixpointProblem<S>): FixpointResult<S> {
   const incoming = (v: number): S | undefined => {
     const preds = p.preds(v);
     const first: S | undefined = v === p.entry ? p.init : undefined;
-    if (L.joinAll && preds.length > 1) return L.joinAll([first, ...preds.map((u) => post.get(u))]);
+    if (L.joinAll && preds.length > 1) return L.joinAll([first, ...preds.map((u) => post.get(u))], v);
     let s = first;
     for (const u of preds) s = L.join(s, post.get(u));
     return s;

@@ -641,7 +641,7 @@ export function equal(a: Domain, b: Domain): boolean {
 }
 
 /** Tightens every variable's bounds from the zone (after a join or widening loosened them). */
-function reduce(s: AbsState): Domain {
+export function reduce(s: AbsState): Domain {
   if (s.zone.size === 0) return s;
   const e = s.edit();
   const vars = new Set<number>();

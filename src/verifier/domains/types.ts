@@ -102,13 +102,13 @@ function combine(a: RegValue, b: RegValue, num: (x: Scalar, y: Scalar) => Scalar
     return { ...a, kinds: a.kinds | Kind.NULLABLE };
   const kinds = a.kinds | b.kinds;
   const mapKinds = Kind.MAP_VALUE | Kind.MAP_PTR;
-  const maps = joinMaps(a, b, hasKind(a, mapKinds), hasKind(b, mapKinds));
+  const mapField = joinMaps(a, b, hasKind(a, mapKinds), hasKind(b, mapKinds));
   const aMem = hasKind(a, Kind.MEM);
   const bMem = hasKind(b, Kind.MEM);
   const r: RegValue = {
     kinds,
     num: (a.kinds & ~Kind.UNINIT) === 0 ? b.num : (b.kinds & ~Kind.UNINIT) === 0 ? a.num : num(a.num, b.num),
-    map: mergeField(a.map, b.map, hasKind(a, mapKinds), hasKind(b, mapKinds), -1),
+    map: mapField.map,
     frame: mergeField(a.frame, b.frame, hasKind(a, Kind.STACK), hasKind(b, Kind.STACK), -1),
     id: a.id === b.id ? a.id : 0,
     ref: mergeField(a.ref, b.ref, a.ref !== 0, b.ref !== 0, -1),
@@ -117,17 +117,24 @@ function combine(a: RegValue, b: RegValue, num: (x: Scalar, y: Scalar) => Scalar
     func: mergeField(a.func, b.func, hasKind(a, Kind.FUNC), hasKind(b, Kind.FUNC), -1),
   };
   const stale = a.stale ?? b.stale;
-  const withMaps = maps ? { ...r, maps } : r;
+  const withMaps = mapField.maps ? { ...r, maps: mapField.maps } : r;
   return stale === undefined ? withMaps : { ...withMaps, stale };
 }
 
 /** The maps a MAP_VALUE/MAP_PTR value may refer to. */
 export const mapsOf = (v: RegValue): readonly number[] => (v.map >= 0 ? [v.map] : (v.maps ?? []));
 
-function joinMaps(a: RegValue, b: RegValue, aHas: boolean, bHas: boolean): readonly number[] | undefined {
-  if (!aHas || !bHas || a.map === b.map) return undefined;
+/**
+ * The map field of a join: one map (map >= 0), a set (map -1 with maps), or unknown (map -1
+ * without maps: any map, the top). Only the sides that hold map kinds count.
+ */
+function joinMaps(a: RegValue, b: RegValue, aHas: boolean, bHas: boolean): { map: number; maps?: readonly number[] } {
+  if (!aHas) return b.maps ? { map: b.map, maps: b.maps } : { map: b.map };
+  if (!bHas || a.map === b.map) return a.maps ? { map: a.map, maps: a.maps } : { map: a.map };
+  const unknown = (v: RegValue): boolean => v.map < 0 && !v.maps;
+  if (unknown(a) || unknown(b)) return { map: -1 };
   const set = [...new Set([...mapsOf(a), ...mapsOf(b)])].sort((x, y) => x - y);
-  return set.length > 1 ? set : undefined;
+  return set.length === 1 ? { map: set[0]! } : { map: -1, maps: set };
 }
 
 export const joinValue = (a: RegValue, b: RegValue): RegValue => combine(a, b, scalarJoin);
@@ -147,8 +154,12 @@ export function leqValue(a: RegValue, b: RegValue): boolean {
   if ((ak & ~b.kinds) !== 0) return false;
   const fieldOk = (x: number, y: number, has: boolean): boolean => !has || y === -1 || x === y;
   if (hasKind(a, Kind.MAP_VALUE | Kind.MAP_PTR) && a.map !== b.map) {
-    const bm = mapsOf(b);
-    if (b.map !== -1 || !mapsOf(a).every((m) => bm.includes(m))) return false;
+    const bTop = b.map < 0 && !b.maps;
+    const aTop = a.map < 0 && !a.maps;
+    if (!bTop) {
+      const bm = mapsOf(b);
+      if (aTop || !mapsOf(a).every((m) => bm.includes(m))) return false;
+    }
   }
   if (!fieldOk(a.frame, b.frame, hasKind(a, Kind.STACK))) return false;
   if (hasKind(a, Kind.MEM) && b.size !== -1 && (a.size === -1 || a.size < b.size)) return false;

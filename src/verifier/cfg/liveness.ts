@@ -1,0 +1,92 @@
+/**
+ * Which registers each block reads before writing them: classic backward liveness over the
+ * CFG, as bitmasks of r0-r10. Only used to choose which registers tell disjuncts apart at a
+ * join (a dead register's constant is no reason to keep two states), so approximations here
+ * cost precision, never soundness. Registers are counted by number whatever their frame.
+ */
+import type { Stmt } from '../ir.js';
+import type { Cfg } from './build.js';
+
+const bit = (r: number): number => 1 << r;
+const ARGS = bit(1) | bit(2) | bit(3) | bit(4) | bit(5);
+const CLOBBERED = bit(0) | ARGS;
+
+function useDef(st: Stmt): [number, number] {
+  switch (st.kind) {
+    case 'alu':
+      return [bit(st.dst) | (st.src.kind === 'reg' ? bit(st.src.reg) : 0), bit(st.dst)];
+    case 'mov':
+      return [st.src.kind === 'reg' ? bit(st.src.reg) : 0, bit(st.dst)];
+    case 'neg':
+    case 'end':
+    case 'extend32':
+      return [bit(st.dst), bit(st.dst)];
+    case 'ldimm':
+    case 'ldmap':
+    case 'ldmapvalue':
+    case 'ldfunc':
+      return [0, bit(st.dst)];
+    case 'load':
+      return [bit(st.base), bit(st.dst)];
+    case 'store':
+      return [bit(st.base) | (st.value.kind === 'reg' ? bit(st.value.reg) : 0), 0];
+    case 'atomic':
+      return [bit(st.base) | bit(st.src) | (st.op === 'cmpxchg' ? bit(0) : 0), st.op === 'cmpxchg' ? bit(0) : st.fetch ? bit(st.src) : 0];
+    case 'ldpkt':
+      return [bit(6) | (st.indirect ? bit(st.src) : 0), CLOBBERED];
+    case 'call':
+      return st.phase === 'result' ? [0, CLOBBERED] : [ARGS, st.phase === 'args' ? 0 : CLOBBERED];
+    case 'callGlobal':
+      return [ARGS, CLOBBERED];
+    case 'enter':
+    case 'callbackEnter':
+      return [ARGS, 0];
+    case 'leave':
+      return [bit(0), CLOBBERED];
+    case 'callbackLeave':
+    case 'exit':
+      return [bit(0), 0];
+    case 'assume':
+      return [bit(st.left) | (st.right.kind === 'reg' ? bit(st.right.reg) : 0), 0];
+    case 'callLocal':
+    case 'ja':
+    case 'loopHead':
+    case 'loopEntry':
+    case 'invalid':
+      return [0, 0];
+    default:
+      return [0, 0];
+  }
+}
+
+/** Registers live at the entry of each block. */
+export function liveRegisters(cfg: Cfg): Uint16Array {
+  const n = cfg.blocks.length;
+  const use = new Uint16Array(n);
+  const def = new Uint16Array(n);
+  cfg.blocks.forEach((b, i) => {
+    let u = 0;
+    let d = 0;
+    for (const node of b.nodes) {
+      const [nu, nd] = useDef(node.stmt);
+      u |= nu & ~d;
+      d |= nd;
+    }
+    use[i] = u;
+    def[i] = d;
+  });
+  const liveIn = new Uint16Array(n);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = n - 1; i >= 0; i--) {
+      let out = 0;
+      for (const s of cfg.blocks[i]!.succs) out |= liveIn[s]!;
+      const v = use[i]! | (out & ~def[i]!);
+      if (v !== liveIn[i]) {
+        liveIn[i] = v;
+        changed = true;
+      }
+    }
+  }
+  return liveIn;
+}
