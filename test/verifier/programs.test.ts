@@ -184,6 +184,37 @@ describe('calls', () => {
   });
 });
 
+describe('paths kept apart', () => {
+  it('links a status code to the out-parameter written only on success', () => {
+    // f(&slot, ctx) stores the packet pointer in *slot and returns 1 when 14 bytes are there, else 0
+    const f = `f:
+mov %r6, %r1
+ldxw %r3, [%r2+4]
+ldxw %r2, [%r2+0]
+mov %r0, 0
+mov %r4, %r2
+add %r4, 14
+jgt %r4, %r3, +2
+stxdw [%r6+0], %r2
+mov %r0, 1
+exit`;
+    const caller = (check: boolean) => `mov %r6, %r1
+mov %r1, %r10
+add %r1, -8
+mov %r2, %r6
+call local f
+${check ? 'jeq %r0, 0, +3' : 'jeq %r0, 7, +3'}
+ldxdw %r1, [%r10-8]
+ldxb %r0, [%r1+13]
+exit
+mov %r0, 2
+exit
+${f}`;
+    ok(caller(true));
+    bad(caller(false), /^7: read through R1/);
+  });
+});
+
 describe('unprivileged rules', () => {
   it('only allow socket filters and cgroup skb programs, without loops', () => {
     bad('mov %r0, 0\nexit', /needs CAP_BPF/, { unprivileged: true });
