@@ -3,7 +3,7 @@ import type { BtfExt } from '../btf/ext.js';
 import type { ElfFile, ElfSection, ElfSymbol } from '../elf/index.js';
 import type { Endian } from '../isa/decode.js';
 import type { Instruction } from '../isa/instruction.js';
-import type { MapDef } from './model.js';
+import type { ExternDef, LoaderConvention, MapDef } from './model.js';
 
 /**
  * A function found in an executable section: an entry program or a sub-program (what libbpf
@@ -24,13 +24,18 @@ export interface Func {
   /** BTF FUNC id from func_info, when present. */
   btfTypeId?: number;
   global: boolean;
+  /** The convention the function was found by (see {@link LoaderConvention}). */
+  convention: LoaderConvention;
   /** Relocations that linking resolves, by slot inside the function. */
   codeRelocs: Map<number, CodeReloc>;
+  /** Why a program that contains this function cannot be linked (a call of an undefined function, an unresolved extern). */
+  linkErrors: string[];
 }
 
 /** A call or a function address to resolve when linking. */
 export interface CodeReloc {
-  kind: 'call' | 'subprog_addr';
+  /** `unresolved`: a call of an undefined function, which linking leaves as it is (the program is not verifiable). */
+  kind: 'call' | 'subprog_addr' | 'unresolved';
   /** Value of the relocation's symbol (byte offset of the function or section start). */
   symOff: number;
   /** Section the symbol is defined in. */
@@ -47,6 +52,17 @@ export interface MapPlace {
   kind: 'btf' | 'legacy' | 'data';
 }
 
+/** An extern symbol the loader resolved (or could not). */
+export interface ExternPlace {
+  def: ExternDef;
+  /** BTF type id of the extern's VAR or FUNC in the object's BTF. */
+  localId: number;
+  /** Set when a program using it cannot be linked: why. */
+  unresolved?: string;
+  /** ksym: the variable has a type (typed ksyms load as BTF ids; typeless ones as addresses). */
+  typed?: boolean;
+}
+
 /** Everything the loading stages share. */
 export interface LoadContext {
   elf: ElfFile;
@@ -56,6 +72,11 @@ export interface LoadContext {
   funcs: Func[];
   maps: MapDef[];
   places: MapPlace[];
+  /** Externs by symbol name. */
+  externs: Map<string, ExternPlace>;
+  /** Index of the `.kconfig` map in {@link maps}, when the object has kconfig externs. */
+  kconfigMap?: number;
+  notes: string[];
 }
 
 /** Slot offset of each instruction of a function, relative to its first slot. */
