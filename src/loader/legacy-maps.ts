@@ -1,4 +1,5 @@
-import { STT } from '../elf/constants.js';
+import { SHF, STT } from '../elf/constants.js';
+import { TAIL_CALL_SECTION } from './tail-calls.js';
 import type { ElfSection } from '../elf/types.js';
 import { badInput, ByteReader } from '../elf/reader.js';
 import type { LoadContext } from './context.js';
@@ -11,6 +12,8 @@ export const LEGACY_MAPS_SECTION = 'maps';
 const MAP_DEF_SIZE = 20;
 /** iproute2's `struct bpf_elf_map` adds id, pinning, inner_id, inner_idx: nine u32. */
 const ELF_MAP_SIZE = 36;
+/** iproute2 before inner maps: type, size_key, size_value, max_elem, flags, id, pinning. */
+const OLD_ELF_MAP_SIZE = 28;
 
 export const isLegacyMapSection = (name: string): boolean => name === LEGACY_MAPS_SECTION || name.startsWith(`${LEGACY_MAPS_SECTION}/`);
 
@@ -21,16 +24,18 @@ export const isLegacyMapSection = (name: string): boolean => name === LEGACY_MAP
  * layout:
  * - 20 bytes or less: `struct bpf_map_def` (libbpf; missing trailing fields are 0);
  * - 21 to 35: samples/bpf's bpf_load.c, which adds inner_map_idx (index of the inner map's
- *   definition) and numa_node;
+ *   definition) and numa_node; but in an object with iproute2 tail-call sections (`ID/KEY`),
+ *   iproute2's older 28-byte `struct bpf_elf_map` (id, pinning), as Cilium's old datapath has;
  * - 36 or more: iproute2's `struct bpf_elf_map` (id, pinning, inner_id naming the inner map's id,
- *   inner_idx), which Cilium's old datapath also uses.
+ *   inner_idx).
  * Fields past the known ones are ignored, as those loaders ignore them.
  */
 export function collectLegacyMaps(ctx: LoadContext): void {
   const raws: Raw[] = [];
+  const iproute2 = ctx.elf.sections.some((s) => (s.flags & SHF.EXECINSTR) !== 0 && TAIL_CALL_SECTION.test(s.name));
   for (const sec of ctx.elf.sections) {
     if (!isLegacyMapSection(sec.name) || sec.size === 0) continue;
-    raws.push(...collectSection(ctx, sec));
+    raws.push(...collectSection(ctx, sec, iproute2));
   }
   // A map-in-map's inner definition: bpf_load.c names it by index (over every legacy map of the
   // object, `maps/NAME` sections included), iproute2 by id.
@@ -46,7 +51,7 @@ interface Raw {
   innerIdx?: number;
 }
 
-function collectSection(ctx: LoadContext, sec: ElfSection): Raw[] {
+function collectSection(ctx: LoadContext, sec: ElfSection, iproute2: boolean): Raw[] {
   const syms = ctx.elf.symbols
     .filter((s) => s.shndx === sec.index && s.type !== STT.SECTION && s.type !== STT.FILE && s.name !== '')
     .sort((a, b) => a.value - b.value);
@@ -54,7 +59,8 @@ function collectSection(ctx: LoadContext, sec: ElfSection): Raw[] {
     badInput(`section ${sec.name}: unable to determine legacy map definition size (${sec.size} bytes, ${syms.length} symbols)`);
   }
   const defSize = sec.size / syms.length;
-  const convention: LoaderConvention = defSize >= ELF_MAP_SIZE ? 'iproute2' : defSize > MAP_DEF_SIZE || sec.name !== LEGACY_MAPS_SECTION ? 'bpf_load' : 'libbpf';
+  const convention: LoaderConvention =
+    defSize >= ELF_MAP_SIZE || (iproute2 && defSize >= OLD_ELF_MAP_SIZE) ? 'iproute2' : defSize > MAP_DEF_SIZE || sec.name !== LEGACY_MAPS_SECTION ? 'bpf_load' : 'libbpf';
   const r = new ByteReader(sec.data, ctx.endian === 'little');
   const raws: Raw[] = [];
   for (const sym of syms) {
@@ -79,7 +85,7 @@ function collectSection(ctx: LoadContext, sec: ElfSection): Raw[] {
     if (convention === 'iproute2') {
       m.id = field(5);
       m.pinning = field(6);
-      const innerId = field(7);
+      const innerId = defSize >= ELF_MAP_SIZE ? field(7) : 0;
       if (innerId !== 0) m.innerId = innerId;
     } else if (convention === 'bpf_load' && defSize > MAP_DEF_SIZE) {
       raw.innerIdx = field(5);

@@ -1,8 +1,8 @@
 import type { LoadContext } from './context.js';
 import { MapType } from './kinds.js';
 
-/** iproute2's tail-call section names: `ID/KEY`. */
-const TAIL_CALL_SECTION = /^(\d+)\/(\d+)$/;
+/** iproute2's tail-call section names: `ID/KEY` (KEY decimal or hex, as `1/0x1010`). */
+export const TAIL_CALL_SECTION = /^(\d+)\/(\d+|0x[0-9a-fA-F]+)$/;
 
 /**
  * iproute2 (`tc`, and Cilium's old datapath with it) puts the program of section `ID/KEY` into
