@@ -90,21 +90,55 @@ export function funcSlots(f: Func): number[] {
   return out;
 }
 
-/** Index of the instruction starting at `slot` of the function, or -1. */
+/**
+ * Index of the instruction starting at `slot` of the function, or -1. The slot → index table is
+ * built once per function and rebuilt when CO-RE patching changes the instruction count.
+ */
 export function insnAtSlot(f: Func, slot: number): number {
-  let s = 0;
-  for (let i = 0; i < f.insns.length; i++) {
-    if (s === slot) return i;
-    if (s > slot) return -1;
-    s += f.insns[i]!.opcode === 0x18 ? 2 : 1;
+  const cached = slotIndex.get(f);
+  let table = cached !== undefined && cached.length === f.insns.length ? cached.table : undefined;
+  if (table === undefined) {
+    table = new Int32Array(f.slots + 1).fill(-1);
+    let s = 0;
+    for (let i = 0; i < f.insns.length && s < table.length; i++) {
+      table[s] = i;
+      s += f.insns[i]!.opcode === 0x18 ? 2 : 1;
+    }
+    slotIndex.set(f, { length: f.insns.length, table });
   }
-  return -1;
+  return slot >= 0 && slot < table.length ? table[slot]! : -1;
 }
+const slotIndex = new WeakMap<Func, { length: number; table: Int32Array }>();
 
 /** The function of section `section` whose slots include `slot`. */
 export function funcAt(funcs: readonly Func[], section: number, slot: number): Func | undefined {
-  return funcs.find((f) => f.section.index === section && slot >= f.secSlot && slot < f.secSlot + f.slots);
+  // objects with thousands of functions ask this for every relocation: keep each section's sorted
+  let bySection = funcIndex.get(funcs);
+  if (bySection === undefined || bySection.count !== funcs.length) {
+    const map = new Map<number, Func[]>();
+    for (const f of funcs) {
+      const list = map.get(f.section.index);
+      if (list) list.push(f);
+      else map.set(f.section.index, [f]);
+    }
+    for (const list of map.values()) list.sort((a, b) => a.secSlot - b.secSlot);
+    bySection = { count: funcs.length, map };
+    funcIndex.set(funcs, bySection);
+  }
+  const list = bySection.map.get(section);
+  if (list === undefined) return undefined;
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const f = list[mid]!;
+    if (slot < f.secSlot) hi = mid - 1;
+    else if (slot >= f.secSlot + f.slots) lo = mid + 1;
+    else return f;
+  }
+  return undefined;
 }
+const funcIndex = new WeakMap<readonly Func[], { count: number; map: Map<number, Func[]> }>();
 
 /** Name to show for a symbol: section symbols have no name of their own. */
 export function symbolName(elf: ElfFile, sym: ElfSymbol): string {

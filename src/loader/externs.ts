@@ -1,6 +1,5 @@
 import type { Btf } from '../btf/btf.js';
 import { resolveType, sizeof } from '../btf/btf.js';
-import { BtfVarLinkage } from '../btf/kinds.js';
 import { SHN, STB, STT } from '../elf/constants.js';
 import { badInput } from '../elf/reader.js';
 import type { ExternPlace, LoadContext } from './context.js';
@@ -84,8 +83,10 @@ export function collectExterns(ctx: LoadContext, kconfig: Map<string, string> | 
       ctx.externs.set(sym.name, place);
       continue;
     }
-    const ksymId = inSec(ksymSec, sym.name) ?? btf.named(sym.name).find((t) => t.kind === 'FUNC' && t.linkage === BtfVarLinkage.GLOBAL_EXTERN)?.id;
-    if (ksymId === undefined) continue; // not an extern libbpf knows: the programs using it say so
+    // libbpf knows an extern only through its DATASEC: anything else ("failed to find BTF for
+    // extern") is left for the programs that use it to report
+    const ksymId = inSec(ksymSec, sym.name);
+    if (ksymId === undefined) continue;
     const t = btf.type(ksymId);
     const isFunc = t.kind === 'FUNC';
     const def: ExternDef = { name: sym.name, kind: isFunc ? 'kfunc' : 'ksym', weak, resolution: '' };
@@ -192,7 +193,8 @@ function kcfgType(btf: Btf, id: number): Kcfg | undefined {
   if (t.kind === 'INT') {
     if (t.bits !== t.size * 8 || t.bitsOffset !== 0) return undefined;
     if ((t.encoding & 4) !== 0) return t.size === 1 ? { kind: 'bool', size: 1, align: 1, signed: false } : undefined;
-    if ((t.encoding & 2) !== 0) return t.size === 1 ? { kind: 'char', size: 1, align: 1, signed: false } : undefined;
+    // any one-byte integer is a char to libbpf (y/n/m stored as the letter, or a number)
+    if (t.size === 1) return { kind: 'char', size: 1, align: 1, signed: (t.encoding & 1) !== 0 };
     if (![1, 2, 4, 8].includes(t.size)) return undefined;
     return { kind: 'int', size: t.size, align: t.size, signed: (t.encoding & 1) !== 0 };
   }
@@ -202,7 +204,7 @@ function kcfgType(btf: Btf, id: number): Kcfg | undefined {
   }
   if (t.kind === 'ARRAY') {
     const e = resolveType(btf, t.type);
-    if (e.kind !== 'INT' || e.size !== 1 || (e.encoding & 2) === 0 || t.nelems === 0) return undefined;
+    if (e.kind !== 'INT' || e.size !== 1 || (e.encoding & 4) !== 0 || t.nelems === 0) return undefined;
     return { kind: 'chars', size: sizeof(btf, t.id), align: 1, signed: false };
   }
   return undefined;

@@ -124,7 +124,11 @@ function applyLines(f: Func, sorted: readonly LineInfo[], secName: string): void
       if (r.insnOff >= start && r.insnOff < end) current = { file: r.file, line: r.line, column: r.column, text: r.text };
       k++;
     }
-    if (current !== undefined) ins.meta = { ...ins.meta, source: current };
+    // freshly decoded instructions own their meta: set it in place rather than copy it
+    if (current !== undefined) {
+      if (ins.meta === undefined) ins.meta = { source: current };
+      else ins.meta.source = current;
+    }
     offset += ins.opcode === 0x18 ? 16 : 8;
   }
 }
