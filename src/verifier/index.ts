@@ -11,14 +11,19 @@ import type { ObjectReport, ProgramReport, VerifyOptions } from './result.js';
 export type { InstructionState, ObjectReport, PathStep, ProgramReport, ProgramDetails, VerifyError, VerifyOptions } from './result.js';
 export { formatReport, formatProgram, formatError, formatStates, toJson } from './report.js';
 
-/** Verifies the program `name` of the object. */
+/**
+ * Verifies the program `name` of the object. A program the loader could not prepare (its section
+ * names no type and none was given, or it cannot be linked) is never verified: a BpfkitError
+ * (USAGE) says why, rather than a verdict on a program the kernel would never be given.
+ */
 export function verifyProgram(obj: BpfObject, name: string, options: VerifyOptions = {}): ProgramReport {
   const prog = obj.programs.find((p) => p.name === name);
   if (!prog) throw new BpfkitError(ErrorCode.Usage, `no program named ${name} (the object has: ${obj.programs.map((p) => p.name).join(', ') || 'none'})`);
+  if (prog.notVerifiable !== undefined) throw new BpfkitError(ErrorCode.Usage, `program '${name}' not verified: ${prog.notVerifiable}`);
   return analyzeProgram(obj, prog, options);
 }
 
-/** Verifies every program of the object. */
+/** Verifies every program of the object; throws like {@link verifyProgram} if one cannot be verified. */
 export function verifyObject(obj: BpfObject, options: VerifyOptions = {}): ObjectReport {
-  return { programs: obj.programs.map((p) => analyzeProgram(obj, p, options)) };
+  return { programs: obj.programs.map((p) => verifyProgram(obj, p.name, options)) };
 }
