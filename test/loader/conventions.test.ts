@@ -197,3 +197,17 @@ describe('program types from the user', () => {
     expect(() => load('text_only', { types: { nosuch: 'xdp' } })).toThrow(/no program named 'nosuch' \(programs: first, second\)/);
   });
 });
+
+describe("bpfkit's verdicts agree with the kernel's on the fixtures (kernel.tsv)", () => {
+  // The kernel's verdict on `ksyms` is about this machine hiding /proc/kallsyms, not a verifier
+  // rule; kfunc verification is another issue's work.
+  const judged = kernel.filter((r) => (r.accepted === '0' || r.accepted === '1') && !(r.file === 'externs.o' && r.program === 'ksyms'));
+  for (const r of judged) {
+    it(`${r.file} ${r.program} (${r.section}): ${r.accepted === '1' ? 'accepted' : 'rejected'}`, () => {
+      // the types the kernel was given where the section names none, as a user passes them
+      const types = Object.fromEntries(kernel.filter((k) => k.file === r.file && k.typeSource === 'assumed').map((k) => [k.program, k.progType]));
+      const o = loadObject(bytes(r.file.replace(/\.o$/, '')), { types, kconfig: 'CONFIG_HZ=250\n' });
+      expect(verifyProgram(o, r.program).accepted).toBe(r.accepted === '1');
+    });
+  }
+});
