@@ -145,6 +145,7 @@ export class BpfkitProgram {
    * first with `await loadJit()`.
    */
   run(options: ProgramRunOptions = {}): ProgramRunResult {
+    if (this.def.notVerifiable !== undefined) throw new BpfkitError(ErrorCode.Usage, `program '${this.def.name}' cannot run: ${this.def.notVerifiable}`);
     const k = this.owner.instance.kernel;
     if (options.clock !== undefined) k.clock.set(options.clock);
     if (options.random !== undefined) k.random.reseed(options.random);

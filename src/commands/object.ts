@@ -18,7 +18,7 @@ const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?
 export function loaderOptions(command: Command): Command {
   return command
     .option(
-      '--type <type>',
+      '--type <TYPE|PROGRAM=TYPE>',
       "program type where the section names none: TYPE for every such program, PROGRAM=TYPE for one (repeatable); TYPE is the kernel's name without BPF_PROG_TYPE_, lowercased (xdp, sched_cls, socket_filter, kprobe, cgroup_sock, lwt_out, ...)",
       collect,
     )

@@ -211,3 +211,15 @@ describe("bpfkit's verdicts agree with the kernel's on the fixtures (kernel.tsv)
     });
   }
 });
+
+describe('the public API', () => {
+  it('loadObject({ types }) types the programs; a program without a type is neither verified nor run', async () => {
+    const { loadObject: load2 } = await import('../../src/index.js');
+    const typed = load2(bytes('text_only'), { types: 'socket_filter' });
+    expect(typed.program('second').type).toBe('socket_filter');
+    expect(typed.program('second').verify().accepted).toBe(true);
+    const untyped = load2(bytes('text_only'));
+    expect(() => untyped.program('second').verify()).toThrow(/program 'second' not verified: section '\.text' names no program type/);
+    expect(() => untyped.program('second').run({})).toThrow(/program 'second' cannot run: section '\.text' names no program type/);
+  });
+});
