@@ -159,6 +159,16 @@ describe('each convention', () => {
         expect(p.notVerifiable).toBeUndefined();
         expect(p.instructions.filter((i) => i.opcode === 0x85 && i.src === PseudoCall.KFUNC).map((i) => i.meta?.callee)).toEqual(['bpf_rcu_read_lock', 'bpf_rcu_read_unlock']);
         expect(p.instructions.find((i) => i.meta?.reloc === 'ksym bpf_prog_active')?.src).toBe(PseudoLd.BTF_ID);
+        // against a kernel BTF: found ones carry its ids, a missing strong kfunc leaves the program unverifiable
+        const k = load(`externs${v}`, { kconfig: 'CONFIG_HZ=100', targetBtf: bytes(`kernel_btf${v}`) });
+        const ext = Object.fromEntries(k.externs!.map((e) => [e.name, e]));
+        expect(ext.bpf_prog_active).toMatchObject({ kind: 'ksym', resolution: 'kernel BTF' });
+        expect(ext.bpf_rcu_read_lock).toMatchObject({ kind: 'kfunc', resolution: 'kernel BTF' });
+        expect(ext.bpf_rcu_read_unlock).toMatchObject({ kind: 'kfunc', resolution: 'missing' });
+        const kp = prog(k, 'ksyms');
+        expect(kp.instructions.find((i) => i.meta?.callee === 'bpf_rcu_read_lock')?.imm).toBe(ext.bpf_rcu_read_lock!.btfId);
+        expect(kp.notVerifiable).toBe("cannot be linked: extern 'bpf_rcu_read_unlock' (.ksyms): no function of that name in the kernel BTF");
+        expect(prog(k, 'kconfig_only').notVerifiable).toBeUndefined();
         const t = load(`ksym_typeless${v}`);
         expect(t.externs).toEqual([expect.objectContaining({ name: 'init_task', kind: 'ksym', resolution: 'object BTF (symbolic)' })]);
       });
