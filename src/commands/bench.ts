@@ -6,9 +6,9 @@ import { benchProgram, profileProgram, type BenchResult } from '../run/bench.js'
 import type { ContextInput } from '../run/context.js';
 import { loadJitEngine, type EngineKind } from '../run/engine.js';
 import { ExitError, guarded, readBinary } from './common.js';
-import { loadObjectFile, requireProgram } from './object.js';
+import { loaderOptions, loadObjectFile, requireRunnable, type ObjectFileOptions } from './object.js';
 
-interface BenchCliOptions {
+interface BenchCliOptions extends ObjectFileOptions {
   program?: string;
   data?: string;
   ctx?: string;
@@ -16,14 +16,13 @@ interface BenchCliOptions {
   ms: string;
   json?: boolean;
   profile?: boolean;
-  btf?: string;
 }
 
 const fmtNs = (ns: number): string =>
   ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} us` : `${ns.toFixed(0)} ns`;
 
 export function registerBench(program: Command): void {
-  program
+  const cmd = program
     .command('bench')
     .description('time a program on a packet or context: ns per run, instructions per second, JIT compile time')
     .argument('<obj>', 'eBPF object file')
@@ -34,14 +33,15 @@ export function registerBench(program: Command): void {
     .option('--ms <n>', 'milliseconds to measure per engine', '1000')
     .option('--profile', 'also report, per source line and per helper, instructions and share of the time')
     .option('--json', 'print JSON')
-    .option('--btf <file>', 'target BTF for CO-RE relocations')
+    .option('--btf <file>', 'target BTF for CO-RE relocations');
+  loaderOptions(cmd)
     .addHelpText('after', '\nExamples:\n  bpfkit bench prog.o --program xdp_main --data packet.bin\n  bpfkit bench prog.o --data packet.bin --engine interp --profile\n\nExit codes: 0 ok, 1 runtime fault, 2 bad input or usage.')
     .action((file: string, opts: BenchCliOptions) =>
       guarded(1, async () => {
         const obj = loadObjectFile(file, opts);
         const name = opts.program ?? (obj.programs.length === 1 ? obj.programs[0]!.name : undefined);
         if (name === undefined) throw new ExitError(`${file}: say which program with --program (programs: ${obj.programs.map((p) => p.name).join(', ')})`, 2);
-        requireProgram(obj, name, file);
+        requireRunnable(obj, name, file);
         const ms = Number(opts.ms);
         if (!(ms > 0)) throw new ExitError(`--ms must be a positive number, not '${opts.ms}'`, 2);
         const input: ContextInput = {};
