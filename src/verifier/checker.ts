@@ -12,6 +12,8 @@ import { tnumAdd, tnumConst } from './domains/tnum.js';
 import { hasKind, isInitialized, isNull, Kind, kindNames, mapsOf, onlyKind, POINTER_KINDS, type RegValue, SOCKET_KINDS, valueToString } from './domains/types.js';
 import { mapFitsHelper } from '../helpers/prototypes.js';
 import { checkFormat } from './formats.js';
+import { FLOW_KEYS_SIZE } from './contexts/skb.js';
+import { socketFieldAccess, tcpSockFieldAccess } from './contexts/sock.js';
 import { Zone } from './domains/zone.js';
 import type { VerifierEnv } from './env.js';
 import { type ArgKind, helperName, helperProto } from './helper-protos.js';
@@ -112,7 +114,6 @@ export function checkRegion(s: StateView, env: VerifierEnv, c: RegionCheck): str
     }
     case Kind.PACKET:
     case Kind.PACKET_META: {
-      if (env.packet === 'none') return `program type ${env.progTypeName} cannot access the packet directly`;
       if (write && env.packet !== 'write') return `program type ${env.progTypeName} cannot write into the packet`;
       if (c.insn === 'atomic') return `atomic operation on packet memory (R${r}) is not allowed`;
       if (v.num.smin < 0n) return `R${r} may point before the start of the packet (${describe(v, env)}): check the offset is not negative`;
@@ -151,16 +152,29 @@ export function checkRegion(s: StateView, env: VerifierEnv, c: RegionCheck): str
     }
     case Kind.MEM: {
       if (v.size < 0) return `R${r} may point to memory of different sizes: the ${what} cannot be checked`;
-      if (lo < 0n || hi > BigInt(v.size))
-        return `invalid ${what} of ring buffer memory (size ${v.size}): ${offText()}, size ${size}, may reach byte ${hi - 1n}`;
+      const region = v.ref > 0 ? 'ring buffer memory' : v.size === FLOW_KEYS_SIZE ? 'the flow keys' : 'memory';
+      if (lo < 0n || hi > BigInt(v.size)) return `invalid ${what} of ${region} (size ${v.size}): ${offText()}, size ${size}, may reach byte ${hi - 1n}`;
       return undefined;
     }
+    case Kind.SOCK:
+    case Kind.SOCK_COMMON:
+    case Kind.TCP_SOCK: {
+      const flavour = ptrKinds === Kind.SOCK ? 'sock' : ptrKinds === Kind.SOCK_COMMON ? 'sock_common' : 'tcp_sock';
+      if (write) return `R${r} is a socket (${describe(v, env)}): the program cannot write into a ${flavour}`;
+      if (!c.insn) return `R${r} is a socket (${describe(v, env)}), not memory ${what.includes('for') ? 'a helper' : 'the program'} may use`;
+      const k = constValue(v.num);
+      if (k === undefined) return `R${r} is a socket with a variable offset (${describe(v, env)}): its fields are read at fixed offsets`;
+      const at = Number(k + off);
+      const a = ptrKinds === Kind.TCP_SOCK ? tcpSockFieldAccess(at, Number(size)) : socketFieldAccess(ptrKinds === Kind.SOCK ? 'full' : 'common', at, Number(size));
+      if (!a.ok) return `invalid read of the ${flavour} R${r} points to at offset ${at}, size ${size}: ${a.why}`;
+      return undefined;
+    }
+    case Kind.BTF_ID:
+      return `R${r} points to a kernel object (${describe(v, env)}): bpfkit has no kernel BTF to check the ${what} against`;
     case Kind.MAP_PTR:
       return `R${r} is a map pointer (${describe(v, env)}): it cannot be dereferenced`;
     case Kind.FUNC:
       return `R${r} is a function pointer: it cannot be dereferenced`;
-    case Kind.SOCK:
-      return `R${r} is a socket (${describe(v, env)}): bpfkit does not model reads of its fields`;
     default:
       return `R${r} (${describe(v, env)}) cannot be used for a ${what}`;
   }

@@ -46,7 +46,7 @@ export interface VerifierEnv {
   /** Loaded with BPF_F_SLEEPABLE (a `.s` section): may call helpers that sleep. */
   readonly sleepable: boolean;
   readonly ctx: ContextSpec;
-  readonly packet: 'none' | 'read' | 'write';
+  readonly packet: 'read' | 'write';
   readonly maps: readonly MapInfo[];
   readonly endian: Endian;
   readonly privileged: boolean;
@@ -136,7 +136,7 @@ export function makeEnv(obj: BpfObject, prog: ProgramDef, options: EnvOptions = 
   const key = availabilityKey(prog.type, expectedAttachType);
   const list = key ? HELPERS_BY_PROG_TYPE[key] : undefined;
   const fnNames = new Map(prog.functions.map((f) => [f.slot, f.name]));
-  const ctx = contextFor(prog.type);
+  const ctx = contextFor(prog.type, expectedAttachType);
   return {
     globalFuncs: globalFunctions(obj, prog, ctx),
     progName: prog.name,

@@ -37,8 +37,11 @@ import type { VerifierEnv } from './env.js';
 import { helperName, helperProto } from './helper-protos.js';
 import type { Operand, Stmt } from './ir.js';
 import { MapType } from '../loader/kinds.js';
+import { FLOW_KEYS_SIZE } from './contexts/skb.js';
 
 const S64_MAX = (1n << 63n) - 1n;
+/** What a writable tracepoint's buffer may reach before attach time says more. */
+const TP_BUFFER_SIZE = 1 << 16;
 const S64_MIN = -(1n << 63n);
 
 /** A number of `bytes` bytes: what a load of that size gives when nothing more is known. */
@@ -312,14 +315,38 @@ function loadStmt(e: Editor, env: VerifierEnv, node: Node, dst: number, base: nu
   switch (b.kinds) {
     case Kind.CTX: {
       const a = env.ctx.access(off, size, false);
-      if (a.ok && a.result === 'packet') result = pointer(Kind.PACKET, scalarConst(0n));
-      else if (a.ok && a.result === 'packet_meta') result = pointer(Kind.PACKET_META, scalarConst(0n));
-      else if (a.ok && a.result === 'sock_or_null') {
-        detachId(e, env.idOf(node));
-        result = pointer(Kind.SOCK | Kind.NULLABLE, scalarConst(0n), { id: env.idOf(node) });
-      } else if (a.ok && a.result === 'packet_end') {
-        result = pointer(Kind.PACKET_END, scalarRange(0n, 1n << 53n));
-        linkTo = PKT_SIZE;
+      if (!a.ok) break;
+      switch (a.result) {
+        case 'packet':
+          result = pointer(Kind.PACKET, scalarConst(0n));
+          break;
+        case 'packet_meta':
+          result = pointer(Kind.PACKET_META, scalarConst(0n));
+          break;
+        case 'packet_end':
+          result = pointer(Kind.PACKET_END, scalarRange(0n, 1n << 53n));
+          linkTo = PKT_SIZE;
+          break;
+        case 'sock':
+          result = pointer(Kind.SOCK, scalarConst(0n));
+          break;
+        case 'sock_or_null':
+        case 'sock_common_or_null':
+          detachId(e, env.idOf(node));
+          result = pointer((a.result === 'sock_or_null' ? Kind.SOCK : Kind.SOCK_COMMON) | Kind.NULLABLE, scalarConst(0n), { id: env.idOf(node) });
+          break;
+        case 'flow_keys':
+          result = pointer(Kind.MEM, scalarConst(0n), { size: FLOW_KEYS_SIZE });
+          break;
+        case 'tp_buffer':
+          // the buffer's size is checked against the tracepoint's when the program is attached
+          result = pointer(Kind.MEM, scalarConst(0n), { size: TP_BUFFER_SIZE });
+          break;
+        case 'btf':
+          result = pointer(Kind.BTF_ID, scalarConst(0n));
+          break;
+        case 'num':
+          break;
       }
       break;
     }
