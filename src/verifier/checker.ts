@@ -249,7 +249,7 @@ function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undef
   const proto = helperProto(id);
   if (!proto) return `${name} is not known to bpfkit's verifier: its arguments cannot be checked`;
   if (proto.gpl && !env.gpl) return `${name} is GPL-only and the program's license is not GPL-compatible`;
-  let mapIndex = -1;
+  let mapIndexes: readonly number[] = [];
   let memArg: { reg: number; v: RegValue; write: boolean; orNull: boolean } | undefined;
   for (let i = 0; i < proto.args.length; i++) {
     const r = i + 1;
@@ -262,19 +262,24 @@ function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undef
         break;
       case 'map': {
         if (!onlyKind(v, Kind.MAP_PTR) || v.kinds & Kind.NULLABLE) return `${argText} must be a map, not ${describe(v, env)}`;
-        const m = env.maps[v.map];
-        if (!m) return `${argText} may be one of several maps`;
-        if (proto.mapTypes && !proto.mapTypes.includes(m.type as never))
-          return `${name} cannot be used with map ${m.name} of type ${mapTypeText(m.type)}`;
-        mapIndex = v.map;
+        // One of several maps (paths that chose different maps met): the kernel walks each path
+        // with its own map, so the call must be valid with every one of them.
+        const ms = mapsOf(v).map((i) => env.maps[i]);
+        if (ms.length === 0 || ms.some((m) => m === undefined)) return `${argText} is a map that cannot be known`;
+        for (const m of ms) {
+          if (proto.mapTypes && !proto.mapTypes.includes(m!.type as never))
+            return `${name} cannot be used with map ${m!.name} of type ${mapTypeText(m!.type)}`;
+        }
+        mapIndexes = mapsOf(v);
         break;
       }
       case 'mapKey':
       case 'mapValue':
       case 'uninitMapValue': {
-        const m = env.maps[mapIndex];
-        if (!m) return `${argText}: no map in argument 1`;
-        const size = kind === 'mapKey' ? m.keySize : m.valueSize;
+        const ms = mapIndexes.map((i) => env.maps[i]!);
+        if (ms.length === 0) return `${argText}: no map in argument 1`;
+        // checked against the largest of the maps it may be: valid for each of them
+        const size = Math.max(...ms.map((m) => (kind === 'mapKey' ? m.keySize : m.valueSize)));
         const err = memPointerType(r, v, env, name, false);
         if (err) return err;
         const e = checkRegion(s, env, { reg: r, v, off: 0n, size: BigInt(size), write: kind === 'uninitMapValue', what: `${kind === 'mapKey' ? 'key' : 'value'} of ${size} bytes for ${name}` });

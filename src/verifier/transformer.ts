@@ -32,7 +32,7 @@ import {
   truncate,
 } from './domains/scalar.js';
 import { STACK_SIZE } from './domains/stack.js';
-import { constNum, isNull, Kind, NUM_UNKNOWN, numValue, pointer, POINTER_KINDS, type RegValue, UNINIT } from './domains/types.js';
+import { constNum, isNull, Kind, mapField, mapsOf, NUM_UNKNOWN, numValue, pointer, POINTER_KINDS, type RegValue, UNINIT } from './domains/types.js';
 import type { VerifierEnv } from './env.js';
 import { helperName, helperProto } from './helper-protos.js';
 import type { Operand, Stmt } from './ir.js';
@@ -403,19 +403,21 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
     e.setReg(0, NUM_UNKNOWN);
     return;
   }
-  let mapIdx = -1;
+  let mapIdxs: readonly number[] = [];
   let memArg: RegValue | undefined;
   proto.args.forEach((kind, i) => {
     const r = i + 1;
     const v = e.reg(r);
-    if (kind === 'map') mapIdx = v.map;
+    if (kind === 'map') mapIdxs = mapsOf(v);
     if (kind === 'uninitMem' || kind === 'uninitMemOrNull') memArg = v;
     if ((kind === 'size' || kind === 'sizeOrZero') && memArg) {
       if (memArg.kinds === Kind.STACK) clobberStackArg(e, memArg, v.num.umax);
       memArg = undefined;
     }
     if (kind === 'uninitMapValue' || kind === 'long' || kind === 'int') {
-      const size = kind === 'long' ? 8n : kind === 'int' ? 4n : BigInt(env.maps[mapIdx]?.valueSize ?? 0);
+      // a value written for one of several maps: only the smallest is surely initialised
+      const sizes = mapIdxs.map((m) => env.maps[m]?.valueSize ?? 0);
+      const size = kind === 'long' ? 8n : kind === 'int' ? 4n : sizes.length ? BigInt(Math.min(...sizes)) : 0n;
       if (v.kinds === Kind.STACK) clobberStackArg(e, v, size);
     }
     if (kind === 'ringbufMem' && v.ref > 0) {
@@ -446,10 +448,11 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
       break;
     case 'mapValueOrNull': {
       detachId(e, nid);
-      const m = env.maps[mapIdx];
-      if (m && (m.type === MapType.ARRAY_OF_MAPS || m.type === MapType.HASH_OF_MAPS) && m.inner !== undefined)
-        r0 = pointer(Kind.MAP_PTR | Kind.NULLABLE, scalarConst(0n), { map: m.inner, id: nid });
-      else r0 = pointer(Kind.MAP_VALUE | Kind.NULLABLE, scalarConst(0n), { map: mapIdx, id: nid });
+      const ms = mapIdxs.map((i) => env.maps[i]);
+      const outer = ms.length > 0 && ms.every((m) => m && (m.type === MapType.ARRAY_OF_MAPS || m.type === MapType.HASH_OF_MAPS) && m.inner !== undefined);
+      // a lookup in one of several maps gives a value of one of them (the set is kept)
+      const targets = outer ? [...new Set(ms.map((m) => m!.inner!))] : mapIdxs;
+      r0 = pointer((outer ? Kind.MAP_PTR : Kind.MAP_VALUE) | Kind.NULLABLE, scalarConst(0n), { id: nid, ...mapField(targets) });
       break;
     }
     case 'ringbufMemOrNull': {
