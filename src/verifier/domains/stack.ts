@@ -86,7 +86,10 @@ export class StackFrame {
     const spills = new Map(this.spills);
     scrub(cells, spills, at, at + size);
     const zero = value !== undefined && isNumber(value) && constValue(truncate(value.num, size)) === 0n;
-    if (value !== undefined && !zero && (size === 8 || isNumber(value)) && isInitialized(value)) {
+    // the kernel keeps a spilled number only in an 8-byte aligned slot (check_stack_write_fixed_off);
+    // elsewhere the bytes are just initialised, and a loop counter kept there is lost
+    const spillable = size === 8 || (value !== undefined && isNumber(value) && at % 8 === 0);
+    if (value !== undefined && !zero && spillable && isInitialized(value)) {
       spills.set(at, { size, value: isNumber(value) ? numValue(truncate(value.num, size)) : value });
       cells.fill(Cell.SPILL, at, at + size);
     } else {
