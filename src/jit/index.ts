@@ -1,17 +1,28 @@
 /**
- * The JIT: eBPF compiled to WebAssembly with binaryen, bit for bit with the interpreter.
+ * The JIT: eBPF compiled to WebAssembly, bit for bit with the interpreter.
  *
  * `compileJit` compiles a program once (modules are cached by ExecProgram identity and options)
- * and instantiates it against a memory model and a helper table. Importing this module loads
- * binaryen (about a second); code that only may need the JIT imports it dynamically.
+ * and instantiates it against a memory model and a helper table. The default code generator
+ * writes WebAssembly itself; binaryen (14 MB, about a second to load) is loaded only by
+ * {@link loadBinaryen}, for its optimizer or its code generator.
  */
 import type { EngineInstance, EngineOptions, HelperRuntime, HelperTable } from '../helpers/abi.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
 import type { Memory } from '../helpers/memory.js';
-import { compileProgram, type CompiledProgram, type CompileOptions, type Dispatch, type OptimizeLevel } from './compile.js';
+import { binaryenRegistered, compileProgram, type Codegen, type CompiledProgram, type CompileOptions, type Dispatch, type OptimizeLevel } from './compile.js';
 import { JitEngine } from './engine.js';
 
-export type { CompiledProgram, CompileStats, Dispatch, OptimizeLevel } from './compile.js';
+export type { Codegen, CompiledProgram, CompileStats, Dispatch, OptimizeLevel } from './compile.js';
+
+/**
+ * Loads binaryen and registers its back end (optimize levels above 0, `codegen: 'binaryen'`,
+ * validation). Idempotent.
+ */
+export async function loadBinaryen(): Promise<void> {
+  await import('./compile-binaryen.js');
+}
+/** True once {@link loadBinaryen} has completed. */
+export const binaryenLoaded = (): boolean => binaryenRegistered();
 export { JitEngine, type CoverageCounts } from './engine.js';
 export { compileProgram } from './compile.js';
 
@@ -19,8 +30,10 @@ export { compileProgram } from './compile.js';
 export interface JitCodegenOptions {
   /** binaryen optimize level; 0 skips binaryen's optimizer entirely. Default {@link DEFAULT_OPTIMIZE}. */
   optimize?: OptimizeLevel;
-  /** Block layout: the Relooper's structured control flow (default) or a br_table loop. */
+  /** Block layout: structured control flow (default) or a br_table loop. */
   dispatch?: Dispatch;
+  /** Code generator: 'direct' (default, no binaryen) or 'binaryen' (load it first: {@link loadBinaryen}). */
+  codegen?: Codegen;
   /** Largest function laid out in one piece (in blocks); larger ones are chunked. */
   chunkBlocks?: number;
   /**
@@ -51,7 +64,7 @@ export function compiledFor(
     byKey = new Map();
     cache.set(prog, byKey);
   }
-  const key = `${options.optimize}/${options.dispatch}/${options.chunkBlocks ?? ''}/${stackTop}${options.coverage ? '/cov' : ''}`;
+  const key = `${options.codegen ?? 'direct'}/${options.optimize}/${options.dispatch}/${options.chunkBlocks ?? ''}/${stackTop}${options.coverage ? '/cov' : ''}`;
   const have = byKey.get(key);
   if (have !== undefined && extraEntries.every((e) => have.entries.has(e))) return have;
   const compiled = compileProgram(prog, stackTop, options, [...(have?.entries ?? []), ...extraEntries]);
@@ -71,6 +84,7 @@ export function compileJit(
     dispatch: options.dispatch ?? 'relooper',
   };
   if (options.chunkBlocks !== undefined) compileOptions.chunkBlocks = options.chunkBlocks;
+  if (options.codegen !== undefined) compileOptions.codegen = options.codegen;
   if (options.coverage) compileOptions.coverage = true;
   const engineOptions: EngineOptions = {};
   if (options.budget !== undefined) engineOptions.budget = options.budget;
