@@ -50,6 +50,41 @@ export const DEFAULT_OPTIMIZE: OptimizeLevel = 0;
 const cache = new WeakMap<ExecProgram, Map<string, CompiledProgram>>();
 
 /**
+ * Compiled modules by program content, across ExecPrograms: every fresh ObjectInstance prepares its
+ * own ExecProgram, but the same object loaded again (a fresh kernel per test, `bench --reset`)
+ * has the same instructions and addresses, so its module is reused. Bounded; a hit is checked
+ * byte for byte against the stored program.
+ */
+const byContent = new Map<string, { prog: ExecProgram; compiled: CompiledProgram }>();
+const CONTENT_CACHE_SIZE = 64;
+
+function contentKey(prog: ExecProgram, options: string): string {
+  const { slots } = prog;
+  // FNV-1a over every field of every slot.
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let pc = 0; pc < slots.length; pc++) {
+    const v = (slots.op[pc]! | (slots.dst[pc]! << 8) | (slots.src[pc]! << 12) | (slots.off[pc]! << 16)) >>> 0;
+    h1 = Math.imul(h1 ^ v, 0x01000193);
+    h2 = Math.imul(h2 ^ slots.imm[pc]!, 0x01000193) ^ (h1 >>> 15);
+  }
+  const fns = prog.functions.map((f) => f.slot).join(',');
+  return `${options}|${slots.length}|${(h1 >>> 0).toString(16)}${(h2 >>> 0).toString(16)}|${fns}`;
+}
+
+function sameProgram(a: ExecProgram, b: ExecProgram): boolean {
+  if (a === b) return true;
+  const x = a.slots;
+  const y = b.slots;
+  if (x.length !== y.length || a.functions.length !== b.functions.length) return false;
+  if (a.functions.some((f, i) => f.slot !== b.functions[i]!.slot)) return false;
+  for (let pc = 0; pc < x.length; pc++) {
+    if (x.op[pc] !== y.op[pc] || x.dst[pc] !== y.dst[pc] || x.src[pc] !== y.src[pc] || x.off[pc] !== y.off[pc] || x.imm[pc] !== y.imm[pc]) return false;
+  }
+  return true;
+}
+
+/**
  * The compiled module for `prog`, from the cache when one with every entry in `extraEntries`
  * exists; otherwise compiles one (with the entries the cached one had, plus these) and caches it.
  */
@@ -65,10 +100,22 @@ export function compiledFor(
     cache.set(prog, byKey);
   }
   const key = `${options.codegen ?? 'direct'}/${options.optimize}/${options.dispatch}/${options.chunkBlocks ?? ''}/${stackTop}${options.coverage ? '/cov' : ''}`;
-  const have = byKey.get(key);
-  if (have !== undefined && extraEntries.every((e) => have.entries.has(e))) return have;
+  let have = byKey.get(key);
+  const ck = have === undefined ? contentKey(prog, key) : undefined;
+  if (ck !== undefined) {
+    const hit = byContent.get(ck);
+    if (hit !== undefined && sameProgram(hit.prog, prog)) have = hit.compiled;
+  }
+  if (have !== undefined && extraEntries.every((e) => have.entries.has(e))) {
+    byKey.set(key, have);
+    return have;
+  }
   const compiled = compileProgram(prog, stackTop, options, [...(have?.entries ?? []), ...extraEntries]);
   byKey.set(key, compiled);
+  const k = ck ?? contentKey(prog, key);
+  byContent.delete(k);
+  byContent.set(k, { prog, compiled });
+  if (byContent.size > CONTENT_CACHE_SIZE) byContent.delete(byContent.keys().next().value!);
   return compiled;
 }
 
