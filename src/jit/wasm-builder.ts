@@ -56,8 +56,42 @@ function valType(t: number): number {
 const blockType = (t: number): number => (t === NONE || t === UNREACHABLE ? 0x40 : valType(t));
 const isValue = (t: number): boolean => t === I32 || t === I64 || t === F64;
 
+/** A growable byte buffer (number[] pushes were most of the writer's time and garbage). */
+export class Bytes {
+  buf = new Uint8Array(1024);
+  length = 0;
+  push(...bs: number[]): void {
+    for (const b of bs) this.byte(b);
+  }
+  byte(b: number): void {
+    if (this.length === this.buf.length) {
+      const next = new Uint8Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    this.buf[this.length++] = b;
+  }
+  append(src: Bytes | readonly number[]): void {
+    if (src instanceof Bytes) {
+      while (this.length + src.length > this.buf.length) {
+        const next = new Uint8Array(this.buf.length * 2);
+        next.set(this.buf);
+        this.buf = next;
+      }
+      this.buf.set(src.buf.subarray(0, src.length), this.length);
+      this.length += src.length;
+    } else {
+      for (let i = 0; i < src.length; i++) this.byte(src[i]!);
+    }
+  }
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+type Out = Bytes | number[];
+
 /** Appends the unsigned LEB128 of `v` (v < 2^32). */
-function uleb(out: number[], v: number): void {
+function uleb(out: Out, v: number): void {
   v >>>= 0;
   do {
     let b = v & 0x7f;
@@ -68,7 +102,7 @@ function uleb(out: number[], v: number): void {
 }
 
 /** Appends the signed LEB128 of a 32-bit integer. */
-function sleb32(out: number[], v: number): void {
+function sleb32(out: Out, v: number): void {
   v |= 0;
   for (;;) {
     const b = v & 0x7f;
@@ -82,7 +116,7 @@ function sleb32(out: number[], v: number): void {
 }
 
 /** Appends the signed LEB128 of a 64-bit integer. */
-function sleb64(out: number[], v: bigint): void {
+function sleb64(out: Out, v: bigint): void {
   v = BigInt.asIntN(64, v);
   if (v >= -0x80000000n && v <= 0x7fffffffn) {
     sleb32(out, Number(v));
@@ -99,13 +133,17 @@ function sleb64(out: number[], v: bigint): void {
   }
 }
 
-function utf8(out: number[], s: string): void {
+function utf8(out: Out, s: string): void {
   const b = new TextEncoder().encode(s);
   uleb(out, b.length);
   for (const x of b) out.push(x);
 }
 
 const f64Bytes = (v: number): number[] => [...new Uint8Array(new Float64Array([v]).buffer)];
+
+const NO_KIDS: readonly Expr[] = [];
+const UNREACHABLE_OP = [0x00];
+const NOP_OP = [0x01];
 
 type Un = (a: Expr) => Expr;
 type Bin = (a: Expr, b: Expr) => Expr;
@@ -154,9 +192,15 @@ export class ExprBuilder implements CodeBuilder {
   readonly global: CodeBuilder['global'];
 
   constructor() {
-    const plain = (type: number, bytes: readonly number[], kids: readonly Expr[] = []): Expr => this.add({ k: K.Plain, type, kids, bytes });
-    const un = (op: number, type: number): Un => (a) => plain(type, [op], [a]);
-    const bin = (op: number, type: number): Bin => (a, b) => plain(type, [op], [a, b]);
+    const plain = (type: number, bytes: readonly number[], kids: readonly Expr[] = NO_KIDS): Expr => this.add({ k: K.Plain, type, kids, bytes });
+    const un = (op: number, type: number): Un => {
+      const bytes = [op];
+      return (a) => plain(type, bytes, [a]);
+    };
+    const bin = (op: number, type: number): Bin => {
+      const bytes = [op];
+      return (a, b) => plain(type, bytes, [a, b]);
+    };
     const memarg = (op: number, offset: number, align: number): number[] => {
       const out = [op, 31 - Math.clz32(align)];
       uleb(out, offset);
@@ -263,17 +307,17 @@ export class ExprBuilder implements CodeBuilder {
     return this.add({ k: K.Plain, type: UNREACHABLE, kids: value === undefined ? [] : [value], bytes: [0x0f] });
   }
   unreachable(): Expr {
-    return this.add({ k: K.Plain, type: UNREACHABLE, kids: [], bytes: [0x00] });
+    return this.add({ k: K.Plain, type: UNREACHABLE, kids: NO_KIDS, bytes: UNREACHABLE_OP });
   }
   nop(): Expr {
-    return this.add({ k: K.Plain, type: NONE, kids: [], bytes: [0x01] });
+    return this.add({ k: K.Plain, type: NONE, kids: NO_KIDS, bytes: NOP_OP });
   }
 
   /**
    * Appends the code of `root` to `out`. Recursion follows the expression tree; a chain of blocks
    * each opening with the next (the br_table layout nests one per block) is walked with a stack.
    */
-  write(root: Expr, out: number[], funcIndex: (name: string) => number, globalIndex: (name: string) => number): void {
+  write(root: Expr, out: Bytes, funcIndex: (name: string) => number, globalIndex: (name: string) => number): void {
     const labels: Array<string | null> = [];
     const depth = (name: string): number => {
       for (let i = labels.length - 1; i >= 0; i--) if (labels[i] === name) return labels.length - 1 - i;
@@ -283,10 +327,12 @@ export class ExprBuilder implements CodeBuilder {
     const emit = (e: Expr): void => {
       const n = nodes[e]!;
       switch (n.k) {
-        case K.Plain:
-          for (const kid of n.kids) emit(kid);
-          for (const b of n.bytes!) out.push(b);
+        case K.Plain: {
+          for (let i = 0; i < n.kids.length; i++) emit(n.kids[i]!);
+          const b = n.bytes!;
+          for (let i = 0; i < b.length; i++) out.byte(b[i]!);
           return;
+        }
         case K.Block: {
           // Walk down first children that are blocks, opening each; then close them inner first.
           const chain: Node[] = [];
@@ -421,11 +467,12 @@ export class ModuleWriter {
       if (i === undefined) throw new Error(`wasm: unknown global ${name}`);
       return i;
     };
-    const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    const section = (id: number, body: number[]): void => {
-      out.push(id);
+    const out = new Bytes();
+    out.push(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00);
+    const section = (id: number, body: Bytes | number[]): void => {
+      out.byte(id);
       uleb(out, body.length);
-      for (let i = 0; i < body.length; i++) out.push(body[i]!);
+      out.append(body);
     };
     // Types.
     let s: number[] = [];
@@ -488,10 +535,10 @@ export class ModuleWriter {
     }
     section(7, s);
     // Code.
-    s = [];
-    uleb(s, this.funcs.length);
+    const code = new Bytes();
+    uleb(code, this.funcs.length);
     for (const f of this.funcs) {
-      const body: number[] = [];
+      const body = new Bytes();
       // Locals in runs of one type.
       const runs: Array<[number, number]> = [];
       for (const v of f.vars) {
@@ -506,12 +553,12 @@ export class ModuleWriter {
       }
       this.b.write(f.body, body, fi, gi);
       // A body that ends in a branch or return has no value (binaryen would type it unreachable).
-      if (this.types[f.type]!.results.length > 0 && !isValue(this.b.typeOf(f.body))) body.push(0x00);
-      body.push(0x0b);
-      uleb(s, body.length);
-      for (let i = 0; i < body.length; i++) s.push(body[i]!);
+      if (this.types[f.type]!.results.length > 0 && !isValue(this.b.typeOf(f.body))) body.byte(0x00);
+      body.byte(0x0b);
+      uleb(code, body.length);
+      code.append(body);
     }
-    section(10, s);
-    return Uint8Array.from(out);
+    section(10, code);
+    return out.bytes();
   }
 }
