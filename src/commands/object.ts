@@ -14,7 +14,7 @@ export function loadObjectFile(path: string, options: { btf?: string } = {}): Bp
   try {
     return loadObject(bytes, load);
   } catch (e) {
-    if (isBpfkitError(e)) throw new ExitError(`${path}: ${e.message}`, 2);
+    if (isBpfkitError(e)) throw new ExitError(`${path}: ${e.message}`, 2, e.code);
     throw e;
   }
 }

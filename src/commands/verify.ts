@@ -34,6 +34,7 @@ export function registerVerify(program: Command): void {
         const batch = objs.length > 1;
         const programs: Array<ObjectReport['programs'][number] & { object?: string }> = [];
         let unreadable = 0;
+        const unreadableJson: Array<{ object: string; code: string; message: string }> = [];
         objs.forEach((obj, i) => {
           // Progress for long batches goes to a terminal's stderr only, never into pipes or logs.
           if (batch && process.stderr.isTTY) process.stderr.write(`\r[${i + 1}/${objs.length}] ${obj}\u001b[K`);
@@ -50,7 +51,8 @@ export function registerVerify(program: Command): void {
             // In a batch an unreadable object is reported and the rest still run (exit 2 at the end).
             if (!batch || !(e instanceof ExitError)) throw e;
             if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');
-            process.stderr.write(`${e.message}\n`);
+            if (opts.json) unreadableJson.push({ object: obj, code: e.code, message: e.message });
+            else process.stderr.write(`${e.message}\n`);
             unreadable++;
             return;
           }
@@ -66,6 +68,8 @@ export function registerVerify(program: Command): void {
           const json = toJson({ programs }, { states: opts.states === true }) as { programs: Array<Record<string, unknown>> };
           // A batch names each program's object; a single object keeps the documented shape.
           if (batch) json.programs.forEach((p, i) => (p.object = programs[i]!.object));
+          // Under --json the objects that could not be read are JSON too (same exit code 2).
+          if (unreadableJson.length > 0) (json as Record<string, unknown>).errors = unreadableJson;
           process.stdout.write(`${JSON.stringify(json)}\n`);
         }
         // a rejection is a result, not a failure of the command: exit 1 without a message

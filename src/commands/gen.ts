@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+export function registerGen(program: Command): void {
+  void program;
+}
