@@ -15,6 +15,7 @@
  */
 export { loadObject, BpfkitObject, BpfkitProgram, type LoadObjectOptions, type ProgramRunOptions, type ProgramRunResult } from './api/object.js';
 export { BpfkitMap } from './api/map.js';
+export { VerifierRejectedError, tailCallReach } from './api/verdict.js';
 export * from './api/constants.js';
 export { loadJitEngine as loadJit, jitEngineLoaded as jitLoaded, type EngineKind } from './run/engine.js';
 export type { RunResult, RunOptions } from './run/program.js';

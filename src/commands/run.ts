@@ -9,7 +9,8 @@ import { loadJitEngine, type EngineKind } from '../run/engine.js';
 import { toKernelJson } from '../run/kernel-json.js';
 import { runProgram, type RunOptions } from '../run/program.js';
 import { formatRunSummary } from '../run/summary.js';
-import { verifyForRun } from '../run/verify-hook.js';
+import { tailCallReach } from '../api/verdict.js';
+import { formatReport, verifyProgram } from '../verifier/index.js';
 import { writeFileSync } from 'node:fs';
 import { CoverageCollector } from '../observe/coverage.js';
 import { TraceRecorder, formatTrace, traceToJsonLines } from '../observe/trace.js';
@@ -78,7 +79,7 @@ export function registerRun(program: Command): void {
     .option('--arg <value>', `a kprobe argument (${ARG_REGS.join(', ')} in order) or raw tracepoint argument; repeatable`, collect, [])
     .option('--reg <name=value>', 'a kprobe pt_regs register, e.g. --reg ip=0xffffffff81000000; repeatable', collect, [])
     .addOption(engineOption())
-    .option('--no-verify', 'skip the load-time verification')
+    .option('--no-verify', 'run even when the verifier rejects the program (only it and its tail-call targets are judged)')
     .option('--repeat <n>', 'run this many times on the same context (like BPF_PROG_TEST_RUN repeat)', '1')
     .option('--budget <n>', 'instructions a run may execute (default 1000000)')
     .option('--cpu <n>', 'the CPU the program runs on', '0')
@@ -130,12 +131,19 @@ async function runCommand(path: string, opts: RunCliOptions): Promise<void> {
   if (opts.arg.length) run.args = opts.arg.map((a) => big(a, '--arg'));
   if (opts.reg.length) run.regs = registers(opts.reg);
 
-  // The kernel verifies every program of the object when libbpf loads it.
+  // Only the program that runs is judged, with what it can reach by tail call: another program of
+  // the object that the verifier rejects does not stop this one (libbpf would refuse the whole
+  // object; load the others with autoload off, as a user would). A refusal names what was judged.
   if (opts.verify) {
-    const verdict = verifyForRun(object);
-    if (!verdict.accepted) {
-      if (opts.json) process.stdout.write(`${JSON.stringify({ accepted: false, log: verdict.log })}\n`);
-      else process.stderr.write(`${verdict.log}\n`);
+    const judged = tailCallReach(object, name);
+    const reports = judged.map((p) => verifyProgram(object, p));
+    const rejected = reports.filter((r) => !r.accepted);
+    const others = object.programs.filter((p) => !judged.includes(p.name)).map((p) => p.name);
+    const scope = `verified ${judged.map((p) => `'${p}'`).join(', ')}${judged.length > 1 ? ' (the program and its tail-call targets)' : ''}${others.length ? `; not judged: ${others.join(', ')}` : ''}`;
+    if (rejected.length > 0) {
+      const log = `${formatReport({ programs: rejected })}\n${name}: not run: ${rejected[0]!.name === name ? 'the verifier rejects it' : `it can tail-call '${rejected[0]!.name}', which the verifier rejects`} (${scope}; --no-verify runs it anyway)`;
+      if (opts.json) process.stdout.write(`${JSON.stringify({ accepted: false, log, verified: judged })}\n`);
+      else process.stderr.write(`${log}\n`);
       process.exitCode = 1;
       return;
     }
