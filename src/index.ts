@@ -16,6 +16,8 @@
 export { loadObject, BpfkitObject, BpfkitProgram, type LoadObjectOptions, type ProgramRunOptions, type ProgramRunResult } from './api/object.js';
 export { BpfkitMap } from './api/map.js';
 export { VerifierRejectedError, tailCallReach } from './api/verdict.js';
+export { findBtfType, decodeAs, type RingbufRecords, type PerfRecords } from './api/records.js';
+export { generateTypes, type GenerateTypesOptions } from './api/typegen.js';
 export * from './api/constants.js';
 export { loadJitEngine as loadJit, jitEngineLoaded as jitLoaded, type EngineKind } from './run/engine.js';
 export type { RunResult, RunOptions } from './run/program.js';

@@ -10,6 +10,9 @@ import { BpfkitError, ErrorCode } from '../errors.js';
 import { runProgram, type RunOptions, type RunResult } from '../run/program.js';
 import { verifyProgram, type ProgramReport, type VerifyOptions } from '../verifier/index.js';
 import { BpfkitMap } from './map.js';
+import { decodablePerf, decodableRingbuf, decodeAs, type PerfRecords, type RingbufRecords } from './records.js';
+import type { BtfValue } from '../helpers/btf-value.js';
+import type { MapKey } from '../helpers/map-view.js';
 import { tailCallReach, VerifierRejectedError } from './verdict.js';
 import { CoverageCollector } from '../observe/coverage.js';
 import { TraceRecorder, type TraceEntry, type TraceOptions } from '../observe/trace.js';
@@ -53,9 +56,14 @@ export interface ProgramRunOptions extends RunOptions {
   coverage?: boolean | CoverageCollector;
 }
 
-/** What a run returns: the run result, plus the trace when one was asked for. */
+/**
+ * What a run returns: the run result, plus the trace when one was asked for. Ring-buffer and
+ * perf records decode through the object's BTF: `r.ringbuf.decode<Event>('struct event')`.
+ */
 export interface ProgramRunResult extends RunResult {
   trace?: TraceEntry[];
+  ringbuf: RingbufRecords;
+  perf: PerfRecords;
 }
 
 /**
@@ -94,13 +102,21 @@ export class BpfkitObject {
     return p;
   }
 
-  /** The map named `name` (global data maps are `.data`, `.bss`, `.rodata`, ...). */
-  map(name: string): BpfkitMap {
+  /**
+   * The map named `name` (global data maps are `.data`, `.bss`, `.rodata`, ...), typed by the
+   * caller: `obj.map<FlowKey, FlowStats>('flows')` (see `bpfkit gen types`).
+   */
+  map<K = MapKey, V = BtfValue>(name: string): BpfkitMap<K, V> {
     const m = this.maps.find((q) => q.name === name);
     if (m === undefined) {
       throw new BpfkitError(ErrorCode.Usage, `no map named '${name}' (maps: ${this.maps.map((q) => q.name).join(', ') || 'none'})`);
     }
-    return m;
+    return m as unknown as BpfkitMap<K, V>;
+  }
+
+  /** Decodes bytes (a ring-buffer record, a map value...) as the BTF type `type` names, e.g. `'struct event'`. */
+  decode<T = BtfValue>(type: string, bytes: Uint8Array): T {
+    return decodeAs<T>(this.model.btfTypes, type, bytes);
   }
 
   private readonly reports = new Map<string, ProgramReport>();
@@ -186,7 +202,9 @@ export class BpfkitProgram {
     } else if (coverage) {
       run.instrument = (coverage === true ? this.owner.coverage : coverage).instrument();
     }
-    const result: ProgramRunResult = runProgram(this.owner.instance, this.def.name, run);
+    const ran = runProgram(this.owner.instance, this.def.name, run);
+    const btf = this.owner.model.btfTypes;
+    const result: ProgramRunResult = { ...ran, ringbuf: decodableRingbuf(ran.ringbuf, btf), perf: decodablePerf(ran.perf, btf) };
     if (recorder !== undefined) {
       recorder.finish();
       result.trace = recorder.entries;
