@@ -32,7 +32,7 @@ export { BpfkitError, ErrorCode, isBpfkitError } from './errors.js';
 
 // Packets for tests.
 export * as packets from './packets/index.js';
-export { ethernet, ipv4, ipv6, udp, tcp, icmp, icmpv6, arp, decodePacket, EtherType, IpProto } from './packets/index.js';
+export { ethernet, ipv4, ipv6, udp, tcp, icmp, icmpv6, arp, decodePacket, packetFromSpec, readPcap, writePcap, EtherType, IpProto, type Pcap, type PcapFrame } from './packets/index.js';
 
 // Lower layers, for tools built on bpfkit.
 export * as isa from './isa/index.js';
