@@ -92,3 +92,8 @@ export function fail(message: string, code: number, errorCode?: string): never {
 
 export const engineOption = (): Option =>
   new Option('--engine <engine>', 'execution engine').choices(['interp', 'jit']).default('interp');
+
+/** BTF values as JSON: 64-bit integers as numbers while exact, else as decimal strings. */
+export function jsonSafe(v: unknown): unknown {
+  return JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString()) : x)));
+}

@@ -17,7 +17,7 @@ import { formatReport, verifyProgram } from '../verifier/index.js';
 import { writeFileSync } from 'node:fs';
 import { CoverageCollector } from '../observe/coverage.js';
 import { TraceRecorder, formatTrace, traceToJsonLines } from '../observe/trace.js';
-import { engineOption, ExitError, guarded, readBinary } from './common.js';
+import { engineOption, ExitError, guarded, jsonSafe, readBinary } from './common.js';
 import { loadObjectFile, requireProgram } from './object.js';
 
 interface RunCliOptions {
@@ -318,7 +318,3 @@ function runPcap(instance: ObjectInstance, name: string, run: RunOptions, pcap: 
   if (faults > 0) process.exitCode = 1;
 }
 
-/** BTF values as JSON: 64-bit integers as numbers while exact, else as decimal strings. */
-function jsonSafe(v: unknown): unknown {
-  return JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString()) : x)));
-}

@@ -67,3 +67,13 @@ describe.skipIf(!BUILT)('run inputs', () => {
     expect(bpfkit(['run', 'fixtures/api/build/typed.o', '--packet', 'eth/ipv4', '--ringbuf-type', 'struct nope'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^--ringbuf-type: the object's BTF has no type 'struct nope'/) });
   });
 });
+
+describe.skipIf(!BUILT)('inspect', () => {
+  it('shows the initial values of globals typed through BTF', () => {
+    const r = bpfkit(['inspect', 'fixtures/api/build/typed.o']);
+    expect(r.stdout).toMatch(/\.rodata +0x0 +4 +limit +const volatile __u32 +100\n/);
+    expect(r.stdout).toMatch(/\.data +0x0 +4 +last_verdict +enum verdict +"VERDICT_PASS"\n/);
+    const j = JSON.parse(bpfkit(['inspect', 'fixtures/api/build/typed.o', '--json']).stdout) as { globals: Array<{ name: string; initial: string; value: unknown }> };
+    expect(j.globals.find((g) => g.name === 'last_verdict')).toMatchObject({ initial: '01000000', value: 'VERDICT_PASS' });
+  });
+});
