@@ -13,9 +13,10 @@ import type { MapDef } from '../loader/model.js';
  *
  * `K` and `V` type the BTF-typed side: `obj.map<FlowKey, FlowStats>('flows').lookup(key)` is a
  * `FlowStats | undefined` (the types `bpfkit gen types` writes fit here). They are the caller's
- * promise about the object's BTF; the defaults are the untyped {@link MapKey} and {@link BtfValue}.
+ * promise about the object's BTF; the defaults are the untyped {@link BtfValue}. Keys may always be
+ * given as bytes too.
  */
-export class BpfkitMap<K = MapKey, V = BtfValue> {
+export class BpfkitMap<K = BtfValue, V = BtfValue> {
   /** The underlying view (every operation the simulated kernel offers). */
   readonly view: MapView;
   readonly def: MapDef;
@@ -62,11 +63,11 @@ export class BpfkitMap<K = MapKey, V = BtfValue> {
     return this.type.includes('percpu');
   }
   /** The value at `key` decoded through BTF, e.g. `{ packets: 3n, bytes: 180n }` (per-CPU maps: CPU `cpu`'s). */
-  lookup(key: K, cpu = 0): V | undefined {
+  lookup(key: K | Uint8Array, cpu = 0): V | undefined {
     return this.view.getTyped(key as MapKey, cpu) as V | undefined;
   }
   /** Per-CPU maps: every CPU's value at `key`, decoded through BTF (index = CPU); other maps: the one value. */
-  lookupAll(key: K): V[] | undefined {
+  lookupAll(key: K | Uint8Array): V[] | undefined {
     if (!this.perCpu) {
       const v = this.lookup(key);
       return v === undefined ? undefined : [v];
@@ -78,7 +79,7 @@ export class BpfkitMap<K = MapKey, V = BtfValue> {
     return Array.from({ length: cpus }, (_, cpu) => this.lookup(key, cpu)!);
   }
   /** Stores a BTF-typed value (fields not named are zero). */
-  update(key: K, value: V, flags = 0): void {
+  update(key: K | Uint8Array, value: V, flags = 0): void {
     this.view.set(key as MapKey, value as BtfValue, flags);
   }
   /** Every entry decoded through BTF (per-CPU maps: CPU `cpu`'s values). */

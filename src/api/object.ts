@@ -12,7 +12,6 @@ import { verifyProgram, type ProgramReport, type VerifyOptions } from '../verifi
 import { BpfkitMap } from './map.js';
 import { decodablePerf, decodableRingbuf, decodeAs, type PerfRecords, type RingbufRecords } from './records.js';
 import type { BtfValue } from '../helpers/btf-value.js';
-import type { MapKey } from '../helpers/map-view.js';
 import { tailCallReach, VerifierRejectedError } from './verdict.js';
 import { CoverageCollector } from '../observe/coverage.js';
 import { TraceRecorder, type TraceEntry, type TraceOptions } from '../observe/trace.js';
@@ -106,7 +105,7 @@ export class BpfkitObject {
    * The map named `name` (global data maps are `.data`, `.bss`, `.rodata`, ...), typed by the
    * caller: `obj.map<FlowKey, FlowStats>('flows')` (see `bpfkit gen types`).
    */
-  map<K = MapKey, V = BtfValue>(name: string): BpfkitMap<K, V> {
+  map<K = BtfValue, V = BtfValue>(name: string): BpfkitMap<K, V> {
     const m = this.maps.find((q) => q.name === name);
     if (m === undefined) {
       throw new BpfkitError(ErrorCode.Usage, `no map named '${name}' (maps: ${this.maps.map((q) => q.name).join(', ') || 'none'})`);
