@@ -67,7 +67,7 @@ describe.skipIf(!existsSync(CLI))('bpfkit run', () => {
   it('exits 1 for a map type it does not simulate', () => {
     const r = bpfkit(['run', obj('unsupported_map'), '--data', pkt('ipv4_udp'), '--no-verify']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`${obj('unsupported_map')}: map 'seen': map type bloom_filter (30) is not supported\n`);
+    expect(r.stderr).toBe(`${obj('unsupported_map')}: map 'seen': map type arena (33) is not supported\n`);
   });
 
   it('exits 2 on bad input or usage', () => {

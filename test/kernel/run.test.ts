@@ -125,7 +125,7 @@ describe('the TypeScript map API', () => {
   });
 
   it('refuses an object with a map type it does not simulate, at load', () => {
-    expect(() => instance('unsupported_map')).toThrow("map 'seen': map type bloom_filter (30) is not supported");
+    expect(() => instance('unsupported_map')).toThrow("map 'seen': map type arena (33) is not supported");
   });
 
   it('refuses unknown programs', () => {

@@ -12,6 +12,9 @@ import { probeHelpers } from './probe.js';
 import { ringbufHelpers } from './ringbuf-helpers.js';
 import { tailCallHelpers } from './tail-call.js';
 import { timeTaskHelpers } from './time-task.js';
+import { lockHelpers } from './locks.js';
+import { skbMetaHelpers } from './skb-meta.js';
+import { stringHelpers } from './strings.js';
 
 const GROUPS: readonly HelperGroup[] = [
   mapHelpers,
@@ -24,6 +27,9 @@ const GROUPS: readonly HelperGroup[] = [
   callbackHelpers,
   probeHelpers,
   perfHelpers,
+  skbMetaHelpers,
+  stringHelpers,
+  lockHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */

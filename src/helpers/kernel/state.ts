@@ -14,7 +14,34 @@ export interface RedirectTarget {
   flags: number;
   /** The map of a redirect_map, by name. */
   map?: string;
+  /** How: `peer` (bpf_redirect_peer), `neigh` (bpf_redirect_neigh, with `nexthop` when it gave one); absent for bpf_redirect/redirect_map. */
+  via?: 'peer' | 'neigh';
+  /** bpf_redirect_neigh was given a next hop. */
+  nexthop?: boolean;
+  /** bpf_redirect_map to a cpumap: the CPU; to an xskmap: the queue index. */
+  cpu?: number;
+  queue?: number;
 }
+
+/** A copy of the packet bpf_clone_redirect sent to a device. */
+export interface CloneRecord {
+  ifindex: number;
+  /** BPF_F_INGRESS (1) or 0 (egress). */
+  flags: number;
+  packet: Uint8Array;
+}
+
+/** A network device of the simulated kernel (what ifindex lookups, fib_lookup and check_mtu see). */
+export interface NetDevice {
+  ifindex: number;
+  name: string;
+  mtu: number;
+  /** The device's MAC address (6 bytes). */
+  mac: Uint8Array;
+}
+
+/** The devices a kernel starts with: the loopback device, ifindex 1 (what the test run uses). */
+export const defaultDevices = (): NetDevice[] => [{ ifindex: 1, name: 'lo', mtu: 65536, mac: new Uint8Array(6) }];
 
 /** What one run accumulates; reset by the orchestrator before each run. */
 export interface RunState {
@@ -26,6 +53,8 @@ export interface RunState {
   /** Tail calls taken so far in this run (the kernel allows 33). */
   tailCalls: number;
   redirect: RedirectTarget | undefined;
+  /** Packets bpf_clone_redirect sent, in order. */
+  clones: CloneRecord[];
 }
 
 export const newRunState = (progType = 0, context?: ProgramContext): RunState => ({
@@ -34,6 +63,7 @@ export const newRunState = (progType = 0, context?: ProgramContext): RunState =>
   printk: [],
   tailCalls: 0,
   redirect: undefined,
+  clones: [],
 });
 
 export interface KernelOptions {
@@ -45,6 +75,8 @@ export interface KernelOptions {
   /** Seed of `bpf_get_prandom_u32`. */
   seed?: number;
   task?: Partial<TaskInfo>;
+  /** Network devices (default: the loopback device, ifindex 1). */
+  devices?: NetDevice[];
 }
 
 /**
@@ -65,6 +97,10 @@ export class KernelState {
   /** User memory `bpf_probe_read_user` reads. */
   readonly userMemory = new ForeignMemory();
   run: RunState = newRunState();
+  /** Network devices by ifindex. */
+  readonly devices = new Map<number, NetDevice>();
+  /** The last socket cookie given out (sock_gen_cookie counts up from 1). */
+  lastCookie = 0n;
   /** Program types by program index (a tail call checks nothing, but tools may). */
   programTypes: number[] = [];
 
@@ -77,6 +113,13 @@ export class KernelState {
     this.clock = options.clock ?? new SimClock();
     this.random = new SimRandom(options.seed);
     this.task = { ...DEFAULT_TASK, ...options.task };
+    for (const d of options.devices ?? defaultDevices()) this.devices.set(d.ifindex, d);
+  }
+
+  /** A fresh socket cookie. */
+  nextCookie(): bigint {
+    this.lastCookie += 1n;
+    return this.lastCookie;
   }
 
   /** The map behind a map pointer argument, or a fault naming the helper. */
