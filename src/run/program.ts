@@ -99,6 +99,8 @@ export interface RunResult {
   redirect: RedirectTarget | undefined;
   /** The copies bpf_clone_redirect sent, in order. */
   clones: CloneRecord[];
+  /** Signals bpf_send_signal(_thread) sent. */
+  signals: Array<{ signal: number; to: 'process' | 'thread' }>;
   /** Tail calls taken in the last run. */
   tailCalls: number;
   /** Instructions executed, all runs and tail-called programs included. */
@@ -165,7 +167,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
   instance.memory.release(instance.baseMark);
   try {
     const ctx = createContext(instance.memory, def.type, options);
-    k.run = newRunState(def.type, ctx);
+    k.run = newRunState(def.type, ctx, first);
     const budget = options.budget ?? DEFAULT_BUDGET;
     let r0 = 0n;
     let executed = 0;
@@ -202,6 +204,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
             }
             current = e.target;
             k.run.progType = instance.program(current).type;
+            k.run.program = current;
             continue;
           }
           if (e instanceof RuntimeFault) {
@@ -233,6 +236,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       perf,
       redirect: k.run.redirect,
       clones: [...k.run.clones],
+      signals: [...k.run.signals],
       tailCalls: k.run.tailCalls,
       executed,
       error,

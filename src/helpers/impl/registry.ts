@@ -12,7 +12,10 @@ import { probeHelpers } from './probe.js';
 import { ringbufHelpers } from './ringbuf-helpers.js';
 import { tailCallHelpers } from './tail-call.js';
 import { timeTaskHelpers } from './time-task.js';
+import { kernelInfoHelpers } from './kernel-info.js';
 import { lockHelpers } from './locks.js';
+import { timerHelpers } from './timers.js';
+import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
 import { stringHelpers } from './strings.js';
 
@@ -30,6 +33,9 @@ const GROUPS: readonly HelperGroup[] = [
   skbMetaHelpers,
   stringHelpers,
   lockHelpers,
+  routeHelpers,
+  kernelInfoHelpers,
+  timerHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */
