@@ -4,8 +4,8 @@ import { readUser } from './probe.js';
 import { copyIn, copyOut, lowAddress, u32, zeroOut } from './args.js';
 import type { HelperGroup } from './group.js';
 
-/** The network namespace cookie of init_net (the first net cookie given out at boot). */
-const INIT_NET_COOKIE = 1n;
+/** The network namespace cookie of init_net, as the reference kernel gives it (recorded: 3). */
+const INIT_NET_COOKIE = 3n;
 const NSIG = 64;
 const SKB_CLOCK = { REALTIME: 0n, MONOTONIC: 1n, TAI: 2n } as const;
 
@@ -59,6 +59,8 @@ export const kernelInfoHelpers: HelperGroup = (k) => {
     skb_set_tstamp: (_rt, _skb, tstamp, type) => {
       const c = k.run.context;
       if (!(c instanceof SkbContext)) return BigInt(-Errno.EINVAL);
+      // Only IPv4 and IPv6 packets carry a delivery time (recorded: an ARP frame is -EOPNOTSUPP).
+      if (c.protocol !== 0x0800 && c.protocol !== 0x86dd) return BigInt(-Errno.EOPNOTSUPP);
       const t = BigInt.asUintN(64, type);
       const ts = BigInt.asUintN(64, tstamp);
       if (t !== SKB_CLOCK.REALTIME && t !== SKB_CLOCK.MONOTONIC && t !== SKB_CLOCK.TAI) return BigInt(-Errno.EINVAL);
