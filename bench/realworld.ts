@@ -182,6 +182,7 @@ function main(): void {
   let falseAccept = 0;
   let falseReject = 0;
   const causes = new Map<string, number>();
+  const rejectCauses = new Map<string, number>();
   const listing: string[] = [];
   for (const r of judged) {
     const key = `${r.file}\t${r.program}`;
@@ -198,6 +199,8 @@ function main(): void {
       }
     } else if (kAcc) {
       falseReject++;
+      const c = causeOf(o.error.replace(/\bR\d+\b/g, 'R'));
+      rejectCauses.set(c, (rejectCauses.get(c) ?? 0) + 1);
       listing.push(`false reject   ${r.file} ${r.program} [${r.section}] bpfkit: ${o.error}`);
     } else agreeReject++;
   }
@@ -226,6 +229,11 @@ function main(): void {
     out.push('');
     out.push('no verdict, by cause:');
     for (const [c, n] of [...causes].sort((a, b) => b[1] - a[1])) out.push(`${pad(n, 5)}  ${c}`);
+  }
+  if (rejectCauses.size > 0) {
+    out.push('');
+    out.push('false reject, by verifier message:');
+    for (const [c, n] of [...rejectCauses].sort((a, b) => b[1] - a[1])) out.push(`${pad(n, 5)}  ${c}`);
   }
   if (args.list && listing.length > 0) {
     out.push('');

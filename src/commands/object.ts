@@ -56,7 +56,7 @@ export function loadObjectFile(path: string, options: ObjectFileOptions = {}): B
   try {
     return loadObject(bytes, load);
   } catch (e) {
-    if (isBpfkitError(e)) throw new ExitError(`${path}: ${e.message}`, 2);
+    if (isBpfkitError(e)) throw new ExitError(`${path}: ${e.message}`, 2, e.code);
     throw e;
   }
 }

@@ -58,6 +58,7 @@ export function registerVerify(program: Command): void {
         const programs: Array<ObjectReport['programs'][number] & { object?: string }> = [];
         const notVerified: NotVerified[] = [];
         let unreadable = 0;
+        const unreadableJson: Array<{ object: string; code: string; message: string }> = [];
         objs.forEach((obj, i) => {
           // Progress for long batches goes to a terminal's stderr only, never into pipes or logs.
           if (batch && process.stderr.isTTY) process.stderr.write(`\r[${i + 1}/${objs.length}] ${obj}\u001b[K`);
@@ -76,7 +77,8 @@ export function registerVerify(program: Command): void {
             // In a batch an unreadable object is reported and the rest still run (exit 2 at the end).
             if (!batch || !(e instanceof ExitError)) throw e;
             if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');
-            process.stderr.write(`${e.message}\n`);
+            if (opts.json) unreadableJson.push({ object: obj, code: e.code, message: e.message });
+            else process.stderr.write(`${e.message}\n`);
             unreadable++;
             return;
           }
@@ -97,13 +99,16 @@ export function registerVerify(program: Command): void {
           if (batch) json.programs.forEach((p, i) => (p.object = programs[i]!.object));
           // programs not verified keep the shape's name and section, with verified: false and why
           for (const p of notVerified) json.programs.push({ ...(p.object !== undefined ? { object: p.object } : {}), name: p.name, section: p.section, accepted: false, verified: false, reason: p.reason });
+          // Under --json the objects that could not be read are JSON too (same exit code 2).
+          if (unreadableJson.length > 0) (json as Record<string, unknown>).errors = unreadableJson;
           process.stdout.write(`${JSON.stringify(json)}\n`);
         }
         // a program not verified is never a pass: exit 2 with one line saying why
         if (notVerified.length > 0) {
           const first = notVerified[0]!;
           const more = notVerified.length > 1 ? ` (and ${notVerified.length - 1} more)` : '';
-          process.stderr.write(`${first.object !== undefined ? `${first.object}: ` : ''}program '${first.name}' not verified: ${first.reason}${more}\n`);
+          // under --json the programs' entries already say why (verified: false, reason)
+          if (!opts.json) process.stderr.write(`${first.object !== undefined ? `${first.object}: ` : ''}program '${first.name}' not verified: ${first.reason}${more}\n`);
           process.exitCode = 2;
         }
         // a rejection is a result, not a failure of the command: exit 1 without a message

@@ -83,8 +83,11 @@ describe('verify: no silent pass', () => {
     for (const json of [[], ['--json']]) {
       const r = await cli('verify', path, ...json);
       expect(r.code).toBe(2);
-      expect(r.stdout).toBe('');
-      expect(r.stderr).toBe(`${path}: no program found (no code section with instructions)\n`);
+      const line = `${path}: no program found (no code section with instructions)`;
+      // under --json every outcome is JSON, errors included
+      if (json.length > 0) expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'USAGE', message: line } });
+      else expect(r.stdout).toBe('');
+      if (json.length === 0) expect(r.stderr).toBe(`${line}\n`);
     }
   });
 
