@@ -30,7 +30,7 @@ import { type CodeBuilder, ModuleWriter } from './wasm-builder.js';
 import { liveAfter, liveIn, liveOut, useDef } from './liveness.js';
 import { jumpCondition } from './emit-jump.js';
 import { accessOf, emitMem } from './emit-mem.js';
-import { ENV, fnName, Global, Import, Local, MAIN, PARAM_COUNT, retGlobal, RT, type StaticFault } from './runtime.js';
+import { ENV, fnName, Global, Import, Local, MAIN, MAIN32, MAILBOX, PARAM_COUNT, retGlobal, RT, type StaticFault } from './runtime.js';
 
 /**
  * How blocks are laid out: structured control flow (the back end's own: structure.ts or
@@ -364,6 +364,24 @@ function addMain(sink: ModuleSink): void {
     ]),
   );
   sink.exportFunction(MAIN);
+  // main32 (see ./runtime.ts): r1, r2 zero-extended, r0's high half and the budget to the mailbox.
+  const r0 = (): Expr => m.local.get(3, I64);
+  const u = (i: number): Expr => m.i64.extend_u(m.local.get(i, I32));
+  sink.addFunction(
+    MAIN32,
+    [I32, I32, F64],
+    I32,
+    [I64],
+    m.block(null, [
+      m.global.set(Global.rem, m.local.get(2, F64)),
+      m.global.set(Global.depth, m.i32.const(0)),
+      m.local.set(3, m.call(fnName(0), [zero(), u(0), u(1), zero(), zero(), zero(), zero(), zero(), zero(), zero()], I64)),
+      m.i64.store32(0, 1, m.i32.const(MAILBOX), m.i64.shr_u(r0(), m.i64.const(32n))),
+      m.f64.store(0, 1, m.i32.const(MAILBOX + 8), m.global.get(Global.rem, F64)),
+      m.i32.wrap(r0()),
+    ]),
+  );
+  sink.exportFunction(MAIN32);
 }
 
 /** r10 from the call depth, the base of static stack accesses, and the budget into its local. */

@@ -41,6 +41,18 @@ export const retGlobal = (r: number): string => `ret${r}`;
 
 /** Exported entry of a run: `main(r1..r5, budget) -> r0` (see compile.ts). */
 export const MAIN = 'main';
+/**
+ * The cheap entry: `main32(r1, r2, budget) -> low half of r0` for runs whose arguments fit in 32
+ * bits (every context pointer does); the high half of r0 and the budget left go to the mailbox.
+ * No BigInt crosses the boundary and no WebAssembly.Global is read back.
+ */
+export const MAIN32 = 'main32';
+/**
+ * Scratch bytes in the never-mapped page under the memory model's NULL_GUARD: [MAILBOX, +4) the
+ * high half of r0, [MAILBOX + 8, +8) the budget left (f64). No region ever covers them, so a
+ * program cannot reach them; the memory model never writes there.
+ */
+export const MAILBOX = 16;
 
 /** Exported name of the WebAssembly function for the bpf function at `slot`. */
 export const fnName = (slot: number): string => `f${slot}`;
