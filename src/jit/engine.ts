@@ -11,7 +11,7 @@ import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
 import { MAX_CALL_FRAMES, type Memory } from '../helpers/memory.js';
 import { coverageGlobals, type CompiledProgram } from './compile.js';
 import { accessOf } from './emit-mem.js';
-import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAILBOX, MAIN, MAIN32, retGlobal, RT } from './runtime.js';
+import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAILBOX, MAIN, MAIN32, REGION_COUNT, REGION_MAX, REGION_TABLE, retGlobal, RT } from './runtime.js';
 
 /** A generated function: r0..r9 in, r0 out. */
 type EntryFn = (...regs: bigint[]) => bigint;
@@ -193,8 +193,30 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     for (let i = live.index[pc]! + (reached ? 1 : 0); i < block.pcs.length; i++) this.uncounted[block.pcs[i]!]!--;
   }
 
+  /**
+   * Writes the region table generated code searches on a cache miss (see REGION_TABLE): before
+   * a run, after every helper call and when a callback starts, the only times regions change
+   * under running code. Regions past the table's room are left to the JS slow path.
+   */
+  private syncRegions(): void {
+    const dv = this.memory.dv;
+    let n = 0;
+    for (const r of this.memory.listRegions()) {
+      if (r.kind === 'stack') continue;
+      if (n === REGION_MAX) break;
+      const at = REGION_TABLE + n * 16;
+      dv.setUint32(at, r.start, true);
+      dv.setUint32(at + 4, r.end, true);
+      dv.setUint32(at + 8, r.stride, true);
+      dv.setUint32(at + 12, ((r.elemSize & 0x7fffffff) | (r.writable ? 0x80000000 : 0)) >>> 0, true);
+      n++;
+    }
+    dv.setUint32(REGION_COUNT, n, true);
+  }
+
   /** Runs from slot 0 with r1..r5 = `args`; returns r0 (unsigned 64-bit). */
   run(args: readonly bigint[] = [], budget?: number): bigint {
+    this.syncRegions();
     if (budget !== undefined) this.budget = budget;
     this.executed = 0;
     this.pending = -1;
@@ -246,6 +268,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
 
   /** Runs a bpf function as a callback, in a fresh frame below the current one. */
   callFunction(slot: number, args: readonly bigint[]): bigint {
+    this.syncRegions();
     const from = this.cur ?? this.primary;
     const saved = from.depth.value as number;
     try {
@@ -351,7 +374,9 @@ export class JitEngine implements EngineInstance, HelperRuntime {
       // i64 arguments arrive signed; helpers see them as the unsigned values the registers hold.
       const u = (v: bigint): bigint => (v < 0n ? BigInt.asUintN(64, v) : v);
       // The result goes back to an i64, which wraps it modulo 2^64 as BigInt.asUintN would.
-      return fn(this, u(a1), u(a2), u(a3), u(a4), u(a5));
+      const r = fn(this, u(a1), u(a2), u(a3), u(a4), u(a5));
+      this.syncRegions();
+      return r;
     } catch (e) {
       // Generated code wrote the budget back before calling: it is what the call left.
       if (e instanceof FaultSignal) throw this.faultLeaving(self.rem.value as number, e.kind, pc, e.message);

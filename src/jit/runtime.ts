@@ -53,6 +53,18 @@ export const MAIN32 = 'main32';
  * program cannot reach them; the memory model never writes there.
  */
 export const MAILBOX = 16;
+/**
+ * The region table, also in that page: at REGION_COUNT the number of entries, from REGION_TABLE
+ * 16 bytes each: start, end, stride, and element size with bit 31 set when writable (u32, little
+ * endian). Every region but the stack, as the memory model holds them; the engine rewrites it
+ * before generated code may use it (a run's start, after each helper call, a callback's start).
+ * A cache miss searches it in WebAssembly (`LOOKUP`) before calling out to JS.
+ */
+export const REGION_COUNT = 64;
+export const REGION_TABLE = 128;
+export const REGION_MAX = (65536 - REGION_TABLE) >> 4;
+/** Internal function `lookup(ea, size, write) -> found`: sets bS/bE when the table holds the access. */
+export const LOOKUP = 'lookup';
 
 /** Exported name of the WebAssembly function for the bpf function at `slot`. */
 export const fnName = (slot: number): string => `f${slot}`;
