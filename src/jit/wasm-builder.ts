@@ -400,10 +400,25 @@ export class ExprBuilder implements CodeBuilder {
    * each opening with the next (the br_table layout nests one per block) is walked with a stack.
    */
   write(root: Expr, out: Bytes, funcIndex: (name: string) => number, globalIndex: (name: string) => number): void {
+    // Label id -> its (innermost) position on the stack of open labels, so a branch finds its
+    // depth at once (the br_table layout nests one block per bpf block: a scan would be quadratic).
     const labels: number[] = [];
+    const saved: number[] = [];
+    const at = new Int32Array(this.names.length).fill(-1);
+    const pushLabel = (id: number): void => {
+      labels.push(id);
+      saved.push(id >= 0 ? at[id]! : -1);
+      if (id >= 0) at[id] = labels.length - 1;
+    };
+    const popLabel = (): void => {
+      const id = labels.pop()!;
+      const prev = saved.pop()!;
+      if (id >= 0) at[id] = prev;
+    };
     const depth = (id: number): number => {
-      for (let i = labels.length - 1; i >= 0; i--) if (labels[i] === id) return labels.length - 1 - i;
-      throw new Error(`wasm: branch to unknown label ${this.names[id]}`);
+      const p = at[id]!;
+      if (p < 0) throw new Error(`wasm: branch to unknown label ${this.names[id]}`);
+      return labels.length - 1 - p;
     };
     const funcs = this.names.map((): number => -1);
     const globals = this.names.map((): number => -1);
@@ -413,11 +428,11 @@ export class ExprBuilder implements CodeBuilder {
     const kids = this.kids.a;
     const code = this.code.buf;
     const emit = (e: Expr): void => {
-      const at = kidAt[e]!;
+      const kAt = kidAt[e]!;
       const n = kidCount[e]!;
       switch (kind[e] as K) {
         case K.Plain: {
-          for (let i = 0; i < n; i++) emit(kids[at + i]!);
+          for (let i = 0; i < n; i++) emit(kids[kAt + i]!);
           const from = aux[e]!;
           const to = from + auxLen[e]!;
           for (let i = from; i < to; i++) out.byte(code[i]!);
@@ -431,7 +446,7 @@ export class ExprBuilder implements CodeBuilder {
             chain.push(cur);
             out.byte(0x02);
             out.byte(blockType(type[cur]!));
-            labels.push(aux[cur]!);
+            pushLabel(aux[cur]!);
             if (kidCount[cur] === 0) break;
             const first = kids[kidAt[cur]!]!;
             if (kind[first] !== K.Block) break;
@@ -443,38 +458,38 @@ export class ExprBuilder implements CodeBuilder {
             const bn = kidCount[b]!;
             for (let j = i === chain.length - 1 ? 0 : 1; j < bn; j++) emit(kids[bAt + j]!);
             out.byte(0x0b);
-            labels.pop();
+            popLabel();
           }
           return;
         }
         case K.Loop:
           out.byte(0x03);
           out.byte(blockType(type[e]!));
-          labels.push(aux[e]!);
-          emit(kids[at]!);
+          pushLabel(aux[e]!);
+          emit(kids[kAt]!);
           out.byte(0x0b);
-          labels.pop();
+          popLabel();
           return;
         case K.If:
-          emit(kids[at]!);
+          emit(kids[kAt]!);
           out.byte(0x04);
           out.byte(blockType(type[e]!));
-          labels.push(-1);
-          emit(kids[at + 1]!);
+          pushLabel(-1);
+          emit(kids[kAt + 1]!);
           if (n > 2) {
             out.byte(0x05);
-            emit(kids[at + 2]!);
+            emit(kids[kAt + 2]!);
           }
           out.byte(0x0b);
-          labels.pop();
+          popLabel();
           return;
         case K.Br:
-          if (n > 0) emit(kids[at]!);
+          if (n > 0) emit(kids[kAt]!);
           out.byte(n > 0 ? 0x0d : 0x0c);
           uleb(out, depth(aux[e]!));
           return;
         case K.Switch: {
-          emit(kids[at]!);
+          emit(kids[kAt]!);
           out.byte(0x0e);
           const from = aux[e]!;
           const len = auxLen[e]!;
@@ -483,7 +498,7 @@ export class ExprBuilder implements CodeBuilder {
           return;
         }
         case K.Call:
-          for (let i = 0; i < n; i++) emit(kids[at + i]!);
+          for (let i = 0; i < n; i++) emit(kids[kAt + i]!);
           out.byte(0x10);
           uleb(out, fi(aux[e]!));
           return;
@@ -492,7 +507,7 @@ export class ExprBuilder implements CodeBuilder {
           uleb(out, gi(aux[e]!));
           return;
         case K.GlobalSet:
-          emit(kids[at]!);
+          emit(kids[kAt]!);
           out.byte(0x24);
           uleb(out, gi(aux[e]!));
           return;
