@@ -330,7 +330,7 @@ function steadyTable(): void {
 
 /** Peak RSS of a child process that loads every fixture and runs each program once on `engine`. */
 function memoryTable(): void {
-  console.log('\n6. Peak memory: a process that loads the fixtures and runs every program once (maxRSS)');
+  console.log('\n6. Peak memory: a process that loads the fixtures and runs every program once (peak RSS, VmHWM)');
   const probe = join(here, 'memory-probe.js');
   const rss = (mode: string): number | undefined => {
     try {
