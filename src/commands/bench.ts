@@ -6,9 +6,9 @@ import { benchProgram, profileProgram, type BenchResult } from '../run/bench.js'
 import type { ContextInput } from '../run/context.js';
 import { loadJitEngine, type EngineKind } from '../run/engine.js';
 import { ExitError, guarded, readBinary } from './common.js';
-import { loadObjectFile, requireProgram } from './object.js';
+import { loaderOptions, loadObjectFile, requireRunnable, type ObjectFileOptions } from './object.js';
 
-interface BenchCliOptions {
+interface BenchCliOptions extends ObjectFileOptions {
   program?: string;
   data?: string;
   ctx?: string;
@@ -24,7 +24,7 @@ const fmtNs = (ns: number): string =>
   ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} us` : `${ns.toFixed(0)} ns`;
 
 export function registerBench(program: Command): void {
-  program
+  const cmd = program
     .command('bench')
     .description('time a program on a packet or context: per call (set-up apart) and steady state, instructions per second, JIT compile time')
     .argument('<obj>', 'eBPF object file')
@@ -37,7 +37,8 @@ export function registerBench(program: Command): void {
     .option('--no-reset', 'per-call runs carry maps over from run to run')
     .option('--profile', 'also report, per source line and per helper, instructions and share of the time of the runs timed')
     .option('--json', 'print JSON')
-    .option('--btf <file>', 'target BTF for CO-RE relocations')
+    .option('--btf <file>', 'target BTF for CO-RE relocations');
+  loaderOptions(cmd)
     .addHelpText(
       'after',
       '\nPer call: one run() as a unit test makes it, split into the engine\'s time and the set-up around it\n(context, packet, results). Steady state: many runs on one context, maps and packet carrying over\n(BPF_PROG_TEST_RUN\'s repeat); its retval is the one those runs returned.\n\nExamples:\n  bpfkit bench prog.o --program xdp_main --data packet.bin\n  bpfkit bench prog.o --data packet.bin --engine interp --profile --json\n\nExit codes: 0 ok, 1 runtime fault, 2 bad input or usage.',
@@ -47,7 +48,7 @@ export function registerBench(program: Command): void {
         const obj = loadObjectFile(file, opts);
         const name = opts.program ?? (obj.programs.length === 1 ? obj.programs[0]!.name : undefined);
         if (name === undefined) throw new ExitError(`${file}: say which program with --program (programs: ${obj.programs.map((p) => p.name).join(', ')})`, 2);
-        requireProgram(obj, name, file);
+        requireRunnable(obj, name, file);
         const ms = Number(opts.ms);
         if (!(ms > 0)) throw new ExitError(`--ms must be a positive number, not '${opts.ms}'`, 2);
         const input: ContextInput = {};

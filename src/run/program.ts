@@ -2,7 +2,7 @@ import { TailCallSignal } from '../helpers/abi.js';
 import type { ProgramContext } from '../helpers/contexts/context.js';
 import { RuntimeFault } from '../helpers/fault.js';
 import type { ObjectInstance } from '../helpers/kernel.js';
-import { newRunState, type RedirectTarget } from '../helpers/kernel/state.js';
+import { newRunState, type CloneRecord, type RedirectTarget } from '../helpers/kernel/state.js';
 import { PerfEventArray, type PerfRecord } from '../helpers/maps/perf-event.js';
 import { RingbufMap } from '../helpers/maps/ringbuf.js';
 import type { EngineOptions, HelperTable } from '../helpers/abi.js';
@@ -97,8 +97,12 @@ export interface RunResult {
   ringbuf: Uint8Array[];
   /** Records written to perf event arrays with an open reader. */
   perf: PerfRecord[];
-  /** Where bpf_redirect/bpf_redirect_map last pointed. */
+  /** Where bpf_redirect/bpf_redirect_map/bpf_redirect_peer/bpf_redirect_neigh last pointed. */
   redirect: RedirectTarget | undefined;
+  /** The copies bpf_clone_redirect sent, in order. */
+  clones: CloneRecord[];
+  /** Signals bpf_send_signal(_thread) sent. */
+  signals: Array<{ signal: number; to: 'process' | 'thread' }>;
   /** Tail calls taken in the last run. */
   tailCalls: number;
   /** Instructions executed, all runs and tail-called programs included. */
@@ -169,7 +173,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
   instance.memory.release(instance.baseMark);
   try {
     const ctx = createContext(instance.memory, def.type, options);
-    k.run = newRunState(def.type, ctx);
+    k.run = newRunState(def.type, ctx, first);
     const budget = options.budget ?? DEFAULT_BUDGET;
     let r0 = 0n;
     let executed = 0;
@@ -209,6 +213,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
             }
             current = e.target;
             k.run.progType = instance.program(current).type;
+            k.run.program = current;
             continue;
           }
           if (e instanceof RuntimeFault) {
@@ -241,6 +246,8 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       ringbuf,
       perf,
       redirect: k.run.redirect,
+      clones: [...k.run.clones],
+      signals: [...k.run.signals],
       tailCalls: k.run.tailCalls,
       executed,
       error,

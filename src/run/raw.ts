@@ -26,16 +26,6 @@ export async function loadJit(options: { binaryen?: boolean } = {}): Promise<voi
 /** True once {@link loadJit} has completed. */
 export const jitLoaded = (): boolean => jit !== undefined;
 
-/**
- * A CLI process that was asked for the JIT (`--engine jit`) loads it before any command runs, so
- * the synchronous run path finds it ready; every other process never pays for binaryen.
- */
-function processAsksForJit(): boolean {
-  const argv: readonly string[] = globalThis.process?.argv ?? [];
-  return argv.some((a, i) => a === '--engine=jit' || (a === '--engine' && argv[i + 1] === 'jit'));
-}
-if (processAsksForJit()) await loadJit();
-
 export interface RawRunOptions {
   engine?: EngineName;
   /** Instruction budget (default 1,000,000). */
