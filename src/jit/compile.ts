@@ -30,7 +30,7 @@ import { type CodeBuilder, ModuleWriter } from './wasm-builder.js';
 import { liveAfter, liveIn, liveOut, useDef } from './liveness.js';
 import { jumpCondition } from './emit-jump.js';
 import { accessOf, emitMem } from './emit-mem.js';
-import { ENV, fnName, Global, Import, Local, MAIN, PARAM_COUNT, retGlobal, RT, type StaticFault } from './runtime.js';
+import { ENV, fnName, Global, Import, Local, LOOKUP, MAIN, MAIN32, MAILBOX, PARAM_COUNT, REGION_COUNT, REGION_TABLE, retGlobal, RT, type StaticFault } from './runtime.js';
 
 /**
  * How blocks are laid out: structured control flow (the back end's own: structure.ts or
@@ -261,7 +261,57 @@ function generate(sink: ModuleSink, prog: ExecProgram, cfg: ControlFlow, stackTo
     sink.exportFunction(fnName(entry));
   }
   if (cfg.entries.includes(0)) addMain(sink);
+  addLookup(sink);
   return blockCount;
+}
+
+/**
+ * `lookup(ea, size, write) -> found`: the region table search (see REGION_TABLE in ./runtime.ts).
+ * Found: the access is allowed (inside one region, one element of a strided one, writable when
+ * written) and bS/bE hold the bounds the JS slow path would have set. Not found: JS decides (and
+ * words the fault). Regions never overlap, so the first region holding the access is the one.
+ */
+function addLookup(sink: ModuleSink): void {
+  const m = sink.m;
+  const EA = 0, SIZE = 1, WRITE = 2, P = 3, END = 4, A = 5, START = 6, STRIDE = 7, ES = 8, OFF = 9;
+  const g = (l: number): Expr => m.local.get(l, I32);
+  const set = (l: number, v: Expr): Expr => m.local.set(l, v);
+  const load = (offset: number): Expr => m.i32.load(offset, 1, g(P));
+  const no = (): Expr => m.return(m.i32.const(0));
+  const found = (start: Expr, end: Expr): Expr[] => [m.global.set(Global.bS, start), m.global.set(Global.bE, end), m.return(m.i32.const(1))];
+  const body = m.block(null, [
+    m.if(m.i32.wrap(m.i64.shr_u(m.local.get(EA, I64), m.i64.const(32n))), no()),
+    set(A, m.i32.wrap(m.local.get(EA, I64))),
+    set(P, m.i32.const(REGION_TABLE)),
+    set(END, m.i32.add(m.i32.const(REGION_TABLE), m.i32.shl(m.i32.load(0, 1, m.i32.const(REGION_COUNT)), m.i32.const(4)))),
+    m.loop(
+      'scan',
+      m.block(null, [
+        m.if(m.i32.ge_u(g(P), g(END)), no()),
+        set(START, load(0)),
+        m.if(
+          m.i32.and(
+            m.i32.ge_u(g(A), g(START)),
+            // In 64 bits: a + size may pass 2^32.
+            m.i64.le_u(m.i64.add(m.i64.extend_u(g(A)), m.i64.extend_u(g(SIZE))), m.i64.extend_u(load(4))),
+          ),
+          m.block(null, [
+            set(STRIDE, load(8)),
+            set(ES, load(12)),
+            m.if(m.i32.and(g(WRITE), m.i32.eqz(m.i32.shr_u(g(ES), m.i32.const(31)))), no()),
+            set(ES, m.i32.and(g(ES), m.i32.const(0x7fffffff))),
+            m.if(m.i32.eqz(g(STRIDE)), m.block(null, found(g(START), load(4)))),
+            set(OFF, m.i32.rem_u(m.i32.sub(g(A), g(START)), g(STRIDE))),
+            m.if(m.i32.gt_u(m.i32.add(g(OFF), g(SIZE)), g(ES)), no()),
+            ...found(m.i32.sub(g(A), g(OFF)), m.i32.add(m.i32.sub(g(A), g(OFF)), g(ES))),
+          ]),
+        ),
+        set(P, m.i32.add(g(P), m.i32.const(16))),
+        m.br('scan'),
+      ]),
+    ),
+  ]);
+  sink.addFunction(LOOKUP, [I64, I32, I32], I32, [I32, I32, I32, I32, I32, I32, I32], body);
 }
 
 /** A function's blocks as structure.ts sees them (targets outside the program are nodes too). */
@@ -364,6 +414,24 @@ function addMain(sink: ModuleSink): void {
     ]),
   );
   sink.exportFunction(MAIN);
+  // main32 (see ./runtime.ts): r1, r2 zero-extended, r0's high half and the budget to the mailbox.
+  const r0 = (): Expr => m.local.get(3, I64);
+  const u = (i: number): Expr => m.i64.extend_u(m.local.get(i, I32));
+  sink.addFunction(
+    MAIN32,
+    [I32, I32, F64],
+    I32,
+    [I64],
+    m.block(null, [
+      m.global.set(Global.rem, m.local.get(2, F64)),
+      m.global.set(Global.depth, m.i32.const(0)),
+      m.local.set(3, m.call(fnName(0), [zero(), u(0), u(1), zero(), zero(), zero(), zero(), zero(), zero(), zero()], I64)),
+      m.i64.store32(0, 1, m.i32.const(MAILBOX), m.i64.shr_u(r0(), m.i64.const(32n))),
+      m.f64.store(0, 1, m.i32.const(MAILBOX + 8), m.global.get(Global.rem, F64)),
+      m.i32.wrap(r0()),
+    ]),
+  );
+  sink.exportFunction(MAIN32);
 }
 
 /** r10 from the call depth, the base of static stack accesses, and the budget into its local. */

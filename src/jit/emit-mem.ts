@@ -12,7 +12,7 @@
  */
 import type { Expr } from './types.js';
 import { type EmitCtx, F64, I32, I64, NONE, k32, k64, lo32, reg, setReg, spillAround, zext } from './emit-context.js';
-import { Global, Import, Local } from './runtime.js';
+import { Global, Import, Local, LOOKUP } from './runtime.js';
 
 const LOAD_SIZE: Record<number, 1 | 2 | 4 | 8> = { 0x61: 4, 0x69: 2, 0x71: 1, 0x79: 8, 0x81: 4, 0x89: 2, 0x91: 1 };
 const STORE_SIZE: Record<number, 1 | 2 | 4 | 8> = {
@@ -70,7 +70,8 @@ function guard(c: EmitCtx, pc: number, base: number, off: number, size: number, 
   const slow = spillAround(
     c,
     [
-      access(),
+      // The region table first (no call out of WebAssembly); JS when it does not hold the access.
+      m.if(m.i32.eqz(m.call(LOOKUP, [ea(), m.i32.const(size), m.i32.const(write ? 1 : 0)], I32)), access()),
       m.local.set(S, m.i64.extend_u(m.global.get(Global.bS, I32))),
       m.local.set(E, m.i64.extend_u(m.global.get(Global.bE, I32))),
     ],

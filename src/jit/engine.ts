@@ -11,18 +11,21 @@ import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
 import { MAX_CALL_FRAMES, type Memory } from '../helpers/memory.js';
 import { coverageGlobals, type CompiledProgram } from './compile.js';
 import { accessOf } from './emit-mem.js';
-import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAIN, retGlobal, RT } from './runtime.js';
+import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAILBOX, MAIN, MAIN32, REGION_COUNT, REGION_MAX, REGION_TABLE, retGlobal, RT } from './runtime.js';
 
 /** A generated function: r0..r9 in, r0 out. */
 type EntryFn = (...regs: bigint[]) => bigint;
 /** The run entry: r1..r5 and the budget in, r0 out. */
 type MainFn = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, budget: number) => bigint;
+/** The 32-bit run entry (./runtime.ts MAIN32): r1, r2 and the budget in, r0's low half out. */
+type Main32Fn = (r1: number, r2: number, budget: number) => number;
 
 /** One instance of a compiled module, with typed handles on what it exports. */
 interface Live {
   readonly compiled: CompiledProgram;
   readonly fns: ReadonlyMap<number, EntryFn>;
   readonly main: MainFn | undefined;
+  readonly main32: Main32Fn | undefined;
   readonly rem: WebAssembly.Global;
   /** The budget saved by the slow path of the access in progress (i64). */
   readonly sRem: WebAssembly.Global;
@@ -54,7 +57,9 @@ export interface CoverageCounts {
 /** Compiles (or fetches from the cache) the program with at least the given extra entries. */
 export type CompiledSource = (extraEntries: readonly number[]) => CompiledProgram;
 
-const LEGACY_SIZE = [4, 2, 1, 8] as const; // by (op >> 3) & 3: W, H, B, DW
+const LEGACY_SIZE = [4, 2, 1, 8] as const;
+/** r0 values most programs return (verdicts, small counts), allocated once. */
+const SMALL: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i)); // by (op >> 3) & 3: W, H, B, DW
 
 export class JitEngine implements EngineInstance, HelperRuntime {
   readonly memory: Memory;
@@ -188,8 +193,30 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     for (let i = live.index[pc]! + (reached ? 1 : 0); i < block.pcs.length; i++) this.uncounted[block.pcs[i]!]!--;
   }
 
+  /**
+   * Writes the region table generated code searches on a cache miss (see REGION_TABLE): before
+   * a run, after every helper call and when a callback starts, the only times regions change
+   * under running code. Regions past the table's room are left to the JS slow path.
+   */
+  private syncRegions(): void {
+    const dv = this.memory.dv;
+    let n = 0;
+    for (const r of this.memory.listRegions()) {
+      if (r.kind === 'stack') continue;
+      if (n === REGION_MAX) break;
+      const at = REGION_TABLE + n * 16;
+      dv.setUint32(at, r.start, true);
+      dv.setUint32(at + 4, r.end, true);
+      dv.setUint32(at + 8, r.stride, true);
+      dv.setUint32(at + 12, ((r.elemSize & 0x7fffffff) | (r.writable ? 0x80000000 : 0)) >>> 0, true);
+      n++;
+    }
+    dv.setUint32(REGION_COUNT, n, true);
+  }
+
   /** Runs from slot 0 with r1..r5 = `args`; returns r0 (unsigned 64-bit). */
   run(args: readonly bigint[] = [], budget?: number): bigint {
+    this.syncRegions();
     if (budget !== undefined) this.budget = budget;
     this.executed = 0;
     this.pending = -1;
@@ -203,9 +230,28 @@ export class JitEngine implements EngineInstance, HelperRuntime {
         return this.invoke(top, 0, 0, args);
       }
       this.memory.setStackDepth(0);
+      const a0 = args[0] ?? 0n;
+      const a1 = args[1] ?? 0n;
+      if (top.main32 !== undefined && args.length <= 2 && a0 >= 0n && a0 <= 0xffffffffn && a1 >= 0n && a1 <= 0xffffffffn) {
+        let lo: number;
+        try {
+          lo = top.main32(Number(a0), Number(a1), this.budget);
+        } catch (e) {
+          if (!(e instanceof AbortWithZero)) throw e;
+          if (this.pending >= 0) throw this.budgetFault(this.pending);
+          this.executed = this.budget - (top.rem.value as number);
+          return 0n;
+        }
+        if (this.pending >= 0) throw this.budgetFault(this.pending);
+        const dv = this.memory.dv;
+        this.executed = this.budget - dv.getFloat64(MAILBOX + 8, true);
+        const hi = dv.getUint32(MAILBOX, true);
+        if (hi === 0 && lo >= 0 && lo < SMALL.length) return SMALL[lo]!;
+        return hi === 0 ? BigInt(lo >>> 0) : (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+      }
       let r0: bigint;
       try {
-        r0 = top.main(args[0] ?? 0n, args[1] ?? 0n, args[2] ?? 0n, args[3] ?? 0n, args[4] ?? 0n, this.budget);
+        r0 = top.main(a0, a1, args[2] ?? 0n, args[3] ?? 0n, args[4] ?? 0n, this.budget);
       } catch (e) {
         if (!(e instanceof AbortWithZero)) throw e;
         r0 = 0n;
@@ -222,6 +268,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
 
   /** Runs a bpf function as a callback, in a fresh frame below the current one. */
   callFunction(slot: number, args: readonly bigint[]): bigint {
+    this.syncRegions();
     const from = this.cur ?? this.primary;
     const saved = from.depth.value as number;
     try {
@@ -311,25 +358,28 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     if (this.pending >= 0) throw this.budgetFault(this.pending);
   }
 
-  private callHelper(self: Live, pc: number, id: number, a: readonly bigint[]): bigint {
+  private callHelper(self: Live, pc: number, id: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): bigint {
     this.checkPending();
-    // Generated code wrote the budget back before calling: it is what the call left.
-    const left = (): number => self.rem.value as number;
-    const poison = this.prog.poisoned.get(pc);
+    const poison = this.prog.poisoned.size > 0 ? this.prog.poisoned.get(pc) : undefined;
     if (poison !== undefined) {
-      throw this.faultLeaving(left(), 'poisoned', pc, `instruction poisoned by a failed CO-RE relocation: ${poison}`);
+      throw this.faultLeaving(self.rem.value as number, 'poisoned', pc, `instruction poisoned by a failed CO-RE relocation: ${poison}`);
     }
     const fn = this.helpers.get(id);
-    if (fn === undefined) throw this.faultLeaving(left(), 'helper', pc, `helper ${this.helpers.nameOf(id)} (#${id}) is not supported`);
+    if (fn === undefined) throw this.faultLeaving(self.rem.value as number, 'helper', pc, `helper ${this.helpers.nameOf(id)} (#${id}) is not supported`);
     this.pc = pc;
     this.memory.setStackDepth(self.depth.value as number);
     const prev = this.cur;
     this.cur = self;
-    const u = (v: bigint): bigint => BigInt.asUintN(64, v);
     try {
-      return BigInt.asUintN(64, fn(this, u(a[0]!), u(a[1]!), u(a[2]!), u(a[3]!), u(a[4]!)));
+      // i64 arguments arrive signed; helpers see them as the unsigned values the registers hold.
+      const u = (v: bigint): bigint => (v < 0n ? BigInt.asUintN(64, v) : v);
+      // The result goes back to an i64, which wraps it modulo 2^64 as BigInt.asUintN would.
+      const r = fn(this, u(a1), u(a2), u(a3), u(a4), u(a5));
+      this.syncRegions();
+      return r;
     } catch (e) {
-      if (e instanceof FaultSignal) throw this.faultLeaving(left(), e.kind, pc, e.message);
+      // Generated code wrote the budget back before calling: it is what the call left.
+      if (e instanceof FaultSignal) throw this.faultLeaving(self.rem.value as number, e.kind, pc, e.message);
       throw e;
     } finally {
       this.cur = prev;
@@ -395,7 +445,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
         throw this.faultLeaving(me().rem.value as number, f.kind, f.pc, f.reason);
       },
       [Import.helper]: (pc: number, id: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): bigint =>
-        this.callHelper(me(), pc, id, [a1, a2, a3, a4, a5]),
+        this.callHelper(self!, pc, id, a1, a2, a3, a4, a5),
       [Import.callx]: (pc: number, target: bigint, ...regs: bigint[]): bigint => {
         this.checkPending();
         const live = me();
@@ -416,7 +466,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
           const text = `0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}`;
           throw this.faultLeaving(live.rem.value as number, 'bad-call', pc, `callx to ${text}, which is neither a helper nor a function`);
         }
-        const r0 = this.callHelper(live, pc, lo | 0, regs.slice(1, 6));
+        const r0 = this.callHelper(live, pc, lo | 0, regs[1]!, regs[2]!, regs[3]!, regs[4]!, regs[5]!);
         // A helper leaves r1..r5 as they were; the generated code reads them back from `ret`.
         for (let r = 1; r <= 5; r++) live.ret[r]!.value = regs[r]!;
         return r0;
@@ -436,6 +486,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     const fns = new Map<number, EntryFn>();
     for (const e of compiled.entries) fns.set(e, exportedFunction(ex, fnName(e)));
     const main = ex[MAIN];
+    const main32 = ex[MAIN32];
     const index = new Int32Array(n);
     const tail = new Int32Array(n);
     const blockOf = new Int32Array(n);
@@ -466,6 +517,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
       compiled,
       fns,
       main: typeof main === 'function' ? (main as MainFn) : undefined,
+      main32: typeof main32 === 'function' ? (main32 as Main32Fn) : undefined,
       rem: exportedGlobal(ex, Global.rem),
       depth: exportedGlobal(ex, Global.depth),
       bS: exportedGlobal(ex, Global.bS),

@@ -41,6 +41,30 @@ export const retGlobal = (r: number): string => `ret${r}`;
 
 /** Exported entry of a run: `main(r1..r5, budget) -> r0` (see compile.ts). */
 export const MAIN = 'main';
+/**
+ * The cheap entry: `main32(r1, r2, budget) -> low half of r0` for runs whose arguments fit in 32
+ * bits (every context pointer does); the high half of r0 and the budget left go to the mailbox.
+ * No BigInt crosses the boundary and no WebAssembly.Global is read back.
+ */
+export const MAIN32 = 'main32';
+/**
+ * Scratch bytes in the never-mapped page under the memory model's NULL_GUARD: [MAILBOX, +4) the
+ * high half of r0, [MAILBOX + 8, +8) the budget left (f64). No region ever covers them, so a
+ * program cannot reach them; the memory model never writes there.
+ */
+export const MAILBOX = 16;
+/**
+ * The region table, also in that page: at REGION_COUNT the number of entries, from REGION_TABLE
+ * 16 bytes each: start, end, stride, and element size with bit 31 set when writable (u32, little
+ * endian). Every region but the stack, as the memory model holds them; the engine rewrites it
+ * before generated code may use it (a run's start, after each helper call, a callback's start).
+ * A cache miss searches it in WebAssembly (`LOOKUP`) before calling out to JS.
+ */
+export const REGION_COUNT = 64;
+export const REGION_TABLE = 128;
+export const REGION_MAX = (65536 - REGION_TABLE) >> 4;
+/** Internal function `lookup(ea, size, write) -> found`: sets bS/bE when the table holds the access. */
+export const LOOKUP = 'lookup';
 
 /** Exported name of the WebAssembly function for the bpf function at `slot`. */
 export const fnName = (slot: number): string => `f${slot}`;

@@ -104,49 +104,63 @@ export function structure(m: CodeBuilder, g: FlowGraph): Expr[] | undefined {
   for (let i = 1; i < order.length; i++) children[idom[i]!]!.push(i);
 
   const name = (prefix: string, i: number): string => `${prefix}${order[i]}`;
-  // Each step appends to `out`: a chain of blocks is one flat list, built in linear time.
-  const doBranch = (from: number, to: number, out: Expr[]): void => {
+  // Each step appends to `out`: a chain of blocks is one flat list, built in linear time. Code in
+  // tail position (after a node's last block, a lone successor placed inline) continues in a loop
+  // rather than a recursive call, so a long chain of blocks costs no stack.
+  const mergeChildren = (i: number): number[] => {
+    // Merge children, the latest in reverse postorder first: its block is the outermost.
+    const ys = children[i]!.filter((c) => forwardIn[c]! >= 2);
+    return ys.length > 1 ? ys.sort((a, b) => b - a) : ys;
+  };
+  /** Appends a branch from `from` to `to`; returns `to` when its code goes right here (tail), else -1. */
+  const branchTo = (from: number, to: number, out: Expr[]): number => {
     if (to <= from) out.push(m.br(name('H', to)));
     else if (forwardIn[to]! >= 2) out.push(m.br(name('M', to)));
-    else doTree(to, out);
+    else return to;
+    return -1;
   };
-  const branches = (i: number, out: Expr[]): void => {
+  const doBranch = (from: number, to: number, out: Expr[]): void => {
+    const next = branchTo(from, to, out);
+    if (next >= 0) doTree(next, out);
+  };
+  /** Appends node `i`'s code and outgoing branches; returns the node to continue with, or -1. */
+  const codeAndBranches = (i: number, out: Expr[]): number => {
+    for (const e of g.code(order[i]!)) out.push(e);
     const es = edgeCache.get(order[i]!)!;
-    if (es.length === 0) return;
+    if (es.length === 0) return -1;
     const t0 = rpo.get(es[0]![0])!;
-    if (es.length === 1) {
-      doBranch(i, t0, out);
-      return;
-    }
+    if (es.length === 1) return branchTo(i, t0, out);
     const t1 = rpo.get(es[1]![0])!;
     const taken: Expr[] = [];
     const fall: Expr[] = [];
     doBranch(i, t0, taken);
     doBranch(i, t1, fall);
     out.push(m.if(es[0]![1], m.block(null, taken), m.block(null, fall)));
+    return -1;
   };
-  const nodeWithin = (i: number, ys: readonly number[], k: number, out: Expr[]): void => {
-    if (k === ys.length) {
-      for (const e of g.code(order[i]!)) out.push(e);
-      branches(i, out);
-      return;
-    }
+  /** Node `i` inside the blocks of its merge children ys[k..]; returns the node to continue with. */
+  const nodeWithin = (i: number, ys: readonly number[], k: number, out: Expr[]): number => {
+    if (k === ys.length) return codeAndBranches(i, out);
     const y = ys[k]!;
     const inner: Expr[] = [];
-    nodeWithin(i, ys, k + 1, inner);
+    const next = nodeWithin(i, ys, k + 1, inner);
+    if (next >= 0) doTree(next, inner);
     out.push(m.block(name('M', y), inner));
-    doTree(y, out);
+    return y;
   };
-  const doTree = (i: number, out: Expr[]): void => {
-    // Merge children, the latest in reverse postorder first: its block is the outermost.
-    const ys = children[i]!.filter((c) => forwardIn[c]! >= 2).sort((a, b) => b - a);
-    if (!header.has(i)) {
-      nodeWithin(i, ys, 0, out);
+  const doTree = (start: number, out: Expr[]): void => {
+    for (let i = start; i >= 0; ) {
+      const ys = mergeChildren(i);
+      if (!header.has(i)) {
+        i = nodeWithin(i, ys, 0, out);
+        continue;
+      }
+      const inner: Expr[] = [];
+      const next = nodeWithin(i, ys, 0, inner);
+      if (next >= 0) doTree(next, inner);
+      out.push(m.loop(name('H', i), m.block(null, inner)));
       return;
     }
-    const inner: Expr[] = [];
-    nodeWithin(i, ys, 0, inner);
-    out.push(m.loop(name('H', i), m.block(null, inner)));
   };
   try {
     const out: Expr[] = [];

@@ -28,18 +28,6 @@ const enum K {
   GlobalSet,
 }
 
-interface Node {
-  readonly k: K;
-  readonly type: number;
-  readonly kids: readonly Expr[];
-  /** Plain: the opcode and immediates. */
-  readonly bytes?: readonly number[];
-  /** Block/Loop/Br: the label; Call/Global*: the function or global. */
-  readonly name?: string | null;
-  /** Switch: the target labels, then the default one. */
-  readonly names?: readonly string[];
-}
-
 /** Value type byte of a type. */
 function valType(t: number): number {
   switch (t) {
@@ -142,8 +130,6 @@ function utf8(out: Out, s: string): void {
 const f64Bytes = (v: number): number[] => [...new Uint8Array(new Float64Array([v]).buffer)];
 
 const NO_KIDS: readonly Expr[] = [];
-const UNREACHABLE_OP = [0x00];
-const NOP_OP = [0x01];
 
 type Un = (a: Expr) => Expr;
 type Bin = (a: Expr, b: Expr) => Expr;
@@ -168,7 +154,7 @@ export interface CodeBuilder {
     load: Load; load8_s: Load; load8_u: Load; load16_s: Load; load16_u: Load; load32_s: Load; load32_u: Load;
     store: Store; store8: Store; store16: Store; store32: Store;
   };
-  readonly f64: { const(v: number): Expr; convert_s: { i64: Un } };
+  readonly f64: { const(v: number): Expr; convert_s: { i64: Un }; store: Store };
   readonly local: { get(index: number, type: number): Expr; set(index: number, value: Expr): Expr };
   readonly global: { get(name: string, type: number): Expr; set(name: string, value: Expr): Expr };
   block(name: string | null, children: Expr[], type?: number): Expr;
@@ -182,9 +168,40 @@ export interface CodeBuilder {
   nop(): Expr;
 }
 
-/** Builds expressions as nodes of a table (see the file comment). */
+/** A growable Int32Array. */
+class Ints {
+  a = new Int32Array(4096);
+  length = 0;
+  push(v: number): number {
+    if (this.length === this.a.length) {
+      const next = new Int32Array(this.a.length * 2);
+      next.set(this.a);
+      this.a = next;
+    }
+    this.a[this.length] = v;
+    return this.length++;
+  }
+}
+
+/**
+ * Builds expressions as nodes of a table (see the file comment), kept as columns of typed arrays:
+ * a compile makes tens of thousands of nodes, and an object (and an array of children) each was
+ * a third of the compile in garbage collection.
+ */
 export class ExprBuilder implements CodeBuilder {
-  readonly nodes: Node[] = [];
+  /** Per node: kind, result type, first child in `kids`, child count, and an operand (see `aux`). */
+  private kind = new Uint8Array(16384);
+  private type = new Uint8Array(16384);
+  private kidAt = new Int32Array(16384);
+  private kidCount = new Int32Array(16384);
+  /** Plain: offset of its bytes in `code` (length in `auxLen`); named kinds: the name's id; Switch: offset in `kids` of its label ids. */
+  private aux = new Int32Array(16384);
+  private auxLen = new Int32Array(16384);
+  private count = 0;
+  private readonly kids = new Ints();
+  private readonly code = new Bytes();
+  private readonly names: string[] = [];
+  private readonly nameIds = new Map<string, number>();
   readonly i32: CodeBuilder['i32'];
   readonly i64: CodeBuilder['i64'];
   readonly f64: CodeBuilder['f64'];
@@ -192,15 +209,27 @@ export class ExprBuilder implements CodeBuilder {
   readonly global: CodeBuilder['global'];
 
   constructor() {
-    const plain = (type: number, bytes: readonly number[], kids: readonly Expr[] = NO_KIDS): Expr => this.add({ k: K.Plain, type, kids, bytes });
-    const un = (op: number, type: number): Un => {
-      const bytes = [op];
-      return (a) => plain(type, bytes, [a]);
+    const plain1 = (type: number, op: number, a: Expr, b?: Expr): Expr => {
+      const e = this.node(K.Plain, type);
+      this.kidAt[e] = this.kids.length;
+      this.kids.push(a);
+      if (b !== undefined) this.kids.push(b);
+      this.kidCount[e] = b === undefined ? 1 : 2;
+      this.aux[e] = this.code.length;
+      this.code.byte(op);
+      this.auxLen[e] = 1;
+      return e;
     };
-    const bin = (op: number, type: number): Bin => {
-      const bytes = [op];
-      return (a, b) => plain(type, bytes, [a, b]);
+    const plain = (type: number, bytes: readonly number[], kids: readonly Expr[] = NO_KIDS): Expr => {
+      const e = this.node(K.Plain, type);
+      this.setKids(e, kids);
+      this.aux[e] = this.code.length;
+      this.code.append(bytes);
+      this.auxLen[e] = bytes.length;
+      return e;
     };
+    const un = (op: number, type: number): Un => (a) => plain1(type, op, a);
+    const bin = (op: number, type: number): Bin => (a, b) => plain1(type, op, a, b);
     const memarg = (op: number, offset: number, align: number): number[] => {
       const out = [op, 31 - Math.clz32(align)];
       uleb(out, offset);
@@ -252,7 +281,7 @@ export class ExprBuilder implements CodeBuilder {
       store16: store(0x3d),
       store32: store(0x3e),
     };
-    this.f64 = { const: (v) => plain(F64, [0x44, ...f64Bytes(v)]), convert_s: { i64: un(0xb9, F64) } };
+    this.f64 = { const: (v) => plain(F64, [0x44, ...f64Bytes(v)]), convert_s: { i64: un(0xb9, F64) }, store: store(0x39) };
     this.local = {
       get: (index, type) => {
         const b = [0x20];
@@ -266,51 +295,104 @@ export class ExprBuilder implements CodeBuilder {
       },
     };
     this.global = {
-      get: (name, type) => this.add({ k: K.GlobalGet, type, kids: [], name }),
-      set: (name, value) => this.add({ k: K.GlobalSet, type: NONE, kids: [value], name }),
+      get: (name, type) => this.named(K.GlobalGet, type, NO_KIDS, name),
+      set: (name, value) => this.named(K.GlobalSet, NONE, [value], name),
     };
   }
 
-  private add(n: Node): Expr {
-    this.nodes.push(n);
-    return this.nodes.length - 1;
+  private node(k: K, type: number): Expr {
+    const e = this.count++;
+    if (e === this.kind.length) {
+      const grow = <T extends Uint8Array | Int32Array>(a: T): T => {
+        const next = new (a.constructor as new (n: number) => T)(a.length * 2);
+        next.set(a);
+        return next;
+      };
+      this.kind = grow(this.kind);
+      this.type = grow(this.type);
+      this.kidAt = grow(this.kidAt);
+      this.kidCount = grow(this.kidCount);
+      this.aux = grow(this.aux);
+      this.auxLen = grow(this.auxLen);
+    }
+    this.kind[e] = k;
+    this.type[e] = type;
+    this.kidCount[e] = 0;
+    return e;
+  }
+  private setKids(e: Expr, kids: readonly Expr[]): void {
+    this.kidAt[e] = this.kids.length;
+    this.kidCount[e] = kids.length;
+    for (let i = 0; i < kids.length; i++) this.kids.push(kids[i]!);
+  }
+  private nameId(name: string): number {
+    let id = this.nameIds.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(name);
+      this.nameIds.set(name, id);
+    }
+    return id;
+  }
+  private named(k: K, type: number, kids: readonly Expr[], name: string | null): Expr {
+    const e = this.node(k, type);
+    this.setKids(e, kids);
+    this.aux[e] = name === null ? -1 : this.nameId(name);
+    return e;
   }
 
   typeOf(e: Expr): number {
-    return this.nodes[e]!.type;
+    return this.type[e]!;
   }
 
   block(name: string | null, children: Expr[], type?: number): Expr {
     // As binaryen: without a type, the block has its last child's value (if it has one).
     const last = children.length > 0 ? this.typeOf(children[children.length - 1]!) : NONE;
-    return this.add({ k: K.Block, type: type ?? (isValue(last) ? last : NONE), kids: children, name });
+    return this.named(K.Block, type ?? (isValue(last) ? last : NONE), children, name);
   }
   loop(name: string, body: Expr): Expr {
     const t = this.typeOf(body);
-    return this.add({ k: K.Loop, type: isValue(t) ? t : NONE, kids: [body], name });
+    return this.named(K.Loop, isValue(t) ? t : NONE, [body], name);
   }
   if(condition: Expr, ifTrue: Expr, ifFalse?: Expr): Expr {
     const t = ifFalse === undefined ? NONE : this.typeOf(ifTrue) !== UNREACHABLE ? this.typeOf(ifTrue) : this.typeOf(ifFalse);
-    const kids = ifFalse === undefined ? [condition, ifTrue] : [condition, ifTrue, ifFalse];
-    return this.add({ k: K.If, type: isValue(t) ? t : NONE, kids });
+    return this.named(K.If, isValue(t) ? t : NONE, ifFalse === undefined ? [condition, ifTrue] : [condition, ifTrue, ifFalse], null);
   }
   br(name: string, condition?: Expr): Expr {
-    return this.add({ k: K.Br, type: condition === undefined ? UNREACHABLE : NONE, kids: condition === undefined ? [] : [condition], name });
+    return this.named(K.Br, condition === undefined ? UNREACHABLE : NONE, condition === undefined ? NO_KIDS : [condition], name);
   }
   switch(names: string[], defaultName: string, condition: Expr): Expr {
-    return this.add({ k: K.Switch, type: UNREACHABLE, kids: [condition], names: [...names, defaultName] });
+    const e = this.named(K.Switch, UNREACHABLE, [condition], null);
+    this.aux[e] = this.kids.length;
+    this.auxLen[e] = names.length + 1;
+    for (const n of names) this.kids.push(this.nameId(n));
+    this.kids.push(this.nameId(defaultName));
+    return e;
   }
   call(name: string, operands: Expr[], type: number): Expr {
-    return this.add({ k: K.Call, type, kids: operands, name });
+    return this.named(K.Call, type, operands, name);
   }
   return(value?: Expr): Expr {
-    return this.add({ k: K.Plain, type: UNREACHABLE, kids: value === undefined ? [] : [value], bytes: [0x0f] });
+    const e = this.node(K.Plain, UNREACHABLE);
+    this.setKids(e, value === undefined ? NO_KIDS : [value]);
+    this.aux[e] = this.code.length;
+    this.code.byte(0x0f);
+    this.auxLen[e] = 1;
+    return e;
   }
   unreachable(): Expr {
-    return this.add({ k: K.Plain, type: UNREACHABLE, kids: NO_KIDS, bytes: UNREACHABLE_OP });
+    const e = this.node(K.Plain, UNREACHABLE);
+    this.aux[e] = this.code.length;
+    this.code.byte(0x00);
+    this.auxLen[e] = 1;
+    return e;
   }
   nop(): Expr {
-    return this.add({ k: K.Plain, type: NONE, kids: NO_KIDS, bytes: NOP_OP });
+    const e = this.node(K.Plain, NONE);
+    this.aux[e] = this.code.length;
+    this.code.byte(0x01);
+    this.auxLen[e] = 1;
+    return e;
   }
 
   /**
@@ -318,86 +400,116 @@ export class ExprBuilder implements CodeBuilder {
    * each opening with the next (the br_table layout nests one per block) is walked with a stack.
    */
   write(root: Expr, out: Bytes, funcIndex: (name: string) => number, globalIndex: (name: string) => number): void {
-    const labels: Array<string | null> = [];
-    const depth = (name: string): number => {
-      for (let i = labels.length - 1; i >= 0; i--) if (labels[i] === name) return labels.length - 1 - i;
-      throw new Error(`wasm: branch to unknown label ${name}`);
+    // Label id -> its (innermost) position on the stack of open labels, so a branch finds its
+    // depth at once (the br_table layout nests one block per bpf block: a scan would be quadratic).
+    const labels: number[] = [];
+    const saved: number[] = [];
+    const at = new Int32Array(this.names.length).fill(-1);
+    const pushLabel = (id: number): void => {
+      labels.push(id);
+      saved.push(id >= 0 ? at[id]! : -1);
+      if (id >= 0) at[id] = labels.length - 1;
     };
-    const nodes = this.nodes;
+    const popLabel = (): void => {
+      const id = labels.pop()!;
+      const prev = saved.pop()!;
+      if (id >= 0) at[id] = prev;
+    };
+    const depth = (id: number): number => {
+      const p = at[id]!;
+      if (p < 0) throw new Error(`wasm: branch to unknown label ${this.names[id]}`);
+      return labels.length - 1 - p;
+    };
+    const funcs = this.names.map((): number => -1);
+    const globals = this.names.map((): number => -1);
+    const fi = (id: number): number => (funcs[id] !== -1 ? funcs[id]! : (funcs[id] = funcIndex(this.names[id]!)));
+    const gi = (id: number): number => (globals[id] !== -1 ? globals[id]! : (globals[id] = globalIndex(this.names[id]!)));
+    const { kind, type, kidAt, kidCount, aux, auxLen } = this;
+    const kids = this.kids.a;
+    const code = this.code.buf;
     const emit = (e: Expr): void => {
-      const n = nodes[e]!;
-      switch (n.k) {
+      const kAt = kidAt[e]!;
+      const n = kidCount[e]!;
+      switch (kind[e] as K) {
         case K.Plain: {
-          for (let i = 0; i < n.kids.length; i++) emit(n.kids[i]!);
-          const b = n.bytes!;
-          for (let i = 0; i < b.length; i++) out.byte(b[i]!);
+          for (let i = 0; i < n; i++) emit(kids[kAt + i]!);
+          const from = aux[e]!;
+          const to = from + auxLen[e]!;
+          for (let i = from; i < to; i++) out.byte(code[i]!);
           return;
         }
         case K.Block: {
           // Walk down first children that are blocks, opening each; then close them inner first.
-          const chain: Node[] = [];
-          let cur: Node = n;
+          const chain: Expr[] = [];
+          let cur = e;
           for (;;) {
             chain.push(cur);
-            out.push(0x02, blockType(cur.type));
-            labels.push(cur.name ?? null);
-            const first = cur.kids[0];
-            if (first === undefined || nodes[first]!.k !== K.Block) break;
-            cur = nodes[first]!;
+            out.byte(0x02);
+            out.byte(blockType(type[cur]!));
+            pushLabel(aux[cur]!);
+            if (kidCount[cur] === 0) break;
+            const first = kids[kidAt[cur]!]!;
+            if (kind[first] !== K.Block) break;
+            cur = first;
           }
           for (let i = chain.length - 1; i >= 0; i--) {
             const b = chain[i]!;
-            for (let j = i === chain.length - 1 ? 0 : 1; j < b.kids.length; j++) emit(b.kids[j]!);
-            out.push(0x0b);
-            labels.pop();
+            const bAt = kidAt[b]!;
+            const bn = kidCount[b]!;
+            for (let j = i === chain.length - 1 ? 0 : 1; j < bn; j++) emit(kids[bAt + j]!);
+            out.byte(0x0b);
+            popLabel();
           }
           return;
         }
         case K.Loop:
-          out.push(0x03, blockType(n.type));
-          labels.push(n.name ?? null);
-          emit(n.kids[0]!);
-          out.push(0x0b);
-          labels.pop();
+          out.byte(0x03);
+          out.byte(blockType(type[e]!));
+          pushLabel(aux[e]!);
+          emit(kids[kAt]!);
+          out.byte(0x0b);
+          popLabel();
           return;
         case K.If:
-          emit(n.kids[0]!);
-          out.push(0x04, blockType(n.type));
-          labels.push(null);
-          emit(n.kids[1]!);
-          if (n.kids.length > 2) {
-            out.push(0x05);
-            emit(n.kids[2]!);
+          emit(kids[kAt]!);
+          out.byte(0x04);
+          out.byte(blockType(type[e]!));
+          pushLabel(-1);
+          emit(kids[kAt + 1]!);
+          if (n > 2) {
+            out.byte(0x05);
+            emit(kids[kAt + 2]!);
           }
-          out.push(0x0b);
-          labels.pop();
+          out.byte(0x0b);
+          popLabel();
           return;
         case K.Br:
-          if (n.kids.length > 0) emit(n.kids[0]!);
-          out.push(n.kids.length > 0 ? 0x0d : 0x0c);
-          uleb(out, depth(n.name!));
+          if (n > 0) emit(kids[kAt]!);
+          out.byte(n > 0 ? 0x0d : 0x0c);
+          uleb(out, depth(aux[e]!));
           return;
         case K.Switch: {
-          emit(n.kids[0]!);
-          out.push(0x0e);
-          const names = n.names!;
-          uleb(out, names.length - 1);
-          for (const name of names) uleb(out, depth(name));
+          emit(kids[kAt]!);
+          out.byte(0x0e);
+          const from = aux[e]!;
+          const len = auxLen[e]!;
+          uleb(out, len - 1);
+          for (let i = 0; i < len; i++) uleb(out, depth(kids[from + i]!));
           return;
         }
         case K.Call:
-          for (const kid of n.kids) emit(kid);
-          out.push(0x10);
-          uleb(out, funcIndex(n.name!));
+          for (let i = 0; i < n; i++) emit(kids[kAt + i]!);
+          out.byte(0x10);
+          uleb(out, fi(aux[e]!));
           return;
         case K.GlobalGet:
-          out.push(0x23);
-          uleb(out, globalIndex(n.name!));
+          out.byte(0x23);
+          uleb(out, gi(aux[e]!));
           return;
         case K.GlobalSet:
-          emit(n.kids[0]!);
-          out.push(0x24);
-          uleb(out, globalIndex(n.name!));
+          emit(kids[kAt]!);
+          out.byte(0x24);
+          uleb(out, gi(aux[e]!));
           return;
       }
     };

@@ -114,16 +114,18 @@ export interface RunResult {
 }
 
 const engines = new WeakMap<ObjectInstance, Map<string, Engine>>();
+/** Plain engines by instance, then by program index * 2 + (jit ? 1 : 0): looked up on every run. */
+const plainEngines = new WeakMap<ObjectInstance, Engine[]>();
 
 /** The engine for program `index`, reused across runs; LD_ABS goes to the current run's context. */
 function engineFor(instance: ObjectInstance, index: number, kind: EngineKind): Engine {
-  let byKey = engines.get(instance);
-  if (byKey === undefined) {
-    byKey = new Map();
-    engines.set(instance, byKey);
+  let byIndex = plainEngines.get(instance);
+  if (byIndex === undefined) {
+    byIndex = [];
+    plainEngines.set(instance, byIndex);
   }
-  const key = `${index}/${kind}`;
-  let e = byKey.get(key);
+  const key = index * 2 + (kind === 'jit' ? 1 : 0);
+  let e = byIndex[key];
   if (e === undefined) {
     const k = instance.kernel;
     e = createEngine(kind, instance.execProgram(index), instance.memory, instance.helpers, {
@@ -133,7 +135,7 @@ function engineFor(instance: ObjectInstance, index: number, kind: EngineKind): E
         return ctx.legacyLoad(offset, size);
       },
     });
-    byKey.set(key, e);
+    byIndex[key] = e;
   }
   return e;
 }
@@ -240,7 +242,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       retval: Number(r0 & 0xffffffffn),
       r0,
       packet: ctx.packetOut(),
-      printk: [...k.run.printk],
+      printk: k.run.printk.length === 0 ? [] : [...k.run.printk],
       ringbuf,
       perf,
       redirect: k.run.redirect,

@@ -40,9 +40,11 @@ describe.skipIf(!existsSync(CLI))('bpfkit bench', () => {
       expect(x['perCallNs']).toBeCloseTo((x['execNsPerCall'] as number) + (x['setupNsPerCall'] as number), 3);
       expect(x['reset']).toBe(true);
     }
-    // Same program, same packet, fresh state: both engines return the same values.
-    expect(j.results[0]!['retval']).toBe(j.results[1]!['retval']);
+    // Same program, same packet, fresh state: both engines return the same value. (The steady-state
+    // retval may differ: xdp_counter decrements the TTL of a packet that carries over, and the
+    // engines make different numbers of runs.)
     expect(j.results[0]!['firstRetval']).toBe(j.results[1]!['firstRetval']);
+    for (const x of j.results) expect(typeof x['retval']).toBe('number');
     expect(typeof j.results[1]!['compileMs']).toBe('number');
   });
 

@@ -10,6 +10,8 @@ import { Memory } from '../../src/helpers/memory.js';
 import { assemble } from '../../src/isa/asm.js';
 import { insn, type Instruction } from '../../src/isa/instruction.js';
 import { loadJit, prepareRaw } from '../../src/run/raw.js';
+import { Interpreter } from '../../src/vm/interpreter.js';
+import { RuntimeFault } from '../../src/helpers/fault.js';
 
 type Jit = typeof import('../../src/jit/index.js');
 let jit: Jit;
@@ -71,6 +73,33 @@ describe('direct code generation', () => {
     let want = 0n;
     for (let i = 0; i < n; i++) want += 7 > i % 13 ? 3n : 1n;
     expect(a).toBe(want);
+  });
+
+  it('checks accesses against the region table as the memory model does (elements, read-only, gaps)', async () => {
+    await loadJit();
+    const outcome = (engine: 'interp' | 'jit', program: Instruction[], r1: bigint): string => {
+      const memory = new Memory();
+      // A strided region (elements of 12 usable bytes every 16) and a read-only one after it.
+      const arr = memory.alloc('arr', 'map-value', 64, { stride: 16, elemSize: 12 });
+      const ro = memory.alloc('ro', 'global', 16, { writable: false });
+      const prog = prepareProgram('t', program);
+      const table = { get: () => undefined, nameOf: (id: number) => `helper_${id}` };
+      const vm = engine === 'interp' ? new Interpreter(prog, memory, table) : jit.compileJit(prog, memory, table);
+      const base = r1 === 0n ? BigInt(arr.start) : BigInt(ro.start);
+      try {
+        return `r0=${vm.run([base + (r1 === 0n ? 0n : r1 - 1n)])}`;
+      } catch (e) {
+        return e instanceof RuntimeFault ? `${e.kind}@${e.pc}: ${e.message}` : String(e);
+      }
+    };
+    for (const off of [0, 4, 8, 9, 12, 16, 24, 28, 44, 60, 64, -4]) {
+      // Two reads in a row: the second one misses the cache when the first changed regions.
+      const read = assemble(`ldxw %r0, [%r1${off >= 0 ? '+' : ''}${off}]\nldxw %r2, [%r10-8]\nldxw %r0, [%r1${off >= 0 ? '+' : ''}${off}]\nexit`);
+      const write = assemble(`stw [%r1${off >= 0 ? '+' : ''}${off}], 7\nldxw %r0, [%r1${off >= 0 ? '+' : ''}${off}]\nexit`);
+      for (const p of [read, write]) {
+        for (const r1 of [0n, 1n]) expect(outcome('jit', p, r1), `off ${off}`).toBe(outcome('interp', p, r1));
+      }
+    }
   });
 
   it('emits modules binaryen validates, in both layouts', async () => {
