@@ -13,9 +13,10 @@ import { elfFields, extremes, fixtureObjects, scaled, SEED, writeField, type Elf
 
 const fixtures = fixtureObjects();
 const fields = new Map<string, ElfField[]>(fixtures.map((f) => [f.name, elfFields(f.bytes)]));
-/** A load that takes longer than this is treated as a hang (the slowest fixture loads in a few ms). */
-// A guard against pathological loads (a flipped size that allocates or loops), not a speed test:
-// generous enough that a loaded CI machine never trips it.
+/**
+ * A load that takes longer than this is treated as a hang (the slowest fixture loads in a few ms):
+ * a guard against pathological loads, not a speed test, so a loaded CI machine never trips it.
+ */
 const SLOW_MS = 10_000;
 
 /** A mutation described independently of the fixture it is applied to (positions are taken modulo). */
