@@ -27,6 +27,7 @@ const VERDICT_PENDING = new Map<string, string>([
   ['skb_misc', 'prototypes of bpf_csum_level, bpf_skb_ecn_set_ce, bpf_set_hash, bpf_redirect_peer/neigh, ...'],
   ['strtol', 'prototypes of bpf_strtol/bpf_strtoul'],
   ['skb_info', 'prototypes of bpf_get_netns_cookie, bpf_skb_cgroup_id, bpf_sk_fullsock, bpf_skb_set_tstamp, ...'],
+  ['flow', 'the flow dissector context (flow_keys) in the verifier'],
   ['timers', 'prototypes of bpf_timer_* and struct bpf_timer in map values'],
 ]);
 
