@@ -14,6 +14,7 @@ import { tailCallHelpers } from './tail-call.js';
 import { timeTaskHelpers } from './time-task.js';
 import { kernelInfoHelpers } from './kernel-info.js';
 import { lockHelpers } from './locks.js';
+import { socketHelpers } from './sockets.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
@@ -36,6 +37,7 @@ const GROUPS: readonly HelperGroup[] = [
   routeHelpers,
   kernelInfoHelpers,
   timerHelpers,
+  socketHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */
