@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ObjectInstance } from '../../src/helpers/kernel.js';
+import { PerfEventArray } from '../../src/helpers/maps/perf-event.js';
 import { ProgType } from '../../src/loader/kinds.js';
 import { loadJitEngine, type EngineKind } from '../../src/run/engine.js';
 import { runProgram } from '../../src/run/program.js';
@@ -64,5 +65,22 @@ describe('the program-type table', () => {
       expect(programTypeEntry(t)?.input).toBeTruthy();
     }
     expect(programTypeEntry(ProgType.SK_MSG)).toBeUndefined();
+  });
+});
+
+describe.each<EngineKind>(['interp', 'jit'])('bpf_perf_event_read(_value) on %s', (engine) => {
+  beforeAll(async () => {
+    if (engine === 'jit') await loadJitEngine();
+  }, 120_000);
+
+  it('reads the counters the test placed; -ENOENT for an empty slot, -E2BIG past the array', () => {
+    const inst = instance();
+    const arr = inst.maps.find((m) => m.name === 'cycles') as PerfEventArray;
+    arr.setCounter(0, { counter: 123456n, enabled: 10n, running: 9n });
+    arr.setCounter(1, { counter: 77n, enabled: 1000n, running: 500n });
+    runProgram(inst, 'read_counters', { engine });
+    const v = Buffer.from(inst.map('.bss').get(0)!);
+    const counts = Array.from({ length: 8 }, (_, i) => v.readBigInt64LE(64 + i * 8));
+    expect(counts).toEqual([123456n, -2n, -7n, 0n, 77n, 1000n, 500n, -2n]);
   });
 });

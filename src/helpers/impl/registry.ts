@@ -14,6 +14,7 @@ import { tailCallHelpers } from './tail-call.js';
 import { timeTaskHelpers } from './time-task.js';
 import { kernelInfoHelpers } from './kernel-info.js';
 import { lockHelpers } from './locks.js';
+import { perfReadHelpers } from './perf-read.js';
 import { socketHelpers } from './sockets.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
@@ -38,6 +39,7 @@ const GROUPS: readonly HelperGroup[] = [
   kernelInfoHelpers,
   timerHelpers,
   socketHelpers,
+  perfReadHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */

@@ -31,7 +31,7 @@ export const UNSUPPORTED_HELPERS: ReadonlyMap<string, string> = new Map([
   ...group('needs tunnel metadata (a metadata dst) bpfkit does not model yet', 'skb_get_tunnel_key skb_set_tunnel_key skb_get_tunnel_opt skb_set_tunnel_opt skb_get_xfrm_state'),
   ...group(
     'needs hardware or kernel state bpfkit does not simulate (perf counters, branch records, stacks, VMAs, BTF-typed dumps, per-CPU kernel symbols, kptrs)',
-    `perf_event_read perf_event_read_value perf_prog_read_value read_branch_records get_branch_snapshot get_stack get_task_stack
+    `perf_prog_read_value read_branch_records get_branch_snapshot get_stack get_task_stack
      find_vma snprintf_btf per_cpu_ptr this_cpu_ptr kptr_xchg`,
   ),
   ...group('dynptrs are not modelled yet', 'dynptr_from_mem ringbuf_reserve_dynptr ringbuf_submit_dynptr ringbuf_discard_dynptr dynptr_read dynptr_write dynptr_data'),
