@@ -29,6 +29,7 @@ const VERDICT_PENDING = new Map<string, string>([
   ['skb_info', 'prototypes of bpf_get_netns_cookie, bpf_skb_cgroup_id, bpf_sk_fullsock, bpf_skb_set_tstamp, ...'],
   ['flow', 'the flow dissector context (flow_keys) in the verifier'],
   ['sockets', 'prototypes of bpf_sk_lookup_*/bpf_sk_release and socket reference tracking'],
+  ['dynptr', 'dynptr prototypes and stack slots in the verifier'],
   ['timers', 'prototypes of bpf_timer_* and struct bpf_timer in map values'],
 ]);
 

@@ -13,6 +13,7 @@ import { ringbufHelpers } from './ringbuf-helpers.js';
 import { tailCallHelpers } from './tail-call.js';
 import { timeTaskHelpers } from './time-task.js';
 import { kernelInfoHelpers } from './kernel-info.js';
+import { dynptrHelpers } from './dynptr.js';
 import { lockHelpers } from './locks.js';
 import { perfReadHelpers } from './perf-read.js';
 import { socketHelpers } from './sockets.js';
@@ -40,6 +41,7 @@ const GROUPS: readonly HelperGroup[] = [
   timerHelpers,
   socketHelpers,
   perfReadHelpers,
+  dynptrHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */

@@ -34,6 +34,5 @@ export const UNSUPPORTED_HELPERS: ReadonlyMap<string, string> = new Map([
     `perf_prog_read_value read_branch_records get_branch_snapshot get_stack get_task_stack
      find_vma snprintf_btf per_cpu_ptr this_cpu_ptr kptr_xchg`,
   ),
-  ...group('dynptrs are not modelled yet', 'dynptr_from_mem ringbuf_reserve_dynptr ringbuf_submit_dynptr ringbuf_discard_dynptr dynptr_read dynptr_write dynptr_data'),
   ...group('output to a perf event array with packet bytes from a tracing program (BTF-typed skb/xdp pointers) is not modelled', 'skb_output xdp_output'),
 ]);
