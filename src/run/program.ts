@@ -101,6 +101,8 @@ export interface RunResult {
   redirect: RedirectTarget | undefined;
   /** The copies bpf_clone_redirect sent, in order. */
   clones: CloneRecord[];
+  /** The context after the run where the test run hands it back (syscall, cgroup_sock_addr): ctx_out. */
+  ctx: Uint8Array | undefined;
   /** Signals bpf_send_signal(_thread) sent. */
   signals: Array<{ signal: number; to: 'process' | 'thread' }>;
   /** Tail calls taken in the last run. */
@@ -248,6 +250,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       redirect: k.run.redirect,
       clones: [...k.run.clones],
       signals: [...k.run.signals],
+      ctx: 'ctxOut' in ctx && typeof ctx.ctxOut === 'function' ? (ctx.ctxOut() as Uint8Array | undefined) : undefined,
       tailCalls: k.run.tailCalls,
       executed,
       error,

@@ -10,25 +10,11 @@ import { loadJitEngine, type EngineKind } from '../../src/run/engine.js';
 import { toKernelJson } from '../../src/run/kernel-json.js';
 import { verifyForRun } from '../../src/run/verify-hook.js';
 import { runProgram } from '../../src/run/program.js';
-import { caseObject, casePacket, kernelCases } from './cases.js';
+import { caseObject, casePacket, kernelCases, VERDICT_PENDING } from './cases.js';
 
 const CASES = kernelCases();
 const ENGINES: EngineKind[] = ['interp', 'jit'];
 
-/**
- * Objects whose verdict waits on the verifier's side of the kernel model, which another change
- * (the whole helper table with prototypes, socket field reads) is adding: the kernel accepts them,
- * bpfkit's verifier does not know yet a helper or a read they use. Their runs are still compared
- * field by field (the runs do not depend on the verdict).
- */
-const VERDICT_PENDING = new Map<string, string>([
-  ['cg_skb', 'reads of bpf_sock fields through skb->sk'],
-  ['maps_more', 'bpf_spin_lock/bpf_spin_unlock prototypes'],
-  ['skb_misc', 'prototypes of bpf_csum_level, bpf_skb_ecn_set_ce, bpf_set_hash, bpf_redirect_peer/neigh, ...'],
-  ['strtol', 'prototypes of bpf_strtol/bpf_strtoul'],
-  ['skb_info', 'prototypes of bpf_get_netns_cookie, bpf_skb_cgroup_id, bpf_sk_fullsock, bpf_skb_set_tstamp, ...'],
-  ['timers', 'prototypes of bpf_timer_* and struct bpf_timer in map values'],
-]);
 
 /** The load-time verdict `bpfkit run` gives each object (the kernel accepted every one). */
 const verdicts = new Map<string, boolean>();

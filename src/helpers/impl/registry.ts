@@ -13,7 +13,10 @@ import { ringbufHelpers } from './ringbuf-helpers.js';
 import { tailCallHelpers } from './tail-call.js';
 import { timeTaskHelpers } from './time-task.js';
 import { kernelInfoHelpers } from './kernel-info.js';
+import { dynptrHelpers } from './dynptr.js';
 import { lockHelpers } from './locks.js';
+import { perfReadHelpers } from './perf-read.js';
+import { socketHelpers } from './sockets.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
@@ -36,6 +39,9 @@ const GROUPS: readonly HelperGroup[] = [
   routeHelpers,
   kernelInfoHelpers,
   timerHelpers,
+  socketHelpers,
+  perfReadHelpers,
+  dynptrHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */

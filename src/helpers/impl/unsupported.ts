@@ -22,8 +22,8 @@ export const UNSUPPORTED_HELPERS: ReadonlyMap<string, string> = new Map([
      inode_storage_delete cgrp_storage_get cgrp_storage_delete get_local_storage get_stackid skb_under_cgroup current_task_under_cgroup user_ringbuf_drain`,
   ),
   ...group(
-    'needs the simulated socket table, which bpfkit does not have yet (socket lookups, syncookies, BTF socket casts)',
-    `sk_lookup_tcp sk_lookup_udp skc_lookup_tcp sk_release sk_assign tcp_check_syncookie tcp_gen_syncookie
+    'needs more of a socket than the simulated socket table keeps (syncookies, socket assignment, BTF socket casts)',
+    `sk_assign tcp_check_syncookie tcp_gen_syncookie
      tcp_raw_gen_syncookie_ipv4 tcp_raw_gen_syncookie_ipv6 tcp_raw_check_syncookie_ipv4 tcp_raw_check_syncookie_ipv6
      skc_to_tcp6_sock skc_to_tcp_sock skc_to_tcp_timewait_sock skc_to_tcp_request_sock skc_to_udp6_sock skc_to_unix_sock
      skc_to_mptcp_sock sock_from_file`,
@@ -31,9 +31,8 @@ export const UNSUPPORTED_HELPERS: ReadonlyMap<string, string> = new Map([
   ...group('needs tunnel metadata (a metadata dst) bpfkit does not model yet', 'skb_get_tunnel_key skb_set_tunnel_key skb_get_tunnel_opt skb_set_tunnel_opt skb_get_xfrm_state'),
   ...group(
     'needs hardware or kernel state bpfkit does not simulate (perf counters, branch records, stacks, VMAs, BTF-typed dumps, per-CPU kernel symbols, kptrs)',
-    `perf_event_read perf_event_read_value perf_prog_read_value read_branch_records get_branch_snapshot get_stack get_task_stack
+    `perf_prog_read_value read_branch_records get_branch_snapshot get_stack get_task_stack
      find_vma snprintf_btf per_cpu_ptr this_cpu_ptr kptr_xchg`,
   ),
-  ...group('dynptrs are not modelled yet', 'dynptr_from_mem ringbuf_reserve_dynptr ringbuf_submit_dynptr ringbuf_discard_dynptr dynptr_read dynptr_write dynptr_data'),
   ...group('output to a perf event array with packet bytes from a tracing program (BTF-typed skb/xdp pointers) is not modelled', 'skb_output xdp_output'),
 ]);

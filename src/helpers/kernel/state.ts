@@ -6,6 +6,7 @@ import type { Memory } from '../memory.js';
 import { SimClock } from './clock.js';
 import { SimNetwork, type Neighbour, type Route } from './network.js';
 import { TimerTable } from './timers.js';
+import { SocketTable, type SimSocketSpec } from './sockets.js';
 import { ForeignMemory } from './foreign-memory.js';
 import { SimRandom } from './random.js';
 import { DEFAULT_TASK, type TaskInfo } from './task.js';
@@ -97,6 +98,8 @@ export interface KernelOptions {
   routes?: Route[];
   /** Neighbour (ARP/NDP) entries. */
   neighbours?: Neighbour[];
+  /** Sockets of the simulated socket table. */
+  sockets?: SimSocketSpec[];
 }
 
 /**
@@ -119,6 +122,8 @@ export class KernelState {
   run: RunState = newRunState();
   /** Network devices by ifindex. */
   readonly devices = new Map<number, NetDevice>();
+  /** The sockets bpf_sk_lookup_* find. */
+  readonly sockets = new SocketTable();
   /** bpf_timer state by the timer's address. */
   readonly timers = new TimerTable();
   /** Routes and neighbours (bpf_fib_lookup, bpf_check_mtu) over `devices`. */
@@ -141,6 +146,7 @@ export class KernelState {
     this.net = new SimNetwork(this.devices);
     for (const r of options.routes ?? []) this.net.addRoute(r);
     for (const n of options.neighbours ?? []) this.net.addNeighbour(n);
+    for (const s of options.sockets ?? []) this.sockets.add(s);
   }
 
   /** A fresh socket cookie. */

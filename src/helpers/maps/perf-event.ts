@@ -9,6 +9,13 @@ export interface PerfRecord {
   data: Uint8Array;
 }
 
+/** A counter's reading: its value, and the times it was enabled and running (ns). */
+export interface PerfCounter {
+  counter: bigint;
+  enabled: bigint;
+  running: bigint;
+}
+
 /**
  * `BPF_MAP_TYPE_PERF_EVENT_ARRAY`: one perf event per CPU index, opened by user space. Output to
  * an index with no event open is `-ENOENT` — what `BPF_PROG_TEST_RUN` gives when nothing reads
@@ -33,6 +40,20 @@ export class PerfEventArray extends BpfMap {
 
   isOpen(index: number): boolean {
     return this.openIdx.has(index);
+  }
+
+  private readonly counters = new Map<number, PerfCounter>();
+
+  /**
+   * Places a hardware/software counter at `index` (what user space would open with
+   * perf_event_open and store in the map), for bpf_perf_event_read(_value).
+   */
+  setCounter(index: number, counter: PerfCounter): void {
+    this.counters.set(index, counter);
+  }
+
+  counter(index: number): PerfCounter | undefined {
+    return this.counters.get(index);
   }
 
   /** Takes the captured records. */

@@ -1,0 +1,130 @@
+import { BpfkitError, ErrorCode } from '../../errors.js';
+import { parseAddress } from '../kernel/network.js';
+import type { Memory } from '../memory.js';
+import type { ProgramContext } from './context.js';
+import { PT_REGS, KprobeContext, type PtRegs } from './kprobe.js';
+
+/**
+ * Contexts whose bytes the caller gives or the program rewrites, handed back after the run
+ * (BPF_PROG_TEST_RUN's ctx_out): `syscall` programs (any bytes, writable; none means r1 = NULL, as
+ * the test run passes a NULL context), and the socket-address hooks of cgroup_sock_addr.
+ */
+export interface ContextWithOutput extends ProgramContext {
+  /** The context bytes after the run. */
+  ctxOut(): Uint8Array | undefined;
+}
+
+/** The largest ctx_in the syscall test run takes (U16_MAX). */
+export const SYSCALL_CTX_MAX = 0xffff;
+
+export class SyscallContext implements ContextWithOutput {
+  readonly kind = 'syscall' as const;
+  readonly address: number;
+  private readonly memory: Memory;
+  private readonly size: number;
+
+  constructor(memory: Memory, bytes: Uint8Array | undefined) {
+    this.memory = memory;
+    this.size = bytes?.length ?? 0;
+    if (bytes === undefined || bytes.length === 0) {
+      this.address = 0;
+      return;
+    }
+    this.address = memory.allocBytes('syscall ctx', 'ctx', bytes, { writable: true }).start;
+  }
+
+  packetOut(): undefined {
+    return undefined;
+  }
+
+  ctxOut(): Uint8Array | undefined {
+    return this.address === 0 ? undefined : this.memory.u8.slice(this.address, this.address + this.size);
+  }
+}
+
+/** What a cgroup_sock_addr program is called with (connect, bind, sendmsg, recvmsg, getpeername, getsockname). */
+export interface SockAddrInput {
+  /** The address the user gave: `10.0.0.2` or `2001:db8::1`. */
+  ip: string;
+  port: number;
+  /** SOCK_STREAM (1, default) or SOCK_DGRAM (2). */
+  type?: number;
+  /** IPPROTO_TCP (6, default for streams) or IPPROTO_UDP (17). */
+  protocol?: number;
+  /** sendmsg: the source address of the message. */
+  msgSrc?: string;
+}
+
+/** Offsets in `struct bpf_sock_addr`. */
+export const SockAddr = { user_family: 0, user_ip4: 4, user_ip6: 8, user_port: 24, family: 28, type: 32, protocol: 36, msg_src_ip4: 40, msg_src_ip6: 44, sk: 64, size: 72 } as const;
+
+/**
+ * `struct bpf_sock_addr` for a cgroup_sock_addr program (the kernel has no test run for them): the
+ * user's address (family, IP and port in network order), the socket's family, type and protocol,
+ * and for sendmsg the message's source. The program may rewrite user_ip4/user_ip6/user_port (and
+ * msg_src_*); the rewritten context comes back in the result, the verdict in r0 (1 allow, 0 deny).
+ */
+export class SockAddrContext implements ContextWithOutput {
+  readonly kind = 'sock-addr' as const;
+  readonly address: number;
+  private readonly memory: Memory;
+
+  constructor(memory: Memory, input: SockAddrInput) {
+    this.memory = memory;
+    const ip = parseAddress(input.ip);
+    const family = ip.length === 4 ? 2 : 10;
+    if (!Number.isInteger(input.port) || input.port < 0 || input.port > 0xffff) throw new BpfkitError(ErrorCode.Usage, `port ${input.port} is not 0..65535`);
+    const region = memory.alloc('bpf_sock_addr', 'ctx', SockAddr.size, { writable: true });
+    const a = region.start;
+    this.address = a;
+    const dv = memory.dv;
+    dv.setUint32(a + SockAddr.user_family, family, true);
+    memory.u8.set(ip, a + (family === 2 ? SockAddr.user_ip4 : SockAddr.user_ip6));
+    dv.setUint16(a + SockAddr.user_port, input.port, false);
+    dv.setUint32(a + SockAddr.family, family, true);
+    const type = input.type ?? 1;
+    dv.setUint32(a + SockAddr.type, type, true);
+    dv.setUint32(a + SockAddr.protocol, input.protocol ?? (type === 2 ? 17 : 6), true);
+    if (input.msgSrc !== undefined) {
+      const src = parseAddress(input.msgSrc);
+      memory.u8.set(src, a + (src.length === 4 ? SockAddr.msg_src_ip4 : SockAddr.msg_src_ip6));
+    }
+  }
+
+  packetOut(): undefined {
+    return undefined;
+  }
+
+  ctxOut(): Uint8Array {
+    return this.memory.u8.slice(this.address, this.address + SockAddr.size);
+  }
+}
+
+/** What a perf_event program sees besides the registers. */
+export interface PerfEventInput {
+  samplePeriod?: bigint;
+  addr?: bigint;
+}
+
+/**
+ * `struct bpf_perf_event_data` for a perf_event program (no test run in the kernel): the sampled
+ * task's x86-64 pt_regs (as for kprobes), then sample_period and addr; read-only.
+ */
+export class PerfEventContext implements ProgramContext {
+  readonly kind = 'perf-event' as const;
+  readonly address: number;
+
+  constructor(memory: Memory, regs: PtRegs, args: readonly bigint[], input: PerfEventInput) {
+    const kp = new KprobeContext(memory, regs, args);
+    const regsBytes = memory.u8.slice(kp.address, kp.address + PT_REGS.length * 8);
+    const region = memory.alloc('bpf_perf_event_data', 'ctx', PT_REGS.length * 8 + 16, { writable: false });
+    memory.u8.set(regsBytes, region.start);
+    memory.dv.setBigUint64(region.start + PT_REGS.length * 8, BigInt.asUintN(64, input.samplePeriod ?? 0n), true);
+    memory.dv.setBigUint64(region.start + PT_REGS.length * 8 + 8, BigInt.asUintN(64, input.addr ?? 0n), true);
+    this.address = region.start;
+  }
+
+  packetOut(): undefined {
+    return undefined;
+  }
+}

@@ -1,0 +1,122 @@
+import type { ProgramContext } from '../helpers/contexts/context.js';
+import { FlowDissectorContext } from '../helpers/contexts/flow-dissector.js';
+import { KprobeContext } from '../helpers/contexts/kprobe.js';
+import { SkbContext, skbPacketProblem } from '../helpers/contexts/skb.js';
+import { rawTracepointArgs, TracepointContext } from '../helpers/contexts/tracepoint.js';
+import { PerfEventContext, SockAddrContext, SYSCALL_CTX_MAX, SyscallContext } from '../helpers/contexts/user-ctx.js';
+import { XDP_MAX_PACKET, XdpContext } from '../helpers/contexts/xdp.js';
+import { Errno } from '../helpers/errno.js';
+import type { Memory } from '../helpers/memory.js';
+import { BpfkitError, ErrorCode } from '../errors.js';
+import { ProgType, progTypeName } from '../loader/kinds.js';
+import { TestRunError, type ContextInput } from './context.js';
+
+/** One runnable program type: what it takes, whether the kernel can test-run it, how its context is built. */
+export interface ProgramTypeEntry {
+  types: readonly number[];
+  /** The input a run takes (for messages and the README's table). */
+  input: string;
+  /** True when BPF_PROG_TEST_RUN runs it (then bpfkit does what the test run does). */
+  kernelTestRun: boolean;
+  create(memory: Memory, type: number, input: ContextInput): ProgramContext;
+}
+
+const ETH_HLEN = 14;
+
+function needPacket(input: ContextInput, type: number): Uint8Array {
+  if (input.packet === undefined) throw new BpfkitError(ErrorCode.Usage, `a ${progTypeName(type)} program runs on a packet: give one (--data FILE)`);
+  return input.packet;
+}
+
+function skbContext(memory: Memory, type: number, input: ContextInput): ProgramContext {
+  const p = needPacket(input, type);
+  const problem = skbPacketProblem(p);
+  if (problem !== undefined) throw new TestRunError(problem.errno, problem.reason);
+  const l2 = type === ProgType.SCHED_CLS || type === ProgType.SCHED_ACT;
+  const direct = l2 || type === ProgType.LWT_IN || type === ProgType.LWT_OUT || type === ProgType.LWT_XMIT;
+  return new SkbContext(memory, p, { l2, directAccess: direct });
+}
+
+/**
+ * The program-type table: every program type bpfkit runs, with its input and context. A new
+ * runnable type is one entry here and one context module in src/helpers/contexts.
+ */
+export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
+  {
+    types: [ProgType.XDP],
+    input: 'a frame (14..3520 bytes); xdp: ingress ifindex, rx queue',
+    kernelTestRun: true,
+    create: (memory, type, input) => {
+      const p = needPacket(input, type);
+      if (p.length < ETH_HLEN) throw new TestRunError(-Errno.EINVAL, `a ${p.length}-byte frame is shorter than an Ethernet header`);
+      if (p.length > XDP_MAX_PACKET) throw new TestRunError(-Errno.EINVAL, `a ${p.length}-byte frame is over the ${XDP_MAX_PACKET} bytes of an XDP frame (fragments are not simulated)`);
+      return new XdpContext(memory, p, input.xdp);
+    },
+  },
+  {
+    types: [ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.SOCKET_FILTER, ProgType.CGROUP_SKB, ProgType.LWT_IN, ProgType.LWT_OUT, ProgType.LWT_XMIT],
+    input: 'a frame (14..3712 bytes; IPv4/IPv6 at least their header)',
+    kernelTestRun: true,
+    create: skbContext,
+  },
+  {
+    types: [ProgType.FLOW_DISSECTOR],
+    input: 'a frame (at least 14 bytes); the result is the struct bpf_flow_keys',
+    kernelTestRun: true,
+    create: (memory, type, input) => {
+      const p = needPacket(input, type);
+      if (p.length < ETH_HLEN) throw new TestRunError(-Errno.EINVAL, `a ${p.length}-byte frame is shorter than an Ethernet header`);
+      return new FlowDissectorContext(memory, p);
+    },
+  },
+  {
+    types: [ProgType.SYSCALL],
+    input: 'context bytes (ctx, up to 65535, writable; none: r1 = NULL); the result carries them back',
+    kernelTestRun: true,
+    create: (memory, _type, input) => {
+      if (input.ctx !== undefined && input.ctx.length > SYSCALL_CTX_MAX) throw new TestRunError(-Errno.EINVAL, `a ${input.ctx.length}-byte context is over ${SYSCALL_CTX_MAX} bytes`);
+      return new SyscallContext(memory, input.ctx);
+    },
+  },
+  {
+    types: [ProgType.KPROBE],
+    input: 'pt_regs registers (regs) or function arguments (args)',
+    kernelTestRun: false,
+    create: (memory, _type, input) => new KprobeContext(memory, input.regs ?? {}, input.args ?? []),
+  },
+  {
+    types: [ProgType.TRACEPOINT],
+    input: 'the event record bytes (ctx)',
+    kernelTestRun: false,
+    create: (memory, _type, input) => new TracepointContext(memory, 'tracepoint', input.ctx ?? new Uint8Array(8)),
+  },
+  {
+    types: [ProgType.RAW_TRACEPOINT, ProgType.RAW_TRACEPOINT_WRITABLE],
+    input: 'the u64 arguments (args) or their bytes (ctx)',
+    kernelTestRun: true,
+    create: (memory, _type, input) => new TracepointContext(memory, 'raw-tracepoint', input.ctx ?? rawTracepointArgs(input.args ?? [])),
+  },
+  {
+    types: [ProgType.PERF_EVENT],
+    input: 'pt_regs (regs/args) and perf: sample_period, addr',
+    kernelTestRun: false,
+    create: (memory, _type, input) => new PerfEventContext(memory, input.regs ?? {}, input.args ?? [], input.perf ?? {}),
+  },
+  {
+    types: [ProgType.CGROUP_SOCK_ADDR],
+    input: 'sockAddr: ip, port, type, protocol (msgSrc for sendmsg); the rewritten struct bpf_sock_addr comes back',
+    kernelTestRun: false,
+    create: (memory, type, input) => {
+      if (input.sockAddr === undefined) throw new BpfkitError(ErrorCode.Usage, `a ${progTypeName(type)} program runs on a socket address: give sockAddr { ip, port }`);
+      return new SockAddrContext(memory, input.sockAddr);
+    },
+  },
+];
+
+const BY_TYPE = new Map<number, ProgramTypeEntry>(PROGRAM_TYPES.flatMap((e) => e.types.map((t) => [t, e] as const)));
+
+/** The table entry of program type `type`, or undefined when bpfkit cannot run it. */
+export const programTypeEntry = (type: number): ProgramTypeEntry | undefined => BY_TYPE.get(type);
+
+/** The runnable program types' names, for messages. */
+export const runnableTypeNames = (): string => PROGRAM_TYPES.flatMap((e) => e.types.map((t) => progTypeName(t))).join(', ');
