@@ -90,7 +90,7 @@ export function checkRegion(s: StateView, env: VerifierEnv, c: RegionCheck): str
         const k = constValue(v.num);
         const where = k !== undefined ? `fp${fmtOff(BigInt.asIntN(64, k) - 512n + off)}` : `fp${fmtOff(lo - 512n)}..fp${fmtOff(v.num.smax + off - 512n)}`;
         if (v.num.smin === S64_MIN || v.num.smax >= MAX_VAR_OFF) return `invalid ${what} on the stack through R${r}: unbounded offset (${describe(v, env)})`;
-        return `invalid ${what} on the stack: ${where}, size ${size}, is outside the 512-byte frame`;
+        return `invalid ${what} on the stack: ${where}, size ${size}, is outside the 512-byte frame (through R${r})`;
       }
       if (c.insn) {
         // the kernel's spill tracking needs naturally aligned stack accesses
@@ -147,13 +147,13 @@ export function checkRegion(s: StateView, env: VerifierEnv, c: RegionCheck): str
       if (v.num.smin < 0n && lo < 0n) return `R${r} may point before the start of the value of map ${m.name} (${describe(v, env)}): check the index is not negative`;
       if (v.num.smax >= MAX_VAR_OFF && hi > BigInt(m.valueSize)) return `R${r} has an unbounded offset into map ${m.name} (${describe(v, env)}): bound it before the ${what}`;
       if (lo < 0n || hi > BigInt(m.valueSize))
-        return `invalid ${what} of map ${m.name}'s value (value_size=${m.valueSize}): ${offText()}, size ${size}, may reach byte ${hi - 1n}`;
+        return `invalid ${what} of map ${m.name}'s value (value_size=${m.valueSize}): ${offText()}, size ${size}, may reach byte ${hi - 1n} (through R${r})`;
       return undefined;
     }
     case Kind.MEM: {
       if (v.size < 0) return `R${r} may point to memory of different sizes: the ${what} cannot be checked`;
       const region = v.ref > 0 ? 'ring buffer memory' : v.size === FLOW_KEYS_SIZE ? 'the flow keys' : 'memory';
-      if (lo < 0n || hi > BigInt(v.size)) return `invalid ${what} of ${region} (size ${v.size}): ${offText()}, size ${size}, may reach byte ${hi - 1n}`;
+      if (lo < 0n || hi > BigInt(v.size)) return `invalid ${what} of ${region} (size ${v.size}): ${offText()}, size ${size}, may reach byte ${hi - 1n} (through R${r})`;
       return undefined;
     }
     case Kind.SOCK:
