@@ -2,7 +2,7 @@
  * Decides each assertion in an abstract state: undefined when it holds for every execution the
  * state describes, else the message of the error. One exhaustive switch on the assertion kind.
  */
-import { MapType } from '../loader/kinds.js';
+import { MapType, ProgType } from '../loader/kinds.js';
 import type { Assertion } from './assertions.js';
 import { mayUseLegacyPacketLoads } from './contexts.js';
 import { type StateView, META_SIZE, PKT_SIZE, regVar, counterVar } from './domains/ebpf-domain.js';
@@ -395,7 +395,12 @@ function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undef
         const orNull = kind === 'socket-or-null' || kind === 'btf-sock-common-or-null' || kind === 'btf-id-or-null';
         if (orNull && isNull(v)) break;
         const what = kind.startsWith('btf-id') ? `a pointer to a kernel struct ${proto.btf?.[i] ?? ''}`.trim() : kind === 'socket-or-null' ? 'a full socket (struct bpf_sock) or NULL' : 'a socket pointer';
-        if ((v.kinds & POINTER_KINDS & ~allowed) !== 0 || (v.kinds & POINTER_KINDS) === 0 || v.kinds & Kind.NUM) return `${argText} must be ${what}, not ${describe(v, env)}`;
+        if ((v.kinds & POINTER_KINDS & ~allowed) !== 0 || (v.kinds & POINTER_KINDS) === 0 || v.kinds & Kind.NUM) {
+          // the kernel types fentry/fexit/LSM arguments from the attach target's BTF; bpfkit has none
+          const untyped = v.kinds === Kind.NUM && (env.progType === ProgType.TRACING || env.progType === ProgType.LSM);
+          if (untyped) return `${argText} must be ${what}; bpfkit has no kernel BTF to type this program's arguments, so it sees ${describe(v, env)} (a known departure: the kernel may accept it)`;
+          return `${argText} must be ${what}, not ${describe(v, env)}`;
+        }
         if (v.kinds & Kind.NULLABLE && !orNull) return `${argText} may be NULL (${describe(v, env)}): check it against NULL first`;
         if (constValue(v.num) !== 0n) return `${argText} must point to the start of the socket, not ${describe(v, env)}`;
         if (kind === 'btf-sock-common-release') {
