@@ -27,6 +27,12 @@ import { collectUnitStates, statesReport, type UnitStates, withPaths } from './s
 
 /** The kernel's budget of instructions it will walk for one program. */
 export const COMPLEXITY_LIMIT = 1_000_000;
+/**
+ * Loops are first followed round by round like the kernel walks them, up to this many rounds and
+ * this many block visits per program in all; past that, joins and widening bound them.
+ */
+const UNROLL_ROUNDS = 128;
+const UNROLL_BUDGET = 20_000;
 /** The kernel's stack limit for a whole call chain. */
 export const MAX_STACK = 512;
 
@@ -266,6 +272,8 @@ function analyzeUnit(obj: BpfObject, prog: ProgramDef, env: VerifierEnv, root: n
         },
         widenDelay: (head) => widenDelayFor(cfg, head),
         narrowRounds: 2,
+        unrollRounds: UNROLL_ROUNDS,
+        unrollBudget: UNROLL_BUDGET,
       });
     } catch (e) {
       if (!(e instanceof FixpointDiverged)) throw e;

@@ -285,7 +285,7 @@ function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undef
   if (proto.sleepable && !env.sleepable) return `${name} may sleep: only sleepable programs (a .s section such as fentry.s/, lsm.s/) may call it`;
   const lock = heldLock(s);
   if (lock && proto.name !== 'spin_unlock') return `${name} is called while the bpf_spin_lock taken at pc ${lock[1].pc} is held: release it first (function calls are not allowed while holding a lock)`;
-  let mapIndex = -1;
+  let mapIndexes: readonly number[] = [];
   let memArg: { reg: number; v: RegValue; write: boolean; orNull: boolean } | undefined;
   for (let i = 0; i < proto.args.length; i++) {
     const r = i + 1;
@@ -299,11 +299,15 @@ function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undef
         break;
       case 'map': {
         if (!onlyKind(v, Kind.MAP_PTR) || v.kinds & Kind.NULLABLE) return `${argText} must be a map, not ${describe(v, env)}`;
-        const m = env.maps[v.map];
-        if (!m) return `${argText} may be one of several maps`;
-        if (!mapFitsHelper(proto.name, m.type, env.progKey))
-          return `${name} cannot be used with map ${m.name} of type ${mapTypeText(m.type)} (map_type ${m.type})`;
-        mapIndex = v.map;
+        // One of several maps (paths that chose different maps met): the kernel walks each path
+        // with its own map, so the call must be valid with every one of them.
+        const ms = mapsOf(v).map((i) => env.maps[i]);
+        if (ms.length === 0 || ms.some((m) => m === undefined)) return `${argText} is a map that cannot be known`;
+        for (const m of ms) {
+          if (!mapFitsHelper(proto.name, m!.type, env.progKey))
+            return `${name} cannot be used with map ${m!.name} of type ${mapTypeText(m!.type)} (map_type ${m!.type})`;
+        }
+        mapIndexes = mapsOf(v);
         break;
       }
       case 'map-key':
@@ -311,9 +315,10 @@ function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undef
       case 'uninit-map-value':
       case 'map-value-or-null': {
         if (kind === 'map-value-or-null' && isNull(v)) break;
-        const m = env.maps[mapIndex];
-        if (!m) return `${argText}: no map in argument 1`;
-        const size = kind === 'map-key' ? m.keySize : m.valueSize;
+        const ms = mapIndexes.map((i) => env.maps[i]!);
+        if (ms.length === 0) return `${argText}: no map in argument 1`;
+        // checked against the largest of the maps it may be: valid for each of them
+        const size = Math.max(...ms.map((m) => (kind === 'map-key' ? m.keySize : m.valueSize)));
         const err = memPointerType(r, v, env, name, false);
         if (err) return err;
         const e = checkRegion(s, env, { reg: r, v, off: 0n, size: BigInt(size), write: kind === 'uninit-map-value', what: `${kind === 'map-key' ? 'key' : 'value'} of ${size} bytes for ${name}` });

@@ -39,7 +39,7 @@ const RULES: readonly Rule[] = [
   [/^R(\d+) \([^)]*\) is read before it is written/, (m) => `R${m[1]} !read_ok`],
   [/^R10 \(the frame pointer\) is read-only/, () => 'frame pointer is read only'],
   [/^R(\d+) may be NULL \((\w+?)\(/, (m) => `R${m[1]} invalid mem access '${m[2]}'`],
-  [/^(?:read|write|atomic operation) through R(\d+): R\d+ is (?:no longer a pointer|a number)/, (m) => `R${m[1]} invalid mem access 'scalar'`],
+  [/^(?:read|write|atomic operation) through R(\d+): R\d+ is (?:no longer a pointer|a number|NULL)/, (m) => `R${m[1]} invalid mem access 'scalar'`],
   [/^invalid packet (?:read|write)[^]*?through R(\d+)/, (m) => `R${m[1]} offset is outside of the packet`],
   [/^program type \S+ cannot write into the packet/, () => 'cannot write into packet'],
   [/^invalid (read|write) on the stack: fp(-\d+), size (\d+), is outside the 512-byte frame \(through R(\d+)\)/, (m) => `invalid ${m[1]} to stack R${m[4]} off=${m[2]} size=${m[3]}`],
@@ -47,9 +47,12 @@ const RULES: readonly Rule[] = [
   [/^invalid (?:key|value) of \d+ bytes for .* on the stack: fp(-?\d+), size (\d+), .*\(through R(\d+)\)/, (m) => `invalid read from stack R${m[3]} off=${m[1]} size=${m[2]}`],
   [/^invalid \d+-byte buffer for .* on the stack: fp(-?\d+), size (\d+), .*\(through R(\d+)\)/, (m) => `invalid write to stack R${m[3]} off=${m[1]} size=${m[2]}`],
   [/^invalid \d+-byte memory for .* on the stack: fp(-?\d+), size (\d+), .*\(through R(\d+)\)/, (m) => `invalid read from stack R${m[3]} off=${m[1]} size=${m[2]}`],
-  [/^invalid (?:read|write|atomic operation) of map \S+ value \(value_size=(\d+)\): offset (-?\d+), size (\d+), .*\(through R\d+\)/, (m) => `invalid access to map value, value_size=${m[1]} off=${m[2]} size=${m[3]}`],
-  [/^invalid .* of map \S+ value \(value_size=\d+\): offset \[(-?\d+), -?\d+\], .*\(through R(\d+)\)/, (m) => `R${m[2]} ${Number(m[1]) < 0 ? 'min' : 'max'} value is outside of the allowed memory range`],
-  [/^invalid .* of (?:ring buffer memory|memory|the flow keys) \(size (\d+)\): offset (-?\d+), size (\d+), .*\(through R\d+\)/, (m) => `invalid access to memory, mem_size=${m[1]} off=${m[2]} size=${m[3]}`],
+  // the kernel checks the lowest offset first, then the highest, and ends with which one failed
+  [/^invalid .* of (?:map \S+ value \(value_size=|ring buffer memory \(size |memory \(size |the flow keys \(size )(\d+)\): offset (?:\[(-?\d+), -?\d+\]|(-?\d+)), size (\d+), .*\(through R(\d+)\)/, (m) => {
+    const lo = Number(m[2] ?? m[3]);
+    const bad = lo < 0 || lo + Number(m[4]) > Number(m[1]);
+    return `R${m[5]} ${bad ? 'min' : 'max'} value is outside of the allowed memory range`;
+  }],
   [/^R(\d+) \(argument \d+ of [^)]*\) must point to memory \(stack, packet, map value\)(?: or be NULL)?, not (\w+)/, (m) => `R${m[1]} type=${/^-?\d/.test(m[2]!) ? 'scalar' : m[2]} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`],
   [/^write into the read-only map \S+ \(value_size=(\d+)\) at offset (-?\d+) size (\d+)/, (m) => `write into map forbidden, value_size=${m[1]} off=${m[2]} size=${m[3]}`],
   [/^R(\d+) points to a key of map/, (m) => `write to change key R${m[1]} not allowed`],

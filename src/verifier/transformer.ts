@@ -32,7 +32,7 @@ import {
   truncate,
 } from './domains/scalar.js';
 import { STACK_SIZE } from './domains/stack.js';
-import { constNum, isNull, Kind, NUM_UNKNOWN, numValue, pointer, POINTER_KINDS, type RegValue, UNINIT } from './domains/types.js';
+import { constNum, isNull, Kind, mapField, mapsOf, NUM_UNKNOWN, numValue, pointer, POINTER_KINDS, type RegValue, UNINIT } from './domains/types.js';
 import type { VerifierEnv } from './env.js';
 import { helperName, helperProto } from './helper-protos.js';
 import type { Operand, Stmt } from './ir.js';
@@ -259,12 +259,26 @@ function aluStmt(e: Editor, op: import('./domains/scalar.js').AluOp, dst: number
       e.shiftVar(dv, Number(op === 'add' ? k : -k));
     } else {
       e.setReg(dst, nv);
+      // pointer at a known offset c0 plus a variable number n: the offset is n + c0, so a later
+      // bound on the pointer (`p + 4 <= data_end`) bounds n and every copy of it, and back
+      const c0 = constValue(d.num);
+      if (op === 'add' && c0 !== undefined && src.kind === 'reg' && sv.kinds === Kind.NUM) {
+        const c = BigInt.asIntN(64, c0);
+        if (shiftIsExact(sv.num, c, true) && Math.abs(Number(c)) < Number.MAX_SAFE_INTEGER) e.relate(dv, regVar(e.depth, src.reg), Number(c));
+      }
     }
     return;
   }
   // number += pointer: the pointer, moved by the number
   const off = alu('add', sv.num, d.num, true);
   const k = d.kinds === Kind.NUM ? constValue(d.num) : undefined;
+  const kp = constValue(sv.num);
+  if (k === undefined && kp !== undefined && d.kinds === Kind.NUM && shiftIsExact(d.num, BigInt.asIntN(64, kp), true)) {
+    // a variable number plus a pointer at a known offset: the new offset is the number shifted
+    e.refineReg(dst, { ...sv, num: off });
+    e.shiftVar(dv, Number(BigInt.asIntN(64, kp)));
+    return;
+  }
   e.setReg(dst, { ...sv, num: off });
   if (k !== undefined && src.kind === 'reg' && shiftIsExact(sv.num, BigInt.asIntN(64, k), true))
     e.relate(dv, regVar(e.depth, src.reg), Number(BigInt.asIntN(64, k)));
@@ -431,7 +445,7 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
     e.setReg(0, NUM_UNKNOWN);
     return;
   }
-  let mapIdx = -1;
+  let mapIdxs: readonly number[] = [];
   let memArg: RegValue | undefined;
   // the reference a cast or release works on (argument 1 of sk_fullsock, tcp_sock, skc_to_*...)
   const ref1 = e.reg(1).ref;
@@ -444,7 +458,7 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
     const v = e.reg(r);
     switch (kind) {
       case 'map':
-        mapIdx = v.map;
+        mapIdxs = mapsOf(v);
         break;
       case 'uninit-mem':
       case 'writable-mem':
@@ -459,7 +473,9 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
       case 'uninit-map-value':
       case 'long':
       case 'int': {
-        const size = kind === 'long' ? 8n : kind === 'int' ? 4n : BigInt(env.maps[mapIdx]?.valueSize ?? 0);
+        // a value written for one of several maps: only the smallest is surely initialised
+        const sizes = mapIdxs.map((m) => env.maps[m]?.valueSize ?? 0);
+        const size = kind === 'long' ? 8n : kind === 'int' ? 4n : sizes.length ? BigInt(Math.min(...sizes)) : 0n;
         if (v.kinds === Kind.STACK) clobberStackArg(e, v, size);
         break;
       }
@@ -525,14 +541,15 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
       break;
     case 'map-value-or-null': {
       detachId(e, nid);
-      const m = env.maps[mapIdx];
-      if (m && (m.type === MapType.ARRAY_OF_MAPS || m.type === MapType.HASH_OF_MAPS) && m.inner !== undefined)
-        r0 = pointer(Kind.MAP_PTR | Kind.NULLABLE, scalarConst(0n), { map: m.inner, id: nid });
-      else r0 = pointer(Kind.MAP_VALUE | Kind.NULLABLE, scalarConst(0n), { map: mapIdx, id: nid });
+      const ms = mapIdxs.map((i) => env.maps[i]);
+      const outer = ms.length > 0 && ms.every((m) => m && (m.type === MapType.ARRAY_OF_MAPS || m.type === MapType.HASH_OF_MAPS) && m.inner !== undefined);
+      // a lookup in one of several maps gives a value of one of them (the set is kept)
+      const targets = outer ? [...new Set(ms.map((m) => m!.inner!))] : mapIdxs;
+      r0 = pointer((outer ? Kind.MAP_PTR : Kind.MAP_VALUE) | Kind.NULLABLE, scalarConst(0n), { id: nid, ...mapField(targets) });
       break;
     }
     case 'map-value':
-      r0 = pointer(Kind.MAP_VALUE, scalarConst(0n), { map: mapIdx });
+      r0 = pointer(Kind.MAP_VALUE, scalarConst(0n), mapField(mapIdxs));
       break;
     case 'socket-or-null':
       r0 = socket(Kind.SOCK);

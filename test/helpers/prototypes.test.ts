@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { HELPER_NAMES, helperName } from '../../src/helpers/helper-ids.js';
-import { helperFunctions, kernelHelperTable } from '../../src/helpers/helpers/registry.js';
+import { HELPER_NAMES, helperId, helperName } from '../../src/helpers/helper-ids.js';
+import { UNSUPPORTED_HELPERS } from '../../src/helpers/impl/unsupported.js';
+import { helperFunctions, kernelHelperTable } from '../../src/helpers/impl/registry.js';
 import { HELPER_PROTOTYPES, helperAllowed, helperPrototype, helperSignature, mapFitsHelper } from '../../src/helpers/prototypes.js';
 import { MapType, ProgType } from '../../src/loader/kinds.js';
 import { harness } from './util.js';
@@ -11,6 +12,28 @@ describe('helper prototypes', () => {
 
   it('describe every helper of the UAPI, the implemented ones included', () => {
     expect(HELPER_PROTOTYPES.map((p) => p.id)).toEqual(HELPER_NAMES.map((_, i) => i).slice(1));
+    for (const p of HELPER_PROTOTYPES) expect(p.name).toBe(helperName(p.id));
+  });
+
+  it('every helper id is implemented or named as unsupported with a reason, never both', () => {
+    const missing: string[] = [];
+    HELPER_NAMES.forEach((_, id) => {
+      if (id === 0) return;
+      const name = helperName(id).replace(/^bpf_/, '');
+      const done = implemented.includes(id);
+      const listed = UNSUPPORTED_HELPERS.has(name);
+      if (done === listed) missing.push(`${name}${done ? ' (implemented and listed)' : ''}`);
+    });
+    expect(missing).toEqual([]);
+    for (const name of UNSUPPORTED_HELPERS.keys()) expect(helperId(name), name).toBeGreaterThan(0);
+  });
+
+  it('every helper the verifier lets a runnable program type call is implemented or named as unsupported', () => {
+    const runnable = [ProgType.XDP, ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.SOCKET_FILTER, ProgType.CGROUP_SKB, ProgType.LWT_IN, ProgType.LWT_OUT, ProgType.LWT_XMIT, ProgType.KPROBE, ProgType.TRACEPOINT, ProgType.RAW_TRACEPOINT];
+    const gaps = HELPER_PROTOTYPES.filter((p) => runnable.some((t) => helperAllowed(p.id, t)))
+      .filter((p) => !implemented.includes(p.id) && !UNSUPPORTED_HELPERS.has(p.name.replace(/^bpf_/, '')))
+      .map((p) => p.name);
+    expect(gaps).toEqual([]);
     for (const p of HELPER_PROTOTYPES) expect(p.name).toBe(helperName(p.id));
     for (const id of implemented) expect(helperPrototype(id), helperName(id)).toBeDefined();
   });
@@ -57,6 +80,8 @@ describe('helper prototypes', () => {
 
   it("the helper table names unknown helpers the kernel's way", () => {
     const t = kernelHelperTable(k);
+    expect(t.get(204)).toBeUndefined();
+    expect(t.nameOf(204)).toBe('bpf_tcp_raw_gen_syncookie_ipv4');
     expect(t.nameOf(100000)).toBe('unknown');
     expect(implemented.length).toBeGreaterThanOrEqual(50);
   });

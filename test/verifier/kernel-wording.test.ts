@@ -28,7 +28,6 @@ const LOG_CUT = ['reject_loop_infinite', 'reject_loop_stack_counter', 'reject_lo
  */
 const OTHER_WORDING: Record<string, string> = {
   reject_helper_size: 'the kernel names the largest size the register may hold (63), bpfkit the bound it proved',
-  reject_ringbuf_oob: 'the kernel words an out-of-range constant offset into a reservation as a min-value failure',
   reject_global_func_null: "the kernel calls the global function's argument mem_or_null",
 };
 
@@ -45,8 +44,10 @@ describe('kernel wording', () => {
       const report = verifyObject(loadObject(new Uint8Array(readFileSync(join(HERE, 'build', `${name}.o`)))));
       const first = report.programs.flatMap((p) => p.errors)[0]!;
       expect(first.kernel, `${name}: no kernel wording for "${first.message}"`).toBeDefined();
-      if (LOG_CUT.includes(name) || OTHER_WORDING[name]) return;
       const last = exp.kernel?.at(-1) ?? '';
+      // a log that ends on an instruction or a state was cut while the kernel walked a loop
+      const cut = LOG_CUT.includes(name) || /^\d+: |^; |^\s*frame\d|^old state/.test(last);
+      if (cut || OTHER_WORDING[name]) return;
       expect(last.startsWith(first.kernel!), `${name}: bpfkit says the kernel says "${first.kernel}"; the kernel said "${last}"`).toBe(true);
     });
   }

@@ -132,6 +132,12 @@ function combine(a: RegValue, b: RegValue, num: (x: Scalar, y: Scalar) => Scalar
 /** The maps a MAP_VALUE/MAP_PTR value may refer to. */
 export const mapsOf = (v: RegValue): readonly number[] => (v.map >= 0 ? [v.map] : (v.maps ?? []));
 
+/** The map fields of a value that refers to one of `set` (one map, a set, or none known). */
+export function mapField(set: readonly number[]): { map: number; maps?: readonly number[] } {
+  const sorted = [...new Set(set)].sort((x, y) => x - y);
+  return sorted.length === 1 ? { map: sorted[0]! } : sorted.length === 0 ? { map: -1 } : { map: -1, maps: sorted };
+}
+
 /**
  * The map field of a join: one map (map >= 0), a set (map -1 with maps), or unknown (map -1
  * without maps: any map, the top). Only the sides that hold map kinds count.
