@@ -35,6 +35,7 @@ const UNROLL_ROUNDS = 128;
 const UNROLL_BUDGET = 20_000;
 /** The kernel's stack limit for a whole call chain. */
 export const MAX_STACK = 512;
+
 /** The x86-64 JIT rounds each frame's stack up to 16 bytes before adding them up. */
 const roundStack = (d: number): number => Math.ceil(d / 16) * 16;
 

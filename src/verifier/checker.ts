@@ -2,7 +2,7 @@
  * Decides each assertion in an abstract state: undefined when it holds for every execution the
  * state describes, else the message of the error. One exhaustive switch on the assertion kind.
  */
-import { MapType } from '../loader/kinds.js';
+import { MapType, ProgType } from '../loader/kinds.js';
 import type { Assertion } from './assertions.js';
 import { mayUseLegacyPacketLoads } from './contexts.js';
 import { type StateView, META_SIZE, PKT_SIZE, regVar, counterVar } from './domains/ebpf-domain.js';
@@ -90,7 +90,7 @@ export function checkRegion(s: StateView, env: VerifierEnv, c: RegionCheck): str
         const k = constValue(v.num);
         const where = k !== undefined ? `fp${fmtOff(BigInt.asIntN(64, k) - 512n + off)}` : `fp${fmtOff(lo - 512n)}..fp${fmtOff(v.num.smax + off - 512n)}`;
         if (v.num.smin === S64_MIN || v.num.smax >= MAX_VAR_OFF) return `invalid ${what} on the stack through R${r}: unbounded offset (${describe(v, env)})`;
-        return `invalid ${what} on the stack: ${where}, size ${size}, is outside the 512-byte frame`;
+        return `invalid ${what} on the stack: ${where}, size ${size}, is outside the 512-byte frame (through R${r})`;
       }
       if (c.insn) {
         // the kernel's spill tracking needs naturally aligned stack accesses
@@ -147,13 +147,13 @@ export function checkRegion(s: StateView, env: VerifierEnv, c: RegionCheck): str
       if (v.num.smin < 0n && lo < 0n) return `R${r} may point before the start of the value of map ${m.name} (${describe(v, env)}): check the index is not negative`;
       if (v.num.smax >= MAX_VAR_OFF && hi > BigInt(m.valueSize)) return `R${r} has an unbounded offset into map ${m.name} (${describe(v, env)}): bound it before the ${what}`;
       if (lo < 0n || hi > BigInt(m.valueSize))
-        return `invalid ${what} of map ${m.name}'s value (value_size=${m.valueSize}): ${offText()}, size ${size}, may reach byte ${hi - 1n}`;
+        return `invalid ${what} of map ${m.name}'s value (value_size=${m.valueSize}): ${offText()}, size ${size}, may reach byte ${hi - 1n} (through R${r})`;
       return undefined;
     }
     case Kind.MEM: {
       if (v.size < 0) return `R${r} may point to memory of different sizes: the ${what} cannot be checked`;
       const region = v.ref > 0 ? 'ring buffer memory' : v.size === FLOW_KEYS_SIZE ? 'the flow keys' : 'memory';
-      if (lo < 0n || hi > BigInt(v.size)) return `invalid ${what} of ${region} (size ${v.size}): ${offText()}, size ${size}, may reach byte ${hi - 1n}`;
+      if (lo < 0n || hi > BigInt(v.size)) return `invalid ${what} of ${region} (size ${v.size}): ${offText()}, size ${size}, may reach byte ${hi - 1n} (through R${r})`;
       return undefined;
     }
     case Kind.SOCK:
@@ -280,7 +280,7 @@ function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undef
   const name = helperName(id);
   const proto = helperProto(id, env.progKey);
   if (!proto) return `${name} is not a helper of the kernel: invalid func ${name}`;
-  if (!env.allowedHelpers.has(id)) return `program type ${env.progKey} cannot call ${name}: the kernel does not give this helper to it`;
+  if (env.allowedHelpers && !env.allowedHelpers.has(id)) return `program type ${env.progKey} cannot call ${name}: the kernel does not give this helper to it`;
   if (proto.gpl && !env.gpl) return `${name} is GPL-only and the program's license is not GPL-compatible`;
   if (proto.sleepable && !env.sleepable) return `${name} may sleep: only sleepable programs (a .s section such as fentry.s/, lsm.s/) may call it`;
   const lock = heldLock(s);
@@ -400,7 +400,12 @@ function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undef
         const orNull = kind === 'socket-or-null' || kind === 'btf-sock-common-or-null' || kind === 'btf-id-or-null';
         if (orNull && isNull(v)) break;
         const what = kind.startsWith('btf-id') ? `a pointer to a kernel struct ${proto.btf?.[i] ?? ''}`.trim() : kind === 'socket-or-null' ? 'a full socket (struct bpf_sock) or NULL' : 'a socket pointer';
-        if ((v.kinds & POINTER_KINDS & ~allowed) !== 0 || (v.kinds & POINTER_KINDS) === 0 || v.kinds & Kind.NUM) return `${argText} must be ${what}, not ${describe(v, env)}`;
+        if ((v.kinds & POINTER_KINDS & ~allowed) !== 0 || (v.kinds & POINTER_KINDS) === 0 || v.kinds & Kind.NUM) {
+          // the kernel types fentry/fexit/LSM arguments from the attach target's BTF; bpfkit has none
+          const untyped = v.kinds === Kind.NUM && (env.progType === ProgType.TRACING || env.progType === ProgType.LSM);
+          if (untyped) return `${argText} must be ${what}; bpfkit has no kernel BTF to type this program's arguments, so it sees ${describe(v, env)} (a known departure: the kernel may accept it)`;
+          return `${argText} must be ${what}, not ${describe(v, env)}`;
+        }
         if (v.kinds & Kind.NULLABLE && !orNull) return `${argText} may be NULL (${describe(v, env)}): check it against NULL first`;
         if (constValue(v.num) !== 0n) return `${argText} must point to the start of the socket, not ${describe(v, env)}`;
         if (kind === 'btf-sock-common-release') {

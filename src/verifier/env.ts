@@ -52,8 +52,11 @@ export interface VerifierEnv {
   readonly privileged: boolean;
   /** Keep the abstract state of each error (--verbose). */
   readonly verbose: boolean;
-  /** Helpers this program type may call, as the kernel decides (none for a type it has no table for). */
-  readonly allowedHelpers: ReadonlySet<number>;
+  /**
+   * Helpers this program type may call, as the kernel decides (none for a type it has no table
+   * for); undefined for a program of no type (UNSPEC), which any helper may be called from.
+   */
+  readonly allowedHelpers?: ReadonlySet<number>;
   readonly gpl: boolean;
   /** Constants of the program, for widening with thresholds. */
   readonly thresholds: readonly bigint[];
@@ -151,7 +154,8 @@ export function makeEnv(obj: BpfObject, prog: ProgramDef, options: EnvOptions = 
     endian: obj.endian,
     privileged: options.privileged ?? true,
     verbose: options.verbose ?? false,
-    allowedHelpers: new Set(list ?? []),
+    // a program of no type (UNSPEC: a section libbpf does not know) is checked against no list
+    ...(list || prog.type !== 0 ? { allowedHelpers: new Set(list ?? []) } : {}),
     gpl: GPL_LICENSES.has(obj.license),
     thresholds: options.thresholds ?? [],
     ...(returnRange(prog.type, expectedAttachType) ? { returnRange: returnRange(prog.type, expectedAttachType)! } : {}),

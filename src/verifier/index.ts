@@ -6,10 +6,12 @@
 import { BpfkitError, ErrorCode } from '../errors.js';
 import type { BpfObject } from '../loader/model.js';
 import { analyzeProgram } from './analyze.js';
+import { kernelWording } from './kernel-wording.js';
 import type { ObjectReport, ProgramReport, VerifyOptions } from './result.js';
 
 export type { InstructionState, ObjectReport, PathStep, ProgramReport, ProgramDetails, VerifyError, VerifyOptions } from './result.js';
 export { formatReport, formatProgram, formatError, formatStates, toJson } from './report.js';
+export { kernelWording } from './kernel-wording.js';
 
 /**
  * Verifies the program `name` of the object. A program the loader could not prepare (its section
@@ -20,7 +22,19 @@ export function verifyProgram(obj: BpfObject, name: string, options: VerifyOptio
   const prog = obj.programs.find((p) => p.name === name);
   if (!prog) throw new BpfkitError(ErrorCode.Usage, `no program named ${name} (the object has: ${obj.programs.map((p) => p.name).join(', ') || 'none'})`);
   if (prog.notVerifiable !== undefined) throw new BpfkitError(ErrorCode.Usage, `program '${name}' not verified: ${prog.notVerifiable}`);
-  return analyzeProgram(obj, prog, options);
+  return withKernelWording(analyzeProgram(obj, prog, options));
+}
+
+/** Each error with the kernel's message for the same failure, where the kernel has one. */
+function withKernelWording(p: ProgramReport): ProgramReport {
+  if (p.errors.length === 0) return p;
+  return {
+    ...p,
+    errors: p.errors.map((e) => {
+      const kernel = kernelWording(e.message);
+      return kernel ? { ...e, kernel } : e;
+    }),
+  };
 }
 
 /** Verifies every program of the object; throws like {@link verifyProgram} if one cannot be verified. */

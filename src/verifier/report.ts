@@ -9,6 +9,7 @@ export function formatError(prog: ProgramReport, e: VerifyError): string[] {
   const lines: string[] = [];
   const where = e.source ? ` (${e.source})` : '';
   lines.push(`${prog.name}: pc ${e.pc}${where}: ${e.message}`);
+  if (e.kernel) lines.push(`    kernel: ${e.kernel}`);
   if (e.sourceText) lines.push(`    ${e.source}: ${e.sourceText}`);
   if (e.instruction) lines.push(`    ${e.pc}: ${e.instruction}`);
   if (e.context) lines.push(`    ${e.context}`);
@@ -43,7 +44,13 @@ export function toJson(report: ObjectReport, options: { states?: boolean } = {})
       name: p.name,
       section: p.section,
       accepted: p.accepted,
-      errors: p.errors.map((e) => ({ pc: e.pc, source: e.source ?? null, message: e.message, ...(options.states && e.path ? { path: e.path } : {}) })),
+      errors: p.errors.map((e) => ({
+        pc: e.pc,
+        source: e.source ?? null,
+        message: e.message,
+        ...(e.kernel ? { kernel: e.kernel } : {}),
+        ...(options.states && e.path ? { path: e.path } : {}),
+      })),
       stats: { instructions: p.stats.instructions, ms: p.stats.ms },
       ...(options.states && p.states ? { states: p.states } : {}),
     })),

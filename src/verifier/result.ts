@@ -10,6 +10,11 @@ export interface VerifyError {
   /** `file.c:LINE` from BTF line info, when the object has it. */
   readonly source?: string;
   readonly message: string;
+  /**
+   * The kernel verifier's own message for this failure (`invalid access to packet, off=23 size=1`,
+   * its Linux 6.18 wording), where it has one: what to search for.
+   */
+  readonly kernel?: string;
   /** Text only: the source line's text. */
   readonly sourceText?: string;
   /** Text only: the instruction in llvm-objdump syntax. */
