@@ -255,26 +255,12 @@ function aluStmt(e: Editor, op: import('./domains/scalar.js').AluOp, dst: number
       e.shiftVar(dv, Number(op === 'add' ? k : -k));
     } else {
       e.setReg(dst, nv);
-      // pointer at a known offset c0 plus a variable number n: the offset is n + c0, so a later
-      // bound on the pointer (`p + 4 <= data_end`) bounds n and every copy of it, and back
-      const c0 = constValue(d.num);
-      if (op === 'add' && c0 !== undefined && src.kind === 'reg' && sv.kinds === Kind.NUM) {
-        const c = BigInt.asIntN(64, c0);
-        if (shiftIsExact(sv.num, c, true) && Math.abs(Number(c)) < Number.MAX_SAFE_INTEGER) e.relate(dv, regVar(e.depth, src.reg), Number(c));
-      }
     }
     return;
   }
   // number += pointer: the pointer, moved by the number
   const off = alu('add', sv.num, d.num, true);
   const k = d.kinds === Kind.NUM ? constValue(d.num) : undefined;
-  const kp = constValue(sv.num);
-  if (k === undefined && kp !== undefined && d.kinds === Kind.NUM && shiftIsExact(d.num, BigInt.asIntN(64, kp), true)) {
-    // a variable number plus a pointer at a known offset: the new offset is the number shifted
-    e.refineReg(dst, { ...sv, num: off });
-    e.shiftVar(dv, Number(BigInt.asIntN(64, kp)));
-    return;
-  }
   e.setReg(dst, { ...sv, num: off });
   if (k !== undefined && src.kind === 'reg' && shiftIsExact(sv.num, BigInt.asIntN(64, k), true))
     e.relate(dv, regVar(e.depth, src.reg), Number(BigInt.asIntN(64, k)));
