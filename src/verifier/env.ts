@@ -41,6 +41,11 @@ export interface VerifierEnv {
   readonly privileged: boolean;
   /** Keep the abstract state of each error (--verbose). */
   readonly verbose: boolean;
+  /**
+   * Also keep what the kernel does not (departures.ts): only to tell whether a rejection is of a
+   * program bpfkit proves safe, never to accept one.
+   */
+  readonly precise?: boolean;
   /** Helpers this program type may call; undefined when unknown (every helper allowed). */
   readonly allowedHelpers?: ReadonlySet<number>;
   readonly gpl: boolean;
