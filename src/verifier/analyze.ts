@@ -129,8 +129,11 @@ export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: Verify
   const globals = new Set(env.globalFuncs.keys());
   const errors: VerifyError[] = [];
   // the program, then every global function it reaches, each verified on its own
-  const main = analyzeUnit(obj, prog, env, 0, globals, options);
-  errors.push(...explainDepartures(main.errors, () => analyzeUnit(obj, prog, { ...env, precise: true }, 0, globals, { ...options, states: false }).errors));
+  const departed = { used: false };
+  const main = analyzeUnit(obj, prog, { ...env, departed }, 0, globals, options);
+  // only a run that dropped what the precise mode keeps can be explained by it
+  if (departed.used) errors.push(...explainDepartures(main.errors, () => analyzeUnit(obj, prog, { ...env, precise: true }, 0, globals, { ...options, states: false }).errors));
+  else errors.push(...main.errors);
   const units = new Map<number, UnitResult>([[0, main]]);
   const todo = [...main.calledGlobals];
   while (todo.length) {

@@ -46,6 +46,8 @@ export interface VerifierEnv {
    * program bpfkit proves safe, never to accept one.
    */
   readonly precise?: boolean;
+  /** Set when the analysis dropped something the precise mode keeps (a rerun could differ). */
+  readonly departed?: { used: boolean };
   /** Helpers this program type may call; undefined when unknown (every helper allowed). */
   readonly allowedHelpers?: ReadonlySet<number>;
   readonly gpl: boolean;

@@ -136,7 +136,7 @@ export function applyStatement(stmt: Stmt, e: Editor, env: VerifierEnv, node: No
       if (e.depth === 0) e.contradiction();
       return;
     case 'assume':
-      return assumeStmt(e, stmt.op, stmt.left, stmt.right, stmt.is64, env.precise === true);
+      return assumeStmt(e, env, stmt.op, stmt.left, stmt.right, stmt.is64);
     case 'enter': {
       const caller = e.depth;
       const regs: RegValue[] = new Array<RegValue>(REG_COUNT).fill(UNINIT);
@@ -489,7 +489,7 @@ const REGION_OF = (v: RegValue): number => {
   return k;
 };
 
-function assumeStmt(e: Editor, op: CmpOp, left: number, right: Operand, is64: boolean, precise: boolean): void {
+function assumeStmt(e: Editor, env: VerifierEnv, op: CmpOp, left: number, right: Operand, is64: boolean): void {
   const l = e.reg(left);
   const r = operandValue(e, right);
   if (right.kind === 'reg' && right.reg === left) {
@@ -549,7 +549,8 @@ function assumeStmt(e: Editor, op: CmpOp, left: number, right: Operand, is64: bo
       // at that moment (no relation: bounding one later does not bound the other); pointers into
       // one region (the packet against data_end) keep theirs, as its packet ranges do (the
       // precise mode keeps them all: departures.ts)
-      if (samePointerRegion || cmp === 'eq' || precise) relational(e, cmp, lv, rv, l.num, r.num, is64, samePointerRegion);
+      if (!samePointerRegion && cmp !== 'eq' && !env.precise && env.departed) env.departed.used = true;
+      if (samePointerRegion || cmp === 'eq' || env.precise) relational(e, cmp, lv, rv, l.num, r.num, is64, samePointerRegion);
     }
     e.tighten(touched);
     return;
