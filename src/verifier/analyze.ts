@@ -5,10 +5,11 @@
  */
 import type { Instruction } from '../isa/instruction.js';
 import { formatInstruction } from '../isa/disasm.js';
-import { ProgType } from '../loader/kinds.js';
+import { ProgType, progTypeName } from '../loader/kinds.js';
 import type { BpfObject, ProgramDef } from '../loader/model.js';
 import { assertionsFor } from './assertions.js';
 import { departureNote } from './departures.js';
+import { progTypeModelled } from './contexts.js';
 import { type Block, buildCfg, type Cfg, type Node } from './cfg/build.js';
 import { check } from './checker.js';
 import { type AbsState, type StateView, counterVar, type Domain, entryState, reduce } from './domains/ebpf-domain.js';
@@ -125,6 +126,10 @@ const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 
 export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: VerifyOptions = {}): ProgramReport {
   const t0 = now();
+  if (!progTypeModelled(prog.type)) {
+    const message = `program type ${progTypeName(prog.type)} is not modelled by bpfkit: its context and helpers cannot be checked, so the program is not accepted`;
+    return { name: prog.name, section: prog.section, accepted: false, errors: [{ pc: 0, message }], stats: { instructions: prog.instructions.length, ms: 0 } };
+  }
   const env = makeEnv(obj, prog, { privileged: !options.unprivileged, thresholds: thresholdsOf(prog.instructions), verbose: options.verbose === true });
   const globals = new Set(env.globalFuncs.keys());
   const errors: VerifyError[] = [];

@@ -1,0 +1,58 @@
+import { helperTable, type HelperFn, type HelperTable } from '../abi.js';
+import { HELPER_NAMES, helperId, helperName } from '../helper-ids.js';
+import type { KernelState } from '../kernel/state.js';
+import { callbackHelpers } from './callbacks.js';
+import { csumHelpers } from './csum.js';
+import type { HelperGroup } from './group.js';
+import { mapHelpers } from './map-helpers.js';
+import { packetHelpers } from './packet.js';
+import { perfHelpers } from './perf.js';
+import { printkHelpers } from './printk.js';
+import { probeHelpers } from './probe.js';
+import { ringbufHelpers } from './ringbuf-helpers.js';
+import { tailCallHelpers } from './tail-call.js';
+import { timeTaskHelpers } from './time-task.js';
+import { kernelInfoHelpers } from './kernel-info.js';
+import { lockHelpers } from './locks.js';
+import { timerHelpers } from './timers.js';
+import { routeHelpers } from './route.js';
+import { skbMetaHelpers } from './skb-meta.js';
+import { stringHelpers } from './strings.js';
+
+const GROUPS: readonly HelperGroup[] = [
+  mapHelpers,
+  ringbufHelpers,
+  timeTaskHelpers,
+  tailCallHelpers,
+  packetHelpers,
+  csumHelpers,
+  printkHelpers,
+  callbackHelpers,
+  probeHelpers,
+  perfHelpers,
+  skbMetaHelpers,
+  stringHelpers,
+  lockHelpers,
+  routeHelpers,
+  kernelInfoHelpers,
+  timerHelpers,
+];
+
+/** The implementations by helper id, for the simulated kernel `k`. */
+export function helperFunctions(k: KernelState): Map<number, HelperFn> {
+  const fns = new Map<number, HelperFn>();
+  for (const group of GROUPS) {
+    for (const [name, fn] of Object.entries(group(k))) {
+      const id = helperId(name);
+      if (id < 0) throw new Error(`helper ${name} has no id in the kernel UAPI`);
+      fns.set(id, fn);
+    }
+  }
+  return fns;
+}
+
+/** The helper table engines dispatch through: every helper bpfkit implements, named as the kernel names them. */
+export function kernelHelperTable(k: KernelState): HelperTable {
+  const names = new Map<number, string>(HELPER_NAMES.map((_, id) => [id, helperName(id)]));
+  return helperTable(helperFunctions(k), names);
+}
