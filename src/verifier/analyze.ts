@@ -8,6 +8,7 @@ import { formatInstruction } from '../isa/disasm.js';
 import { ProgType, progTypeName } from '../loader/kinds.js';
 import type { BpfObject, ProgramDef } from '../loader/model.js';
 import { assertionsFor } from './assertions.js';
+import { departureNote } from './departures.js';
 import { progTypeModelled } from './contexts.js';
 import { type Block, buildCfg, type Cfg, type Node } from './cfg/build.js';
 import { check } from './checker.js';
@@ -134,8 +135,11 @@ export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: Verify
   const globals = new Set(env.globalFuncs.keys());
   const errors: VerifyError[] = [];
   // the program, then every global function it reaches, each verified on its own
-  const main = analyzeUnit(obj, prog, env, 0, globals, options);
-  errors.push(...main.errors);
+  const departed = { used: false };
+  const main = analyzeUnit(obj, prog, { ...env, departed }, 0, globals, options);
+  // only a run that dropped what the precise mode keeps can be explained by it
+  if (departed.used) errors.push(...explainDepartures(main.errors, () => analyzeUnit(obj, prog, { ...env, precise: true }, 0, globals, { ...options, states: false }).errors));
+  else errors.push(...main.errors);
   const units = new Map<number, UnitResult>([[0, main]]);
   const todo = [...main.calledGlobals];
   while (todo.length) {
@@ -161,6 +165,16 @@ export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: Verify
     ...(main.details ? { details: main.details } : {}),
     ...(options.states ? { states: statesReport([...units.values()].flatMap((u) => (u.states ? [u.states] : []))) } : {}),
   };
+}
+
+/**
+ * A rejection the precise mode (departures.ts: what the kernel does not keep) proves safe stays a
+ * rejection, as the kernel's; its message says the program is safe and what to change.
+ */
+function explainDepartures(errors: VerifyError[], precise: () => readonly VerifyError[]): VerifyError[] {
+  if (errors.length === 0) return errors;
+  const still = new Set(precise().map((e) => e.pc));
+  return errors.map((e) => (still.has(e.pc) ? e : { ...e, message: `${e.message} (${departureNote()})` }));
 }
 
 /** A chain through global functions (verified apart) may still exceed the combined stack. */

@@ -53,6 +53,13 @@ export interface VerifierEnv {
   /** Keep the abstract state of each error (--verbose). */
   readonly verbose: boolean;
   /**
+   * Also keep what the kernel does not (departures.ts): only to tell whether a rejection is of a
+   * program bpfkit proves safe, never to accept one.
+   */
+  readonly precise?: boolean;
+  /** Set when the analysis dropped something the precise mode keeps (a rerun could differ). */
+  readonly departed?: { used: boolean };
+  /**
    * Helpers this program type may call, as the kernel decides (none for a type it has no table
    * for); undefined for a program of no type (UNSPEC), which any helper may be called from.
    */

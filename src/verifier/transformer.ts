@@ -139,7 +139,7 @@ export function applyStatement(stmt: Stmt, e: Editor, env: VerifierEnv, node: No
       if (e.depth === 0) e.contradiction();
       return;
     case 'assume':
-      return assumeStmt(e, stmt.op, stmt.left, stmt.right, stmt.is64);
+      return assumeStmt(e, env, stmt.op, stmt.left, stmt.right, stmt.is64);
     case 'enter': {
       const caller = e.depth;
       const regs: RegValue[] = new Array<RegValue>(REG_COUNT).fill(UNINIT);
@@ -259,26 +259,12 @@ function aluStmt(e: Editor, op: import('./domains/scalar.js').AluOp, dst: number
       e.shiftVar(dv, Number(op === 'add' ? k : -k));
     } else {
       e.setReg(dst, nv);
-      // pointer at a known offset c0 plus a variable number n: the offset is n + c0, so a later
-      // bound on the pointer (`p + 4 <= data_end`) bounds n and every copy of it, and back
-      const c0 = constValue(d.num);
-      if (op === 'add' && c0 !== undefined && src.kind === 'reg' && sv.kinds === Kind.NUM) {
-        const c = BigInt.asIntN(64, c0);
-        if (shiftIsExact(sv.num, c, true) && Math.abs(Number(c)) < Number.MAX_SAFE_INTEGER) e.relate(dv, regVar(e.depth, src.reg), Number(c));
-      }
     }
     return;
   }
   // number += pointer: the pointer, moved by the number
   const off = alu('add', sv.num, d.num, true);
   const k = d.kinds === Kind.NUM ? constValue(d.num) : undefined;
-  const kp = constValue(sv.num);
-  if (k === undefined && kp !== undefined && d.kinds === Kind.NUM && shiftIsExact(d.num, BigInt.asIntN(64, kp), true)) {
-    // a variable number plus a pointer at a known offset: the new offset is the number shifted
-    e.refineReg(dst, { ...sv, num: off });
-    e.shiftVar(dv, Number(BigInt.asIntN(64, kp)));
-    return;
-  }
   e.setReg(dst, { ...sv, num: off });
   if (k !== undefined && src.kind === 'reg' && shiftIsExact(sv.num, BigInt.asIntN(64, k), true))
     e.relate(dv, regVar(e.depth, src.reg), Number(BigInt.asIntN(64, k)));
@@ -615,7 +601,7 @@ const REGION_OF = (v: RegValue): number => {
   return k;
 };
 
-function assumeStmt(e: Editor, op: CmpOp, left: number, right: Operand, is64: boolean): void {
+function assumeStmt(e: Editor, env: VerifierEnv, op: CmpOp, left: number, right: Operand, is64: boolean): void {
   const l = e.reg(left);
   const r = operandValue(e, right);
   if (right.kind === 'reg' && right.reg === left) {
@@ -671,7 +657,12 @@ function assumeStmt(e: Editor, op: CmpOp, left: number, right: Operand, is64: bo
       const rv = regVar(e.depth, right.reg);
       e.refineReg(right.reg, { ...r, num: res[1] });
       touched.push(rv);
-      relational(e, cmp, lv, rv, l.num, r.num, is64, samePointerRegion);
+      // the kernel keeps what a comparison of two unknown numbers proves only as each one's bounds
+      // at that moment (no relation: bounding one later does not bound the other); pointers into
+      // one region (the packet against data_end) keep theirs, as its packet ranges do (the
+      // precise mode keeps them all: departures.ts)
+      if (!samePointerRegion && cmp !== 'eq' && !env.precise && env.departed) env.departed.used = true;
+      if (samePointerRegion || cmp === 'eq' || env.precise) relational(e, cmp, lv, rv, l.num, r.num, is64, samePointerRegion);
     }
     e.tighten(touched);
     return;

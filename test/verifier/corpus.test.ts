@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadObject } from '../../src/loader/index.js';
+import { DEPARTURES } from '../../src/verifier/departures.js';
 import { formatReport, verifyObject } from '../../src/verifier/index.js';
 import { VERDICT_PENDING } from '../kernel/cases.js';
 
@@ -34,7 +35,7 @@ const names = readdirSync(join(HERE, 'expected'))
 describe('verifier corpus: bpfkit agrees with the kernel', () => {
   it('has fixtures for both verdicts, and few documented disagreements', () => {
     const disagreements = names.filter((n) => (JSON.parse(readFileSync(join(HERE, 'expected', `${n}.json`), 'utf8')) as Expected).bpfkitAccepts);
-    expect(disagreements).toEqual(['reject_correlated_order']);
+    expect(disagreements).toEqual([]);
     expect(names.filter((n) => n.startsWith('accept_')).length).toBeGreaterThan(10);
     expect(names.filter((n) => n.startsWith('reject_')).length).toBeGreaterThan(20);
   });
@@ -58,6 +59,27 @@ describe('verifier corpus: bpfkit agrees with the kernel', () => {
       }
     });
   }
+});
+
+describe('known departures: rejected like the kernel, explained', () => {
+  for (const d of DEPARTURES) {
+    it(`${d.id}: ${d.fixture} is rejected with the kernel's reason and said to be safe`, () => {
+      const exp = JSON.parse(readFileSync(join(HERE, 'expected', `${d.fixture}.json`), 'utf8')) as Expected;
+      expect(exp.accepted).toBe(false);
+      const report = verifyObject(load(join(HERE, 'build', `${d.fixture}.o`)));
+      const first = report.programs.find((p) => !p.accepted)!.errors[0]!;
+      expect(first.pc).toBe(exp.pc);
+      expect(first.message).toContain("the kernel's verifier cannot prove it");
+      expect(first.message).toContain(d.advice);
+    });
+  }
+
+  it('explains no rejection of an unsafe program', () => {
+    for (const name of names.filter((n) => n.startsWith('reject_') && !DEPARTURES.some((d) => d.fixture === n))) {
+      const report = verifyObject(load(join(HERE, 'build', `${name}.o`)));
+      for (const p of report.programs) for (const e of p.errors) expect(e.message, name).not.toContain('cannot prove it');
+    }
+  });
 });
 
 describe('other fixtures (accepted by the kernel) verify', () => {

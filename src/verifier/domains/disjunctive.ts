@@ -27,8 +27,12 @@ export type Disj = readonly AbsState[];
 
 export const MAX_DISJUNCTS = 4;
 
-/** The partition a state belongs to: which of r0-r9 (current frame) hold -1, 0 or 1. */
-function keyOf(s: AbsState, live: number): string {
+/**
+ * The partition a state belongs to: which of r0-r9 (current frame) hold -1, 0 or 1, and where
+ * pointers point. With `fine`, any other small constant too (a header offset of 14 or 18 bytes
+ * after an optional VLAN tag, which the kernel follows as a constant on each path).
+ */
+function keyOf(s: AbsState, live: number, fine: boolean): string {
   const regs = s.top.regs;
   let key = `${s.depth}:`;
   for (let r = 0; r < REG_COUNT - 1; r++) {
@@ -45,7 +49,7 @@ function keyOf(s: AbsState, live: number): string {
     if (c === undefined) continue;
     const sc = BigInt.asIntN(64, c);
     // status codes and flags: what a later test of the register can tell apart
-    if (sc >= -1n && sc <= 1n) key += `${r}=${sc},`;
+    if ((sc >= -1n && sc <= 1n) || (fine && sc >= 0n && sc <= 512n)) key += `${r}=${sc},`;
   }
   // the same for pointers spilled to the stack and read back later
   for (const [at, sp] of s.top.stack.spills) {
@@ -67,19 +71,23 @@ export function collapse(d: Disj | undefined): AbsState | undefined {
  * registers read later, as a bitmask; by default all).
  */
 export function joinAll(list: ReadonlyArray<Disj | undefined>, live = 0x7ff): Disj | undefined {
-  const groups = new Map<string, AbsState[]>();
-  let count = 0;
-  for (const d of list) {
-    if (!d) continue;
-    for (const s of d) {
-      const k = keyOf(s, live);
-      const g = groups.get(k);
-      if (g) g.push(s);
-      else groups.set(k, [s]);
-      count++;
+  const partition = (fine: boolean): Map<string, AbsState[]> => {
+    const groups = new Map<string, AbsState[]>();
+    for (const d of list) {
+      if (!d) continue;
+      for (const s of d) {
+        const k = keyOf(s, live, fine);
+        const g = groups.get(k);
+        if (g) g.push(s);
+        else groups.set(k, [s]);
+      }
     }
-  }
-  if (count === 0) return undefined;
+    return groups;
+  };
+  // the fine partition when it stays small, else the coarse one
+  let groups = partition(true);
+  if (groups.size > MAX_DISJUNCTS) groups = partition(false);
+  if (groups.size === 0) return undefined;
   if (groups.size > MAX_DISJUNCTS) {
     const all = [...groups.values()].flat();
     const one = joinAllOne(all);

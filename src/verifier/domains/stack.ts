@@ -153,6 +153,19 @@ export class StackFrame {
 
   static join(a: StackFrame, b: StackFrame, widenWith?: readonly bigint[]): StackFrame {
     if (a === b) return a;
+    if (sameLayout(a, b)) {
+      // the same bytes and slots: only spilled values can differ
+      let spills: Map<number, Spill> | undefined;
+      for (const [at, sa] of a.spills) {
+        const sb = b.spills.get(at)!;
+        if (sa.value === sb.value) continue;
+        const v = widenWith ? widenValue(sa.value, sb.value, widenWith) : joinValue(sa.value, sb.value);
+        if (v === sa.value) continue;
+        spills ??= new Map(a.spills);
+        spills.set(at, { size: sa.size, value: v });
+      }
+      return spills ? new StackFrame(a.cells, spills) : a;
+    }
     // `p = NULL` on one path stored zero bytes where the other spilled the pointer: the slot
     // holds the pointer or NULL (`if (p && p->x)` after the paths meet)
     a = StackFrame.zeroesAsSpills(a, b);
@@ -172,14 +185,15 @@ export class StackFrame {
       else if (x === Cell.UNINIT || y === Cell.UNINIT) cells[i] = Cell.UNINIT;
       else cells[i] = Cell.MISC;
     }
-    // a spill kept on one side only is just initialised bytes now
+    // a spill kept on one side only is just initialised bytes now (owner: the spill covering
+    // each byte, +1; 0 for none)
+    const owner = new Int16Array(STACK_SIZE);
+    for (const [at, sp] of spills) owner.fill(at + 1, at, at + sp.size);
     for (let i = 0; i < STACK_SIZE; i++) {
       if (cells[i] === Cell.SPILL) {
-        const s = spillCovering(spills, i);
-        if (!s) cells[i] = Cell.MISC;
-      } else if (cells[i] !== Cell.UNINIT) {
-        const s = spillCovering(spills, i);
-        if (s) spills.delete(s);
+        if (owner[i] === 0) cells[i] = Cell.MISC;
+      } else if (cells[i] !== Cell.UNINIT && owner[i] !== 0) {
+        spills.delete(owner[i]! - 1);
       }
     }
     // a spill whose bytes are not all SPILL any more is dropped
@@ -283,12 +297,13 @@ export class StackFrame {
 
 const ZERO_VALUE = numValue(scalarConst(0n));
 
-function spillCovering(spills: Map<number, Spill>, i: number): number | undefined {
-  for (let start = i; start > i - 8 && start >= 0; start--) {
-    const s = spills.get(start);
-    if (s && start + s.size > i) return start;
-  }
-  return undefined;
+/** Same cells and spills at the same places with the same sizes. */
+function sameLayout(a: StackFrame, b: StackFrame): boolean {
+  if (a.spills.size !== b.spills.size) return false;
+  for (const [at, sa] of a.spills) if (b.spills.get(at)?.size !== sa.size) return false;
+  if (a.cells === b.cells) return true;
+  for (let i = 0; i < STACK_SIZE; i++) if (a.cells[i] !== b.cells[i]) return false;
+  return true;
 }
 
 /** Removes spills overlapping [lo, hi); their bytes outside the range stay initialised. */
