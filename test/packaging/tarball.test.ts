@@ -165,5 +165,10 @@ describe('the packed tarball in an empty project (verify/interpreter-only instal
     expect(run.status).toBe(2);
     expect(run.stderr).toContain("the JIT needs the optional dependency 'binaryen'");
     expect(run.stderr).not.toMatch(/\n\s+at /);
+    // The demo runs the bundled example on the interpreter alone, saying why there is no JIT.
+    const demo = await sh('npx', ['--offline', '--no-install', 'bpfkit', 'demo'], project);
+    expect(demo.status, demo.stderr).toBe(0);
+    expect(demo.stdout).toContain("(no JIT: engine jit: the JIT needs the optional dependency 'binaryen'");
+    expect(demo.stdout).toMatch(/IPv4\/UDP ttl 64 +-> XDP_PASS, ttl now 63/);
   });
 });
