@@ -3,7 +3,8 @@ import type { SimClock } from '../helpers/kernel/clock.js';
 import type { TaskInfo } from '../helpers/kernel/task.js';
 import { inspectObject, type InspectReport } from '../loader/inspect.js';
 import { listProgram } from '../loader/listing.js';
-import { loadObject as loadModel } from '../loader/load.js';
+import { loadObject as loadModel, type LoadOptions } from '../loader/load.js';
+import type { ProgramTypes } from '../loader/program-types.js';
 import { progTypeName } from '../loader/kinds.js';
 import type { BpfObject, ProgramDef } from '../loader/model.js';
 import { BpfkitError, ErrorCode } from '../errors.js';
@@ -20,6 +21,14 @@ import { TraceRecorder, type TraceEntry, type TraceOptions } from '../observe/tr
 export interface LoadObjectOptions {
   /** Target BTF for CO-RE relocations (raw BTF, e.g. a copy of /sys/kernel/btf/vmlinux, or an ELF with .BTF). */
   btf?: Uint8Array;
+  /**
+   * Program types for programs whose section names none (`2/1`, `from-netdev`, `.text`, ...):
+   * `'sched_cls'` for every such program, or `{ from_netdev: 'sched_cls', '*': 'xdp' }` per
+   * program, as `--type` takes them. Names are the kernel's without `BPF_PROG_TYPE_`, lowercased.
+   */
+  types?: ProgramTypes;
+  /** The kernel config `.kconfig` externs read, as text (`CONFIG_X=y` lines), like `--kconfig`. */
+  kconfig?: string;
   /** Possible CPUs of the simulated kernel (per-CPU maps keep one value each; default 2). */
   cpus?: number;
   /** The CPU programs run on unless a run says otherwise (default 0). */
@@ -163,6 +172,7 @@ export class BpfkitProgram {
    * Without options the report is computed once and shared with {@link run}'s check.
    */
   verify(options: VerifyOptions = {}): ProgramReport {
+    if (this.def.notVerifiable !== undefined) throw new BpfkitError(ErrorCode.Usage, `program '${this.def.name}' not verified: ${this.def.notVerifiable}`);
     if (Object.keys(options).length === 0) return this.owner.report(this.def.name);
     return verifyProgram(this.owner.model, this.def.name, options);
   }
@@ -219,6 +229,10 @@ export class BpfkitProgram {
 
 /** Loads an eBPF object from its bytes into a fresh simulated kernel. */
 export function loadObject(bytes: Uint8Array, options: LoadObjectOptions = {}): BpfkitObject {
-  const model = loadModel(bytes, options.btf !== undefined ? { targetBtf: options.btf } : {});
+  const load: LoadOptions = {};
+  if (options.btf !== undefined) load.targetBtf = options.btf;
+  if (options.types !== undefined) load.types = options.types;
+  if (options.kconfig !== undefined) load.kconfig = options.kconfig;
+  const model = loadModel(bytes, load);
   return new BpfkitObject(model, options);
 }

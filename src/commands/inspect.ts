@@ -3,17 +3,18 @@ import { formatInspect, inspectObject } from '../loader/inspect.js';
 import { decodeValue } from '../helpers/btf-value.js';
 import { withEnumNames } from '../run/summary.js';
 import { guarded, jsonSafe } from './common.js';
-import { loadObjectFile } from './object.js';
+import { loaderOptions, loadObjectFile, type ObjectFileOptions } from './object.js';
 
 export function registerInspect(program: Command): void {
-  program
+  const cmd = program
     .command('inspect')
     .description('programs, maps, globals, BTF and license of an eBPF object')
     .argument('<obj>', 'eBPF object file (clang -target bpf)')
     .option('--json', 'print JSON')
-    .option('--btf <file>', 'target BTF for CO-RE relocations (e.g. a copy of /sys/kernel/btf/vmlinux)')
+    .option('--btf <file>', 'target BTF for CO-RE relocations (e.g. a copy of /sys/kernel/btf/vmlinux)');
+  loaderOptions(cmd)
     .addHelpText('after', '\nExamples:\n  bpfkit inspect prog.o\n  bpfkit inspect prog.o --json | jq .maps\n\nExit codes: 0 ok, 2 unreadable object.')
-    .action((obj: string, opts: { json?: boolean; btf?: string }) =>
+    .action((obj: string, opts: ObjectFileOptions & { json?: boolean }) =>
       guarded(2, () => {
         const object = loadObjectFile(obj, opts);
         const report = inspectObject(object);

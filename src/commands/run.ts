@@ -18,9 +18,9 @@ import { writeFileSync } from 'node:fs';
 import { CoverageCollector } from '../observe/coverage.js';
 import { TraceRecorder, formatTrace, traceToJsonLines } from '../observe/trace.js';
 import { engineOption, ExitError, guarded, jsonSafe, readBinary } from './common.js';
-import { loadObjectFile, requireProgram } from './object.js';
+import { loaderOptions, loadObjectFile, requireProgram, requireRunnable, type ObjectFileOptions } from './object.js';
 
-interface RunCliOptions {
+interface RunCliOptions extends ObjectFileOptions {
   program?: string;
   data?: string;
   ctx?: string;
@@ -35,7 +35,6 @@ interface RunCliOptions {
   seed?: string;
   perf?: boolean;
   json?: boolean;
-  btf?: string;
   trace?: boolean;
   traceFormat: 'text' | 'jsonl';
   traceLimit: string;
@@ -76,7 +75,7 @@ function registers(regs: string[]): PtRegs {
 }
 
 export function registerRun(program: Command): void {
-  program
+  const cmd = program
     .command('run')
     .description("run a program on a packet or context in the simulated kernel, as the kernel's BPF_PROG_TEST_RUN does")
     .argument('<obj>', 'eBPF object file (clang -target bpf)')
@@ -102,7 +101,8 @@ export function registerRun(program: Command): void {
     .option('--trace', 'record every executed instruction: pc, source line, registers written, memory, helper calls')
     .addOption(new Option('--trace-format <format>', 'trace output: readable text or JSON lines').choices(['text', 'jsonl']).default('text'))
     .option('--trace-limit <n>', 'most trace entries kept', '100000')
-    .option('--coverage <file>', 'write source-line and branch coverage of the run(s) as lcov (with --engine jit: counted by the compiled code)')
+    .option('--coverage <file>', 'write source-line and branch coverage of the run(s) as lcov (with --engine jit: counted by the compiled code)');
+  loaderOptions(cmd)
     .addHelpText(
       'after',
       [
@@ -133,7 +133,7 @@ async function runCommand(path: string, opts: RunCliOptions): Promise<void> {
     }
     name = object.programs[0]!.name;
   }
-  requireProgram(object, name, path);
+  requireRunnable(object, name, path);
   const repeat = integer(opts.repeat, '--repeat', 1);
   const cpus = integer(opts.cpus, '--cpus', 1);
   const cpu = integer(opts.cpu, '--cpu', 0);

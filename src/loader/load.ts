@@ -2,7 +2,7 @@ import { BpfkitError, ErrorCode } from '../errors.js';
 import type { Btf } from '../btf/btf.js';
 import { extCounts, parseBtfExt } from '../btf/ext.js';
 import { parseBtf } from '../btf/parse.js';
-import { ET_REL, SHT } from '../elf/constants.js';
+import { EM_NONE, ET_REL, R_BPF, SHF, SHT } from '../elf/constants.js';
 import { parseElf } from '../elf/file.js';
 import { badInput, decodeText } from '../elf/reader.js';
 import type { ElfFile } from '../elf/file.js';
@@ -16,7 +16,9 @@ import { collectLegacyMaps } from './legacy-maps.js';
 import { linkProgram } from './link.js';
 import type { BpfObject, ProgramDef } from './model.js';
 import { applyCodeRelocations, applyMapInitialisers } from './relocations.js';
-import { programTypeForSection } from './sections.js';
+import { checkProgramTypes, noTypeMessage, resolveProgramType, type ProgramTypes } from './program-types.js';
+import { collectExterns, parseKconfig } from './externs.js';
+import { applyTailCallSections } from './tail-calls.js';
 
 export interface LoadOptions {
   /**
@@ -25,6 +27,14 @@ export interface LoadOptions {
    * own BTF, which leaves every satisfiable relocation as the compiler wrote it.
    */
   targetBtf?: Uint8Array;
+  /** Program types for programs whose section names none (see {@link ProgramTypes}). */
+  types?: ProgramTypes;
+  /**
+   * The kernel config `.kconfig` externs read (`CONFIG_X=y` lines, as in /proc/config.gz),
+   * parsed or as text. Without it, strong `CONFIG_*` externs are unresolved (the programs using
+   * them are not verifiable) and weak ones 0, as libbpf leaves them.
+   */
+  kconfig?: string | ReadonlyMap<string, string>;
 }
 
 /** libbpf copies at most this much of the license section. */
@@ -52,7 +62,8 @@ function load(bytes: Uint8Array, options: LoadOptions): BpfObject {
   if (elf.header.type !== ET_REL) badInput(`ELF header: e_type ${elf.header.type} is not ET_REL (1); expected a relocatable object from clang -c`);
   if (!elf.sections.some((s) => s.type === SHT.SYMTAB)) badInput('the object has no symbol table (.symtab); was it stripped?');
 
-  const ctx: LoadContext = { elf, endian: elf.endian, funcs: [], maps: [], places: [] };
+  const ctx: LoadContext = { elf, endian: elf.endian, funcs: [], maps: [], places: [], externs: new Map(), notes: [] };
+  if (elf.header.machine === EM_NONE) checkNoMachine(ctx);
   const btfSec = elf.section('.BTF');
   if (btfSec !== undefined) {
     ctx.btf = withContext('.BTF', () => parseBtf(btfSec.data));
@@ -67,16 +78,20 @@ function load(bytes: Uint8Array, options: LoadOptions): BpfObject {
   collectLegacyMaps(ctx);
   collectBtfMaps(ctx);
   collectGlobalData(ctx);
+  const target = options.targetBtf !== undefined ? parseTargetBtf(options.targetBtf) : ctx.btf;
+  const kconfig = typeof options.kconfig === 'string' ? parseKconfig(options.kconfig) : options.kconfig !== undefined ? new Map(options.kconfig) : undefined;
+  collectExterns(ctx, kconfig, target);
   applyCodeRelocations(ctx);
   applyMapInitialisers(ctx);
-  const target = options.targetBtf !== undefined ? parseTargetBtf(options.targetBtf) : ctx.btf;
+  applyTailCallSections(ctx);
   const coreRelocations = target !== undefined ? applyCoreRelocations(ctx, target) : [];
   markFunctionStarts(ctx);
 
+  const entries = ctx.funcs.filter((f) => !f.isSubprog);
+  checkProgramTypes(options.types, entries.map((f) => f.name));
   const programs: ProgramDef[] = [];
-  for (const f of ctx.funcs) {
-    if (f.isSubprog) continue;
-    const st = programTypeForSection(f.section.name);
+  for (const f of entries) {
+    const st = resolveProgramType(f.name, f.section.name, options.types);
     const linked = linkProgram(ctx, f);
     const p: ProgramDef = {
       name: f.name,
@@ -86,8 +101,12 @@ function load(bytes: Uint8Array, options: LoadOptions): BpfObject {
       instructions: linked.instructions,
       functions: linked.functions,
       subprograms: linked.subprograms,
+      convention: f.convention,
+      typeSource: st.source,
     };
     if (st.attachTo !== undefined) p.attachTo = st.attachTo;
+    if (linked.linkErrors.length > 0) p.notVerifiable = `cannot be linked: ${linked.linkErrors.join('; ')}`;
+    else if (st.source === 'none') p.notVerifiable = noTypeMessage(f.name, f.section.name);
     programs.push(p);
   }
 
@@ -101,6 +120,8 @@ function load(bytes: Uint8Array, options: LoadOptions): BpfObject {
   }
   obj.globals = collectGlobals(ctx);
   if (coreRelocations.length > 0) obj.coreRelocations = coreRelocations;
+  if (ctx.externs.size > 0) obj.externs = [...ctx.externs.values()].map((e) => e.def);
+  if (ctx.notes.length > 0) obj.notes = ctx.notes;
   return obj;
 }
 
@@ -138,4 +159,20 @@ function readKernelVersion(elf: ElfFile): number | undefined {
   if (sec.data.length !== 4) badInput(`section version: ${sec.data.length} bytes of data, not 4`);
   const dv = new DataView(sec.data.buffer, sec.data.byteOffset, 4);
   return dv.getUint32(0, elf.endian === 'little');
+}
+
+/**
+ * e_machine 0 (EM_NONE): accepted as BPF when every relocation of a code section is a BPF one,
+ * with a note saying so; anything else is some other machine's object.
+ */
+function checkNoMachine(ctx: LoadContext): void {
+  const { elf } = ctx;
+  const known = new Set<number>(Object.values(R_BPF));
+  for (const rel of elf.relocationSections()) {
+    const target = elf.sections[rel.target];
+    if (target === undefined || (target.flags & SHF.EXECINSTR) === 0) continue;
+    const bad = rel.entries.find((e) => !known.has(e.type));
+    if (bad !== undefined) badInput(`ELF header: e_machine 0 (EM_NONE), and relocation type ${bad.type} in ${rel.section.name} is not a BPF relocation`);
+  }
+  ctx.notes.push('e_machine 0 (EM_NONE), not EM_BPF (247): read as eBPF, its relocations being BPF relocations');
 }

@@ -15,11 +15,12 @@ type JitCodegenOptions = import('../jit/index.js').JitCodegenOptions;
 let jit: JitModule | undefined;
 
 /**
- * Loads the JIT. Its code generator (binaryen) takes about a second to load, so it is loaded only
- * on demand: call this before preparing a program with `engine: 'jit'`.
+ * Loads the JIT: call this before preparing a program with `engine: 'jit'`. `binaryen: true` also
+ * loads binaryen (about a second), which optimize levels above 0 and `codegen: 'binaryen'` need.
  */
-export async function loadJit(): Promise<void> {
+export async function loadJit(options: { binaryen?: boolean } = {}): Promise<void> {
   jit ??= await import('../jit/index.js');
+  if (options.binaryen) await jit.loadBinaryen();
 }
 
 /** True once {@link loadJit} has completed. */

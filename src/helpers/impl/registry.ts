@@ -12,6 +12,12 @@ import { probeHelpers } from './probe.js';
 import { ringbufHelpers } from './ringbuf-helpers.js';
 import { tailCallHelpers } from './tail-call.js';
 import { timeTaskHelpers } from './time-task.js';
+import { kernelInfoHelpers } from './kernel-info.js';
+import { lockHelpers } from './locks.js';
+import { timerHelpers } from './timers.js';
+import { routeHelpers } from './route.js';
+import { skbMetaHelpers } from './skb-meta.js';
+import { stringHelpers } from './strings.js';
 
 const GROUPS: readonly HelperGroup[] = [
   mapHelpers,
@@ -24,6 +30,12 @@ const GROUPS: readonly HelperGroup[] = [
   callbackHelpers,
   probeHelpers,
   perfHelpers,
+  skbMetaHelpers,
+  stringHelpers,
+  lockHelpers,
+  routeHelpers,
+  kernelInfoHelpers,
+  timerHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */
