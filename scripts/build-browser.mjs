@@ -5,8 +5,9 @@
  *
  * The JIT loads binaryen (a 15 MB Emscripten module with a top-level await) through a dynamic
  * import, so both builds use code splitting: the JIT lands in its own chunk, fetched only when a
- * page calls `loadJit()`, and it imports binaryen's own ES module, copied as is next to it
- * (binaryen.js). Bundling binaryen instead would work too, but re-parsing and minifying 15 MB of
+ * page calls `loadJit()`. The playground's chunk imports binaryen's own ES module, copied as is
+ * next to it (binaryen.js); the library's imports `binaryen` by name (see binaryenExternal), and a
+ * copy sits next to it too for pages that map that name there (the package does not ship it). Bundling binaryen instead would work too, but re-parsing and minifying 15 MB of
  * already minified code made the build four times slower. binaryen's `import("node:module")` sits
  * behind a Node check and never runs in a browser.
  *
@@ -41,6 +42,20 @@ const common = {
   logLevel: 'warning',
   legalComments: 'inline',
 };
+
+/**
+ * The library bundle (dist/browser) leaves `binaryen` a bare import: a user's bundler resolves it
+ * from the optional dependency, and a page without a bundler maps it with an import map
+ * (`{"imports":{"binaryen":"./binaryen.js"}}`). The published package ships no copy of binaryen.
+ */
+function binaryenExternal() {
+  return {
+    name: 'binaryen-external',
+    setup(build) {
+      build.onResolve({ filter: /^binaryen$/ }, () => ({ path: 'binaryen', external: true }));
+    },
+  };
+}
 
 /** Resolves `binaryen` to the sibling file `./binaryen.js`, left external (see the header). */
 function binaryenAsSibling() {
@@ -96,7 +111,7 @@ async function main() {
   rmSync(join(DIST, 'browser'), { recursive: true, force: true });
   rmSync(join(DIST, 'web'), { recursive: true, force: true });
   const [lib, web] = await Promise.all([
-    esbuild.build({ ...common, entryPoints: { bpfkit: join(ROOT, 'src', 'index.ts') }, outdir: join(DIST, 'browser') }),
+    esbuild.build({ ...common, plugins: [binaryenExternal()], entryPoints: { bpfkit: join(ROOT, 'src', 'index.ts') }, outdir: join(DIST, 'browser') }),
     esbuild.build({
       ...common,
       entryPoints: { app: join(ROOT, 'web', 'app.ts') },

@@ -17,7 +17,7 @@ async function importBinaryen(): Promise<Binaryen> {
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
       throw new BpfkitError(
         ErrorCode.Unsupported,
-        "engine jit: the JIT needs the optional dependency 'binaryen', which is not installed (npm install binaryen@132.0.0); the interpreter works without it",
+        "binaryen (the JIT's optimizer: optimize levels above 0, codegen 'binaryen') is an optional dependency that is not installed (npm install binaryen@132.0.0); the JIT's default code generator and the interpreter work without it",
         { cause: e },
       );
     }

@@ -11,6 +11,7 @@ const key: FlowKey = { proto: 17, pad: [0, 0, 0], port: 53, family: 2 };
 describe('generated types in use', () => {
   it('runs the program and reads typed maps, global data and records', () => {
     const { programs, maps, object } = load('fixtures/api/build/typed.o', { cpus: 4, cpu: 2 });
+    maps.perf_events.view.openPerfBuffer();
     const r = programs.flow_stats.run({ packet });
     expect(r.retval).toBe(XDP_PASS);
 
@@ -42,6 +43,10 @@ describe('generated types in use', () => {
     const events: Event[] = r.ringbuf.decode<Event>('struct event');
     expect(events).toEqual([{ ts: 7n, len: packet.length, verdict: Verdict.VERDICT_PASS, comm: 'flow', mac: [1, 2, 3, 4, 5, 6] }]);
     expect(object.decode<Event>('event', r.ringbuf[0]!).comm).toBe('flow');
+    // Perf records decode the same way; the reader of CPU 2 got it (BPF_F_CURRENT_CPU).
+    expect(r.perf.decode<Event>('struct event')).toEqual([
+      { map: 'perf_events', cpu: 2, value: { ts: 8n, len: packet.length, verdict: Verdict.VERDICT_PASS, comm: 'perf', mac: [0, 0, 0, 0, 0, 0] } },
+    ]);
     expect(packets).toBe(1n);
   });
 

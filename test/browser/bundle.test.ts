@@ -46,8 +46,10 @@ describe.skipIf(!HAVE_CHROMIUM)('browser bundle in headless Chromium', () => {
     const page = await browser.newPage();
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
-    // Any same-origin page will do: the test imports the bundle into it.
+    // A same-origin page whose import map says where `binaryen` is, as a page without a bundler
+    // must (the library bundle imports it by name); the test imports the bundle into it.
     await page.goto(`${server.url}/bpfkit.js`);
+    await page.setContent('<!doctype html><script type="importmap">{"imports":{"binaryen":"/binaryen.js"}}</script><p>bundle test</p>');
     const result = await page.evaluate(async (): Promise<PageResult> => {
       // Built from a string: vitest rewrites `import()` in test code, and this runs in the page.
       const importModule = new Function('url', 'return import(url)') as (url: string) => Promise<Bpfkit>;

@@ -7,7 +7,7 @@
  * Offline: the only dependency left, commander, is handed to npm as a tarball packed from this
  * checkout's node_modules, so the install needs neither the registry nor npm's cache.
  */
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,13 +17,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const NPM_ENV = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', npm_config_loglevel: 'error' };
 
-function sh(cmd: string, args: string[], cwd: string): SpawnSyncReturns<string> {
-  return spawnSync(cmd, args, { cwd, encoding: 'utf8', env: NPM_ENV, timeout: 120_000 });
+interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
 }
 
-function must(r: SpawnSyncReturns<string>, what: string): string {
-  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
+/**
+ * Runs a command without blocking the test worker (a long spawnSync starves vitest's RPC with the
+ * main process, which then reports a timeout on a loaded machine).
+ */
+function sh(cmd: string, args: string[], cwd: string): Promise<Ran> {
+  return new Promise((done) => {
+    execFile(cmd, args, { cwd, encoding: 'utf8', env: NPM_ENV, timeout: 180_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : null;
+      done({ status: code, stdout, stderr });
+    });
+  });
+}
+
+async function must(r: Promise<Ran>, what: string): Promise<string> {
+  const ran = await r;
+  if (ran.status !== 0) throw new Error(`${what} failed (exit ${ran.status}):\n${ran.stdout}\n${ran.stderr}`);
+  return ran.stdout;
 }
 
 /** Bytes under `dir`, following no links (what `du` counts, near enough). */
@@ -70,14 +86,14 @@ describe('the packed tarball in an empty project (verify/interpreter-only instal
   let work: string;
   let project: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     if (!existsSync(join(ROOT, 'dist', 'src', 'node.js')) || !existsSync(join(ROOT, 'dist', 'browser', 'bpfkit.js'))) {
-      execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit', env: NPM_ENV });
+      await must(sh('npm', ['run', 'build'], ROOT), 'npm run build');
     }
     work = mkdtempSync(join(tmpdir(), 'bpfkit-pack-'));
     // The build ran already (`npm test` builds first): pack without running it again.
-    must(sh('npm', ['pack', '--ignore-scripts', '--pack-destination', work], ROOT), 'npm pack');
-    must(sh('npm', ['pack', '--ignore-scripts', '--pack-destination', work], join(ROOT, 'node_modules', 'commander')), 'npm pack commander');
+    await must(sh('npm', ['pack', '--ignore-scripts', '--pack-destination', work], ROOT), 'npm pack');
+    await must(sh('npm', ['pack', '--ignore-scripts', '--pack-destination', work], join(ROOT, 'node_modules', 'commander')), 'npm pack commander');
     const tarballs = readdirSync(work).filter((f) => f.endsWith('.tgz'));
     const bpfkit = tarballs.find((f) => f.startsWith('bpfkit-'))!;
     const commander = tarballs.find((f) => f.startsWith('commander-'))!;
@@ -87,7 +103,7 @@ describe('the packed tarball in an empty project (verify/interpreter-only instal
       join(project, 'package.json'),
       JSON.stringify({ name: 'scratch', version: '1.0.0', private: true, dependencies: { commander: `file:../${commander}`, bpfkit: `file:../${bpfkit}` } }, null, 2),
     );
-    must(sh('npm', ['install', '--offline', '--omit=optional', '--no-audit', '--no-fund', '--ignore-scripts'], project), 'npm install of the tarball');
+    await must(sh('npm', ['install', '--offline', '--omit=optional', '--no-audit', '--no-fund', '--ignore-scripts'], project), 'npm install of the tarball');
     copyFileSync(join(ROOT, 'fixtures', 'build', 'xdp_counter.o'), join(project, 'fixtures', 'build', 'xdp_counter.o'));
     writeFileSync(join(project, 'harness.cjs'), HARNESS);
   }, 180_000);
@@ -110,22 +126,22 @@ describe('the packed tarball in an empty project (verify/interpreter-only instal
     expect(size).toBeLessThan(15 * 1024 * 1024);
   });
 
-  it('runs the README example as an ES module', () => {
+  it('runs the README example as an ES module', async () => {
     writeFileSync(join(project, 'harness.mjs'), "export const { describe, it, expect } = (await import('node:module')).createRequire(import.meta.url)('./harness.cjs');\n");
     writeFileSync(join(project, 'example.mjs'), compiled(ts.ModuleKind.ESNext, './harness.mjs'));
-    const out = must(sh(process.execPath, ['example.mjs'], project), 'the ESM example');
+    const out = await must(sh(process.execPath, ['example.mjs'], project), 'the ESM example');
     expect(out).toContain('2 passed, 0 failed');
   });
 
-  it('runs the README example as CommonJS (require)', () => {
+  it('runs the README example as CommonJS (require)', async () => {
     writeFileSync(join(project, 'example.cjs'), compiled(ts.ModuleKind.CommonJS, './harness.cjs'));
-    const r = sh(process.execPath, ['example.cjs'], project);
-    must(r, 'the CommonJS example');
+    const r = await sh(process.execPath, ['example.cjs'], project);
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('2 passed, 0 failed');
     expect(r.stderr).not.toMatch(/ExperimentalWarning|ERR_REQUIRE/);
   });
 
-  it('type-checks the README example against the installed declarations', () => {
+  it('type-checks the README example against the installed declarations', async () => {
     // vitest is not installed in the scratch project: declare the three functions the example uses.
     writeFileSync(
       join(project, 'vitest.d.ts'),
@@ -134,20 +150,24 @@ describe('the packed tarball in an empty project (verify/interpreter-only instal
     writeFileSync(join(project, 'example.ts'), readmeExample());
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const args = [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types'), 'example.ts', 'vitest.d.ts'];
-    const r = sh(process.execPath, args, project);
+    const r = await sh(process.execPath, args, project);
     expect(`${r.stdout}${r.stderr}`).toBe('');
     expect(r.status).toBe(0);
   });
 
-  it('runs the bin through npx, says its version, and runs the JIT without binaryen', () => {
+  it('runs the bin through npx, says its version, and runs the JIT without binaryen', async () => {
     const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-    expect(must(sh('npx', ['--offline', '--no-install', 'bpfkit', '--version'], project), 'npx bpfkit --version').trim()).toBe(version);
-    const verify = sh('npx', ['--offline', '--no-install', 'bpfkit', 'verify', 'fixtures/build/xdp_counter.o'], project);
+    expect((await must(sh('npx', ['--offline', '--no-install', 'bpfkit', '--version'], project), 'npx bpfkit --version')).trim()).toBe(version);
+    const verify = await sh('npx', ['--offline', '--no-install', 'bpfkit', 'verify', 'fixtures/build/xdp_counter.o'], project);
     expect(verify.status).toBe(0);
     expect(verify.stdout).toMatch(/^ok\s+xdp_counter/);
-    const run = sh('npx', ['--offline', '--no-install', 'bpfkit', 'run', 'fixtures/build/xdp_counter.o', '--engine', 'jit', '--packet', 'eth/ipv4(src=10.0.0.1,dst=10.0.0.2)/udp(dport=53)'], project);
+    const run = await sh('npx', ['--offline', '--no-install', 'bpfkit', 'run', 'fixtures/build/xdp_counter.o', '--engine', 'jit', '--packet', 'eth/ipv4(src=10.0.0.1,dst=10.0.0.2)/udp(dport=53)'], project);
     // the JIT's own WebAssembly back end needs no binaryen: only optimize levels above 0 do
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
+    // The demo runs the bundled example on both engines from the verify-only install.
+    const demo = await sh('npx', ['--offline', '--no-install', 'bpfkit', 'demo'], project);
+    expect(demo.status, demo.stderr).toBe(0);
+    expect(demo.stdout).toMatch(/IPv4\/UDP ttl 64 +-> XDP_PASS, ttl now 63 +\(interp \d+ insns; jit agrees\)/);
   });
 });

@@ -74,6 +74,8 @@ export interface Maps {
   cpu_packets: BpfkitMap<number, bigint>;
   /** `events`: ringbuf, key 0 bytes, value 0 bytes, 4096 entries. */
   events: BpfkitMap<Uint8Array, Uint8Array>;
+  /** `perf_events`: perf_event_array, key 4 bytes, value 4 bytes, 0 entries. */
+  perf_events: BpfkitMap<number | Uint8Array, Uint8Array>;
   /** `.rodata`: array, key 4 bytes, value 4 bytes, 1 entry. */
   rodata: BpfkitMap<number, RodataSection>;
   /** `.data`: array, key 4 bytes, value 4 bytes, 1 entry. */
@@ -82,6 +84,8 @@ export interface Maps {
   bss: BpfkitMap<number, BssSection>;
   /** `.rodata.str1.1`: array, key 4 bytes, value 5 bytes, 1 entry. */
   rodata_str1_1: BpfkitMap<number, Uint8Array>;
+  /** `.rodata.cst16`: array, key 4 bytes, value 16 bytes, 1 entry. */
+  rodata_cst16: BpfkitMap<number, Uint8Array>;
 }
 
 export interface Programs {
@@ -106,10 +110,12 @@ export function load(input: Uint8Array | string, options: LoadObjectOptions = {}
     flows: object.map("flows"),
     cpu_packets: object.map("cpu_packets"),
     events: object.map("events"),
+    perf_events: object.map("perf_events"),
     rodata: object.map(".rodata"),
     data: object.map(".data"),
     bss: object.map(".bss"),
     rodata_str1_1: object.map(".rodata.str1.1"),
+    rodata_cst16: object.map(".rodata.cst16"),
   } as unknown as Maps;
   return { object, programs, maps };
 }
