@@ -617,12 +617,17 @@ export class CoreResolver {
     if (cached !== undefined) return cached;
     if (this.targetIndex === undefined) {
       this.targetIndex = new Map();
-      for (const t of this.target.types) {
-        if (t.kind === 'VOID' || t.name === '') continue;
-        const key = essentialName(t.name);
-        const list = this.targetIndex.get(key);
-        if (list) list.push(t.id);
-        else this.targetIndex.set(key, [t.id]);
+      // One index per target BTF and process: kernel BTF is shared by every object of a batch.
+      const shared = essentialIndexes.get(this.target);
+      if (shared !== undefined) this.targetIndex = shared;
+      else {
+        for (const [name, id] of this.target.namedIds()) {
+          const key = essentialName(name);
+          const list = this.targetIndex.get(key);
+          if (list) list.push(id);
+          else this.targetIndex.set(key, [id]);
+        }
+        essentialIndexes.set(this.target, this.targetIndex);
       }
     }
     const ids = (this.targetIndex.get(essentialName(localType.name)) ?? []).filter((id) => kindsCompatible(localType, this.target.type(id)));
@@ -630,6 +635,9 @@ export class CoreResolver {
     return ids;
   }
 }
+
+/** Target type ids by essential name, per target BTF. */
+const essentialIndexes = new WeakMap<Btf, Map<string, number[]>>();
 
 // ---------------------------------------------------------------------------------------------
 // patching

@@ -86,7 +86,7 @@ export function registerRun(program: Command): void {
     .option('--seed <n>', 'seed of bpf_get_prandom_u32')
     .option('--perf', 'open readers on perf event arrays and show the records')
     .option('--json', "print kernel-run's JSON: accepted, retval, packet, maps, ringbuf, plus printk")
-    .option('--btf <file>', 'target BTF for CO-RE relocations')
+    .option('--btf <file>', 'kernel BTF for CO-RE relocations, attach targets and --args (default: /sys/kernel/btf/vmlinux when the object needs it and it exists; none: no kernel BTF)')
     .option('--trace', 'record every executed instruction: pc, source line, registers written, memory, helper calls')
     .addOption(new Option('--trace-format <format>', 'trace output: readable text or JSON lines').choices(['text', 'jsonl']).default('text'))
     .option('--trace-limit <n>', 'most trace entries kept', '100000')

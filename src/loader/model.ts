@@ -1,4 +1,5 @@
 import type { Btf } from '../btf/btf.js';
+import type { AttachTarget } from '../btf/attach.js';
 import type { Endian } from '../isa/decode.js';
 import type { Instruction } from '../isa/instruction.js';
 
@@ -109,6 +110,8 @@ export interface ProgramDef {
   functions: ReadonlyArray<ProgramFunction>;
   /** Names of the sub-programs appended to this program. */
   subprograms: string[];
+  /** The hook's prototype in the kernel BTF (tp_btf, fentry/fexit/fmod_ret, lsm, iter, raw_tp), when one was given. */
+  attachBtf?: AttachTarget;
 }
 
 /** A summary of the object's BTF for reports; the full graph lives in `btf`. */
@@ -134,4 +137,6 @@ export interface BpfObject {
   globals?: GlobalVariable[];
   /** CO-RE relocations in the order they were applied. */
   coreRelocations?: CoreRelocationReport[];
+  /** The kernel BTF the object was loaded against (`--btf`, `loadObject(bytes, { btf })`). */
+  kernelBtf?: Btf;
 }

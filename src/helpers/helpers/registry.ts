@@ -12,6 +12,7 @@ import { probeHelpers } from './probe.js';
 import { ringbufHelpers } from './ringbuf-helpers.js';
 import { tailCallHelpers } from './tail-call.js';
 import { timeTaskHelpers } from './time-task.js';
+import { currentTaskHelpers } from '../kernel-objects/task-helpers.js';
 
 const GROUPS: readonly HelperGroup[] = [
   mapHelpers,
@@ -24,6 +25,7 @@ const GROUPS: readonly HelperGroup[] = [
   callbackHelpers,
   probeHelpers,
   perfHelpers,
+  currentTaskHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */
