@@ -14,6 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { CoverageCollector } from '../observe/coverage.js';
 import { TraceRecorder, formatTrace, traceToJsonLines } from '../observe/trace.js';
 import { engineOption, ExitError, guarded, readBinary } from './common.js';
+import { parseTaskFields, parseTracingArgs } from './tracing-args.js';
 import { loadObjectFile, requireProgram } from './object.js';
 
 interface RunCliOptions {
@@ -32,6 +33,8 @@ interface RunCliOptions {
   perf?: boolean;
   json?: boolean;
   btf?: string;
+  args?: string;
+  task?: string;
   trace?: boolean;
   traceFormat: 'text' | 'jsonl';
   traceLimit: string;
@@ -76,6 +79,8 @@ export function registerRun(program: Command): void {
     .option('--data <file>', 'the packet (an Ethernet frame) for xdp, tc and socket filter programs')
     .option('--ctx <file>', 'context bytes: a tracepoint record, or raw tracepoint arguments (u64s)')
     .option('--arg <value>', `a kprobe argument (${ARG_REGS.join(', ')} in order) or raw tracepoint argument; repeatable`, collect, [])
+    .option('--args <json>', 'tracing programs: the hook\'s arguments by name from its BTF prototype, or by position; pointers to kernel objects as their fields, e.g. \'{"arg0":{"pid":42,"comm":"bash","real_parent":{"pid":1}}}\' (64-bit integers as "123n")')
+    .option('--task <json>', 'the current task (a task_struct) by its fields, e.g. \'{"pid":42,"tgid":42,"comm":"bash"}\'')
     .option('--reg <name=value>', 'a kprobe pt_regs register, e.g. --reg ip=0xffffffff81000000; repeatable', collect, [])
     .addOption(engineOption())
     .option('--no-verify', 'skip the load-time verification')
@@ -98,6 +103,7 @@ export function registerRun(program: Command): void {
         'Examples:',
         '  bpfkit run prog.o --program xdp_main --data packet.bin --json',
         '  bpfkit run prog.o --program handle_open --arg 0x1000 --arg 2',
+        '  bpfkit run exec.o --btf vmlinux.btf --args \'{"arg0":{"pid":42,"comm":"bash"}}\' --json',
         '  bpfkit run prog.o --data packet.bin --trace',
         '  bpfkit run prog.o --data packet.bin --repeat 10 --coverage prog.lcov && genhtml prog.lcov -o cov/',
         '',
@@ -128,6 +134,10 @@ async function runCommand(path: string, opts: RunCliOptions): Promise<void> {
   if (opts.data !== undefined) run.packet = readBinary(opts.data);
   if (opts.ctx !== undefined) run.ctx = readBinary(opts.ctx);
   if (opts.arg.length) run.args = opts.arg.map((a) => big(a, '--arg'));
+  if (opts.args !== undefined) {
+    if (opts.arg.length) throw new ExitError('give the arguments with --args or with --arg, not both', 2);
+    run.args = parseTracingArgs(opts.args);
+  }
   if (opts.reg.length) run.regs = registers(opts.reg);
 
   // The kernel verifies every program of the object when libbpf loads it.
@@ -150,6 +160,14 @@ async function runCommand(path: string, opts: RunCliOptions): Promise<void> {
   } catch (e) {
     if (isBpfkitError(e)) throw new BpfkitError(e.code, `${path}: ${e.message}`);
     throw e;
+  }
+  if (opts.task !== undefined) {
+    try {
+      instance.kernelObjects().setCurrentTask(parseTaskFields(opts.task));
+    } catch (e) {
+      if (isBpfkitError(e)) throw new ExitError(`--task: ${e.message}`, 2);
+      throw e;
+    }
   }
   if (opts.perf) for (const m of instance.maps) if (m.typeName === 'perf_event_array') instance.map(m.name).openPerfBuffer();
 

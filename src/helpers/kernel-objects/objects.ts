@@ -52,6 +52,9 @@ export class KernelObjects {
 
   /** Builds an object of type id `typeId` (fields, or a value for a scalar type). */
   build(typeId: number, value: KernelValue, path: string): KernelObject {
+    const fwd = resolveType(this.btf, typeId);
+    // A pointer to a forward declaration: the definition elsewhere in the BTF has the layout.
+    if (fwd.kind === 'FWD') typeId = kernelType(this.btf, `${fwd.union ? 'union' : 'struct'} ${fwd.name}`).id;
     const size = sizeof(this.btf, typeId);
     const name = describe(this.btf, typeId);
     const region = this.alloc(`kernel ${name}`, Math.max(size, 1));
