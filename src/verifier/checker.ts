@@ -12,6 +12,7 @@ import { tnumAdd, tnumConst } from './domains/tnum.js';
 import { hasKind, isInitialized, isNull, Kind, kindNames, mapsOf, onlyKind, POINTER_KINDS, type RegValue, valueToString } from './domains/types.js';
 import { Zone } from './domains/zone.js';
 import type { VerifierEnv } from './env.js';
+import { btfPointerName, checkBtfAccess } from './btf-pointers.js';
 import { type ArgKind, helperName, helperProto } from './helper-protos.js';
 import type { Operand } from './ir.js';
 import type { Node } from './cfg/build.js';
@@ -159,6 +160,11 @@ export function checkRegion(s: StateView, env: VerifierEnv, c: RegionCheck): str
       return `R${r} is a function pointer: it cannot be dereferenced`;
     case Kind.SOCK:
       return `R${r} is a socket (${describe(v, env)}): bpfkit does not model reads of its fields`;
+    case Kind.BTF: {
+      if (c.insn === 'atomic') return `atomic operation on a kernel object (R${r}, ${btfPointerName(v)}) is not allowed`;
+      if (!c.insn) return `R${r} is a kernel object (${btfPointerName(v)}): the ${what} takes memory the program owns; copy the field with bpf_probe_read_kernel first`;
+      return checkBtfAccess(env.kernel, r, v, off, size, write);
+    }
     default:
       return `R${r} (${describe(v, env)}) cannot be used for a ${what}`;
   }

@@ -34,6 +34,7 @@ import {
 import { STACK_SIZE } from './domains/stack.js';
 import { constNum, isNull, Kind, NUM_UNKNOWN, numValue, pointer, POINTER_KINDS, type RegValue, UNINIT } from './domains/types.js';
 import type { VerifierEnv } from './env.js';
+import { btfLoad, contextLoad, helperBtfResult } from './btf-pointers.js';
 import { helperName, helperProto } from './helper-protos.js';
 import type { Operand, Stmt } from './ir.js';
 import { MapType } from '../loader/kinds.js';
@@ -319,9 +320,19 @@ function loadStmt(e: Editor, env: VerifierEnv, node: Node, dst: number, base: nu
       } else if (a.ok && a.result === 'packet_end') {
         result = pointer(Kind.PACKET_END, scalarRange(0n, 1n << 53n));
         linkTo = PKT_SIZE;
+      } else if (a.ok && env.kernel?.attach !== undefined && constValue(b.num) === 0n) {
+        // a BTF-typed hook's argument: its type from the kernel's prototype
+        const typed = contextLoad(env.kernel, off, size, env.idOf(node));
+        if (typed !== undefined) {
+          if (typed.id) detachId(e, typed.id);
+          result = typed;
+        }
       }
       break;
     }
+    case Kind.BTF:
+      result = btfLoad(env.kernel, b, off, size);
+      break;
     case Kind.STACK: {
       const k = constValue(b.num);
       const frame = e.frame(b.frame);
@@ -459,6 +470,11 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
       r0 = pointer(Kind.MEM | Kind.NULLABLE, scalarConst(0n), { size: size === undefined ? -1 : Number(size), ref: nid, id: nid });
       break;
     }
+  }
+  const typed = helperBtfResult(env.kernel, name, nid);
+  if (typed !== undefined) {
+    if (typed.id) detachId(e, typed.id);
+    r0 = typed;
   }
   for (let r = 1; r <= 5; r++) e.setReg(r, UNINIT);
   e.setReg(0, r0);

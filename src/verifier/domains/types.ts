@@ -39,12 +39,14 @@ export const Kind = {
   SOCK: 1 << 12,
   /** A flag: the pointer kinds present may also be NULL (a lookup not yet checked). */
   NULLABLE: 1 << 11,
+  /** A kernel object typed by the kernel's BTF (PTR_TO_BTF_ID): see verifier/btf-pointers.ts. */
+  BTF: 1 << 13,
 } as const;
 
 export const POINTER_KINDS =
-  Kind.CTX | Kind.STACK | Kind.PACKET | Kind.PACKET_END | Kind.PACKET_META | Kind.MAP_VALUE | Kind.MAP_PTR | Kind.MEM | Kind.FUNC | Kind.SOCK;
+  Kind.CTX | Kind.STACK | Kind.PACKET | Kind.PACKET_END | Kind.PACKET_META | Kind.MAP_VALUE | Kind.MAP_PTR | Kind.MEM | Kind.FUNC | Kind.SOCK | Kind.BTF;
 /** Kinds that a null check can turn into NULL (zero). */
-export const NULLABLE_KINDS = Kind.MAP_VALUE | Kind.MEM | Kind.MAP_PTR | Kind.SOCK;
+export const NULLABLE_KINDS = Kind.MAP_VALUE | Kind.MEM | Kind.MAP_PTR | Kind.SOCK | Kind.BTF;
 
 export interface RegValue {
   readonly kinds: number;
@@ -66,6 +68,10 @@ export interface RegValue {
   readonly func: number;
   /** Why a former pointer is now just a number (released memory, invalidated packet), for messages. */
   readonly stale?: string;
+  /** BTF: the kernel BTF id of the struct pointed to; -1 when paths with different types met. */
+  readonly btf?: number;
+  /** BTF: the struct's name, for messages (`task_struct`). */
+  readonly btfName?: string;
 }
 
 const BASE: RegValue = { kinds: Kind.UNINIT, num: SCALAR_UNKNOWN, map: -1, frame: -1, id: 0, ref: 0, size: -1, func: -1 };
@@ -117,8 +123,16 @@ function combine(a: RegValue, b: RegValue, num: (x: Scalar, y: Scalar) => Scalar
     func: mergeField(a.func, b.func, hasKind(a, Kind.FUNC), hasKind(b, Kind.FUNC), -1),
   };
   const stale = a.stale ?? b.stale;
-  const withMaps = mapField.maps ? { ...r, maps: mapField.maps } : r;
+  let withMaps: RegValue = mapField.maps ? { ...r, maps: mapField.maps } : r;
+  if (hasKind(a, Kind.BTF) || hasKind(b, Kind.BTF)) withMaps = { ...withMaps, ...joinBtf(a, b) };
   return stale === undefined ? withMaps : { ...withMaps, stale };
+}
+
+/** The BTF type of a join: the same struct, or -1 (different kernel types). */
+function joinBtf(a: RegValue, b: RegValue): Pick<RegValue, 'btf' | 'btfName'> {
+  if (!hasKind(a, Kind.BTF)) return { btf: b.btf ?? -1, btfName: b.btfName ?? '' };
+  if (!hasKind(b, Kind.BTF) || a.btf === b.btf) return { btf: a.btf ?? -1, btfName: a.btfName ?? '' };
+  return { btf: -1, btfName: `${a.btfName ?? '?'}|${b.btfName ?? '?'}` };
 }
 
 /** The maps a MAP_VALUE/MAP_PTR value may refer to. */
@@ -164,6 +178,7 @@ export function leqValue(a: RegValue, b: RegValue): boolean {
   if (!fieldOk(a.frame, b.frame, hasKind(a, Kind.STACK))) return false;
   if (hasKind(a, Kind.MEM) && b.size !== -1 && (a.size === -1 || a.size < b.size)) return false;
   if (!fieldOk(a.func, b.func, hasKind(a, Kind.FUNC))) return false;
+  if (hasKind(a, Kind.BTF) && !fieldOk(a.btf ?? -1, b.btf ?? -1, true)) return false;
   if (a.ref !== b.ref && b.ref !== -1) return false;
   if (a.id !== b.id && b.id !== 0) return false;
   ak &= ~Kind.UNINIT;
@@ -182,6 +197,7 @@ export function equalValue(a: RegValue, b: RegValue): boolean {
       a.ref === b.ref &&
       a.size === b.size &&
       a.func === b.func &&
+      a.btf === b.btf &&
       scalarEquals(a.num, b.num))
   );
 }
@@ -199,6 +215,7 @@ const KIND_NAMES: Array<[number, string]> = [
   [Kind.MEM, 'mem'],
   [Kind.FUNC, 'func'],
   [Kind.SOCK, 'sock'],
+  [Kind.BTF, 'ptr'],
 ];
 
 /** Human names of the kinds of a value (`map_value_or_null`, `scalar|pkt`...). */
@@ -223,6 +240,7 @@ export function valueToString(v: RegValue, mapName: (i: number) => string = (i) 
   }
   const parts: string[] = [];
   if (kinds & (Kind.MAP_VALUE | Kind.MAP_PTR) && mapsOf(v).length) parts.push(`map=${mapsOf(v).map(mapName).join('|')}`);
+  if (kinds & Kind.BTF && v.btfName) parts.push(`type=${v.btfName}`);
   if (kinds & Kind.MEM && v.size >= 0) parts.push(`size=${v.size}`);
   if (v.ref) parts.push(`ref=${v.ref}`);
   if (v.id) parts.push(`id=${v.id}`);
