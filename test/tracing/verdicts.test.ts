@@ -1,0 +1,41 @@
+/**
+ * Tracing fixtures against the kernel's verdicts (issue 16): tp_btf, fentry/fexit, lsm, iter,
+ * raw_tp and kprobe with CO-RE, accepts and rejects. kernel/verdicts.tsv is what the kernel of
+ * the recording machine said (kernel-verify-each); programs it refused before verifying
+ * (fentry/fexit/lsm: EPERM) have their verdict from the kernel's source in kernel/by-source.tsv.
+ * bpfkit verifies against the committed fixture kernel BTF. 0 disagreements.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadObject } from '../../src/loader/load.js';
+import { verifyProgram } from '../../src/verifier/index.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const D = join(ROOT, 'fixtures/tracing');
+const BTF = new Uint8Array(readFileSync(join(D, 'build/kernel.btf')));
+const rows = (file: string): string[][] =>
+  readFileSync(join(D, 'kernel', file), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.split('\t'));
+
+const bySource = new Map(rows('by-source.tsv').map(([prog, accepted, why]) => [prog!, { accepted: accepted === '1', why: why! }]));
+const cases = rows('verdicts.tsv').map(([file, prog, section, accepted, error]) => {
+  const fromSource = accepted === 'skip' ? bySource.get(prog!) : undefined;
+  return { file: file!, prog: prog!, section: section!, accepted: fromSource ? fromSource.accepted : accepted === '1', why: fromSource ? `by source: ${fromSource.why}` : error || 'kernel: accepted' };
+});
+
+describe('tracing fixtures: bpfkit agrees with the kernel', () => {
+  it('has a verdict for every program', () => {
+    expect(rows('verdicts.tsv').filter((r) => r[3] === 'skip' && !bySource.has(r[1]!))).toEqual([]);
+    expect(cases.length).toBeGreaterThanOrEqual(15);
+    expect(cases.some((c) => c.accepted) && cases.some((c) => !c.accepted)).toBe(true);
+  });
+
+  it.each(cases)('$prog ($section): accepted=$accepted — $why', ({ file, prog, accepted }) => {
+    const obj = loadObject(new Uint8Array(readFileSync(join(ROOT, file))), { btf: BTF });
+    const report = verifyProgram(obj, prog);
+    expect({ accepted: report.accepted, errors: report.accepted ? [] : report.errors.map((e) => e.message) }).toMatchObject({ accepted });
+  });
+});
