@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isBpfkitError } from '../src/errors.js';
 import { ObjectInstance } from '../src/helpers/kernel.js';
 import { MAX_CALL_FRAMES } from '../src/helpers/memory.js';
-import { MAX_TAIL_CALLS } from '../src/helpers/helpers/tail-call.js';
+import { MAX_TAIL_CALLS } from '../src/helpers/impl/tail-call.js';
 import { assemble } from '../src/isa/asm.js';
 import { decodeProgram } from '../src/isa/decode.js';
 import { encodeProgram } from '../src/isa/encode.js';

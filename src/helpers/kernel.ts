@@ -3,7 +3,7 @@ import { MapType, progTypeName } from '../loader/kinds.js';
 import type { BpfObject, MapDef, ProgramDef } from '../loader/model.js';
 import type { HelperTable } from './abi.js';
 import { prepareProgram, type ExecProgram } from './exec-program.js';
-import { kernelHelperTable } from './helpers/registry.js';
+import { kernelHelperTable } from './impl/registry.js';
 import { KernelState, type KernelOptions } from './kernel/state.js';
 import { MapView } from './map-view.js';
 import { ArrayMap } from './maps/array.js';

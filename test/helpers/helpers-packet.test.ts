@@ -4,7 +4,7 @@ import { SkbContext, SkbField } from '../../src/helpers/contexts/skb.js';
 import { XdpContext } from '../../src/helpers/contexts/xdp.js';
 import { Errno } from '../../src/helpers/errno.js';
 import { csumDiffValue } from './csum-oracle.js';
-import { csumFold, csumPartial, csumReplace2, csumReplace4 } from '../../src/helpers/helpers/csum.js';
+import { csumFold, csumPartial, csumReplace2, csumReplace4 } from '../../src/helpers/impl/csum.js';
 import { MapType, ProgType } from '../../src/loader/kinds.js';
 import { harness, hex, mapDef, readU32, u32, udpFrame } from './util.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { helperName } from '../../src/helpers/helper-ids.js';
-import { helperFunctions, kernelHelperTable } from '../../src/helpers/helpers/registry.js';
+import { helperFunctions, kernelHelperTable } from '../../src/helpers/impl/registry.js';
 import { HELPER_PROTOTYPES, helperAllowed, helperPrototype } from '../../src/helpers/prototypes.js';
 import { ProgType } from '../../src/loader/kinds.js';
 import { harness } from './util.js';

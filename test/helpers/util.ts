@@ -1,7 +1,7 @@
 /** Shared builders for the simulated-kernel unit tests: map definitions, byte encodings, programs from assembler text. */
 import type { HelperRuntime } from '../../src/helpers/abi.js';
 import { helperId } from '../../src/helpers/helper-ids.js';
-import { helperFunctions } from '../../src/helpers/helpers/registry.js';
+import { helperFunctions } from '../../src/helpers/impl/registry.js';
 import type { ProgramContext } from '../../src/helpers/contexts/context.js';
 import { newRunState } from '../../src/helpers/kernel/state.js';
 import { ObjectInstance, type KernelOptions } from '../../src/helpers/kernel.js';
