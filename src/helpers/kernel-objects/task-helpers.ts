@@ -1,6 +1,6 @@
 import { Errno } from '../errno.js';
-import type { HelperGroup } from '../helpers/group.js';
-import { view } from '../helpers/args.js';
+import type { HelperGroup } from '../impl/group.js';
+import { view } from '../impl/args.js';
 
 /**
  * The current task as a kernel object (set by the test with `kernel.setCurrentTask`), the cgroup
