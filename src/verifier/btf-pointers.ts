@@ -173,7 +173,7 @@ const BTF_RETURNS: Readonly<Record<string, { type: string; nullable: boolean }>>
 
 /** The BTF pointer helper `name` returns (bpf_get_current_task_btf, bpf_skc_to_*), when the kernel BTF has its type. */
 export function helperBtfResult(k: KernelBtfEnv | undefined, name: string, id: number): RegValue | undefined {
-  const r = BTF_RETURNS[name];
+  const r = BTF_RETURNS[name.replace(/^bpf_/, '').replace(/#\d+$/, '')];
   if (k === undefined || r === undefined) return undefined;
   const t = k.btf.named(r.type).find((x) => x.kind === 'STRUCT');
   return t === undefined ? undefined : btfPointer(k.btf, t.id, r.nullable, r.nullable ? id : 0);

@@ -7,6 +7,10 @@ describe('count_exec (tp_btf/sched_process_exec)', () => {
   const obj = loadObject('fixtures/tracing/build/exec_count.o', { btf: 'fixtures/tracing/build/kernel.btf' });
   const prog = obj.program('count_exec');
 
+  it('passes the verifier (p->real_parent->tgid is a read through two BTF pointers)', () => {
+    expect(prog.verify().accepted).toBe(true);
+  });
+
   it('counts exec() by command name', () => {
     const bash = obj.kernel.object('task_struct', { pid: 42, comm: 'bash', real_parent: { pid: 1, tgid: 1 } });
 
