@@ -154,7 +154,7 @@ export function btfLoad(k: KernelBtfEnv | undefined, v: RegValue, off: number, s
   if (k === undefined || v.btf === undefined || v.btf < 0 || base === undefined) return sized(size);
   const w = walk(k.btf, v.btf, Number(BigInt.asIntN(64, base)) + off, size);
   if ('error' in w || w.ptr === undefined) return sized(size);
-  return btfPointer(k.btf, w.ptr);
+  return { ...btfPointer(k.btf, w.ptr), untrusted: true };
 }
 
 /** Helpers that return BTF pointers: the struct, and whether the result may be NULL. */

@@ -13,6 +13,7 @@ import { hasKind, isInitialized, isNull, Kind, kindNames, mapsOf, onlyKind, POIN
 import { Zone } from './domains/zone.js';
 import type { VerifierEnv } from './env.js';
 import { btfPointerName, checkBtfAccess } from './btf-pointers.js';
+import { checkKfunc, kfuncInfo } from './kfuncs.js';
 import { type ArgKind, helperName, helperProto } from './helper-protos.js';
 import type { Operand } from './ir.js';
 import type { Node } from './cfg/build.js';
@@ -482,6 +483,10 @@ export function check(a: Assertion, s: StateView, env: VerifierEnv, node?: Node)
         return `At ${a.where === 'program' ? 'program exit' : 'callback return'} R0 may be ${value}, but ${a.where === 'program' ? `program type ${env.progTypeName}` : helperName(a.helper ?? 0)} requires [${lo}, ${hi}]`;
       }
       return undefined;
+    }
+    case 'kfunc': {
+      const info = kfuncInfo(env, a.btfId, a.callee);
+      return typeof info === 'string' ? info : checkKfunc(s, env, info);
     }
     case 'noReferences': {
       if (s.refs.size === 0) return undefined;

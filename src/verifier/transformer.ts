@@ -35,6 +35,7 @@ import { STACK_SIZE } from './domains/stack.js';
 import { constNum, isNull, Kind, NUM_UNKNOWN, numValue, pointer, POINTER_KINDS, type RegValue, UNINIT } from './domains/types.js';
 import type { VerifierEnv } from './env.js';
 import { btfLoad, contextLoad, helperBtfResult } from './btf-pointers.js';
+import { applyKfunc, kfuncInfo } from './kfuncs.js';
 import { helperName, helperProto } from './helper-protos.js';
 import type { Operand, Stmt } from './ir.js';
 import { MapType } from '../loader/kinds.js';
@@ -128,6 +129,14 @@ export function applyStatement(stmt: Stmt, e: Editor, env: VerifierEnv, node: No
       });
       for (let r = 1; r <= 5; r++) e.setReg(r, UNINIT);
       e.setReg(0, NUM_UNKNOWN);
+      return;
+    }
+    case 'kfunc': {
+      const info = kfuncInfo(env, stmt.btfId, stmt.callee);
+      if (typeof info === 'string') {
+        for (let r = 1; r <= 5; r++) e.setReg(r, UNINIT);
+        e.setReg(0, NUM_UNKNOWN);
+      } else applyKfunc(e, env, info, env.idOf(node), node.pc);
       return;
     }
     case 'callLocal':

@@ -72,6 +72,8 @@ export interface RegValue {
   readonly btf?: number;
   /** BTF: the struct's name, for messages (`task_struct`). */
   readonly btfName?: string;
+  /** BTF: read out of another kernel object (PTR_UNTRUSTED): loads are fine, trusted kfunc arguments are not. */
+  readonly untrusted?: boolean;
 }
 
 const BASE: RegValue = { kinds: Kind.UNINIT, num: SCALAR_UNKNOWN, map: -1, frame: -1, id: 0, ref: 0, size: -1, func: -1 };
@@ -129,10 +131,11 @@ function combine(a: RegValue, b: RegValue, num: (x: Scalar, y: Scalar) => Scalar
 }
 
 /** The BTF type of a join: the same struct, or -1 (different kernel types). */
-function joinBtf(a: RegValue, b: RegValue): Pick<RegValue, 'btf' | 'btfName'> {
-  if (!hasKind(a, Kind.BTF)) return { btf: b.btf ?? -1, btfName: b.btfName ?? '' };
-  if (!hasKind(b, Kind.BTF) || a.btf === b.btf) return { btf: a.btf ?? -1, btfName: a.btfName ?? '' };
-  return { btf: -1, btfName: `${a.btfName ?? '?'}|${b.btfName ?? '?'}` };
+function joinBtf(a: RegValue, b: RegValue): Pick<RegValue, 'btf' | 'btfName' | 'untrusted'> {
+  const untrusted = a.untrusted === true || b.untrusted === true;
+  if (!hasKind(a, Kind.BTF)) return { btf: b.btf ?? -1, btfName: b.btfName ?? '', untrusted };
+  if (!hasKind(b, Kind.BTF) || a.btf === b.btf) return { btf: a.btf ?? -1, btfName: a.btfName ?? '', untrusted };
+  return { btf: -1, btfName: `${a.btfName ?? '?'}|${b.btfName ?? '?'}`, untrusted };
 }
 
 /** The maps a MAP_VALUE/MAP_PTR value may refer to. */
@@ -178,7 +181,7 @@ export function leqValue(a: RegValue, b: RegValue): boolean {
   if (!fieldOk(a.frame, b.frame, hasKind(a, Kind.STACK))) return false;
   if (hasKind(a, Kind.MEM) && b.size !== -1 && (a.size === -1 || a.size < b.size)) return false;
   if (!fieldOk(a.func, b.func, hasKind(a, Kind.FUNC))) return false;
-  if (hasKind(a, Kind.BTF) && !fieldOk(a.btf ?? -1, b.btf ?? -1, true)) return false;
+  if (hasKind(a, Kind.BTF) && (!fieldOk(a.btf ?? -1, b.btf ?? -1, true) || (a.untrusted === true && b.untrusted !== true))) return false;
   if (a.ref !== b.ref && b.ref !== -1) return false;
   if (a.id !== b.id && b.id !== 0) return false;
   ak &= ~Kind.UNINIT;
@@ -198,6 +201,7 @@ export function equalValue(a: RegValue, b: RegValue): boolean {
       a.size === b.size &&
       a.func === b.func &&
       a.btf === b.btf &&
+      a.untrusted === b.untrusted &&
       scalarEquals(a.num, b.num))
   );
 }
