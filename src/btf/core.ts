@@ -615,6 +615,13 @@ export class CoreResolver {
   private candidatesFor(localType: BtfType): number[] {
     const cached = this.candidates.get(localType.id);
     if (cached !== undefined) return cached;
+    const lazy = this.target as Btf & { essentialIds?: (name: string) => number[] };
+    if (lazy.essentialIds !== undefined) {
+      // kernel BTF: look the name up rather than index every name of the kernel
+      const found = lazy.essentialIds(essentialName(localType.name)).filter((id) => kindsCompatible(localType, this.target.type(id)));
+      this.candidates.set(localType.id, found);
+      return found;
+    }
     if (this.targetIndex === undefined) {
       this.targetIndex = new Map();
       // One index per target BTF and process: kernel BTF is shared by every object of a batch.
