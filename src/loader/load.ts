@@ -101,8 +101,15 @@ function load(bytes: Uint8Array, options: LoadOptions): BpfObject {
     const attach = kernel !== undefined && st.attachTo !== undefined ? attachKindOf(f.section.name) : undefined;
     if (attach !== undefined) {
       // libbpf resolves these at load; raw tracepoints only when they attach.
-      const found = attach === 'raw_tp' ? findAttachTarget(kernel!, attach, st.attachTo!) : requireAttachTarget(kernel!, f.name, attach, st.attachTo!);
-      if (found !== undefined) p.attachBtf = found;
+      // libbpf resolves these when it loads the program (raw tracepoints only when they attach);
+      // a program it does not load (autoload off) may name a target the kernel lacks.
+      try {
+        const found = attach === 'raw_tp' ? findAttachTarget(kernel!, attach, st.attachTo!) : requireAttachTarget(kernel!, f.name, attach, st.attachTo!);
+        if (found !== undefined) p.attachBtf = found;
+      } catch (e) {
+        if (!(e instanceof BpfkitError)) throw e;
+        p.attachError = e.message;
+      }
     }
     programs.push(p);
   }

@@ -112,6 +112,8 @@ export interface ProgramDef {
   subprograms: string[];
   /** The hook's prototype in the kernel BTF (tp_btf, fentry/fexit/fmod_ret, lsm, iter, raw_tp), when one was given. */
   attachBtf?: AttachTarget;
+  /** libbpf's error when the kernel BTF has no attach target for it: the program cannot be loaded (the rest of the object can). */
+  attachError?: string;
 }
 
 /** A summary of the object's BTF for reports; the full graph lives in `btf`. */

@@ -84,6 +84,7 @@ export function tracingContext(instance: ObjectInstance, def: ProgramDef, input:
   const kernel = instance.object.kernelBtf;
   const objects = (): KernelObjects | undefined => (kernel !== undefined || instance.object.btfTypes !== undefined ? instance.runKernelObjects() : undefined);
   const what = `program ${def.name}`;
+  if (def.attachError !== undefined) throw new BpfkitError(ErrorCode.Usage, def.attachError);
   if (def.type === ProgType.TRACING || def.type === ProgType.LSM) {
     const target = def.attachBtf;
     if (target?.kind === 'iter') return iterContext(instance, def, target, args);

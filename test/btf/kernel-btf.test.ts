@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findAttachTarget, kernelBtf, parseBtf, parseBtfLazy } from '../../src/btf/index.js';
 import { loadObject } from '../../src/loader/load.js';
+import { verifyProgram } from '../../src/verifier/index.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const read = (p: string): Uint8Array => new Uint8Array(readFileSync(join(ROOT, p)));
@@ -60,10 +61,14 @@ describe('attach targets', () => {
     expect(findAttachTarget(btf, 'fentry', 'no_such_function')).toBeUndefined();
   });
 
-  it('a missing one fails the load with the error libbpf gives', () => {
+  it('a missing one fails the program with the error libbpf gives (the rest of the object loads)', () => {
     const obj = read('fixtures/tracing/build/fentry_unlink.o');
     const other = read('fixtures/build/core_target_moved.btf');
-    expect(() => loadObject(obj, { btf: other })).toThrow("prog 'unlink_entry': failed to find kernel BTF type ID of 'do_unlinkat': -3");
+    const bad = loadObject(obj, { btf: other });
+    expect(bad.programs[0]!.attachError).toMatch(/^prog 'unlink_entry': failed to find kernel BTF type ID of 'do_unlinkat': -3/);
+    const report = verifyProgram(bad, 'unlink_entry');
+    expect(report.accepted).toBe(false);
+    expect(report.errors[0]!.message).toMatch(/failed to find kernel BTF type ID of 'do_unlinkat': -3/);
     const ok = loadObject(obj, { btf: KERNEL });
     expect(ok.programs.map((p) => p.attachBtf?.btfName)).toEqual(['do_unlinkat', 'do_unlinkat']);
     expect(ok.kernelBtf).toBe(kernelBtf(KERNEL));
