@@ -115,6 +115,7 @@ const PROTOS_BY_NAME: Record<string, Omit<HelperProto, 'name'>> = {
   get_current_comm: { args: ['uninitMem', 'size'], ret: 'integer' },
   get_current_task: { args: [], ret: 'integer', gpl: true },
   get_current_task_btf: { args: [], ret: 'btfPtr', gpl: true },
+  current_task_under_cgroup: { args: ['map', 'anything'], ret: 'integer', mapTypes: [T.CGROUP_ARRAY] },
   get_ns_current_pid_tgid: { args: ['anything', 'anything', 'uninitMem', 'size'], ret: 'integer' },
   get_current_cgroup_id: { args: [], ret: 'integer' },
   get_cgroup_classid: { args: ['ctx'], ret: 'integer' },

@@ -36,6 +36,7 @@ import { constNum, isNull, Kind, NUM_UNKNOWN, numValue, pointer, POINTER_KINDS, 
 import type { VerifierEnv } from './env.js';
 import { btfLoad, contextLoad, helperBtfResult } from './btf-pointers.js';
 import { applyKfunc, kfuncInfo } from './kfuncs.js';
+import { boundedReturn } from './return-bounds.js';
 import { helperName, helperProto } from './helper-protos.js';
 import type { Operand, Stmt } from './ir.js';
 import { MapType } from '../loader/kinds.js';
@@ -480,6 +481,8 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
       break;
     }
   }
+  const bounded = r0.kinds === Kind.NUM ? boundedReturn(name, (r) => e.reg(r)) : undefined;
+  if (bounded !== undefined) r0 = bounded;
   const typed = helperBtfResult(env.kernel, name, nid);
   if (typed !== undefined) {
     if (typed.id) detachId(e, typed.id);
