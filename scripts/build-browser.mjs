@@ -105,13 +105,16 @@ async function main() {
       alias: { 'bpfkit/core': join(ROOT, 'src', 'index.ts') },
     }),
   ]);
-  for (const dir of ['browser', 'web']) copyFileSync(BINARYEN, join(DIST, dir, 'binaryen.js'));
+  // binaryen is an optional dependency: without it the bundles build, and only the JIT is missing.
+  const haveBinaryen = existsSync(BINARYEN);
+  if (haveBinaryen) for (const dir of ['browser', 'web']) copyFileSync(BINARYEN, join(DIST, dir, 'binaryen.js'));
+  else console.warn('build-browser: binaryen is not installed; the bundles are built without binaryen.js (no JIT in the browser)');
   for (const f of ['index.html', 'style.css']) copyFileSync(join(ROOT, 'web', f), join(DIST, 'web', f));
   copyExamples(join(DIST, 'web', 'examples'));
   console.log('browser build:');
   report(lib.metafile);
   report(web.metafile);
-  console.log(`  ${'dist/{browser,web}/binaryen.js (copied)'.padEnd(48)} ${kb(statSync(BINARYEN).size).padStart(10)}`);
+  if (haveBinaryen) console.log(`  ${'dist/{browser,web}/binaryen.js (copied)'.padEnd(48)} ${kb(statSync(BINARYEN).size).padStart(10)}`);
   const code = await checking;
   if (code !== 0) {
     console.error('build-browser: the playground does not type-check');

@@ -15,6 +15,9 @@
  */
 export { loadObject, BpfkitObject, BpfkitProgram, type LoadObjectOptions, type ProgramRunOptions, type ProgramRunResult } from './api/object.js';
 export { BpfkitMap } from './api/map.js';
+export { VerifierRejectedError, tailCallReach } from './api/verdict.js';
+export { findBtfType, decodeAs, type RingbufRecords, type PerfRecords } from './api/records.js';
+export { generateTypes, type GenerateTypesOptions } from './api/typegen.js';
 export * from './api/constants.js';
 export { loadJitEngine as loadJit, jitEngineLoaded as jitLoaded, type EngineKind } from './run/engine.js';
 export type { RunResult, RunOptions } from './run/program.js';
@@ -32,7 +35,7 @@ export { BpfkitError, ErrorCode, isBpfkitError } from './errors.js';
 
 // Packets for tests.
 export * as packets from './packets/index.js';
-export { ethernet, ipv4, ipv6, udp, tcp, icmp, icmpv6, arp, decodePacket, EtherType, IpProto } from './packets/index.js';
+export { ethernet, ipv4, ipv6, udp, tcp, icmp, icmpv6, arp, decodePacket, packetFromSpec, readPcap, writePcap, EtherType, IpProto, type Pcap, type PcapFrame } from './packets/index.js';
 
 // Lower layers, for tools built on bpfkit.
 export * as isa from './isa/index.js';

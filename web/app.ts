@@ -4,7 +4,7 @@
  * runs on a sample packet with the interpreter and the JIT side by side. Everything runs in the
  * page; the JIT's binaryen loads in the background when the page opens.
  */
-import { loadJit, type BpfkitProgram, type ProgramReport } from 'bpfkit/core';
+import { loadJit, type BpfkitProgram, type ProgramReport, type ProgramRunOptions } from 'bpfkit/core';
 import { byId, fill, h, nextFrame, table } from './dom.js';
 import { describePacket, hexBytes, parseHex, verdictName } from './format.js';
 import { renderListing, scrollToPc, type Pin } from './listing.js';
@@ -69,7 +69,7 @@ let faultPins: Pin[] = [];
 /** The instruction whose abstract state the state panel shows. */
 let statePc: number | undefined;
 
-function setStatus(text: string, state: 'idle' | 'busy' | 'ok' | 'error'): void {
+function setStatus(text: string, state: 'idle' | 'busy' | 'ok' | 'error' | 'unverified'): void {
   ui.status.textContent = text;
   ui.status.dataset['state'] = state;
 }
@@ -275,7 +275,10 @@ async function runNow(): Promise<void> {
     setStatus(`Running ${p.name} on both engines…`, 'busy');
     await nextFrame();
     const maxRuns = Math.max(1, Math.min(100_000, Math.floor(Number(ui.runs.value) || 1)));
-    const input = packet !== undefined ? { packet } : {};
+    // A program the verifier rejects still runs here (to see where it faults), but never under a
+    // green banner: the kernel would not have loaded it.
+    const unverified = !report(p).accepted;
+    const input: ProgramRunOptions = { ...(packet !== undefined ? { packet } : {}), ...(unverified ? { verify: false } : {}) };
     const runs: EngineRun[] = ENGINES.map((engine) =>
       engine === 'jit' && jitError !== undefined
         ? { engine, result: undefined, refused: `the JIT did not load: ${jitError}`, before: [], after: [], timing: undefined }
@@ -288,7 +291,9 @@ async function runNow(): Promise<void> {
     showListing(p, report(p));
     const fault = faultPins[0];
     if (fault !== undefined) scrollToPc(ui.listing, fault.pc);
-    setStatus(runSummary(p, runs, packet !== undefined ? packetLabel(packet) : undefined), 'ok');
+    const summary = runSummary(p, runs, packet !== undefined ? packetLabel(packet) : undefined);
+    if (unverified) setStatus(`Unverified run: the verifier rejects ${p.name}, so a kernel would not load it. ${summary}`, 'unverified');
+    else setStatus(summary, 'ok');
   } catch (e) {
     setStatus(`Run failed: ${errorText(e)}`, 'error');
   } finally {

@@ -5,13 +5,17 @@ import type { SimClock } from '../helpers/kernel/clock.js';
 import type { TaskInfo } from '../helpers/kernel/task.js';
 import { inspectObject, type InspectReport } from '../loader/inspect.js';
 import { listProgram } from '../loader/listing.js';
-import { loadObject as loadModel } from '../loader/load.js';
+import { loadObject as loadModel, type LoadOptions } from '../loader/load.js';
+import type { ProgramTypes } from '../loader/program-types.js';
 import { progTypeName } from '../loader/kinds.js';
 import type { BpfObject, ProgramDef } from '../loader/model.js';
 import { BpfkitError, ErrorCode } from '../errors.js';
 import { runProgram, type RunOptions, type RunResult } from '../run/program.js';
 import { verifyProgram, type ProgramReport, type VerifyOptions } from '../verifier/index.js';
 import { BpfkitMap } from './map.js';
+import { decodablePerf, decodableRingbuf, decodeAs, type PerfRecords, type RingbufRecords } from './records.js';
+import type { BtfValue } from '../helpers/btf-value.js';
+import { tailCallReach, VerifierRejectedError } from './verdict.js';
 import { CoverageCollector } from '../observe/coverage.js';
 import { TraceRecorder, type TraceEntry, type TraceOptions } from '../observe/trace.js';
 
@@ -25,6 +29,14 @@ export interface LoadObjectOptions {
    * per process and decoded on demand.
    */
   btf?: Uint8Array | Btf;
+  /**
+   * Program types for programs whose section names none (`2/1`, `from-netdev`, `.text`, ...):
+   * `'sched_cls'` for every such program, or `{ from_netdev: 'sched_cls', '*': 'xdp' }` per
+   * program, as `--type` takes them. Names are the kernel's without `BPF_PROG_TYPE_`, lowercased.
+   */
+  types?: ProgramTypes;
+  /** The kernel config `.kconfig` externs read, as text (`CONFIG_X=y` lines), like `--kconfig`. */
+  kconfig?: string;
   /** Possible CPUs of the simulated kernel (per-CPU maps keep one value each; default 2). */
   cpus?: number;
   /** The CPU programs run on unless a run says otherwise (default 0). */
@@ -43,6 +55,13 @@ export interface ProgramRunOptions extends RunOptions {
   clock?: bigint;
   /** Reseeds `bpf_get_prandom_u32` before the run. */
   random?: number;
+  /**
+   * Verify before running (default true): the first run verifies the program, and the programs it
+   * can tail-call, once (the verdict is cached) and a rejected one is not run: run() throws a
+   * {@link VerifierRejectedError} carrying the report. `false` runs it anyway, as `bpfkit run
+   * --no-verify` does.
+   */
+  verify?: boolean;
   /** Records every executed instruction (interpreter); `true` keeps up to 100,000 entries. */
   trace?: boolean | TraceOptions;
   /**
@@ -53,9 +72,14 @@ export interface ProgramRunOptions extends RunOptions {
   coverage?: boolean | CoverageCollector;
 }
 
-/** What a run returns: the run result, plus the trace when one was asked for. */
+/**
+ * What a run returns: the run result, plus the trace when one was asked for. Ring-buffer and
+ * perf records decode through the object's BTF: `r.ringbuf.decode<Event>('struct event')`.
+ */
 export interface ProgramRunResult extends RunResult {
   trace?: TraceEntry[];
+  ringbuf: RingbufRecords;
+  perf: PerfRecords;
 }
 
 /**
@@ -105,13 +129,33 @@ export class BpfkitObject {
     return p;
   }
 
-  /** The map named `name` (global data maps are `.data`, `.bss`, `.rodata`, ...). */
-  map(name: string): BpfkitMap {
+  /**
+   * The map named `name` (global data maps are `.data`, `.bss`, `.rodata`, ...), typed by the
+   * caller: `obj.map<FlowKey, FlowStats>('flows')` (see `bpfkit gen types`).
+   */
+  map<K = BtfValue, V = BtfValue>(name: string): BpfkitMap<K, V> {
     const m = this.maps.find((q) => q.name === name);
     if (m === undefined) {
       throw new BpfkitError(ErrorCode.Usage, `no map named '${name}' (maps: ${this.maps.map((q) => q.name).join(', ') || 'none'})`);
     }
-    return m;
+    return m as unknown as BpfkitMap<K, V>;
+  }
+
+  /** Decodes bytes (a ring-buffer record, a map value...) as the BTF type `type` names, e.g. `'struct event'`. */
+  decode<T = BtfValue>(type: string, bytes: Uint8Array): T {
+    return decodeAs<T>(this.model.btfTypes, type, bytes);
+  }
+
+  private readonly reports = new Map<string, ProgramReport>();
+
+  /** The verifier's report on program `name` with default options, computed once. */
+  report(name: string): ProgramReport {
+    let r = this.reports.get(name);
+    if (r === undefined) {
+      r = verifyProgram(this.model, this.program(name).name);
+      this.reports.set(name, r);
+    }
+    return r;
   }
 
   /** What `bpfkit inspect --json` prints. */
@@ -142,9 +186,26 @@ export class BpfkitProgram {
     return progTypeName(this.def.type);
   }
 
-  /** Verifies the program as the kernel would at load; the same report `bpfkit verify --json` prints. */
+  /**
+   * Verifies the program as the kernel would at load; the same report `bpfkit verify --json` prints.
+   * Without options the report is computed once and shared with {@link run}'s check.
+   */
   verify(options: VerifyOptions = {}): ProgramReport {
+    if (this.def.notVerifiable !== undefined) throw new BpfkitError(ErrorCode.Usage, `program '${this.def.name}' not verified: ${this.def.notVerifiable}`);
+    if (Object.keys(options).length === 0) return this.owner.report(this.def.name);
     return verifyProgram(this.owner.model, this.def.name, options);
+  }
+
+  /**
+   * Throws a {@link VerifierRejectedError} when the verifier rejects this program or a program
+   * it can tail-call (see {@link tailCallReach}); verdicts are cached, so this costs one
+   * verification per program.
+   */
+  assertVerified(): void {
+    for (const name of tailCallReach(this.owner.model, this.def.name)) {
+      const report = this.owner.report(name);
+      if (!report.accepted) throw new VerifierRejectedError(this.def.name, report);
+    }
   }
 
   /**
@@ -152,12 +213,16 @@ export class BpfkitProgram {
    * Compiled code is cached, so many runs cost one compile. A runtime fault comes back in
    * `error` (with pc, source line and reason) rather than being thrown. The JIT must be loaded
    * first with `await loadJit()`.
+   *
+   * Safe by default: a program the verifier rejects (or one it can tail-call) is not run; this
+   * throws a {@link VerifierRejectedError} with the report, unless `verify: false`.
    */
   run(options: ProgramRunOptions = {}): ProgramRunResult {
+    const { trace, coverage, verify, ...run } = options;
+    if (verify !== false) this.assertVerified();
     const k = this.owner.instance.kernel;
     if (options.clock !== undefined) k.clock.set(options.clock);
     if (options.random !== undefined) k.random.reseed(options.random);
-    const { trace, coverage, ...run } = options;
     let recorder: TraceRecorder | undefined;
     if (trace) {
       recorder = new TraceRecorder(trace === true ? {} : trace);
@@ -165,7 +230,9 @@ export class BpfkitProgram {
     } else if (coverage) {
       run.instrument = (coverage === true ? this.owner.coverage : coverage).instrument();
     }
-    const result: ProgramRunResult = runProgram(this.owner.instance, this.def.name, run);
+    const ran = runProgram(this.owner.instance, this.def.name, run);
+    const btf = this.owner.model.btfTypes;
+    const result: ProgramRunResult = { ...ran, ringbuf: decodableRingbuf(ran.ringbuf, btf), perf: decodablePerf(ran.perf, btf) };
     if (recorder !== undefined) {
       recorder.finish();
       result.trace = recorder.entries;
@@ -181,6 +248,10 @@ export class BpfkitProgram {
 
 /** Loads an eBPF object from its bytes into a fresh simulated kernel. */
 export function loadObject(bytes: Uint8Array, options: LoadObjectOptions = {}): BpfkitObject {
-  const model = loadModel(bytes, options.btf !== undefined ? { btf: options.btf } : {});
+  const load: LoadOptions = {};
+  if (options.btf !== undefined) load.btf = options.btf;
+  if (options.types !== undefined) load.types = options.types;
+  if (options.kconfig !== undefined) load.kconfig = options.kconfig;
+  const model = loadModel(bytes, load);
   return new BpfkitObject(model, options);
 }

@@ -1,3 +1,4 @@
+import { BpfkitError } from '../errors.js';
 /**
  * CO-RE ("compile once, run everywhere") relocation resolution, following the algorithm libbpf
  * applies before loading (tools/lib/bpf/relo_core.c), in our own words:
@@ -571,7 +572,27 @@ export class CoreResolver {
     this.endian = endian;
   }
 
+  /**
+   * Against the object's own BTF (no kernel BTF given), the flavors of a type (`task___old`,
+   * `task___new`) are candidates of each other and often ambiguous. Where libbpf would stop on
+   * that ambiguity, the local type alone is taken as the candidate: the access resolves as
+   * compiled. Where libbpf resolves, nothing changes.
+   */
+  private get ownTarget(): boolean {
+    return this.target === this.local;
+  }
+
   resolve(relo: CoreRelo, what: string): CoreResult {
+    try {
+      return this.resolveAmong(relo, what);
+    } catch (e) {
+      if (!this.ownTarget || !(e instanceof BpfkitError) || !/ambiguity/.test(e.message)) throw e;
+      this.candidates.set(relo.typeId, [relo.typeId]);
+      return this.resolveAmong(relo, what);
+    }
+  }
+
+  private resolveAmong(relo: CoreRelo, what: string): CoreResult {
     const localType = this.local.type(relo.typeId, what);
     const spec = parseCoreSpec(this.local, relo, what);
     const described = formatCoreSpec(spec);

@@ -72,7 +72,16 @@ function parseChecked(bytes: Uint8Array, btf: Btf): BtfExt {
   if (hdrLen < BTF_EXT_HEADER_SIZE_V1 || hdrLen > bytes.length) {
     badInput(`BTF.ext header: hdr_len ${hdrLen} is not between ${BTF_EXT_HEADER_SIZE_V1} and the data size ${bytes.length}`);
   }
-  const str = (off: number, what: string): string => cString(btf.strings, off, what, 'the BTF string section');
+  // Line info repeats file names and source lines thousands of times: read each string once.
+  const cache = new Map<number, string>();
+  const str = (off: number, what: string): string => {
+    let v = cache.get(off);
+    if (v === undefined) {
+      v = cString(btf.strings, off, what, 'the BTF string section');
+      cache.set(off, v);
+    }
+    return v;
+  };
   const body = bytes.subarray(hdrLen);
   const sub = (offField: number, name: string): Uint8Array => {
     const off = r.u32(offField, `BTF.ext header: ${name}_off`);
@@ -81,27 +90,27 @@ function parseChecked(bytes: Uint8Array, btf: Btf): BtfExt {
     return body.subarray(off, off + len);
   };
 
-  const funcInfo = readInfoSections(sub(8, 'func_info'), little, 'func_info', 8, str, (rr, at, what) => ({
-    insnOff: rr.u32(at, what),
-    typeId: rr.u32(at + 4, what),
+  const funcInfo = readInfoSections(sub(8, 'func_info'), little, 'func_info', 8, str, (v, at) => ({
+    insnOff: v.getUint32(at, little),
+    typeId: v.getUint32(at + 4, little),
   }));
-  const lineInfo = readInfoSections(sub(16, 'line_info'), little, 'line_info', 16, str, (rr, at, what) => {
-    const lineCol = rr.u32(at + 12, what);
+  const lineInfo = readInfoSections(sub(16, 'line_info'), little, 'line_info', 16, str, (v, at) => {
+    const lineCol = v.getUint32(at + 12, little);
     return {
-      insnOff: rr.u32(at, what),
-      file: str(rr.u32(at + 4, what), `${what}: file name`),
-      text: str(rr.u32(at + 8, what), `${what}: line text`),
+      insnOff: v.getUint32(at, little),
+      file: str(v.getUint32(at + 4, little), 'file name'),
+      text: str(v.getUint32(at + 8, little), 'line text'),
       line: lineCol >>> 10,
       column: lineCol & 0x3ff,
     };
   });
   const coreRelos =
     hdrLen >= BTF_EXT_HEADER_SIZE_CORE
-      ? readInfoSections(sub(24, 'core_relo'), little, 'core_relo', 16, str, (rr, at, what) => ({
-          insnOff: rr.u32(at, what),
-          typeId: rr.u32(at + 4, what),
-          accessStr: str(rr.u32(at + 8, what), `${what}: access string`),
-          kind: rr.u32(at + 12, what),
+      ? readInfoSections(sub(24, 'core_relo'), little, 'core_relo', 16, str, (v, at) => ({
+          insnOff: v.getUint32(at, little),
+          typeId: v.getUint32(at + 4, little),
+          accessStr: str(v.getUint32(at + 8, little), 'access string'),
+          kind: v.getUint32(at + 12, little),
         }))
       : new Map<string, CoreRelo[]>();
   return { funcInfo, lineInfo, coreRelos };
@@ -117,11 +126,12 @@ function readInfoSections<T>(
   name: string,
   minRecord: number,
   str: (off: number, what: string) => string,
-  read: (r: ByteReader, at: number, what: string) => T,
+  read: (v: DataView, at: number) => T,
 ): ExtRecords<T> {
   const out: ExtRecords<T> = new Map();
   if (data.length === 0) return out;
   const r = new ByteReader(data, little);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const recSize = r.u32(0, `BTF.ext ${name}: record size`);
   if (recSize < minRecord || recSize > 1024) badInput(`BTF.ext ${name}: record size ${recSize} is not between ${minRecord} and 1024`);
   let at = 4;
@@ -130,9 +140,17 @@ function readInfoSections<T>(
     const section = str(r.u32(at, `${where}: section name`), `${where}: section name`);
     const n = r.u32(at + 4, `${where}: record count`);
     at += 8;
+    // one bounds check for the whole block; records are then read without one each
     r.need(at, n * recSize, `BTF.ext ${name} for section ${section}: ${n} records of ${recSize} bytes`);
     const list = out.get(section) ?? [];
-    for (let i = 0; i < n; i++, at += recSize) list.push(read(r, at, `BTF.ext ${name} for section ${section}, record ${i}`));
+    let i = 0;
+    try {
+      for (; i < n; i++, at += recSize) list.push(read(view, at));
+    } catch (e) {
+      // the record's place is added only when a record is bad, not built for every record
+      if (e instanceof BpfkitError) throw new BpfkitError(e.code, `BTF.ext ${name} for section ${section}, record ${i}: ${e.message}`, { cause: e });
+      throw e;
+    }
     out.set(section, list);
   }
   return out;

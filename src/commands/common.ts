@@ -1,14 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { Option } from 'commander';
-import { isBpfkitError } from '../errors.js';
+import { ErrorCode, isBpfkitError } from '../errors.js';
 
-/** An error that carries the exit code the CLI must use (0 ok, 1 rejected/fault, 2 bad input/usage). */
+/**
+ * An error that carries the exit code the CLI must use (0 ok, 1 rejected/fault, 2 bad input/usage)
+ * and, for `--json`, a stable code (a {@link ErrorCode} value; by default USAGE for exit 2).
+ */
 export class ExitError extends Error {
+  readonly code: string;
   constructor(
     message: string,
     readonly exitCode: number,
+    code?: string,
   ) {
     super(message);
+    this.code = code ?? (exitCode === 2 ? ErrorCode.Usage : 'FAILED');
   }
 }
 
@@ -38,6 +44,20 @@ export function setDebug(on: boolean): void {
   debug = on;
 }
 
+/** Set by `--json` (anywhere on the command line): every outcome is JSON, errors included. */
+let json = false;
+export function setJsonErrors(on: boolean): void {
+  json = on;
+}
+export function jsonErrors(): boolean {
+  return json;
+}
+
+/** The one line an error is under `--json`: `{"error":{"code","message"}}`. */
+export function errorJson(code: string, message: string): string {
+  return JSON.stringify({ error: { code, message } });
+}
+
 /**
  * Runs a command's work, turning bpfkit's own errors into a one-line message on stderr and the
  * exit code `code`. Anything else is a bug: one line saying so (exit 1), or, with `--debug`, the
@@ -45,11 +65,11 @@ export function setDebug(on: boolean): void {
  */
 export function guarded(code: number, work: () => void | Promise<void>): void | Promise<void> {
   const onError = (e: unknown): never => {
-    if (e instanceof ExitError) fail(e.message, e.exitCode);
-    if (isBpfkitError(e)) fail(e.message, code);
+    if (e instanceof ExitError) fail(e.message, e.exitCode, e.code);
+    if (isBpfkitError(e)) fail(e.message, code, e.code);
     if (debug) throw e;
     const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    fail(`internal error (a bpfkit bug): ${what.split('\n')[0]} (--debug shows the stack trace)`, 1);
+    fail(`internal error (a bpfkit bug): ${what.split('\n')[0]} (--debug shows the stack trace)`, 1, 'INTERNAL');
   };
   try {
     const r = work();
@@ -60,10 +80,20 @@ export function guarded(code: number, work: () => void | Promise<void>): void | 
   }
 }
 
-export function fail(message: string, code: number): never {
-  process.stderr.write(`${message}\n`);
+/**
+ * Reports a failure and exits with `code`: one line on stderr, or under `--json` one JSON line on
+ * stdout (`errorCode` is then its `code`), so scripts parse every outcome the same way.
+ */
+export function fail(message: string, code: number, errorCode?: string): never {
+  if (json) process.stdout.write(`${errorJson(errorCode ?? (code === 2 ? ErrorCode.Usage : 'FAILED'), message)}\n`);
+  else process.stderr.write(`${message}\n`);
   process.exit(code);
 }
 
 export const engineOption = (): Option =>
   new Option('--engine <engine>', 'execution engine').choices(['interp', 'jit']).default('interp');
+
+/** BTF values as JSON: 64-bit integers as numbers while exact, else as decimal strings. */
+export function jsonSafe(v: unknown): unknown {
+  return JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString()) : x)));
+}

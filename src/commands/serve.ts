@@ -4,6 +4,7 @@
  * has to get content types right (ES modules need text/javascript) and stay inside its folders.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, resolve, sep } from 'node:path';
@@ -27,10 +28,27 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-/** One folder served under a URL prefix (`/` or `/something/`). */
+/** One folder served under a URL prefix (`/` or `/something/`), or one file at exactly `prefix`. */
 export interface Mount {
   readonly prefix: string;
   readonly dir: string;
+  /** Serve this file at the path `prefix` itself (dir is then unused). */
+  readonly file?: string;
+}
+
+/**
+ * binaryen's ES module where the playground's JIT chunk looks for it (`/binaryen.js`). The build
+ * copies it into dist/web, but the published package leaves the 14 MB copy out (binaryen is an
+ * optional dependency): then it is served from the installed package, or not at all (the page
+ * says the JIT is unavailable).
+ */
+export function binaryenMount(webRoot: string): Mount[] {
+  if (existsSync(join(webRoot, 'binaryen.js'))) return [];
+  try {
+    return [{ prefix: '/binaryen.js', dir: '', file: createRequire(import.meta.url).resolve('binaryen') }];
+  } catch {
+    return [];
+  }
 }
 
 export interface StaticServer {
@@ -54,6 +72,10 @@ export function resolveRequest(mounts: readonly Mount[], urlPath: string): strin
   if (path.includes('\0')) return undefined;
   const sorted = [...mounts].sort((a, b) => b.prefix.length - a.prefix.length);
   for (const m of sorted) {
+    if (m.file !== undefined) {
+      if (path === m.prefix && existsSync(m.file)) return m.file;
+      continue;
+    }
     if (!path.startsWith(m.prefix)) continue;
     const root = resolve(m.dir);
     let file = resolve(root, `.${sep}${path.slice(m.prefix.length)}`);
@@ -119,7 +141,7 @@ export function registerServe(program: Command): void {
         if (!existsSync(join(WEB_ROOT, 'index.html'))) throw new ExitError(`no playground at ${WEB_ROOT}: run \`npm run build:browser\` first`, 2);
         let s: StaticServer;
         try {
-          s = await startStaticServer([{ prefix: '/', dir: WEB_ROOT }], opts);
+          s = await startStaticServer([{ prefix: '/', dir: WEB_ROOT }, ...binaryenMount(WEB_ROOT)], opts);
         } catch (e) {
           throw new ExitError(`cannot listen on ${opts.host}:${opts.port}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 2);
         }

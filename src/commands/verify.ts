@@ -1,20 +1,27 @@
 import type { Command } from 'commander';
-import { formatReport, formatStates, toJson, verifyObject, verifyProgram, type ObjectReport } from '../verifier/index.js';
+import { formatReport, formatStates, toJson, verifyProgram, type ObjectReport } from '../verifier/index.js';
 import { ExitError, guarded } from './common.js';
 import { paintVerdicts } from './style.js';
-import { loadObjectFile, requireProgram } from './object.js';
+import { loaderOptions, loadObjectFile, requireProgram, requirePrograms, type ObjectFileOptions } from './object.js';
 
-interface VerifyCliOptions {
+interface VerifyCliOptions extends ObjectFileOptions {
   program?: string;
   json?: boolean;
   verbose?: boolean;
   states?: boolean;
   unprivileged?: boolean;
-  btf?: string;
+}
+
+/** A program the loader could not prepare (no type, a link error): reported, never verified. */
+interface NotVerified {
+  name: string;
+  section: string;
+  reason: string;
+  object?: string;
 }
 
 export function registerVerify(program: Command): void {
-  program
+  const cmd = program
     .command('verify')
     .description("check an object's programs the way the kernel's verifier does, without root or a kernel")
     .argument('<obj...>', 'eBPF object file(s) (clang -target bpf); several verify as a batch')
@@ -23,41 +30,65 @@ export function registerVerify(program: Command): void {
     .option('-v, --verbose', 'show the abstract state before each error, loop bounds and stack use')
     .option('--states', 'print the state proven before each instruction (by source line) and the path to each error; with --json, adds states and paths')
     .option('--unprivileged', "apply the kernel's rules for loaders without CAP_BPF/CAP_PERFMON")
-    .option('--btf <file>', 'kernel BTF for CO-RE relocations and BTF-attached programs (default: /sys/kernel/btf/vmlinux when the object needs it and it exists; none: no kernel BTF)')
+    .option('--btf <file>', 'kernel BTF for CO-RE relocations, BTF-attached programs and kfuncs (default: /sys/kernel/btf/vmlinux when the object needs it and it exists; none: no kernel BTF)');
+  loaderOptions(cmd)
     .addHelpText(
       'after',
-      '\nExamples:\n  bpfkit verify prog.o\n  bpfkit verify build/*.o\n  bpfkit verify prog.o --program xdp_main --verbose\n  bpfkit verify prog.o --json | jq \'.programs[] | select(.accepted == false)\'\n\nExit codes: 0 every program passes, 1 a program is rejected, 2 unreadable object or unknown program.',
+      [
+        '',
+        'Examples:',
+        '  bpfkit verify prog.o',
+        '  bpfkit verify build/*.o',
+        '  bpfkit verify prog.o --program xdp_main --verbose',
+        "  bpfkit verify prog.o --json | jq '.programs[] | select(.accepted == false)'",
+        '  bpfkit verify tc_prog.o --type sched_cls            (sections such as 2/1, from-netdev, .text name no type)',
+        '  bpfkit verify sockex.o --type bpf_prog1=socket_filter --type bpf_prog2=xdp',
+        '',
+        'A program whose section names no type (and no --type gives one), or that cannot be linked',
+        '(a call of an undefined function such as memset), is reported as not verified.',
+        '',
+        'Exit codes: 0 every program verified and passes, 1 a program is rejected, 2 unreadable object,',
+        'an object without programs, a program not verified, or unknown program.',
+      ].join('\n'),
     )
     .action((objs: string[], opts: VerifyCliOptions) =>
       guarded(2, () => {
         const options = { verbose: opts.verbose === true, unprivileged: opts.unprivileged === true, states: opts.states === true };
         const batch = objs.length > 1;
         const programs: Array<ObjectReport['programs'][number] & { object?: string }> = [];
+        const notVerified: NotVerified[] = [];
         let unreadable = 0;
+        const unreadableJson: Array<{ object: string; code: string; message: string }> = [];
         objs.forEach((obj, i) => {
           // Progress for long batches goes to a terminal's stderr only, never into pipes or logs.
           if (batch && process.stderr.isTTY) process.stderr.write(`\r[${i + 1}/${objs.length}] ${obj}\u001b[K`);
           let report: ObjectReport;
+          const skipped: NotVerified[] = [];
           try {
             const object = loadObjectFile(obj, opts);
-            if (opts.program !== undefined) {
-              requireProgram(object, opts.program, obj);
-              report = { programs: [verifyProgram(object, opts.program, options)] };
-            } else {
-              report = verifyObject(object, options);
+            requirePrograms(object, obj);
+            if (opts.program !== undefined) requireProgram(object, opts.program, obj);
+            const chosen = object.programs.filter((p) => opts.program === undefined || p.name === opts.program);
+            for (const p of chosen) {
+              if (p.notVerifiable !== undefined) skipped.push({ name: p.name, section: p.section, reason: p.notVerifiable, ...(batch ? { object: obj } : {}) });
             }
+            report = { programs: chosen.filter((p) => p.notVerifiable === undefined).map((p) => verifyProgram(object, p.name, options)) };
           } catch (e) {
             // In a batch an unreadable object is reported and the rest still run (exit 2 at the end).
             if (!batch || !(e instanceof ExitError)) throw e;
             if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');
-            process.stderr.write(`${e.message}\n`);
+            if (opts.json) unreadableJson.push({ object: obj, code: e.code, message: e.message });
+            else process.stderr.write(`${e.message}\n`);
             unreadable++;
             return;
           }
+          notVerified.push(...skipped);
           if (opts.json) programs.push(...report.programs.map((p) => (batch ? { ...p, object: obj } : p)));
           else {
             if (batch && process.stderr.isTTY) process.stderr.write('\r\u001b[K');
-            process.stdout.write(`${batch ? `${obj}:\n` : ''}${paintVerdicts(opts.states ? formatStates(report) : formatReport(report, opts.verbose === true))}\n`);
+            const text = report.programs.length > 0 ? paintVerdicts(opts.states ? formatStates(report) : formatReport(report, opts.verbose === true)) : '';
+            const lines = skipped.map((p) => `${p.name} (${p.section}): NOT VERIFIED: ${p.reason}`);
+            process.stdout.write(`${batch ? `${obj}:\n` : ''}${[text, ...lines].filter((l) => l !== '').join('\n')}\n`);
           }
           programs.push(...(opts.json ? [] : report.programs));
         });
@@ -66,10 +97,21 @@ export function registerVerify(program: Command): void {
           const json = toJson({ programs }, { states: opts.states === true }) as { programs: Array<Record<string, unknown>> };
           // A batch names each program's object; a single object keeps the documented shape.
           if (batch) json.programs.forEach((p, i) => (p.object = programs[i]!.object));
+          // programs not verified keep the shape's name and section, with verified: false and why
+          for (const p of notVerified) json.programs.push({ ...(p.object !== undefined ? { object: p.object } : {}), name: p.name, section: p.section, accepted: false, verified: false, reason: p.reason });
+          // Under --json the objects that could not be read are JSON too (same exit code 2).
+          if (unreadableJson.length > 0) (json as Record<string, unknown>).errors = unreadableJson;
           process.stdout.write(`${JSON.stringify(json)}\n`);
         }
+        // a program not verified is never a pass: exit 2 with one line saying why
+        if (notVerified.length > 0) {
+          const first = notVerified[0]!;
+          const more = notVerified.length > 1 ? ` (and ${notVerified.length - 1} more)` : '';
+          process.stderr.write(`${first.object !== undefined ? `${first.object}: ` : ''}program '${first.name}' not verified: ${first.reason}${more}\n`);
+          process.exitCode = 2;
+        }
         // a rejection is a result, not a failure of the command: exit 1 without a message
-        if (unreadable > 0) process.exitCode = 2;
+        else if (unreadable > 0) process.exitCode = 2;
         else if (programs.some((p) => !p.accepted)) process.exitCode = 1;
       }),
     );

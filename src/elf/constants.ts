@@ -6,6 +6,8 @@ export const ELFDATA2MSB = 2;
 export const EV_CURRENT = 1;
 /** `e_machine` of eBPF objects. */
 export const EM_BPF = 247;
+/** `e_machine` 0: no machine, written by some old toolchains for BPF objects. */
+export const EM_NONE = 0;
 /** `e_type` of a relocatable object, what `clang -c` writes. */
 export const ET_REL = 1;
 

@@ -1,6 +1,7 @@
 import { BpfkitError, ErrorCode } from '../errors.js';
 import {
   EM_BPF,
+  EM_NONE,
   ELF_HEADER_SIZE,
   ELFCLASS64,
   ELFDATA2LSB,
@@ -127,7 +128,8 @@ function readIdent(bytes: Uint8Array): { little: boolean } {
 function readHeader(r: ByteReader): ElfHeader {
   r.need(0, ELF_HEADER_SIZE, 'ELF header');
   const machine = r.u16(18, 'ELF header: e_machine');
-  if (machine !== EM_BPF) badInput(`ELF header: e_machine ${machine} is not EM_BPF (247)`);
+  // EM_NONE: some old toolchains wrote 0; the loader accepts such an object when its relocations are BPF's
+  if (machine !== EM_BPF && machine !== EM_NONE) badInput(`ELF header: e_machine ${machine} is not EM_BPF (247)`);
   const shentsize = r.u16(58, 'ELF header: e_shentsize');
   const shoff = r.u64(40, 'ELF header: e_shoff');
   let shnum = r.u16(60, 'ELF header: e_shnum');

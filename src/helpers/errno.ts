@@ -18,6 +18,7 @@ export const Errno = {
   ENOSPC: 28,
   ERANGE: 34,
   EOPNOTSUPP: 95,
+  EALREADY: 114,
   ENOTSUPP: 524,
 } as const;
 export type ErrnoName = keyof typeof Errno;

@@ -211,6 +211,8 @@ export const HELPER_NAMES: readonly string[] = [
   'tcp_raw_check_syncookie_ipv6',
   'ktime_get_tai_ns',
   'user_ringbuf_drain',
+  'cgrp_storage_get',
+  'cgrp_storage_delete',
 ];
 
 /** The kernel name of helper `id` (`bpf_map_lookup_elem`), or `unknown`. */

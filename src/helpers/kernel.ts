@@ -18,6 +18,8 @@ import type { Btf } from '../btf/btf.js';
 export type { KernelOptions } from './kernel/state.js';
 
 const PAGE_SIZE = 4096;
+/** Slots a callback program puts in front of the program (see ObjectInstance.callbackProgram). */
+export const TRAMPOLINE_SLOTS = 2;
 
 /**
  * What libbpf changes in a map definition before it creates the map: a perf event array of 0
@@ -46,6 +48,7 @@ export class ObjectInstance {
   readonly kernel: KernelState;
   readonly helpers: HelperTable;
   private readonly exec = new Map<number, ExecProgram>();
+  private readonly callbacks = new Map<string, ExecProgram>();
   private readonly views = new Map<number, MapView>();
   /** The memory as it stands once the maps (and kernel objects) exist; each run's allocations go above it. */
   baseMark: MemoryMark;
@@ -145,6 +148,27 @@ export class ObjectInstance {
       const p = this.program(index);
       e = prepareProgram(p.name, p.instructions, { mapValueAddress: (m, off) => this.globalAddress(m, off) }, p.functions);
       this.exec.set(index, e);
+    }
+    return e;
+  }
+
+  /**
+   * Program `index` entered at the bpf function at `slot` (a timer callback): two slots in front,
+   * `call slot; exit`, so either engine runs it with r1..r5 as given. Slot numbers in it are the
+   * program's plus {@link TRAMPOLINE_SLOTS}.
+   */
+  callbackProgram(index: number, slot: number): ExecProgram {
+    const key = `${index}@${slot}`;
+    let e = this.callbacks.get(key);
+    if (e === undefined) {
+      const p = this.program(index);
+      const entry = [
+        { opcode: 0x85, dst: 0, src: 1, off: 0, imm: slot + 1 },
+        { opcode: 0x95, dst: 0, src: 0, off: 0, imm: 0 },
+      ];
+      const functions = [{ name: `${p.name}@${slot}`, slot: 0 }, ...p.functions.map((f) => ({ name: f.name, slot: f.slot + TRAMPOLINE_SLOTS }))];
+      e = prepareProgram(`${p.name}@${slot}`, [...entry, ...p.instructions], { mapValueAddress: (m, off) => this.globalAddress(m, off) }, functions);
+      this.callbacks.set(key, e);
     }
     return e;
   }

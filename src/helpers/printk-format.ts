@@ -124,6 +124,8 @@ export function bprintf(fmt: string, args: readonly bigint[], mem: FormatMemory)
         const text = v6 ? ipv6(bytes, fmt[i + 1] === 'I') : ipv4(bytes, fmt[i + 1] === 'i');
         out += pad(text, s, false);
         i += 2;
+        // %pI6c: the kernel consumes the 'c' and still prints every group in full (recorded).
+        if (v6 && fmt[i - 1] === 'I' && fmt[i + 1] === 'c') i++;
       } else {
         return -Errno.EINVAL;
       }

@@ -16,11 +16,12 @@ const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(2, '0')}
  */
 export function encodingError(ins: Instruction): string | undefined {
   const { opcode: op, dst, src, off, imm } = ins;
-  const name = `${opcodeName(op)} (opcode ${hex(op)})`;
+  // built only for a message: decoding a large object validates every instruction
+  const name = (): string => `${opcodeName(op)} (opcode ${hex(op)})`;
   const mustBeZero = (field: string, v: number): string | undefined =>
-    v !== 0 ? `field ${field} must be 0 in ${name}, found ${v}` : undefined;
-  if (dst > 10) return `invalid destination register r${dst} in ${name}`;
-  if (src > 10 && !(op === 0x18)) return `invalid source register r${src} in ${name}`;
+    v !== 0 ? `field ${field} must be 0 in ${name()}, found ${v}` : undefined;
+  if (dst > 10) return `invalid destination register r${dst} in ${name()}`;
+  if (src > 10 && !(op === 0x18)) return `invalid source register r${src} in ${name()}`;
   const cls = op & 7;
   const source = op & 0x08;
   switch (cls) {
@@ -30,7 +31,7 @@ export function encodingError(ins: Instruction): string | undefined {
       if (aop > Alu.END) return `unknown opcode ${hex(op)}`;
       if (aop === Alu.END) {
         if (cls === Class.ALU64 && source) return `unknown opcode ${hex(op)}`;
-        if (imm !== 16 && imm !== 32 && imm !== 64) return `field imm must be 16, 32 or 64 in ${name}, found ${imm}`;
+        if (imm !== 16 && imm !== 32 && imm !== 64) return `field imm must be 16, 32 or 64 in ${name()}, found ${imm}`;
         return mustBeZero('src', src) ?? mustBeZero('offset', off);
       }
       if (aop === Alu.NEG) {
@@ -62,7 +63,7 @@ export function encodingError(ins: Instruction): string | undefined {
       if (jop === Jmp.CALL) {
         if (cls === Class.JMP32) return `unknown opcode ${hex(op)}`;
         if (source) return mustBeZero('src', src) ?? mustBeZero('offset', off) ?? mustBeZero('imm', imm);
-        if (src > 2) return `field src must be 0, 1 or 2 in ${name}, found ${src}`;
+        if (src > 2) return `field src must be 0, 1 or 2 in ${name()}, found ${src}`;
         return mustBeZero('dst', dst) ?? (src === 2 ? undefined : mustBeZero('offset', off));
       }
       if (jop === Jmp.EXIT) {
@@ -73,7 +74,7 @@ export function encodingError(ins: Instruction): string | undefined {
     }
     case Class.LD: {
       if (op === 0x18) {
-        if (src > 6) return `field src must be a pseudo source 0..6 in ${name}, found ${src}`;
+        if (src > 6) return `field src must be a pseudo source 0..6 in ${name()}, found ${src}`;
         return mustBeZero('offset', off);
       }
       const mode = op & 0xe0;
@@ -96,7 +97,7 @@ export function encodingError(ins: Instruction): string | undefined {
       const mode = op & 0xe0;
       if (mode === Mode.MEM) return mustBeZero('imm', imm);
       if (mode === Mode.ATOMIC && ((op & 0x18) === Size.W || (op & 0x18) === Size.DW)) {
-        if (!ATOMIC_OPS.has(imm)) return `field imm ${hex(imm)} is not an atomic operation in ${name}`;
+        if (!ATOMIC_OPS.has(imm)) return `field imm ${hex(imm)} is not an atomic operation in ${name()}`;
         return undefined;
       }
       return `unknown opcode ${hex(op)}`;

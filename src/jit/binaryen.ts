@@ -1,12 +1,34 @@
 /**
  * The one place that loads binaryen. Its module is a 14 MB Emscripten build with a top-level await
  * (about a second to load), so only code that really compiles imports this file; everything else
- * reaches the JIT through a dynamic import (see `loadJit` in ../run/raw.ts).
+ * reaches the JIT through a dynamic import (see `loadJit` in ../run/raw.ts). binaryen is an optional
+ * dependency (a verify/interpreter-only install leaves it out), so a missing one is a clear
+ * BpfkitError rather than a module-resolution stack trace.
  */
-import binaryenModule from 'binaryen';
+import { BpfkitError, ErrorCode } from '../errors.js';
+
+type Binaryen = typeof import('binaryen').default;
+
+async function importBinaryen(): Promise<Binaryen> {
+  try {
+    return (await import('binaryen')).default;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new BpfkitError(
+        ErrorCode.Unsupported,
+        "engine jit: the JIT needs the optional dependency 'binaryen', which is not installed (npm install binaryen@132.0.0); the interpreter works without it",
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
+const binaryenModule: Binaryen = await importBinaryen();
 
 export const binaryen = binaryenModule;
-export type Module = InstanceType<typeof binaryenModule.Module>;
+export type Module = InstanceType<Binaryen['Module']>;
 /** An expression handle inside a binaryen module. */
 export type Expr = number;
 

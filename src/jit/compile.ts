@@ -1,7 +1,13 @@
 /**
  * Builds one WebAssembly module per program: one function per bpf function entry (exported, so
- * helpers can run any of them as a callback), blocks laid out by binaryen's Relooper (or, for
- * comparison, a br_table dispatch loop), the memory imported from the memory model.
+ * helpers can run any of them as a callback), the memory imported from the memory model.
+ *
+ * Two back ends share every emitter: the direct one (./wasm-builder.ts writes the binary, blocks
+ * laid out by ./structure.ts; no binaryen, about a millisecond per thousand instructions) and
+ * binaryen (its Relooper, chunked for large functions; ./compile-binaryen.ts). binaryen's
+ * optimizer runs on either's output when an optimize level is asked for; the differential tests
+ * hold both back ends and every level to the interpreter. A br_table dispatch loop is the third
+ * layout, for comparison and for graphs structure.ts cannot lay out (irreducible ones).
  *
  * Each basic block starts by charging its whole instruction count to the budget. When the budget
  * cannot cover a block, the `budget` import works out which instruction the interpreter would have
@@ -14,29 +20,38 @@
  */
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { BpfkitError, ErrorCode } from '../errors.js';
-import { binaryen, control, type Expr, type Module } from './binaryen.js';
 import { analyse, type Block, type ControlFlow, flowOf, jumpTarget, callTarget } from './cfg.js';
 import { emitAlu, isAlu } from './emit-alu.js';
 import { emitCallx, emitExit, emitFault, emitHelperCall, emitLocalCall, emitOutOfProgram } from './emit-call.js';
 import { type EmitCtx, F64, I32, I64, NONE, SAVE_GLOBALS, spillAround } from './emit-context.js';
+import { structure, type FlowGraph } from './structure.js';
+import type { Expr } from './types.js';
+import { type CodeBuilder, ModuleWriter } from './wasm-builder.js';
 import { liveAfter, liveIn, liveOut, useDef } from './liveness.js';
 import { jumpCondition } from './emit-jump.js';
 import { accessOf, emitMem } from './emit-mem.js';
 import { ENV, fnName, Global, Import, Local, MAIN, PARAM_COUNT, retGlobal, RT, type StaticFault } from './runtime.js';
 
-/** How blocks are laid out: structured control flow from the Relooper, or a br_table loop. */
+/**
+ * How blocks are laid out: structured control flow (the back end's own: structure.ts or
+ * binaryen's Relooper), or a br_table loop.
+ */
 export type Dispatch = 'relooper' | 'loop';
+/** Who builds the module: the direct binary writer (default), or binaryen's IR. */
+export type Codegen = 'direct' | 'binaryen';
 export type OptimizeLevel = 0 | 1 | 2 | 3;
 
 export interface CompileOptions {
   optimize: OptimizeLevel;
   dispatch: Dispatch;
+  /** Default 'direct'. 'binaryen', and any optimize level above 0, need binaryen loaded. */
+  codegen?: Codegen;
   /**
-   * Functions with more blocks than this are laid out in chunks of this many (see
-   * `chunkedBody`); default {@link DEFAULT_CHUNK}. Tests make it tiny to exercise the chunking.
+   * binaryen back end: functions with more blocks than this are laid out in chunks of this many
+   * (see `chunkedBody` in ./compile-binaryen.ts); default {@link DEFAULT_CHUNK}. Tests make it tiny to exercise the chunking.
    */
   chunkBlocks?: number;
-  /** Run binaryen's validator before and after optimizing (for debugging the code generator). */
+  /** Run binaryen's validator on the module, before and after optimizing (debugging; needs binaryen). */
   validate?: boolean;
   /**
    * Count block entries and taken conditional jumps in exported i32 globals (see
@@ -106,74 +121,36 @@ export function compileProgram(
     }
   }
   const cfg = analyse(slots, prog.functions.map((f) => f.slot), extraEntries);
+  const codegen = options.codegen ?? 'direct';
+  const needBinaryen = codegen === 'binaryen' || options.optimize > 0;
+  if (needBinaryen && binaryenBackend === undefined) {
+    throw new BpfkitError(
+      ErrorCode.Unsupported,
+      `jit: ${codegen === 'binaryen' ? 'the binaryen code generator' : `optimize level ${options.optimize}`} needs binaryen: await loadJit({ binaryen: true }) first`,
+    );
+  }
   const t1 = now();
-
-  const m = new binaryen.Module();
   const faults: StaticFault[] = [];
-  const faultCodes = new Map<string, number>();
+  const sink: DirectModule | ReturnType<BinaryenBackend['newModule']> = codegen === 'binaryen' ? binaryenBackend!.newModule() : new DirectModule();
+  let bytes: Uint8Array;
+  let t2: number;
+  let t3: number;
   try {
-    const calls = hasCalls(slots, cfg);
-    const caches = cacheUse(slots, cfg);
-    const live = liveIn(cfg, slots, calls);
-    const ctx: EmitCtx = {
-      m,
-      slots,
-      live: 0,
-      labels: 0,
-      exitUse: calls ? 0x3f : 1,
-      usesReadCache: caches.read,
-      usesWriteCache: caches.write,
-      blockLive: live,
-      stackTop,
-      coverage: options.coverage === true,
-      staticStack: !cfg.writesR10,
-      staticFault(f) {
-        const key = `${f.kind}|${f.pc}|${f.reason}`;
-        let code = faultCodes.get(key);
-        if (code === undefined) {
-          code = faults.length;
-          faults.push(f);
-          faultCodes.set(key, code);
-        }
-        return code;
-      },
-    };
-    declareEnvironment(m);
-    if (options.coverage) declareCoverage(m, cfg);
-    const regs = binaryen.createType(Array.from({ length: PARAM_COUNT }, () => I64));
-    const vars = [I64, I64, I64, I64, I64, I64, I64, I64, I64, I32, I32, I32];
-    if (options.coverage) vars.push(I32); // COND_LOCAL
-    let blockCount = 0;
-    for (const entry of cfg.entries) {
-      const order = cfg.functionBlocks.get(entry)!;
-      blockCount += order.length;
-      const chunk = options.chunkBlocks ?? DEFAULT_CHUNK;
-      const body =
-        order.length > chunk
-          ? chunkedBody(ctx, cfg, entry, order, chunk)
-          : options.dispatch === 'relooper'
-            ? relooperBody(ctx, cfg, order)
-            : loopBody(ctx, cfg, order);
-      m.addFunction(fnName(entry), regs, I64, vars, m.block(null, [...prologue(ctx), body, m.unreachable()]));
-      m.addFunctionExport(fnName(entry), fnName(entry));
+    const blockCount = generate(sink, prog, cfg, stackTop, options, faults);
+    t2 = now();
+    if (sink instanceof DirectModule) {
+      bytes = sink.emit();
+      t3 = now();
+      if (options.optimize > 0 || options.validate) bytes = binaryenBackend!.optimizeBinary(bytes, options.optimize, options.validate === true);
+    } else {
+      bytes = sink.finish(options.optimize, options.validate === true);
+      t3 = now();
     }
-    if (cfg.entries.includes(0)) addMain(m);
-    const t2 = now();
-    if (options.validate && !m.validate()) throw new Error(`jit: invalid module before optimizing:\n${m.emitText()}`);
-    if (options.optimize > 0) {
-      binaryen.setOptimizeLevel(options.optimize);
-      binaryen.setShrinkLevel(0);
-      m.optimize();
-      if (options.validate && !m.validate()) throw new Error(`jit: invalid module after optimizing:\n${m.emitText()}`);
-    }
-    const t3 = now();
-    // BPFKIT_JIT_DUMP=1 prints each module (after optimizing) to stderr, for looking at generated code.
-    if (globalThis.process?.env?.['BPFKIT_JIT_DUMP']) console.error(m.emitText());
-    const bytes = m.emitBinary();
     const t4 = now();
     // binaryen returns a plain (non-shared) buffer; the cast only narrows the typing.
     const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
     const t5 = now();
+    const direct = sink instanceof DirectModule;
     return {
       module,
       cfg,
@@ -182,8 +159,9 @@ export function compileProgram(
       stats: {
         analyseMs: t1 - t0,
         generateMs: t2 - t1,
-        optimizeMs: t3 - t2,
-        emitMs: t4 - t3,
+        // Direct code: writing the binary is the emit step, binaryen's pass (if any) the optimize one.
+        optimizeMs: direct ? t4 - t3 : t3 - t2,
+        emitMs: direct ? t3 - t2 : t4 - t3,
         wasmMs: t5 - t4,
         bytes: bytes.length,
         functions: cfg.entries.length,
@@ -191,15 +169,115 @@ export function compileProgram(
       },
     };
   } finally {
-    m.dispose();
+    if (!(sink instanceof DirectModule)) sink.dispose?.();
   }
 }
 
+/**
+ * Where a module is built: ./wasm-builder.ts writes the binary itself; binaryen's module (see
+ * ./compile-binaryen.ts) builds its IR, lays functions out with its Relooper, and optimises.
+ */
+export interface ModuleSink {
+  readonly m: CodeBuilder;
+  importMemory(module: string, name: string, min: number, max: number): void;
+  importFunction(id: string, module: string, name: string, params: readonly number[], result: number): void;
+  addGlobal(name: string, type: number, mutable: boolean, init: number | bigint): void;
+  exportGlobal(name: string): void;
+  addFunction(name: string, params: readonly number[], result: number, vars: readonly number[], body: Expr): void;
+  exportFunction(name: string): void;
+  /**
+   * A function's body laid out with the back end's own structuring, or undefined to get the
+   * default (structure.ts, or the br_table loop where that cannot lay the graph out).
+   */
+  layout?(c: EmitCtx, cfg: ControlFlow, entry: number, order: readonly number[], options: CompileOptions): Expr | undefined;
+  dispose?(): void;
+}
+
+/** The binaryen back end, once loaded (./compile-binaryen.ts registers itself on import). */
+export interface BinaryenBackend {
+  newModule(): ModuleSink & { finish(optimize: OptimizeLevel, validate: boolean): Uint8Array };
+  /** Reads a module binaryen did not build, validates and optimises it, and writes it back. */
+  optimizeBinary(bytes: Uint8Array, optimize: OptimizeLevel, validate: boolean): Uint8Array;
+}
+let binaryenBackend: BinaryenBackend | undefined;
+export function registerBinaryen(b: BinaryenBackend): void {
+  binaryenBackend = b;
+}
+export const binaryenRegistered = (): boolean => binaryenBackend !== undefined;
+
+class DirectModule extends ModuleWriter implements ModuleSink {
+  get m(): CodeBuilder {
+    return this.b;
+  }
+}
+
+/** Fills `sink` with the program's module; returns the number of blocks laid out. */
+function generate(sink: ModuleSink, prog: ExecProgram, cfg: ControlFlow, stackTop: number, options: CompileOptions, faults: StaticFault[]): number {
+  const { slots } = prog;
+  const faultCodes = new Map<string, number>();
+  const calls = hasCalls(slots, cfg);
+  const caches = cacheUse(slots, cfg);
+  const live = liveIn(cfg, slots, calls);
+  const ctx: EmitCtx = {
+    m: sink.m,
+    slots,
+    live: 0,
+    labels: 0,
+    exitUse: calls ? 0x3f : 1,
+    usesReadCache: caches.read,
+    usesWriteCache: caches.write,
+    blockLive: live,
+    stackTop,
+    coverage: options.coverage === true,
+    staticStack: !cfg.writesR10,
+    staticFault(f) {
+      const key = `${f.kind}|${f.pc}|${f.reason}`;
+      let code = faultCodes.get(key);
+      if (code === undefined) {
+        code = faults.length;
+        faults.push(f);
+        faultCodes.set(key, code);
+      }
+      return code;
+    },
+  };
+  declareEnvironment(sink);
+  if (options.coverage) declareCoverage(sink, cfg);
+  const regs = Array.from({ length: PARAM_COUNT }, () => I64);
+  const vars = [I64, I64, I64, I64, I64, I64, I64, I64, I64, I32, I32, I32];
+  if (options.coverage) vars.push(I32); // COND_LOCAL
+  let blockCount = 0;
+  for (const entry of cfg.entries) {
+    const order = cfg.functionBlocks.get(entry)!;
+    blockCount += order.length;
+    const m = ctx.m;
+    let body = sink.layout?.(ctx, cfg, entry, order, options);
+    if (body === undefined && options.dispatch === 'relooper') {
+      const code = structure(m, flowGraph(ctx, cfg, entry));
+      if (code !== undefined) body = m.block(null, code);
+    }
+    body ??= loopBody(ctx, cfg, order);
+    sink.addFunction(fnName(entry), regs, I64, vars, m.block(null, [...prologue(ctx), body, m.unreachable()]));
+    sink.exportFunction(fnName(entry));
+  }
+  if (cfg.entries.includes(0)) addMain(sink);
+  return blockCount;
+}
+
+/** A function's blocks as structure.ts sees them (targets outside the program are nodes too). */
+function flowGraph(c: EmitCtx, cfg: ControlFlow, entry: number): FlowGraph {
+  return {
+    entry,
+    code: (pc) => (inProgram(c, pc) ? blockCode(c, cfg.blocks.get(pc)!) : emitOutOfProgram(c, pc)),
+    edges: (pc) => (inProgram(c, pc) ? edges(c, cfg.blocks.get(pc)!) : []),
+  };
+}
+
 /** One counter per block and one per conditional jump (see {@link coverageGlobals}). */
-function declareCoverage(m: Module, cfg: ControlFlow): void {
+function declareCoverage(sink: ModuleSink, cfg: ControlFlow): void {
   const add = (name: string): void => {
-    m.addGlobal(name, I32, true, m.i32.const(0));
-    m.addGlobalExport(name, name);
+    sink.addGlobal(name, I32, true, 0);
+    sink.exportGlobal(name);
   };
   add(coverageGlobals.last);
   for (const b of cfg.blocks.values()) {
@@ -241,29 +319,27 @@ function hasCalls(slots: ExecProgram['slots'], cfg: ControlFlow): boolean {
 }
 
 /** Imports and globals every module has (see ./runtime.ts for what each means). */
-function declareEnvironment(m: Module): void {
-  m.setFeatures(binaryen.Features.MVP | binaryen.Features.SignExt | binaryen.Features.MutableGlobals);
-  m.setMemory(1, 65536, null, [], false, false, 'mem');
-  m.addMemoryImport('mem', ENV, 'memory');
-  const t = binaryen.createType;
-  m.addFunctionImport(Import.access, RT, Import.access, t([I32, I32, I32]), NONE);
-  m.addFunctionImport(Import.budget, RT, Import.budget, t([I32, I32]), NONE);
-  m.addFunctionImport(Import.fault, RT, Import.fault, t([I32]), NONE);
-  m.addFunctionImport(Import.helper, RT, Import.helper, t([I32, I32, I64, I64, I64, I64, I64]), I64);
-  m.addFunctionImport(Import.callx, RT, Import.callx, t([I32, I64, ...Array.from({ length: PARAM_COUNT }, () => I64)]), I64);
-  m.addFunctionImport(Import.legacy, RT, Import.legacy, t([I32, I32]), I32);
-  m.addGlobal(Global.rem, F64, true, m.f64.const(0));
-  m.addGlobal(Global.depth, I32, true, m.i32.const(0));
-  m.addGlobal(Global.bS, I32, true, m.i32.const(0));
-  m.addGlobal(Global.bE, I32, true, m.i32.const(0));
-  for (const g of [Global.rem, Global.depth, Global.bS, Global.bE]) m.addGlobalExport(g, g);
+function declareEnvironment(sink: ModuleSink): void {
+  sink.importMemory(ENV, 'memory', 1, 65536);
+  const i64s = (n: number): number[] => Array.from({ length: n }, () => I64);
+  sink.importFunction(Import.access, RT, Import.access, [I32, I32, I32], NONE);
+  sink.importFunction(Import.budget, RT, Import.budget, [I32, I32], NONE);
+  sink.importFunction(Import.fault, RT, Import.fault, [I32], NONE);
+  sink.importFunction(Import.helper, RT, Import.helper, [I32, I32, ...i64s(5)], I64);
+  sink.importFunction(Import.callx, RT, Import.callx, [I32, I64, ...i64s(PARAM_COUNT)], I64);
+  sink.importFunction(Import.legacy, RT, Import.legacy, [I32, I32], I32);
+  sink.addGlobal(Global.rem, F64, true, 0);
+  sink.addGlobal(Global.depth, I32, true, 0);
+  sink.addGlobal(Global.bS, I32, true, 0);
+  sink.addGlobal(Global.bE, I32, true, 0);
+  for (const g of [Global.rem, Global.depth, Global.bS, Global.bE]) sink.exportGlobal(g);
   for (let r = 1; r <= 5; r++) {
-    m.addGlobal(retGlobal(r), I64, true, m.i64.const(0n));
-    m.addGlobalExport(retGlobal(r), retGlobal(r));
+    sink.addGlobal(retGlobal(r), I64, true, 0n);
+    sink.exportGlobal(retGlobal(r));
   }
-  for (const [name, type] of SAVE_GLOBALS) m.addGlobal(name, type, true, type === I64 ? m.i64.const(0n) : m.i32.const(0));
+  for (const [name, type] of SAVE_GLOBALS) sink.addGlobal(name, type, true, type === I64 ? 0n : 0);
   // The budget an access's slow path saved: JS reads it when that access faults.
-  m.addGlobalExport('sREM', 'sREM');
+  sink.exportGlobal('sREM');
 }
 
 
@@ -272,12 +348,13 @@ function declareEnvironment(m: Module): void {
  * arguments rather than ten, keeps the JS-to-WebAssembly crossing cheap (it is most of a short
  * program's run time).
  */
-function addMain(m: Module): void {
+function addMain(sink: ModuleSink): void {
+  const m = sink.m;
   const arg = (i: number): Expr => m.local.get(i, I64);
   const zero = (): Expr => m.i64.const(0n);
-  m.addFunction(
+  sink.addFunction(
     MAIN,
-    binaryen.createType([I64, I64, I64, I64, I64, F64]),
+    [I64, I64, I64, I64, I64, F64],
     I64,
     [],
     m.block(null, [
@@ -286,7 +363,7 @@ function addMain(m: Module): void {
       m.call(fnName(0), [zero(), arg(0), arg(1), arg(2), arg(3), arg(4), zero(), zero(), zero(), zero()], I64),
     ]),
   );
-  m.addFunctionExport(MAIN, MAIN);
+  sink.exportFunction(MAIN);
 }
 
 /** r10 from the call depth, the base of static stack accesses, and the budget into its local. */
@@ -346,7 +423,7 @@ function budgetCheck(c: EmitCtx, block: Block): Expr[] {
 }
 
 /** The block's statements, its terminator's included (jumps have none: they become branches). */
-function blockCode(c: EmitCtx, block: Block): Expr[] {
+export function blockCode(c: EmitCtx, block: Block): Expr[] {
   // The entry count goes before the budget check: a block stopped partway (budget, memory fault)
   // was still entered, and the engine takes back the slots it did not reach (engine.ts).
   const out = c.coverage
@@ -411,7 +488,7 @@ function countCond(c: EmitCtx, block: Block): Expr[] {
 }
 
 /** A block's outgoing edges: [target, condition or 0 for "otherwise"]. */
-function edges(c: EmitCtx, block: Block): Array<[number, Expr]> {
+export function edges(c: EmitCtx, block: Block): Array<[number, Expr]> {
   const last = block.pcs[block.pcs.length - 1]!;
   if (block.flow === 'cond') {
     const [taken, fall] = block.succs as [number, number];
@@ -425,29 +502,7 @@ function edges(c: EmitCtx, block: Block): Array<[number, Expr]> {
   return block.succs.map((s) => [s, 0]);
 }
 
-const inProgram = (c: EmitCtx, pc: number): boolean => pc >= 0 && pc < c.slots.length;
-
-function relooperBody(c: EmitCtx, cfg: ControlFlow, order: readonly number[]): Expr {
-  const m = c.m;
-  const r = new binaryen.Relooper(m);
-  const ids = new Map<number, number>();
-  for (const start of order) ids.set(start, r.addBlock(m.block(null, blockCode(c, cfg.blocks.get(start)!))));
-  const outside = new Map<number, number>();
-  const idOf = (pc: number): number => {
-    if (inProgram(c, pc)) return ids.get(pc)!;
-    let id = outside.get(pc);
-    if (id === undefined) {
-      id = r.addBlock(m.block(null, emitOutOfProgram(c, pc)));
-      outside.set(pc, id);
-    }
-    return id;
-  };
-  for (const start of order) {
-    const from = ids.get(start)!;
-    for (const [to, cond] of edges(c, cfg.blocks.get(start)!)) r.addBranch(from, idOf(to), cond, 0);
-  }
-  return r.renderAndDispose(ids.get(order[0]!)!, Local.LABEL);
-}
+export const inProgram = (c: EmitCtx, pc: number): boolean => pc >= 0 && pc < c.slots.length;
 
 /**
  * The alternative layout: `loop { br_table over nested blocks }`, every jump a write of the label
@@ -494,117 +549,3 @@ function loopBody(c: EmitCtx, cfg: ControlFlow, order: readonly number[]): Expr 
   ]);
 }
 
-/**
- * A large function: its blocks, sorted by pc, cut into chunks of `chunk`; each chunk is laid
- * out by its own Relooper, entered through a switch on the NEXT local; a jump into another chunk
- * sets NEXT and goes back to an outer loop that dispatches on the chunk number. Keeps binaryen's
- * recursion (and its block re-scans) bounded whatever the size of the program.
- */
-function chunkedBody(c: EmitCtx, cfg: ControlFlow, entry: number, order: readonly number[], chunk: number): Expr {
-  const m = c.m;
-  const sorted = [...order].sort((a, b) => a - b);
-  const index = new Map<number, number>();
-  sorted.forEach((pc, i) => index.set(pc, i));
-  const chunkOf = (pc: number): number => Math.floor(index.get(pc)! / chunk);
-  // Blocks entered from outside their chunk (the function entry included).
-  const entries = new Set<number>([entry]);
-  for (const pc of sorted) {
-    for (const t of cfg.blocks.get(pc)!.succs) if (inProgram(c, t) && chunkOf(t) !== chunkOf(pc)) entries.add(t);
-  }
-  const next = (): Expr => m.local.get(Local.NEXT, I32);
-  const chunkCode: Expr[] = [];
-  for (let k = 0; k * chunk < sorted.length; k++) {
-    const base = k * chunk;
-    const members = sorted.slice(base, base + chunk);
-    const r = new binaryen.Relooper(m);
-    const ids = new Map<number, number>();
-    const bodies = new Set<Expr>();
-    for (const pc of members) {
-      const body = m.block(null, blockCode(c, cfg.blocks.get(pc)!));
-      bodies.add(body);
-      ids.set(pc, r.addBlock(body));
-    }
-    const stubs = new Map<number, number>();
-    const idOf = (pc: number): number => {
-      const own = ids.get(pc);
-      if (own !== undefined) return own;
-      let id = stubs.get(pc);
-      if (id === undefined) {
-        id = inProgram(c, pc)
-          ? r.addBlock(m.block(null, [m.local.set(Local.NEXT, m.i32.const(index.get(pc)!)), m.br('chunks')]))
-          : r.addBlock(m.block(null, emitOutOfProgram(c, pc)));
-        stubs.set(pc, id);
-      }
-      return id;
-    };
-    for (const pc of members) {
-      for (const [to, cond] of edges(c, cfg.blocks.get(pc)!)) r.addBranch(ids.get(pc)!, idOf(to), cond, 0);
-    }
-    const mine = members.filter((pc) => entries.has(pc));
-    const dispatcher = r.addBlockWithSwitch(m.nop(), m.i32.sub(next(), m.i32.const(base)));
-    mine.forEach((pc, i) => r.addBranchForSwitch(dispatcher, ids.get(pc)!, i === 0 ? [] : [index.get(pc)! - base], 0));
-    // Every chunk has an entry: its blocks are reachable, and the first one reached comes from
-    // outside. With one entry the switch is not needed.
-    const code = r.renderAndDispose(mine.length === 1 ? ids.get(mine[0]!)! : dispatcher, Local.LABEL);
-    renameLabels(code, `k${k}`, bodies);
-    chunkCode.push(code);
-  }
-  const label = (k: number): string => `c${k}`;
-  let cur = m.block(label(0), [
-    m.switch(chunkCode.map((_, k) => label(k)), label(0), m.i32.div_u(next(), m.i32.const(chunk))),
-  ]);
-  for (let k = 0; k < chunkCode.length - 1; k++) cur = m.block(label(k + 1), [cur, chunkCode[k]!, m.unreachable()]);
-  return m.block(null, [
-    m.local.set(Local.NEXT, m.i32.const(index.get(entry)!)),
-    m.loop('chunks', m.block(null, [cur, chunkCode[chunkCode.length - 1]!, m.unreachable()])),
-  ]);
-}
-
-/**
- * Every Relooper run numbers its labels from 1 (`block$2$break`, `shape$1$continue`), and labels
- * must be unique within a function, so each chunk's get a prefix. Walks only the structure the
- * Relooper made (its labels contain `$`; the block bodies we handed it are skipped).
- */
-function renameLabels(root: Expr, prefix: string, skip: ReadonlySet<Expr>): void {
-  const { Block, Loop, Break, If, Switch } = control;
-  const ids = binaryen;
-  const fix = (name: string | null): string | null => (name !== null && name.includes('$') ? `${prefix}${name}` : null);
-  const stack: Expr[] = [root];
-  while (stack.length > 0) {
-    const e = stack.pop()!;
-    if (e === 0 || skip.has(e)) continue;
-    switch (binaryen.getExpressionId(e)) {
-      case ids.BlockId: {
-        const n = fix(Block.getName(e));
-        if (n !== null) Block.setName(e, n);
-        for (let i = 0, k = Block.getNumChildren(e); i < k; i++) stack.push(Block.getChildAt(e, i));
-        break;
-      }
-      case ids.LoopId: {
-        const n = fix(Loop.getName(e));
-        if (n !== null) Loop.setName(e, n);
-        stack.push(Loop.getBody(e));
-        break;
-      }
-      case ids.IfId:
-        stack.push(If.getIfTrue(e), If.getIfFalse(e));
-        break;
-      case ids.BreakId: {
-        const n = fix(Break.getName(e));
-        if (n !== null) Break.setName(e, n);
-        break;
-      }
-      case ids.SwitchId: {
-        for (let i = 0, k = Switch.getNumNames(e); i < k; i++) {
-          const n = fix(Switch.getNameAt(e, i));
-          if (n !== null) Switch.setNameAt(e, i, n);
-        }
-        const d = fix(Switch.getDefaultName(e));
-        if (d !== null) Switch.setDefaultName(e, d);
-        break;
-      }
-      default:
-        break;
-    }
-  }
-}

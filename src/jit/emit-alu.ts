@@ -7,7 +7,7 @@
  * x % 0 = x, INT_MIN / -1 = INT_MIN, INT_MIN % -1 = 0. Shift counts are masked by WebAssembly
  * itself exactly as the ISA masks them (63 and 31).
  */
-import type { Expr } from './binaryen.js';
+import type { Expr } from './types.js';
 import { type EmitCtx, I64, k32, k64, lo32, reg, setReg, zext } from './emit-context.js';
 import { Local } from './runtime.js';
 

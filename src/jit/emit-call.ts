@@ -9,7 +9,7 @@
  * anything that may spend it (a callee, a helper running a callback) and read back after.
  */
 import { MAX_CALL_FRAMES } from '../helpers/memory.js';
-import type { Expr } from './binaryen.js';
+import type { Expr } from './types.js';
 import { type EmitCtx, I32, I64, NONE, reg, setReg } from './emit-context.js';
 import { invalidateCache, reloadBudget, spillBudget } from './emit-mem.js';
 import { fnName, Global, Import, Local, PARAM_COUNT, retGlobal } from './runtime.js';

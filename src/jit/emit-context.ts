@@ -1,18 +1,18 @@
 /**
- * What every emitter needs: the binaryen module, the program's slots, and a few typed shorthands
- * (registers live in i64 locals 0..10; see ./runtime.ts for the layout).
+ * What every emitter needs: the code builder (./wasm-builder.ts, or binaryen's module), the
+ * program's slots, and a few typed shorthands (registers live in i64 locals 0..10; see ./runtime.ts
+ * for the layout).
  */
 import type { Slots } from '../isa/slots.js';
-import { binaryen, type Expr, type Module } from './binaryen.js';
 import { Local, type StaticFault } from './runtime.js';
+import type { Expr } from './types.js';
+import type { CodeBuilder } from './wasm-builder.js';
 
-export const I32 = binaryen.i32;
-export const I64 = binaryen.i64;
-export const F64 = binaryen.f64;
-export const NONE = binaryen.none;
+export { F64, I32, I64, NONE } from './types.js';
+import { I32, I64 } from './types.js';
 
 export interface EmitCtx {
-  readonly m: Module;
+  readonly m: CodeBuilder;
   readonly slots: Slots;
   /** Address one past frame 0 of the stack (r10 of depth 0). */
   readonly stackTop: number;

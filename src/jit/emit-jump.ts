@@ -3,7 +3,7 @@
  * registers (the immediate sign-extended), 32-bit ones (JMP32) on the low halves. Where control
  * goes is the Relooper's business (compile.ts); this only says when a jump is taken.
  */
-import type { Expr } from './binaryen.js';
+import type { Expr } from './types.js';
 import { type EmitCtx, k32, k64, lo32, reg } from './emit-context.js';
 
 /** The i32 condition under which the conditional jump at `pc` is taken. */

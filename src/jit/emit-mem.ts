@@ -10,7 +10,7 @@
  * Accesses at r10 + off inside the current frame need no check at all when nothing writes r10 (the
  * frame is always mapped and writable).
  */
-import type { Expr } from './binaryen.js';
+import type { Expr } from './types.js';
 import { type EmitCtx, F64, I32, I64, NONE, k32, k64, lo32, reg, setReg, spillAround, zext } from './emit-context.js';
 import { Global, Import, Local } from './runtime.js';
 

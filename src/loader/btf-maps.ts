@@ -83,7 +83,9 @@ export function parseBtfMapDef(btf: Btf, name: string, def: BtfStruct, isInner: 
       case 'pinning': {
         if (isInner) badInput(`${where}: inner def can't be pinned`);
         const v = uintField(btf, where, member);
-        if (v !== 0 && v !== PIN_BY_NAME) badInput(`${where}: invalid pinning value ${v}`);
+        // libbpf 1.x knows none and by-name; cilium/ebpf and iproute2 objects use their own values
+        // (PIN_OBJECT_NS, PIN_GLOBAL_NS), which change where a map is pinned, not what it is
+        if (v !== 0 && v !== PIN_BY_NAME) m.convention = 'cilium';
         m.pinning = v;
         break;
       }
@@ -146,6 +148,7 @@ export function collectBtfMaps(ctx: LoadContext): void {
     if (def.size > vi.size) badInput(`map '${name}': invalid def size`);
     const m = parseBtfMapDef(btf, name, def, false);
     m.section = BTF_MAPS_SECTION;
+    m.convention ??= 'libbpf';
     ctx.maps.push(m);
     ctx.places.push({ section: sec.index, offset: vi.offset, size: vi.size, kind: 'btf' });
   });

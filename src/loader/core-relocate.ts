@@ -1,3 +1,4 @@
+import { BpfkitError } from '../errors.js';
 import type { Btf } from '../btf/btf.js';
 import { CoreResolver, patchCoreInstruction } from '../btf/core.js';
 import { coreReloKindName } from '../btf/kinds.js';
@@ -28,8 +29,17 @@ export function applyCoreRelocations(ctx: LoadContext, target: Btf): CoreRelocat
       const rel = slot - f.secSlot;
       const idx = insnAtSlot(f, rel);
       if (idx < 0) badInput(`${where}: instruction offset ${hex(relo.insnOff)} is the second half of an lddw`);
-      const res = resolver.resolve(relo, `${where} in '${f.name}'`);
-      const patched = patchCoreInstruction(f.insns[idx]!, res, rel, `${where} in '${f.name}'`);
+      let res;
+      let patched;
+      try {
+        res = resolver.resolve(relo, `${where} in '${f.name}'`);
+        patched = patchCoreInstruction(f.insns[idx]!, res, rel, `${where} in '${f.name}'`);
+      } catch (e) {
+        // one relocation libbpf could not apply fails the programs that contain it, not the object
+        if (!(e instanceof BpfkitError)) throw e;
+        f.linkErrors.push(e.message);
+        return;
+      }
       const note = `CO-RE ${res.local}`;
       for (const ins of patched.out) ins.meta = { ...ins.meta, reloc: note };
       f.insns.splice(idx, 1, ...patched.out);

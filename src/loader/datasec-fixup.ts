@@ -14,6 +14,8 @@ export function fixupDatasecs(ctx: LoadContext): void {
   if (btf === undefined) return;
   for (const t of btf.types) {
     if (t.kind !== 'DATASEC') continue;
+    // extern sections have no ELF section: the extern collector lays .kconfig out
+    if (t.name === '.kconfig' || t.name === '.ksyms') continue;
     if (t.size === 0) {
       const sec = elf.section(t.name);
       if (sec === undefined || sec.size === 0) badInput(`BTF DATASEC '${t.name}': no ELF section of that name to take its size from`);

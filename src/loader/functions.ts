@@ -5,6 +5,8 @@ import type { LineInfo } from '../btf/ext.js';
 import { decodeProgram } from '../isa/decode.js';
 import type { SourceLocation } from '../isa/instruction.js';
 import type { Func, LoadContext } from './context.js';
+import type { ElfSection, ElfSymbol } from '../elf/types.js';
+import type { LoaderConvention } from './model.js';
 import { funcAt } from './context.js';
 
 /** Executable sections with code, in section order. */
@@ -12,17 +14,30 @@ export const codeSections = (ctx: LoadContext) =>
   ctx.elf.sections.filter((s) => s.type === SHT.PROGBITS && (s.flags & SHF.EXECINSTR) !== 0 && s.size > 0);
 
 /**
- * Finds every function the way libbpf does: each STT_FUNC symbol of an executable section, in
- * symbol-table order, is one function; the section's bytes between its st_value and st_size
- * are its code. `.text` functions are sub-programs, the others entry programs.
+ * Finds every function. Each STT_FUNC symbol of an executable section, in symbol-table order, is
+ * one function (the section's bytes between its st_value and st_size), as libbpf finds them;
+ * then the older conventions libbpf 1.x refuses:
+ * - a static FUNC outside `.text` is an entry program, as cilium/ebpf and iproute2 take it;
+ * - a code section without FUNC symbols (old clang wrote NOTYPE ones) is one program covering the
+ *   section, named after the global symbol at its offset 0, else after the section;
+ * - when `.text` is the only code section, its global functions are the programs (as PREVAIL
+ *   loads such objects) and its static ones their sub-programs.
  */
 export function collectFunctions(ctx: LoadContext): void {
   const { elf } = ctx;
-  for (const sec of codeSections(ctx)) {
+  const sections = codeSections(ctx);
+  const textOnly = sections.every((s) => s.name === '.text');
+  for (const sec of sections) {
     if (sec.size % 8 !== 0) badInput(`section ${sec.index} (${sec.name}): size ${hex(sec.size)} is not a multiple of 8 bytes`);
     const isText = sec.name === '.text';
-    for (const sym of elf.symbols) {
-      if (sym.shndx !== sec.index || sym.type !== STT.FUNC) continue;
+    const funcSyms = elf.symbols.filter((s) => s.shndx === sec.index && s.type === STT.FUNC);
+    if (funcSyms.length === 0) {
+      const head = elf.symbols.find((s) => s.shndx === sec.index && s.value === 0 && s.bind !== STB.LOCAL && s.type === STT.NOTYPE && s.name !== '');
+      const name = head?.name ?? sec.name;
+      pushFunc(ctx, sec, head ?? elf.symbols[0]!, name, 0, sec.size, isText && !textOnly, true, 'old-clang');
+      continue;
+    }
+    for (const sym of funcSyms) {
       const where = `section ${sec.name}: function '${sym.name}'`;
       if (sym.value % 8 !== 0 || sym.size % 8 !== 0) {
         badInput(`${where}: offset ${hex(sym.value)} or size ${hex(sym.size)} is not a multiple of 8 bytes`);
@@ -31,32 +46,39 @@ export function collectFunctions(ctx: LoadContext): void {
         badInput(`${where}: offset ${hex(sym.value)} + size ${hex(sym.size)} crosses the section end (${hex(sec.size)} bytes)`);
       }
       if (sym.size === 0) badInput(`${where}: has no instructions (st_size 0)`);
-      if (!isText && sym.bind === STB.LOCAL) {
-        throw new BpfkitError(ErrorCode.Unsupported, `${where}: static entry programs are not supported (libbpf refuses them too); make it global`);
-      }
       const overlapping = ctx.funcs.find((f) => f.section.index === sec.index && sym.value / 8 < f.secSlot + f.slots && f.secSlot < (sym.value + sym.size) / 8);
       if (overlapping) badInput(`${where}: overlaps function '${overlapping.name}'`);
-      const code = sec.data.subarray(sym.value, sym.value + sym.size);
-      let insns;
-      try {
-        insns = decodeProgram(code, { endian: ctx.endian });
-      } catch (e) {
-        if (e instanceof BpfkitError) throw new BpfkitError(ErrorCode.BadInput, `${where}: ${e.message}`, { cause: e });
-        throw e;
-      }
-      ctx.funcs.push({
-        name: sym.name,
-        section: sec,
-        symbol: sym,
-        secSlot: sym.value / 8,
-        slots: sym.size / 8,
-        insns,
-        isSubprog: isText,
-        global: sym.bind !== STB.LOCAL,
-        codeRelocs: new Map(),
-      });
+      const local = sym.bind === STB.LOCAL;
+      const isSubprog = isText && (!textOnly || local);
+      const convention = isText ? (textOnly && !local ? 'text' : 'libbpf') : local ? 'cilium' : 'libbpf';
+      pushFunc(ctx, sec, sym, sym.name, sym.value, sym.size, isSubprog, !local, convention);
     }
   }
+}
+
+function pushFunc(ctx: LoadContext, sec: ElfSection, sym: ElfSymbol, name: string, offset: number, size: number, isSubprog: boolean, global: boolean, convention: LoaderConvention): void {
+  const where = `section ${sec.name}: function '${name}'`;
+  const code = sec.data.subarray(offset, offset + size);
+  let insns;
+  try {
+    insns = decodeProgram(code, { endian: ctx.endian });
+  } catch (e) {
+    if (e instanceof BpfkitError) throw new BpfkitError(ErrorCode.BadInput, `${where}: ${e.message}`, { cause: e });
+    throw e;
+  }
+  ctx.funcs.push({
+    name,
+    section: sec,
+    symbol: sym,
+    secSlot: offset / 8,
+    slots: size / 8,
+    insns,
+    isSubprog,
+    global,
+    convention,
+    codeRelocs: new Map(),
+    linkErrors: [],
+  });
 }
 
 /**
@@ -102,7 +124,11 @@ function applyLines(f: Func, sorted: readonly LineInfo[], secName: string): void
       if (r.insnOff >= start && r.insnOff < end) current = { file: r.file, line: r.line, column: r.column, text: r.text };
       k++;
     }
-    if (current !== undefined) ins.meta = { ...ins.meta, source: current };
+    // freshly decoded instructions own their meta: set it in place rather than copy it
+    if (current !== undefined) {
+      if (ins.meta === undefined) ins.meta = { source: current };
+      else ins.meta.source = current;
+    }
     offset += ins.opcode === 0x18 ? 16 : 8;
   }
 }

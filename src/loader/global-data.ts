@@ -56,8 +56,8 @@ export function collectGlobalData(ctx: LoadContext): void {
 export function collectGlobals(ctx: LoadContext): GlobalVariable[] {
   const out: GlobalVariable[] = [];
   ctx.places.forEach((p, mapIndex) => {
-    if (p.kind !== 'data') return;
-    const sec = ctx.elf.sections[p.section]!;
+    const sec = p.kind === 'data' ? ctx.elf.sections[p.section] : undefined;
+    if (sec === undefined) return; // the .kconfig map has no section
     const datasec = ctx.btf?.find(sec.name, 'DATASEC');
     for (const sym of ctx.elf.symbols) {
       if (sym.shndx !== sec.index || sym.type !== STT.OBJECT) continue;

@@ -14,6 +14,19 @@ export interface InspectReport {
   globals: InspectGlobal[];
   btf?: InspectBtf;
   coreRelocations?: InspectCore[];
+  externs?: InspectExtern[];
+  /** What the loader accepted that libbpf 1.x would not (e.g. e_machine 0). */
+  notes?: string[];
+}
+
+export interface InspectExtern {
+  name: string;
+  kind: 'kconfig' | 'ksym' | 'kfunc';
+  weak: boolean;
+  resolution: string;
+  value?: number | string;
+  offset?: number;
+  btfId?: number;
 }
 
 export interface InspectProgram {
@@ -27,6 +40,12 @@ export interface InspectProgram {
   instructions: number;
   subprograms: string[];
   poisonedInstructions: number;
+  /** The loader convention the program was found by (`libbpf`, `cilium`, `old-clang`, `text`, `iproute2`). */
+  convention: string;
+  /** Where the type came from: `libbpf` (section table), `legacy` (bpf_load.c/iproute2 names), `option` (--type), `none`. */
+  typeSource: string;
+  /** Set when the program cannot be verified: why. */
+  notVerifiable?: string;
 }
 
 export interface InspectMap {
@@ -45,6 +64,11 @@ export interface InspectMap {
   inner?: InspectMap;
   initialSlots?: { index: number; name: string }[];
   pinning?: number;
+  /** The loader convention of the definition (`libbpf`, `cilium`, `bpf_load`, `iproute2`); absent for global data. */
+  convention?: string;
+  /** iproute2 `bpf_elf_map` ids. */
+  id?: number;
+  innerId?: number;
 }
 
 export interface InspectGlobal {
@@ -111,6 +135,9 @@ function inspectMap(m: MapDef, btf: Btf | undefined): InspectMap {
   if (m.inner !== undefined) out.inner = inspectMap(m.inner, btf);
   if (m.initialSlots !== undefined) out.initialSlots = m.initialSlots.map((s) => ({ ...s }));
   if (m.pinning !== undefined) out.pinning = m.pinning;
+  if (m.convention !== undefined) out.convention = m.convention;
+  if (m.id !== undefined) out.id = m.id;
+  if (m.innerId !== undefined) out.innerId = m.innerId;
   return out;
 }
 
@@ -135,7 +162,10 @@ export function inspectObject(obj: BpfObject): InspectReport {
         instructions: slots,
         subprograms: [...p.subprograms],
         poisonedInstructions: poisoned,
+        convention: p.convention ?? 'libbpf',
+        typeSource: p.typeSource ?? 'libbpf',
       };
+      if (p.notVerifiable !== undefined) ip.notVerifiable = p.notVerifiable;
       if (p.attachTo !== undefined) ip.attachTo = p.attachTo;
       if (p.expectedAttachType !== undefined) ip.expectedAttachType = attachTypeName(p.expectedAttachType);
       return ip;
@@ -155,6 +185,16 @@ export function inspectObject(obj: BpfObject): InspectReport {
     }),
   };
   if (obj.kernelVersion !== undefined) report.kernelVersion = obj.kernelVersion;
+  if (obj.externs !== undefined) {
+    report.externs = obj.externs.map((e) => {
+      const x: InspectExtern = { name: e.name, kind: e.kind, weak: e.weak, resolution: e.resolution };
+      if (e.value !== undefined) x.value = e.value;
+      if (e.offset !== undefined) x.offset = e.offset;
+      if (e.btfId !== undefined) x.btfId = e.btfId;
+      return x;
+    });
+  }
+  if (obj.notes !== undefined) report.notes = [...obj.notes];
   if (obj.btf !== undefined) {
     const kinds: Record<string, number> = {};
     for (const t of btf?.types ?? []) if (t.kind !== 'VOID') kinds[t.kind] = (kinds[t.kind] ?? 0) + 1;
@@ -190,6 +230,7 @@ function mapCells(m: InspectMap): string[] {
     String(m.valueSize),
     String(m.maxEntries),
     m.flagNames.length ? m.flagNames.join('|') : '-',
+    m.convention ?? '-',
     [m.keyType ? `key ${m.keyType}` : '', m.valueType ? `value ${m.valueType}` : ''].filter(Boolean).join(', '),
   ];
 }
@@ -198,27 +239,37 @@ function mapCells(m: InspectMap): string[] {
 export function formatInspect(r: InspectReport): string {
   const lines: string[] = [];
   lines.push(`license: ${r.license || '(none)'}`);
+  for (const n of r.notes ?? []) lines.push(`note: ${n}`);
   lines.push(`byte order: ${r.endian}-endian`);
   if (r.kernelVersion !== undefined) lines.push(`kernel version: 0x${r.kernelVersion.toString(16)}`);
   lines.push('', `programs (${r.programs.length}):`);
   lines.push(
     ...table([
-      ['  name', 'section', 'type', 'insns', 'sub-programs'],
+      ['  name', 'section', 'type', 'loader', 'insns', 'sub-programs'],
       ...r.programs.map((p) => [
         `  ${p.name}`,
         p.section,
-        p.type,
+        p.typeSource === 'none' ? '(none)' : p.typeSource === 'option' ? `${p.type} (--type)` : p.type,
+        p.convention,
         String(p.instructions),
         (p.subprograms.join(', ') || '-') + (p.poisonedInstructions ? `  (${p.poisonedInstructions} poisoned by CO-RE)` : ''),
       ]),
     ]),
   );
+  for (const p of r.programs) if (p.notVerifiable !== undefined) lines.push(`  ${p.name}: not verifiable: ${p.notVerifiable}`);
   lines.push('', `maps (${r.maps.length}):`);
   if (r.maps.length > 0) {
-    lines.push(...table([['  name', 'type', 'key', 'value', 'max_entries', 'flags', 'types'], ...r.maps.map((m) => { const c = mapCells(m); c[0] = `  ${c[0]}`; return c; })]));
+    lines.push(...table([['  name', 'type', 'key', 'value', 'max_entries', 'flags', 'loader', 'types'], ...r.maps.map((m) => { const c = mapCells(m); c[0] = `  ${c[0]}`; return c; })]));
     for (const m of r.maps) {
       if (m.inner) lines.push(`  ${m.name}: inner map ${m.inner.name}: ${m.inner.type}, key ${m.inner.keySize}, value ${m.inner.valueSize}, max_entries ${m.inner.maxEntries}`);
       if (m.initialSlots) lines.push(`  ${m.name}: initial values ${m.initialSlots.map((s) => `[${s.index}] = ${s.name}`).join(', ')}`);
+    }
+  }
+  if (r.externs?.length) {
+    lines.push('', `externs (${r.externs.length}):`);
+    for (const e of r.externs) {
+      const v = e.value !== undefined ? ` = ${typeof e.value === 'string' ? JSON.stringify(e.value) : e.value}` : '';
+      lines.push(`  ${e.name}: ${e.kind}${e.weak ? ' (weak)' : ''}${v}: ${e.resolution}${e.btfId !== undefined ? ` (BTF id ${e.btfId})` : ''}`);
     }
   }
   lines.push('', `globals (${r.globals.length}):`);

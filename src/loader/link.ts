@@ -19,6 +19,8 @@ export interface LinkedProgram {
   instructions: Instruction[];
   functions: ProgramFunction[];
   subprograms: string[];
+  /** Why the program cannot be linked, when it cannot (from every function it contains). */
+  linkErrors: string[];
 }
 
 /**
@@ -33,6 +35,7 @@ export function linkProgram(ctx: LoadContext, entry: Func): LinkedProgram {
   const placed = new Map<Func, number>();
   const functions: ProgramFunction[] = [];
   const subprograms: string[] = [];
+  const linkErrors: string[] = [];
 
   const append = (f: Func): number => {
     const start = slots;
@@ -63,6 +66,7 @@ export function linkProgram(ctx: LoadContext, entry: Func): LinkedProgram {
       const slot = rel[i]!;
       const where = `program '${entry.name}', function '${f.name}', instruction ${slot}`;
       const reloc = f.codeRelocs.get(slot);
+      if (reloc?.kind === 'unresolved') continue;
       let targetSection = f.section.index;
       let targetSlot: number;
       if (reloc !== undefined) {
@@ -75,8 +79,10 @@ export function linkProgram(ctx: LoadContext, entry: Func): LinkedProgram {
       }
       const callee = ctx.funcs.find((g) => g.section.index === targetSection && g.secSlot === targetSlot);
       if (callee === undefined) {
+        // this program cannot be linked; the others of the object still can
         const sec = ctx.elf.sections[targetSection]?.name ?? String(targetSection);
-        badInput(`${where}: ${isCall ? 'call' : 'function address'} target slot ${targetSlot} of section ${sec} is not the start of a function`);
+        linkErrors.push(`${where}: ${isCall ? 'call' : 'function address'} target slot ${targetSlot} of section ${sec} is not the start of a function`);
+        continue;
       }
       if (!placed.has(callee)) {
         const at = append(callee);
@@ -90,5 +96,6 @@ export function linkProgram(ctx: LoadContext, entry: Func): LinkedProgram {
 
   const at = append(entry);
   visit(entry, at, 0);
-  return { instructions: out, functions, subprograms };
+  for (const f of placed.keys()) for (const e of f.linkErrors) linkErrors.push(f === entry ? e : `${e} (in '${f.name}')`);
+  return { instructions: out, functions, subprograms, linkErrors: [...new Set(linkErrors)] };
 }

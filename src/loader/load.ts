@@ -4,7 +4,7 @@ import { extCounts, parseBtfExt } from '../btf/ext.js';
 import { parseBtf } from '../btf/parse.js';
 import { attachKindOf, findAttachTarget, requireAttachTarget } from '../btf/attach.js';
 import { kernelBtf } from '../btf/kernel-btf.js';
-import { ET_REL, SHT } from '../elf/constants.js';
+import { EM_NONE, ET_REL, R_BPF, SHF, SHT } from '../elf/constants.js';
 import { parseElf } from '../elf/file.js';
 import { badInput, decodeText } from '../elf/reader.js';
 import type { ElfFile } from '../elf/file.js';
@@ -18,7 +18,9 @@ import { collectLegacyMaps } from './legacy-maps.js';
 import { linkProgram } from './link.js';
 import type { BpfObject, ProgramDef } from './model.js';
 import { applyCodeRelocations, applyMapInitialisers } from './relocations.js';
-import { programTypeForSection } from './sections.js';
+import { checkProgramTypes, noTypeMessage, resolveProgramType, type ProgramTypes } from './program-types.js';
+import { collectExterns, parseKconfig } from './externs.js';
+import { applyTailCallSections } from './tail-calls.js';
 
 export interface LoadOptions {
   /**
@@ -34,6 +36,14 @@ export interface LoadOptions {
    * process and decoded on demand.
    */
   btf?: Btf | Uint8Array;
+  /** Program types for programs whose section names none (see {@link ProgramTypes}). */
+  types?: ProgramTypes;
+  /**
+   * The kernel config `.kconfig` externs read (`CONFIG_X=y` lines, as in /proc/config.gz),
+   * parsed or as text. Without it, strong `CONFIG_*` externs are unresolved (the programs using
+   * them are not verifiable) and weak ones 0, as libbpf leaves them.
+   */
+  kconfig?: string | ReadonlyMap<string, string>;
 }
 
 /** libbpf copies at most this much of the license section. */
@@ -61,7 +71,8 @@ function load(bytes: Uint8Array, options: LoadOptions): BpfObject {
   if (elf.header.type !== ET_REL) badInput(`ELF header: e_type ${elf.header.type} is not ET_REL (1); expected a relocatable object from clang -c`);
   if (!elf.sections.some((s) => s.type === SHT.SYMTAB)) badInput('the object has no symbol table (.symtab); was it stripped?');
 
-  const ctx: LoadContext = { elf, endian: elf.endian, funcs: [], maps: [], places: [] };
+  const ctx: LoadContext = { elf, endian: elf.endian, funcs: [], maps: [], places: [], externs: new Map(), notes: [] };
+  if (elf.header.machine === EM_NONE) checkNoMachine(ctx);
   const btfSec = elf.section('.BTF');
   if (btfSec !== undefined) {
     ctx.btf = withContext('.BTF', () => parseBtf(btfSec.data));
@@ -76,17 +87,21 @@ function load(bytes: Uint8Array, options: LoadOptions): BpfObject {
   collectLegacyMaps(ctx);
   collectBtfMaps(ctx);
   collectGlobalData(ctx);
-  applyCodeRelocations(ctx);
-  applyMapInitialisers(ctx);
   const kernel = options.btf !== undefined ? (options.btf instanceof Uint8Array ? parseTargetBtf(options.btf) : options.btf) : undefined;
   const target = kernel ?? (options.targetBtf !== undefined ? parseTargetBtf(options.targetBtf) : ctx.btf);
+  const kconfig = typeof options.kconfig === 'string' ? parseKconfig(options.kconfig) : options.kconfig !== undefined ? new Map(options.kconfig) : undefined;
+  collectExterns(ctx, kconfig, target);
+  applyCodeRelocations(ctx);
+  applyMapInitialisers(ctx);
+  applyTailCallSections(ctx);
   const coreRelocations = target !== undefined ? applyCoreRelocations(ctx, target) : [];
   markFunctionStarts(ctx);
 
+  const entries = ctx.funcs.filter((f) => !f.isSubprog);
+  checkProgramTypes(options.types, entries.map((f) => f.name));
   const programs: ProgramDef[] = [];
-  for (const f of ctx.funcs) {
-    if (f.isSubprog) continue;
-    const st = programTypeForSection(f.section.name);
+  for (const f of entries) {
+    const st = resolveProgramType(f.name, f.section.name, options.types);
     const linked = linkProgram(ctx, f);
     const p: ProgramDef = {
       name: f.name,
@@ -96,11 +111,14 @@ function load(bytes: Uint8Array, options: LoadOptions): BpfObject {
       instructions: linked.instructions,
       functions: linked.functions,
       subprograms: linked.subprograms,
+      convention: f.convention,
+      typeSource: st.source,
     };
     if (st.attachTo !== undefined) p.attachTo = st.attachTo;
+    if (linked.linkErrors.length > 0) p.notVerifiable = `cannot be linked: ${linked.linkErrors.join('; ')}`;
+    else if (st.source === 'none') p.notVerifiable = noTypeMessage(f.name, f.section.name);
     const attach = kernel !== undefined && st.attachTo !== undefined ? attachKindOf(f.section.name) : undefined;
     if (attach !== undefined) {
-      // libbpf resolves these at load; raw tracepoints only when they attach.
       // libbpf resolves these when it loads the program (raw tracepoints only when they attach);
       // a program it does not load (autoload off) may name a target the kernel lacks.
       try {
@@ -109,6 +127,7 @@ function load(bytes: Uint8Array, options: LoadOptions): BpfObject {
       } catch (e) {
         if (!(e instanceof BpfkitError)) throw e;
         p.attachError = e.message;
+        p.notVerifiable ??= e.message;
       }
     }
     programs.push(p);
@@ -125,6 +144,8 @@ function load(bytes: Uint8Array, options: LoadOptions): BpfObject {
   obj.globals = collectGlobals(ctx);
   if (coreRelocations.length > 0) obj.coreRelocations = coreRelocations;
   if (kernel !== undefined) obj.kernelBtf = kernel;
+  if (ctx.externs.size > 0) obj.externs = [...ctx.externs.values()].map((e) => e.def);
+  if (ctx.notes.length > 0) obj.notes = ctx.notes;
   return obj;
 }
 
@@ -162,4 +183,20 @@ function readKernelVersion(elf: ElfFile): number | undefined {
   if (sec.data.length !== 4) badInput(`section version: ${sec.data.length} bytes of data, not 4`);
   const dv = new DataView(sec.data.buffer, sec.data.byteOffset, 4);
   return dv.getUint32(0, elf.endian === 'little');
+}
+
+/**
+ * e_machine 0 (EM_NONE): accepted as BPF when every relocation of a code section is a BPF one,
+ * with a note saying so; anything else is some other machine's object.
+ */
+function checkNoMachine(ctx: LoadContext): void {
+  const { elf } = ctx;
+  const known = new Set<number>(Object.values(R_BPF));
+  for (const rel of elf.relocationSections()) {
+    const target = elf.sections[rel.target];
+    if (target === undefined || (target.flags & SHF.EXECINSTR) === 0) continue;
+    const bad = rel.entries.find((e) => !known.has(e.type));
+    if (bad !== undefined) badInput(`ELF header: e_machine 0 (EM_NONE), and relocation type ${bad.type} in ${rel.section.name} is not a BPF relocation`);
+  }
+  ctx.notes.push('e_machine 0 (EM_NONE), not EM_BPF (247): read as eBPF, its relocations being BPF relocations');
 }

@@ -16,6 +16,20 @@ import type { Instruction } from '../isa/instruction.js';
  * `meta.map` names the map for readers.
  */
 
+/**
+ * The loader convention a program or map follows, named after the loader that defined it:
+ * - `libbpf`: libbpf 1.x (global FUNC symbols in named sections, `.maps` with BTF, 20-byte `maps`);
+ * - `cilium`: cilium/ebpf, which also takes static entry programs and any BTF map `pinning` value;
+ * - `iproute2`: tc's `struct bpf_elf_map` (id, pinning, inner_id, inner_idx), numbered tail-call sections;
+ * - `bpf_load`: samples/bpf's bpf_load.c (`struct bpf_map_def` with inner_map_idx/numa_node, `maps/NAME` sections);
+ * - `old-clang`: code sections without FUNC symbols: the whole section is one program;
+ * - `text`: objects whose only code is `.text`: each global function is a program (as PREVAIL loads them).
+ */
+export type LoaderConvention = 'libbpf' | 'cilium' | 'iproute2' | 'bpf_load' | 'old-clang' | 'text';
+
+/** Where a program's type came from: libbpf's section table, an older loader's section names, the user (`--type`), or nowhere. */
+export type ProgramTypeSource = 'libbpf' | 'legacy' | 'option' | 'none';
+
 /** Where a map came from. */
 export type MapOrigin = 'btf' | 'legacy' | 'data' | 'rodata' | 'bss' | 'kconfig';
 
@@ -47,6 +61,11 @@ export interface MapDef {
   numaNode?: number;
   /** The ELF section the definition (or, for global data, the data) lives in. */
   section?: string;
+  /** The loader convention of the definition (BTF and legacy maps). */
+  convention?: LoaderConvention;
+  /** iproute2 `bpf_elf_map`: the map's id, and the id of its inner map (map-in-map). */
+  id?: number;
+  innerId?: number;
 }
 
 /** A function inside a linked program. */
@@ -114,6 +133,16 @@ export interface ProgramDef {
   attachBtf?: AttachTarget;
   /** libbpf's error when the kernel BTF has no attach target for it: the program cannot be loaded (the rest of the object can). */
   attachError?: string;
+  /** The loader convention the program was found by (set by the loader). */
+  convention?: LoaderConvention;
+  /** Where {@link type} came from (set by the loader). */
+  typeSource?: ProgramTypeSource;
+  /**
+   * Set when the program cannot be verified or run as loaded, saying why: its section names no
+   * program type and none was given (`--type`), or it cannot be linked (a call to an undefined
+   * function, an extern the loader cannot resolve). The rest of the object is unaffected.
+   */
+  notVerifiable?: string;
 }
 
 /** A summary of the object's BTF for reports; the full graph lives in `btf`. */
@@ -141,4 +170,25 @@ export interface BpfObject {
   coreRelocations?: CoreRelocationReport[];
   /** The kernel BTF the object was loaded against (`--btf`, `loadObject(bytes, { btf })`). */
   kernelBtf?: Btf;
+  /** `.kconfig` and `.ksyms` externs and how each was resolved. */
+  externs?: ExternDef[];
+  /** What the loader accepted that a strict libbpf 1.x would not, one line each (e.g. `e_machine 0`). */
+  notes?: string[];
+}
+
+/** An extern the object declares (`extern ... __kconfig` / `__ksym`) and what it resolved to. */
+export interface ExternDef {
+  name: string;
+  /** `kconfig` (a value in the `.kconfig` map), `ksym` (a kernel variable), `kfunc` (a kernel function). */
+  kind: 'kconfig' | 'ksym' | 'kfunc';
+  weak: boolean;
+  /** kconfig: offset of the value in the `.kconfig` map, and its size. */
+  offset?: number;
+  size?: number;
+  /** kconfig: the value as set (number, or string for char arrays); undefined when missing. */
+  value?: number | string;
+  /** ksym/kfunc: the BTF type id the instructions carry (kernel BTF when given, else the object's). */
+  btfId?: number;
+  /** How it was resolved: `kernel BTF`, `object BTF (symbolic)`, `--kconfig`, `default`, or why not (`missing`). */
+  resolution: string;
 }

@@ -1,8 +1,8 @@
-import { BpfkitError, ErrorCode } from '../errors.js';
 import { relocationTypeName, SHF, SHN, STT } from '../elf/constants.js';
 import { badInput, hex } from '../elf/reader.js';
 import { PseudoCall, PseudoLd } from '../isa/opcodes.js';
-import type { LoadContext } from './context.js';
+import type { Func, LoadContext } from './context.js';
+import type { Instruction } from '../isa/instruction.js';
 import { funcAt, insnAtSlot, symbolName } from './context.js';
 import { codeSections } from './functions.js';
 import { MapType } from './kinds.js';
@@ -37,10 +37,24 @@ export function applyCodeRelocations(ctx: LoadContext): void {
       const symName = symbolName(elf, sym);
       const note = `${relocationTypeName(e.type)} ${symName}`;
       if (ins.opcode === CALL) {
+        if (sym.shndx === SHN.UNDEF && sym.index !== 0) {
+          // an extern function: a kfunc declared `__ksym`, or (memset, ...) nothing the kernel has
+          const ext = ctx.externs.get(symName);
+          if (ext === undefined || ext.def.kind !== 'kfunc') {
+            f.linkErrors.push(`call of undefined function '${symName}'`);
+            f.codeRelocs.set(slot - f.secSlot, { kind: 'unresolved', symOff: 0, symSection: 0, symName });
+            ins.meta = { ...ins.meta, reloc: `${note} (undefined)` };
+            return;
+          }
+          if (ext.unresolved !== undefined) f.linkErrors.push(ext.unresolved);
+          ins.src = PseudoCall.KFUNC;
+          ins.imm = ext.def.btfId ?? 0;
+          ins.meta = { ...ins.meta, callee: symName, reloc: `kfunc ${symName}` };
+          return;
+        }
         if (ins.src !== PseudoCall.LOCAL) badInput(`${where}: relocation against '${symName}' on a call that is not a BPF-to-BPF call (src ${ins.src})`);
         const target = elf.sections[sym.shndx];
         if (target === undefined || (target.flags & SHF.EXECINSTR) === 0) {
-          if (sym.shndx === SHN.UNDEF && sym.index !== 0) throw new BpfkitError(ErrorCode.Unsupported, `${where}: call of extern function '${symName}' (kfuncs are not supported)`);
           badInput(`${where}: bad call relocation against '${symName}', which is not in a code section`);
         }
         if (sym.value % 8 !== 0) badInput(`${where}: call target '${symName}' is not instruction-aligned`);
@@ -50,8 +64,9 @@ export function applyCodeRelocations(ctx: LoadContext): void {
       }
       if (ins.opcode !== LDDW) badInput(`${where}: relocation against '${symName}' on instruction with opcode ${hex(ins.opcode)}, neither lddw nor call`);
       if (sym.shndx === SHN.UNDEF) {
-        if (sym.index !== 0 && sym.name !== '') throw new BpfkitError(ErrorCode.Unsupported, `${where}: extern '${symName}' (.kconfig/.ksyms) is not supported`);
-        badInput(`${where}: relocation against the undefined symbol ${sym.index}`);
+        if (sym.index === 0 || sym.name === '') badInput(`${where}: relocation against the undefined symbol ${sym.index}`);
+        relocateExtern(ctx, f, ins, symName);
+        return;
       }
       const symSec = elf.sections[sym.shndx];
       if (symSec === undefined) badInput(`${where}: symbol '${symName}' is in section ${sym.shndx}, which does not exist`);
@@ -63,7 +78,9 @@ export function applyCodeRelocations(ctx: LoadContext): void {
         ins.meta = { ...ins.meta, reloc: note };
         return;
       }
-      const mapIndex = ctx.places.findIndex((p) => p.section === sym.shndx && (p.kind === 'data' || p.offset === sym.value));
+      // old clang names legacy maps by section symbol + offset in imm (or RELA addend)
+      const defOff = sym.value + (sym.type === STT.SECTION ? ins.imm : 0) + (e.addend ?? 0);
+      const mapIndex = ctx.places.findIndex((p) => p.section === sym.shndx && (p.kind === 'data' || p.offset === defOff));
       if (mapIndex < 0) badInput(`${where}: bad map relo against '${symName}' in section '${symSec.name}'`);
       const place = ctx.places[mapIndex]!;
       const map = ctx.maps[mapIndex]!;
@@ -129,4 +146,36 @@ export function applyMapInitialisers(ctx: LoadContext): void {
     slots.set(mapIndex, list);
   });
   for (const [i, list] of slots) ctx.maps[i]!.initialSlots = list.sort((a, b) => a.index - b.index);
+}
+
+/**
+ * An `lddw` of an extern variable, as libbpf patches it: a kconfig value becomes a pointer into
+ * the `.kconfig` map; a typed ksym a kernel BTF id (BPF_PSEUDO_BTF_ID); a typeless ksym its
+ * address, which only a running kernel knows (0 here). Anything else cannot be linked, and only
+ * the programs that use it say so.
+ */
+function relocateExtern(ctx: LoadContext, f: Func, ins: Instruction, name: string): void {
+  const ext = ctx.externs.get(name);
+  if (ext === undefined || ext.def.kind === 'kfunc') {
+    f.linkErrors.push(`extern '${name}' is declared in neither .kconfig nor .ksyms, so no loader can resolve it`);
+    return;
+  }
+  if (ext.unresolved !== undefined) f.linkErrors.push(ext.unresolved);
+  if (ext.def.kind === 'kconfig') {
+    ins.src = PseudoLd.MAP_VALUE;
+    ins.imm = ctx.kconfigMap ?? 0;
+    ins.immHi = ext.def.offset ?? 0;
+    ins.meta = { ...ins.meta, map: '.kconfig', reloc: `kconfig ${name}` };
+    return;
+  }
+  if (ext.typed) {
+    ins.src = PseudoLd.BTF_ID;
+    ins.imm = ext.def.btfId ?? 0;
+    ins.immHi = 0;
+  } else {
+    ins.src = PseudoLd.IMM64;
+    ins.imm = 0;
+    ins.immHi = 0;
+  }
+  ins.meta = { ...ins.meta, reloc: `ksym ${name}` };
 }

@@ -11,11 +11,12 @@ type JitModule = typeof import('../jit/index.js');
 let jit: JitModule | undefined;
 
 /**
- * Loads the JIT (binaryen takes about a second to load, so only code that asks for the JIT pays
- * for it). Call it before {@link createEngine} with `'jit'`.
+ * Loads the JIT. Call it before {@link createEngine} with `'jit'`. `binaryen: true` also loads
+ * binaryen (about a second), for optimize levels above 0.
  */
-export async function loadJitEngine(): Promise<void> {
+export async function loadJitEngine(options: { binaryen?: boolean } = {}): Promise<void> {
   jit ??= await import('../jit/index.js');
+  if (options.binaryen) await jit.loadBinaryen();
 }
 
 export const jitEngineLoaded = (): boolean => jit !== undefined;

@@ -2,7 +2,7 @@ import { TailCallSignal } from '../helpers/abi.js';
 import type { ProgramContext } from '../helpers/contexts/context.js';
 import { RuntimeFault } from '../helpers/fault.js';
 import type { ObjectInstance } from '../helpers/kernel.js';
-import { newRunState, type RedirectTarget } from '../helpers/kernel/state.js';
+import { newRunState, type CloneRecord, type RedirectTarget } from '../helpers/kernel/state.js';
 import { PerfEventArray, type PerfRecord } from '../helpers/maps/perf-event.js';
 import { RingbufMap } from '../helpers/maps/ringbuf.js';
 import type { EngineOptions, HelperTable } from '../helpers/abi.js';
@@ -32,6 +32,8 @@ export interface RunOptions extends Omit<ContextInput, 'args'> {
   repeat?: number;
   /** The CPU to run on (default: the instance's). */
   cpu?: number;
+  /** Time the engine's own runs apart from the set-up around them (fills {@link RunResult.engineNs}). */
+  measure?: boolean;
   /**
    * Observes the run instruction by instruction (traces, coverage, profiles). Instrumented runs
    * use the interpreter with a per-instruction hook, on an engine of their own; a coverage-only
@@ -103,14 +105,20 @@ export interface RunResult {
   ringbuf: Uint8Array[];
   /** Records written to perf event arrays with an open reader. */
   perf: PerfRecord[];
-  /** Where bpf_redirect/bpf_redirect_map last pointed. */
+  /** Where bpf_redirect/bpf_redirect_map/bpf_redirect_peer/bpf_redirect_neigh last pointed. */
   redirect: RedirectTarget | undefined;
+  /** The copies bpf_clone_redirect sent, in order. */
+  clones: CloneRecord[];
+  /** Signals bpf_send_signal(_thread) sent. */
+  signals: Array<{ signal: number; to: 'process' | 'thread' }>;
   /** Tail calls taken in the last run. */
   tailCalls: number;
   /** Instructions executed, all runs and tail-called programs included. */
   executed: number;
   /** The runtime fault that stopped the run (pc, source line, reason), if one did. */
   error: RuntimeFault | undefined;
+  /** With `measure`: nanoseconds spent inside the engines (the rest of the call is set-up and results). */
+  engineNs?: number;
 }
 
 const engines = new WeakMap<ObjectInstance, Map<string, Engine>>();
@@ -182,11 +190,13 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
   try {
     instance.memory.probeNullReads = readsKernelPointers(def.type);
     const ctx = tracingContext(instance, def, options) ?? createContext(instance.memory, def.type, plainInput(options));
-    k.run = newRunState(def.type, ctx);
+    k.run = newRunState(def.type, ctx, first);
     const budget = options.budget ?? DEFAULT_BUDGET;
     let r0 = 0n;
     let executed = 0;
     let error: RuntimeFault | undefined;
+    const measure = options.measure === true;
+    let engineNs = 0;
     const inst = options.instrument;
     const jitCoverage = kind === 'jit' && inst?.coverage !== undefined && inst.wrapHelpers === undefined ? inst.coverage : undefined;
     const counted = new Map<number, Engine & CoverageCounting>();
@@ -206,6 +216,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       let left = budget;
       for (;;) {
         const engine = engineAt(current);
+        const t0 = measure ? performance.now() : 0;
         try {
           r0 = engine.run([BigInt(ctx.address)], left);
           executed += engine.executed;
@@ -219,6 +230,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
             }
             current = e.target;
             k.run.progType = instance.program(current).type;
+            k.run.program = current;
             continue;
           }
           if (e instanceof RuntimeFault) {
@@ -227,6 +239,8 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
             break;
           }
           throw e;
+        } finally {
+          if (measure) engineNs += (performance.now() - t0) * 1e6;
         }
       }
     }
@@ -249,9 +263,12 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       ringbuf,
       perf,
       redirect: k.run.redirect,
+      clones: [...k.run.clones],
+      signals: [...k.run.signals],
       tailCalls: k.run.tailCalls,
       executed,
       error,
+      ...(measure ? { engineNs } : {}),
     };
   } finally {
     k.run = newRunState();

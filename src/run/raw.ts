@@ -15,25 +15,16 @@ type JitCodegenOptions = import('../jit/index.js').JitCodegenOptions;
 let jit: JitModule | undefined;
 
 /**
- * Loads the JIT. Its code generator (binaryen) takes about a second to load, so it is loaded only
- * on demand: call this before preparing a program with `engine: 'jit'`.
+ * Loads the JIT: call this before preparing a program with `engine: 'jit'`. `binaryen: true` also
+ * loads binaryen (about a second), which optimize levels above 0 and `codegen: 'binaryen'` need.
  */
-export async function loadJit(): Promise<void> {
+export async function loadJit(options: { binaryen?: boolean } = {}): Promise<void> {
   jit ??= await import('../jit/index.js');
+  if (options.binaryen) await jit.loadBinaryen();
 }
 
 /** True once {@link loadJit} has completed. */
 export const jitLoaded = (): boolean => jit !== undefined;
-
-/**
- * A CLI process that was asked for the JIT (`--engine jit`) loads it before any command runs, so
- * the synchronous run path finds it ready; every other process never pays for binaryen.
- */
-function processAsksForJit(): boolean {
-  const argv: readonly string[] = globalThis.process?.argv ?? [];
-  return argv.some((a, i) => a === '--engine=jit' || (a === '--engine' && argv[i + 1] === 'jit'));
-}
-if (processAsksForJit()) await loadJit();
 
 export interface RawRunOptions {
   engine?: EngineName;

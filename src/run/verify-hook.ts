@@ -1,5 +1,5 @@
 import type { BpfObject } from '../loader/model.js';
-import { formatReport, verifyObject } from '../verifier/index.js';
+import { formatReport, verifyProgram } from '../verifier/index.js';
 
 /** What the load-time verification decided, as kernel-run reports it. */
 export interface LoadVerdict {
@@ -13,7 +13,8 @@ export interface LoadVerdict {
  * loads every program of the object, so one rejected program fails the whole load.
  */
 export function verifyForRun(object: BpfObject): LoadVerdict {
-  const report = verifyObject(object);
+  // programs the loader could not prepare (no type, not linkable) are not loaded, like autoload off
+  const report = { programs: object.programs.filter((p) => p.notVerifiable === undefined).map((p) => verifyProgram(object, p.name)) };
   const accepted = report.programs.every((p) => p.accepted);
   return { accepted, log: accepted ? '' : formatReport(report) };
 }

@@ -5,9 +5,10 @@
  */
 import type { Instruction } from '../isa/instruction.js';
 import { formatInstruction } from '../isa/disasm.js';
-import { ProgType } from '../loader/kinds.js';
+import { ProgType, progTypeName } from '../loader/kinds.js';
 import type { BpfObject, ProgramDef } from '../loader/model.js';
 import { assertionsFor } from './assertions.js';
+import { progTypeModelled } from './contexts.js';
 import { type Block, buildCfg, type Cfg, type Node } from './cfg/build.js';
 import { check } from './checker.js';
 import { type AbsState, type StateView, counterVar, type Domain, entryState, reduce } from './domains/ebpf-domain.js';
@@ -26,6 +27,12 @@ import { collectUnitStates, statesReport, type UnitStates, withPaths } from './s
 
 /** The kernel's budget of instructions it will walk for one program. */
 export const COMPLEXITY_LIMIT = 1_000_000;
+/**
+ * Loops are first followed round by round like the kernel walks them, up to this many rounds and
+ * this many block visits per program in all; past that, joins and widening bound them.
+ */
+const UNROLL_ROUNDS = 128;
+const UNROLL_BUDGET = 20_000;
 /** The kernel's stack limit for a whole call chain. */
 export const MAX_STACK = 512;
 /** The x86-64 JIT rounds each frame's stack up to 16 bytes before adding them up. */
@@ -118,6 +125,10 @@ const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 
 export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: VerifyOptions = {}): ProgramReport {
   const t0 = now();
+  if (!progTypeModelled(prog.type)) {
+    const message = `program type ${progTypeName(prog.type)} is not modelled by bpfkit: its context and helpers cannot be checked, so the program is not accepted`;
+    return { name: prog.name, section: prog.section, accepted: false, errors: [{ pc: 0, message }], stats: { instructions: prog.instructions.length, ms: 0 } };
+  }
   const env = makeEnv(obj, prog, { privileged: !options.unprivileged, thresholds: thresholdsOf(prog.instructions), verbose: options.verbose === true });
   const globals = new Set(env.globalFuncs.keys());
   const errors: VerifyError[] = [];
@@ -260,6 +271,8 @@ function analyzeUnit(obj: BpfObject, prog: ProgramDef, env: VerifierEnv, root: n
         },
         widenDelay: (head) => widenDelayFor(cfg, head),
         narrowRounds: 2,
+        unrollRounds: UNROLL_ROUNDS,
+        unrollBudget: UNROLL_BUDGET,
       });
     } catch (e) {
       if (!(e instanceof FixpointDiverged)) throw e;

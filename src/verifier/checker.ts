@@ -9,7 +9,11 @@ import { type StateView, META_SIZE, PKT_SIZE, regVar, counterVar } from './domai
 import { constValue, type Scalar } from './domains/scalar.js';
 import { STACK_SIZE } from './domains/stack.js';
 import { tnumAdd, tnumConst } from './domains/tnum.js';
-import { hasKind, isInitialized, isNull, Kind, kindNames, mapsOf, onlyKind, POINTER_KINDS, type RegValue, valueToString } from './domains/types.js';
+import { hasKind, isInitialized, isNull, Kind, kindNames, mapsOf, onlyKind, POINTER_KINDS, type RegValue, SOCKET_KINDS, valueToString } from './domains/types.js';
+import { mapFitsHelper } from '../helpers/prototypes.js';
+import { checkFormat } from './formats.js';
+import { FLOW_KEYS_SIZE } from './contexts/skb.js';
+import { socketFieldAccess, tcpSockFieldAccess } from './contexts/sock.js';
 import { Zone } from './domains/zone.js';
 import type { VerifierEnv } from './env.js';
 import { btfPointerName, checkBtfAccess } from './btf-pointers.js';
@@ -112,7 +116,6 @@ export function checkRegion(s: StateView, env: VerifierEnv, c: RegionCheck): str
     }
     case Kind.PACKET:
     case Kind.PACKET_META: {
-      if (env.packet === 'none') return `program type ${env.progTypeName} cannot access the packet directly`;
       if (write && env.packet !== 'write') return `program type ${env.progTypeName} cannot write into the packet`;
       if (c.insn === 'atomic') return `atomic operation on packet memory (R${r}) is not allowed`;
       if (v.num.smin < 0n) return `R${r} may point before the start of the packet (${describe(v, env)}): check the offset is not negative`;
@@ -151,21 +154,33 @@ export function checkRegion(s: StateView, env: VerifierEnv, c: RegionCheck): str
     }
     case Kind.MEM: {
       if (v.size < 0) return `R${r} may point to memory of different sizes: the ${what} cannot be checked`;
-      if (lo < 0n || hi > BigInt(v.size))
-        return `invalid ${what} of ring buffer memory (size ${v.size}): ${offText()}, size ${size}, may reach byte ${hi - 1n}`;
+      const region = v.ref > 0 ? 'ring buffer memory' : v.size === FLOW_KEYS_SIZE ? 'the flow keys' : 'memory';
+      if (lo < 0n || hi > BigInt(v.size)) return `invalid ${what} of ${region} (size ${v.size}): ${offText()}, size ${size}, may reach byte ${hi - 1n}`;
       return undefined;
+    }
+    case Kind.SOCK:
+    case Kind.SOCK_COMMON:
+    case Kind.TCP_SOCK: {
+      const flavour = ptrKinds === Kind.SOCK ? 'sock' : ptrKinds === Kind.SOCK_COMMON ? 'sock_common' : 'tcp_sock';
+      if (write) return `R${r} is a socket (${describe(v, env)}): the program cannot write into a ${flavour}`;
+      if (!c.insn) return `R${r} is a socket (${describe(v, env)}), not memory ${what.includes('for') ? 'a helper' : 'the program'} may use`;
+      const k = constValue(v.num);
+      if (k === undefined) return `R${r} is a socket with a variable offset (${describe(v, env)}): its fields are read at fixed offsets`;
+      const at = Number(k + off);
+      const a = ptrKinds === Kind.TCP_SOCK ? tcpSockFieldAccess(at, Number(size)) : socketFieldAccess(ptrKinds === Kind.SOCK ? 'full' : 'common', at, Number(size));
+      if (!a.ok) return `invalid read of the ${flavour} R${r} points to at offset ${at}, size ${size}: ${a.why}`;
+      return undefined;
+    }
+    case Kind.BTF_ID: {
+      if (c.insn === 'atomic') return `atomic operation on a kernel object (R${r}, ${btfPointerName(v)}) is not allowed`;
+      if (!c.insn) return `R${r} is a kernel object (${btfPointerName(v)}): the ${what} takes memory the program owns; copy the field with bpf_probe_read_kernel first`;
+      if (env.kernel === undefined || v.btf === undefined) return `R${r} points to a kernel object (${describe(v, env)}): bpfkit has no kernel BTF to check the ${what} against (--btf FILE)`;
+      return checkBtfAccess(env.kernel, r, v, off, size, write);
     }
     case Kind.MAP_PTR:
       return `R${r} is a map pointer (${describe(v, env)}): it cannot be dereferenced`;
     case Kind.FUNC:
       return `R${r} is a function pointer: it cannot be dereferenced`;
-    case Kind.SOCK:
-      return `R${r} is a socket (${describe(v, env)}): bpfkit does not model reads of its fields`;
-    case Kind.BTF: {
-      if (c.insn === 'atomic') return `atomic operation on a kernel object (R${r}, ${btfPointerName(v)}) is not allowed`;
-      if (!c.insn) return `R${r} is a kernel object (${btfPointerName(v)}): the ${what} takes memory the program owns; copy the field with bpf_probe_read_kernel first`;
-      return checkBtfAccess(env.kernel, r, v, off, size, write);
-    }
     default:
       return `R${r} (${describe(v, env)}) cannot be used for a ${what}`;
   }
@@ -250,13 +265,33 @@ function checkSizeArg(r: number, v: RegValue, zeroOk: boolean, name: string): [s
   return [undefined, v.num.umax, v.num.umin];
 }
 
+/** The kinds a socket argument accepts (the kernel's compatible register types). */
+const SOCK_ARG_KINDS: Partial<Record<ArgKind, number>> = {
+  'sock-common': SOCKET_KINDS,
+  'socket-or-null': Kind.SOCK,
+  'btf-sock-common': SOCKET_KINDS | Kind.BTF_ID,
+  'btf-sock-common-or-null': SOCKET_KINDS | Kind.BTF_ID,
+  'btf-sock-common-release': SOCKET_KINDS | Kind.BTF_ID,
+  'btf-id': Kind.BTF_ID,
+  'btf-id-or-null': Kind.BTF_ID,
+};
+
+/** Whether a spin lock (a reference with a negative id) is held in the state. */
+export function heldLock(s: StateView): [number, { pc: number; what: string }] | undefined {
+  for (const [id, r] of s.refs) if (id < 0) return [id, r];
+  return undefined;
+}
+
 function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undefined {
   const name = helperName(id);
-  if (env.allowedHelpers && !env.allowedHelpers.has(id)) return `program type ${env.progTypeName} cannot call ${name}`;
-  const proto = helperProto(id);
-  if (!proto) return `${name} is not known to bpfkit's verifier: its arguments cannot be checked`;
+  const proto = helperProto(id, env.progKey);
+  if (!proto) return `${name} is not a helper of the kernel: invalid func ${name}`;
+  if (!env.allowedHelpers.has(id)) return `program type ${env.progKey} cannot call ${name}: the kernel does not give this helper to it`;
   if (proto.gpl && !env.gpl) return `${name} is GPL-only and the program's license is not GPL-compatible`;
-  let mapIndex = -1;
+  if (proto.sleepable && !env.sleepable) return `${name} may sleep: only sleepable programs (a .s section such as fentry.s/, lsm.s/) may call it`;
+  const lock = heldLock(s);
+  if (lock && proto.name !== 'spin_unlock') return `${name} is called while the bpf_spin_lock taken at pc ${lock[1].pc} is held: release it first (function calls are not allowed while holding a lock)`;
+  let mapIndexes: readonly number[] = [];
   let memArg: { reg: number; v: RegValue; write: boolean; orNull: boolean } | undefined;
   for (let i = 0; i < proto.args.length; i++) {
     const r = i + 1;
@@ -266,45 +301,64 @@ function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undef
     if (!isInitialized(v)) return `${argText} is not initialised`;
     switch (kind) {
       case 'anything':
+        if (!env.privileged && (v.kinds & POINTER_KINDS) !== 0) return `${argText} leaks a pointer into the helper (unprivileged)`;
         break;
       case 'map': {
         if (!onlyKind(v, Kind.MAP_PTR) || v.kinds & Kind.NULLABLE) return `${argText} must be a map, not ${describe(v, env)}`;
-        const m = env.maps[v.map];
-        if (!m) return `${argText} may be one of several maps`;
-        if (proto.mapTypes && !proto.mapTypes.includes(m.type as never))
-          return `${name} cannot be used with map ${m.name} of type ${mapTypeText(m.type)}`;
-        mapIndex = v.map;
+        // One of several maps (paths that chose different maps met): the kernel walks each path
+        // with its own map, so the call must be valid with every one of them.
+        const ms = mapsOf(v).map((i) => env.maps[i]);
+        if (ms.length === 0 || ms.some((m) => m === undefined)) return `${argText} is a map that cannot be known`;
+        for (const m of ms) {
+          if (!mapFitsHelper(proto.name, m!.type, env.progKey))
+            return `${name} cannot be used with map ${m!.name} of type ${mapTypeText(m!.type)} (map_type ${m!.type})`;
+        }
+        mapIndexes = mapsOf(v);
         break;
       }
-      case 'mapKey':
-      case 'mapValue':
-      case 'uninitMapValue': {
-        const m = env.maps[mapIndex];
-        if (!m) return `${argText}: no map in argument 1`;
-        const size = kind === 'mapKey' ? m.keySize : m.valueSize;
+      case 'map-key':
+      case 'map-value':
+      case 'uninit-map-value':
+      case 'map-value-or-null': {
+        if (kind === 'map-value-or-null' && isNull(v)) break;
+        const ms = mapIndexes.map((i) => env.maps[i]!);
+        if (ms.length === 0) return `${argText}: no map in argument 1`;
+        // checked against the largest of the maps it may be: valid for each of them
+        const size = Math.max(...ms.map((m) => (kind === 'map-key' ? m.keySize : m.valueSize)));
         const err = memPointerType(r, v, env, name, false);
         if (err) return err;
-        const e = checkRegion(s, env, { reg: r, v, off: 0n, size: BigInt(size), write: kind === 'uninitMapValue', what: `${kind === 'mapKey' ? 'key' : 'value'} of ${size} bytes for ${name}` });
+        const e = checkRegion(s, env, { reg: r, v, off: 0n, size: BigInt(size), write: kind === 'uninit-map-value', what: `${kind === 'map-key' ? 'key' : 'value'} of ${size} bytes for ${name}` });
         if (e) return e;
         break;
       }
       case 'mem':
-      case 'memOrNull':
-      case 'uninitMem':
-      case 'uninitMemOrNull': {
-        const orNull = kind === 'memOrNull' || kind === 'uninitMemOrNull';
+      case 'mem-or-null':
+      case 'writable-mem':
+      case 'writable-mem-or-null':
+      case 'uninit-mem': {
+        const orNull = kind === 'mem-or-null' || kind === 'writable-mem-or-null';
         if (orNull && isNull(v)) {
           memArg = { reg: r, v, write: false, orNull };
           break;
         }
         const err = memPointerType(r, v, env, name, orNull);
         if (err) return err;
-        memArg = { reg: r, v, write: kind === 'uninitMem' || kind === 'uninitMemOrNull', orNull };
+        memArg = { reg: r, v, write: kind !== 'mem' && kind !== 'mem-or-null', orNull };
+        break;
+      }
+      case 'fixed-mem':
+      case 'long':
+      case 'int': {
+        const size = BigInt(kind === 'long' ? 8 : kind === 'int' ? 4 : (proto.sizes?.[i] ?? 0));
+        const err = memPointerType(r, v, env, name, false);
+        if (err) return err;
+        const e = checkRegion(s, env, { reg: r, v, off: 0n, size, write: kind !== 'fixed-mem', what: `${size}-byte ${kind === 'fixed-mem' ? 'argument' : 'result'} of ${name}` });
+        if (e) return e;
         break;
       }
       case 'size':
-      case 'sizeOrZero': {
-        const [err, max] = checkSizeArg(r, v, kind === 'sizeOrZero' || (memArg?.orNull === true && isNull(memArg.v)), name);
+      case 'size-or-zero': {
+        const [err, max] = checkSizeArg(r, v, kind === 'size-or-zero' || (memArg?.orNull === true && isNull(memArg.v)), name);
         if (err) return err;
         if (memArg && !(memArg.orNull && isNull(memArg.v)) && max > 0n) {
           const e = checkRegion(s, env, { reg: memArg.reg, v: memArg.v, off: 0n, size: max, write: memArg.write, what: `${max}-byte ${memArg.write ? 'buffer' : 'memory'} for ${name}` });
@@ -314,18 +368,25 @@ function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undef
         memArg = undefined;
         break;
       }
+      case 'alloc-size-or-zero': {
+        const k = onlyKind(v, Kind.NUM) ? constValue(v.num) : undefined;
+        if (k === undefined) return `${argText} must be a known constant size, not ${describe(v, env)}`;
+        break;
+      }
       case 'ctx':
+      case 'ctx-or-null':
+        if (kind === 'ctx-or-null' && isNull(v)) break;
         if (!onlyKind(v, Kind.CTX)) return `${argText} must be the context, not ${describe(v, env)}`;
         if (constValue(v.num) !== 0n) return `${argText} is a modified context pointer (${describe(v, env)})`;
         break;
       case 'func':
         if (!onlyKind(v, Kind.FUNC)) return `${argText} must be a function, not ${describe(v, env)}`;
         break;
-      case 'stackOrNull':
+      case 'stack-or-null':
         if (isNull(v)) break;
         if (!onlyKind(v, Kind.STACK) || v.kinds & Kind.NULLABLE) return `${argText} must be a stack pointer or NULL, not ${describe(v, env)}`;
         break;
-      case 'ringbufMem': {
+      case 'ringbuf-mem': {
         if (v.kinds === Kind.NUM && v.stale) return `${argText} is no longer ring buffer memory: ${v.stale}`;
         if (!onlyKind(v, Kind.MEM) || v.ref === 0) return `${argText} must be ring buffer memory from bpf_ringbuf_reserve, not ${describe(v, env)}`;
         if (v.kinds & Kind.NULLABLE) return `${argText} may be NULL (${describe(v, env)}): check the reservation against NULL first`;
@@ -334,21 +395,63 @@ function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undef
         if (!s.refs.has(v.ref)) return `${argText} was already released`;
         break;
       }
-      case 'allocSize': {
-        const k = onlyKind(v, Kind.NUM) ? constValue(v.num) : undefined;
-        if (k === undefined) return `${argText} must be a known constant size, not ${describe(v, env)}`;
+      case 'sock-common':
+      case 'socket-or-null':
+      case 'btf-sock-common':
+      case 'btf-sock-common-or-null':
+      case 'btf-sock-common-release':
+      case 'btf-id':
+      case 'btf-id-or-null': {
+        const allowed = SOCK_ARG_KINDS[kind]!;
+        const orNull = kind === 'socket-or-null' || kind === 'btf-sock-common-or-null' || kind === 'btf-id-or-null';
+        if (orNull && isNull(v)) break;
+        const what = kind.startsWith('btf-id') ? `a pointer to a kernel struct ${proto.btf?.[i] ?? ''}`.trim() : kind === 'socket-or-null' ? 'a full socket (struct bpf_sock) or NULL' : 'a socket pointer';
+        if ((v.kinds & POINTER_KINDS & ~allowed) !== 0 || (v.kinds & POINTER_KINDS) === 0 || v.kinds & Kind.NUM) return `${argText} must be ${what}, not ${describe(v, env)}`;
+        if (v.kinds & Kind.NULLABLE && !orNull) return `${argText} may be NULL (${describe(v, env)}): check it against NULL first`;
+        if (constValue(v.num) !== 0n) return `${argText} must point to the start of the socket, not ${describe(v, env)}`;
+        if (kind === 'btf-sock-common-release') {
+          if (v.ref <= 0) return `${argText} must be a socket this program acquired (from bpf_sk_lookup_tcp/udp, bpf_skc_lookup_tcp): ${describe(v, env)} holds no reference`;
+          if (!s.refs.has(v.ref)) return `${argText} was already released`;
+        }
         break;
       }
-      case 'long':
-      case 'int': {
-        const size = kind === 'long' ? 8n : 4n;
-        const err = memPointerType(r, v, env, name, false);
-        if (err) return err;
-        const e = checkRegion(s, env, { reg: r, v, off: 0n, size, write: true, what: `${size}-byte result of ${name}` });
+      case 'spin-lock':
+      case 'timer': {
+        const what = kind === 'spin-lock' ? 'bpf_spin_lock' : 'bpf_timer';
+        if (!onlyKind(v, Kind.MAP_VALUE) || v.kinds & Kind.NULLABLE) return `${argText} must point to the struct ${what} of a map value, not ${describe(v, env)}`;
+        const k = constValue(v.num);
+        if (k === undefined) return `${argText} has a variable offset (${describe(v, env)}): the ${what} must be at a constant offset`;
+        const m = env.maps[v.map];
+        if (!m) return `${argText} may point into several maps`;
+        const at = kind === 'spin-lock' ? m.spinLockOff : m.timerOff;
+        if (at === undefined) return `map ${m.name} has no struct ${what} in its value (its BTF has none)`;
+        if (Number(k) !== at) return `${argText} points to offset ${k} of map ${m.name}'s value, but its struct ${what} is at offset ${at}`;
+        if (kind === 'spin-lock') {
+          if (proto.name === 'spin_lock' && lock) return `bpf_spin_lock while the lock taken at pc ${lock[1].pc} is held: only one lock may be held at a time`;
+          if (proto.name === 'spin_unlock' && !lock) return `bpf_spin_unlock without a lock taken on this path`;
+          if (proto.name === 'spin_unlock' && lock && lock[0] !== -(v.map + 1)) return `bpf_spin_unlock of a different lock than the one taken at pc ${lock[1].pc}`;
+        }
+        if (kind === 'timer' && proto.name === 'timer_init') {
+          const m2 = env.maps[s.reg(2).map];
+          if (m2 && s.reg(2).map !== v.map) return `R2 (argument 2 of ${name}) must be the map that holds the timer (${m.name}), not ${m2.name}`;
+        }
+        break;
+      }
+      case 'dynptr':
+      case 'uninit-dynptr':
+      case 'dynptr-release': {
+        if (!onlyKind(v, Kind.STACK) || v.kinds & Kind.NULLABLE) return `${argText} must point to a struct bpf_dynptr on the stack, not ${describe(v, env)}`;
+        const k = constValue(v.num);
+        if (k === undefined || Number(k) % 8 !== 0) return `${argText} must point to a struct bpf_dynptr at a constant 8-byte aligned stack offset`;
+        const e = checkRegion(s, env, { reg: r, v, off: 0n, size: 16n, write: kind === 'uninit-dynptr', what: `16-byte dynptr for ${name}` });
         if (e) return e;
         break;
       }
-      case 'constStr': {
+      case 'percpu-btf-id':
+      case 'kptr-dest':
+      case 'kptr':
+        return `${argText}: bpfkit does not model ${kind === 'percpu-btf-id' ? 'per-CPU kernel variables (ksyms)' : 'kptrs'}, so it cannot check ${name}`;
+      case 'const-str': {
         if (!onlyKind(v, Kind.MAP_VALUE) || v.kinds & Kind.NULLABLE) return `${argText} must point to a constant string in a read-only map, not ${describe(v, env)}`;
         const m = env.maps[v.map];
         if (!m || !m.readOnly || !m.constant) return `${argText} must point into a read-only (frozen) map such as .rodata`;
@@ -358,9 +461,11 @@ function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undef
         if (start < 0 || start >= m.constant.length || m.constant.indexOf(0, start) < 0) return `${argText}: the string is not NUL-terminated inside the map value`;
         break;
       }
+      default:
+        return unreachable(kind);
     }
   }
-  return undefined;
+  return checkFormat(s, env, proto.name);
 }
 
 function checkGlobalCall(s: StateView, env: VerifierEnv, target: number): string | undefined {
@@ -392,6 +497,10 @@ function memPointerType(r: number, v: RegValue, env: VerifierEnv, name: string, 
   if ((kinds & ~allowed) !== 0 || kinds === 0)
     return `R${r} (argument ${r} of ${name}) must point to memory (stack, packet, map value)${orNull ? ' or be NULL' : ''}, not ${describe(v, env)}`;
   return undefined;
+}
+
+function unreachable(x: never): never {
+  throw new Error(`unhandled case ${JSON.stringify(x)}`);
 }
 
 const MAP_TYPE_NAMES = new Map<number, string>(Object.entries(MapType).map(([k, v]) => [v, k.toLowerCase()]));
@@ -442,13 +551,16 @@ export function check(a: Assertion, s: StateView, env: VerifierEnv, node?: Node)
       if (!onlyKind(r6, Kind.CTX) || constValue(r6.num) !== 0n) return `legacy packet loads need the context in R6, which holds ${describe(r6, env)}`;
       return undefined;
     }
-    case 'globalCall':
+    case 'globalCall': {
+      const lock = heldLock(s);
+      if (lock) return `a global function is called while the bpf_spin_lock taken at pc ${lock[1].pc} is held (global function calls are not allowed while holding a lock): release it first or make the function static`;
       return checkGlobalCall(s, env, a.target);
+    }
     case 'helper': {
       const err = checkHelper(s, env, a.helper);
       if (err || !node) return err;
       // a reservation made here earlier (a loop) must be released before the next one
-      if (helperProto(a.helper)?.ret === 'ringbufMemOrNull' && s.refs.has(env.idOf(node)))
+      if (helperProto(a.helper)?.ret === 'ringbuf-mem-or-null' && s.refs.has(env.idOf(node)))
         return `the ring buffer memory reserved here on an earlier iteration may not be released yet`;
       return undefined;
     }
@@ -490,8 +602,11 @@ export function check(a: Assertion, s: StateView, env: VerifierEnv, node?: Node)
     }
     case 'noReferences': {
       if (s.refs.size === 0) return undefined;
+      const lock = heldLock(s);
+      if (lock) return `the ${lock[1].what} taken at pc ${lock[1].pc} may still be held at program exit: bpf_spin_unlock is missing on some path`;
       const [id, ref] = [...s.refs][0]!;
-      return `unreleased reference #${id}: the ${ref.what} at pc ${ref.pc} is not released (submitted or discarded) on every path to this exit`;
+      const how = ref.what.startsWith('ring buffer') ? ' (submitted or discarded)' : '';
+      return `unreleased reference #${id}: the ${ref.what} at pc ${ref.pc} is not released${how} on every path to this exit`;
     }
     case 'noStackEscape': {
       const r0 = s.reg(0);
@@ -515,8 +630,4 @@ export function check(a: Assertion, s: StateView, env: VerifierEnv, node?: Node)
     default:
       return unreachable(a);
   }
-}
-
-function unreachable(x: never): never {
-  throw new Error(`unhandled assertion ${JSON.stringify(x)}`);
 }

@@ -4,12 +4,15 @@
  * values a call site creates.
  */
 import type { Endian } from '../isa/decode.js';
+import { type Btf, resolveType } from '../btf/btf.js';
+import { availabilityKey } from '../helpers/prototypes.js';
+import { HELPERS_BY_PROG_TYPE } from '../helpers/protos/availability.js';
 import type { BpfObject, MapDef, ProgramDef } from '../loader/model.js';
 import { MapFlag, MapType, progTypeName } from '../loader/kinds.js';
+import { programTypeForSection } from '../loader/sections.js';
 import type { Node } from './cfg/build.js';
-import { type ContextSpec, contextFor, packetAccess, PROG_TYPE_HELPER_KEY, returnRange } from './contexts.js';
+import { type ContextSpec, contextFor, packetAccess, returnRange } from './contexts.js';
 import { type GlobalFunc, globalFunctions } from './global-funcs.js';
-import { HELPERS_BY_PROG_TYPE } from './helper-availability.js';
 import type { KernelBtfEnv } from './btf-pointers.js';
 
 export interface MapInfo {
@@ -28,22 +31,30 @@ export interface MapInfo {
   readonly keyEntry?: number;
   /** Set on such a key entry: the map whose key it is (keys are read-only). */
   readonly keyOf?: string;
+  /** Offset of the value's `struct bpf_spin_lock`, from the map's BTF. */
+  readonly spinLockOff?: number;
+  /** Offset of the value's `struct bpf_timer`, from the map's BTF. */
+  readonly timerOff?: number;
 }
 
 export interface VerifierEnv {
   readonly progName: string;
   readonly progType: number;
   readonly progTypeName: string;
+  /** The helper table's key for the type and attach type (`cgroup_sock_addr/bind4`). */
+  readonly progKey: string;
   readonly expectedAttachType?: number;
+  /** Loaded with BPF_F_SLEEPABLE (a `.s` section): may call helpers that sleep. */
+  readonly sleepable: boolean;
   readonly ctx: ContextSpec;
-  readonly packet: 'none' | 'read' | 'write';
+  readonly packet: 'read' | 'write';
   readonly maps: readonly MapInfo[];
   readonly endian: Endian;
   readonly privileged: boolean;
   /** Keep the abstract state of each error (--verbose). */
   readonly verbose: boolean;
-  /** Helpers this program type may call; undefined when unknown (every helper allowed). */
-  readonly allowedHelpers?: ReadonlySet<number>;
+  /** Helpers this program type may call, as the kernel decides (none for a type it has no table for). */
+  readonly allowedHelpers: ReadonlySet<number>;
   readonly gpl: boolean;
   /** Constants of the program, for widening with thresholds. */
   readonly thresholds: readonly bigint[];
@@ -63,13 +74,29 @@ export interface VerifierEnv {
 /** Licenses the kernel treats as GPL-compatible (license_is_gpl_compatible). */
 const GPL_LICENSES = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
 
+/** Offset of the first member of struct type `name` in a value type (nested structs included). */
+function fieldOffset(btf: Btf, typeId: number, name: string, depth = 0): number | undefined {
+  if (depth > 8 || typeId <= 0) return undefined;
+  const t = resolveType(btf, typeId);
+  if (t.kind !== 'STRUCT' && t.kind !== 'UNION') return undefined;
+  if (t.name === name) return 0;
+  for (const m of t.members) {
+    const inner = fieldOffset(btf, m.type, name, depth + 1);
+    if (inner !== undefined) return m.bitsOffset / 8 + inner;
+  }
+  return undefined;
+}
+
 /** Flattens maps and their inner maps into one table. */
-export function mapTable(maps: readonly MapDef[]): MapInfo[] {
+export function mapTable(maps: readonly MapDef[], btf?: Btf): MapInfo[] {
   const out: MapInfo[] = [];
   const add = (m: MapDef): number => {
     const idx = out.length;
     const readOnly = (m.flags & MapFlag.RDONLY_PROG) !== 0;
-    out.push({ name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, readOnly });
+    const info: MapInfo = { name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, readOnly };
+    const lock = btf && m.btfValueTypeId ? safe(() => fieldOffset(btf, m.btfValueTypeId, 'bpf_spin_lock')) : undefined;
+    const timer = btf && m.btfValueTypeId ? safe(() => fieldOffset(btf, m.btfValueTypeId, 'bpf_timer')) : undefined;
+    out.push({ ...info, ...(lock !== undefined ? { spinLockOff: lock } : {}), ...(timer !== undefined ? { timerOff: timer } : {}) });
     return idx;
   };
   for (const m of maps) add(m);
@@ -90,6 +117,14 @@ export function mapTable(maps: readonly MapDef[]): MapInfo[] {
   return out;
 }
 
+function safe<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
+
 export interface EnvOptions {
   readonly privileged?: boolean;
   readonly verbose?: boolean;
@@ -101,23 +136,25 @@ export function makeEnv(obj: BpfObject, prog: ProgramDef, options: EnvOptions = 
   const nodeIds = new WeakMap<Node, number>();
   let nextId = 1;
   const expectedAttachType = (prog as ProgramDef & { expectedAttachType?: number }).expectedAttachType;
-  const key = PROG_TYPE_HELPER_KEY[prog.type];
+  const key = availabilityKey(prog.type, expectedAttachType);
   const list = key ? HELPERS_BY_PROG_TYPE[key] : undefined;
   const fnNames = new Map(prog.functions.map((f) => [f.slot, f.name]));
-  const ctx = contextFor(prog.type);
+  const ctx = contextFor(prog.type, expectedAttachType);
   return {
     globalFuncs: globalFunctions(obj, prog, ctx),
     progName: prog.name,
     progType: prog.type,
     progTypeName: progTypeName(prog.type),
+    progKey: key ?? progTypeName(prog.type),
+    sleepable: programTypeForSection(prog.section).def?.sleepable === true,
     ...(expectedAttachType !== undefined ? { expectedAttachType } : {}),
     ctx,
     packet: packetAccess(prog.type),
-    maps: mapTable(obj.maps),
+    maps: mapTable(obj.maps, obj.btfTypes),
     endian: obj.endian,
     privileged: options.privileged ?? true,
     verbose: options.verbose ?? false,
-    ...(list ? { allowedHelpers: new Set(list) } : {}),
+    allowedHelpers: new Set(list ?? []),
     gpl: GPL_LICENSES.has(obj.license),
     thresholds: options.thresholds ?? [],
     ...(returnRange(prog.type, expectedAttachType) ? { returnRange: returnRange(prog.type, expectedAttachType)! } : {}),

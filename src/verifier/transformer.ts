@@ -32,7 +32,7 @@ import {
   truncate,
 } from './domains/scalar.js';
 import { STACK_SIZE } from './domains/stack.js';
-import { constNum, isNull, Kind, NUM_UNKNOWN, numValue, pointer, POINTER_KINDS, type RegValue, UNINIT } from './domains/types.js';
+import { constNum, isNull, Kind, mapField, mapsOf, NUM_UNKNOWN, numValue, pointer, POINTER_KINDS, type RegValue, UNINIT } from './domains/types.js';
 import type { VerifierEnv } from './env.js';
 import { btfLoad, contextLoad, helperBtfResult } from './btf-pointers.js';
 import { applyKfunc, kfuncInfo } from './kfuncs.js';
@@ -40,8 +40,11 @@ import { boundedReturn } from './return-bounds.js';
 import { helperName, helperProto } from './helper-protos.js';
 import type { Operand, Stmt } from './ir.js';
 import { MapType } from '../loader/kinds.js';
+import { FLOW_KEYS_SIZE } from './contexts/skb.js';
 
 const S64_MAX = (1n << 63n) - 1n;
+/** What a writable tracepoint's buffer may reach before attach time says more. */
+const TP_BUFFER_SIZE = 1 << 16;
 const S64_MIN = -(1n << 63n);
 
 /** A number of `bytes` bytes: what a load of that size gives when nothing more is known. */
@@ -168,7 +171,7 @@ export function applyStatement(stmt: Stmt, e: Editor, env: VerifierEnv, node: No
     }
     case 'callbackEnter': {
       const caller = e.depth;
-      const spec = helperProto(stmt.helper)?.callback;
+      const spec = helperProto(stmt.helper, env.progKey)?.callback;
       const regs: RegValue[] = new Array<RegValue>(REG_COUNT).fill(UNINIT);
       const links: Array<[number, number]> = [];
       const mapArg = e.reg(1);
@@ -176,9 +179,10 @@ export function applyStatement(stmt: Stmt, e: Editor, env: VerifierEnv, node: No
       spec?.params.forEach((p, i) => {
         const r = i + 1;
         if (p === 'index') regs[r] = numValue(scalarRange(0n, U32_MAX));
-        else if (p === 'scalar') regs[r] = NUM_UNKNOWN;
-        else if (p === 'mapKey') regs[r] = map?.keyEntry !== undefined ? pointer(Kind.MAP_VALUE, scalarConst(0n), { map: map.keyEntry }) : NUM_UNKNOWN;
-        else if (p === 'mapValue') regs[r] = map ? pointer(Kind.MAP_VALUE, scalarConst(0n), { map: mapArg.map }) : NUM_UNKNOWN;
+        else if (p === 'scalar' || p === 'btf') regs[r] = NUM_UNKNOWN;
+        else if (p === 'map') regs[r] = map ? pointer(Kind.MAP_PTR, scalarConst(0n), { map: mapArg.map }) : NUM_UNKNOWN;
+        else if (p === 'map-key') regs[r] = map?.keyEntry !== undefined ? pointer(Kind.MAP_VALUE, scalarConst(0n), { map: map.keyEntry }) : NUM_UNKNOWN;
+        else if (p === 'map-value') regs[r] = map ? pointer(Kind.MAP_VALUE, scalarConst(0n), { map: mapArg.map }) : NUM_UNKNOWN;
         else {
           regs[r] = e.reg(p.fromArg);
           links.push([r, p.fromArg]);
@@ -266,12 +270,26 @@ function aluStmt(e: Editor, op: import('./domains/scalar.js').AluOp, dst: number
       e.shiftVar(dv, Number(op === 'add' ? k : -k));
     } else {
       e.setReg(dst, nv);
+      // pointer at a known offset c0 plus a variable number n: the offset is n + c0, so a later
+      // bound on the pointer (`p + 4 <= data_end`) bounds n and every copy of it, and back
+      const c0 = constValue(d.num);
+      if (op === 'add' && c0 !== undefined && src.kind === 'reg' && sv.kinds === Kind.NUM) {
+        const c = BigInt.asIntN(64, c0);
+        if (shiftIsExact(sv.num, c, true) && Math.abs(Number(c)) < Number.MAX_SAFE_INTEGER) e.relate(dv, regVar(e.depth, src.reg), Number(c));
+      }
     }
     return;
   }
   // number += pointer: the pointer, moved by the number
   const off = alu('add', sv.num, d.num, true);
   const k = d.kinds === Kind.NUM ? constValue(d.num) : undefined;
+  const kp = constValue(sv.num);
+  if (k === undefined && kp !== undefined && d.kinds === Kind.NUM && shiftIsExact(d.num, BigInt.asIntN(64, kp), true)) {
+    // a variable number plus a pointer at a known offset: the new offset is the number shifted
+    e.refineReg(dst, { ...sv, num: off });
+    e.shiftVar(dv, Number(BigInt.asIntN(64, kp)));
+    return;
+  }
   e.setReg(dst, { ...sv, num: off });
   if (k !== undefined && src.kind === 'reg' && shiftIsExact(sv.num, BigInt.asIntN(64, k), true))
     e.relate(dv, regVar(e.depth, src.reg), Number(BigInt.asIntN(64, k)));
@@ -322,20 +340,42 @@ function loadStmt(e: Editor, env: VerifierEnv, node: Node, dst: number, base: nu
   switch (b.kinds) {
     case Kind.CTX: {
       const a = env.ctx.access(off, size, false);
-      if (a.ok && a.result === 'packet') result = pointer(Kind.PACKET, scalarConst(0n));
-      else if (a.ok && a.result === 'packet_meta') result = pointer(Kind.PACKET_META, scalarConst(0n));
-      else if (a.ok && a.result === 'sock_or_null') {
-        detachId(e, env.idOf(node));
-        result = pointer(Kind.SOCK | Kind.NULLABLE, scalarConst(0n), { id: env.idOf(node) });
-      } else if (a.ok && a.result === 'packet_end') {
-        result = pointer(Kind.PACKET_END, scalarRange(0n, 1n << 53n));
-        linkTo = PKT_SIZE;
-      } else if (a.ok && env.kernel?.attach !== undefined && constValue(b.num) === 0n) {
-        // a BTF-typed hook's argument: its type from the kernel's prototype
-        const typed = contextLoad(env.kernel, off, size, env.idOf(node));
-        if (typed !== undefined) {
-          if (typed.id) detachId(e, typed.id);
-          result = typed;
+      if (!a.ok) break;
+      switch (a.result) {
+        case 'packet':
+          result = pointer(Kind.PACKET, scalarConst(0n));
+          break;
+        case 'packet_meta':
+          result = pointer(Kind.PACKET_META, scalarConst(0n));
+          break;
+        case 'packet_end':
+          result = pointer(Kind.PACKET_END, scalarRange(0n, 1n << 53n));
+          linkTo = PKT_SIZE;
+          break;
+        case 'sock':
+          result = pointer(Kind.SOCK, scalarConst(0n));
+          break;
+        case 'sock_or_null':
+        case 'sock_common_or_null':
+          detachId(e, env.idOf(node));
+          result = pointer((a.result === 'sock_or_null' ? Kind.SOCK : Kind.SOCK_COMMON) | Kind.NULLABLE, scalarConst(0n), { id: env.idOf(node) });
+          break;
+        case 'flow_keys':
+          result = pointer(Kind.MEM, scalarConst(0n), { size: FLOW_KEYS_SIZE });
+          break;
+        case 'tp_buffer':
+          // the buffer's size is checked against the tracepoint's when the program is attached
+          result = pointer(Kind.MEM, scalarConst(0n), { size: TP_BUFFER_SIZE });
+          break;
+        case 'btf':
+        case 'num': {
+          // a BTF-typed hook's argument: its type from the kernel's prototype
+          const typed = env.kernel?.attach !== undefined && constValue(b.num) === 0n ? contextLoad(env.kernel, off, size, env.idOf(node)) : undefined;
+          if (typed !== undefined) {
+            if (typed.id) detachId(e, typed.id);
+            result = typed;
+          } else if (a.result === 'btf') result = pointer(Kind.BTF_ID, scalarConst(0n));
+          break;
         }
       }
       break;
@@ -416,7 +456,7 @@ function storeStmt(e: Editor, base: number, off: number, size: 1 | 2 | 4 | 8, va
 // Calls
 
 function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
-  const proto = helperProto(id);
+  const proto = helperProto(id, env.progKey);
   const name = helperName(id);
   const nid = env.idOf(node);
   if (!proto) {
@@ -424,26 +464,73 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
     e.setReg(0, NUM_UNKNOWN);
     return;
   }
-  let mapIdx = -1;
+  let mapIdxs: readonly number[] = [];
   let memArg: RegValue | undefined;
+  // the reference a cast or release works on (argument 1 of sk_fullsock, tcp_sock, skc_to_*...)
+  const ref1 = e.reg(1).ref;
+  const releaseRef = (ref: number, why: string): void => {
+    e.release(ref);
+    e.mapValues((x) => (x.ref === ref ? numValue(SCALAR_UNKNOWN, why) : x));
+  };
   proto.args.forEach((kind, i) => {
     const r = i + 1;
     const v = e.reg(r);
-    if (kind === 'map') mapIdx = v.map;
-    if (kind === 'uninitMem' || kind === 'uninitMemOrNull') memArg = v;
-    if ((kind === 'size' || kind === 'sizeOrZero') && memArg) {
-      if (memArg.kinds === Kind.STACK) clobberStackArg(e, memArg, v.num.umax);
-      memArg = undefined;
-    }
-    if (kind === 'uninitMapValue' || kind === 'long' || kind === 'int') {
-      const size = kind === 'long' ? 8n : kind === 'int' ? 4n : BigInt(env.maps[mapIdx]?.valueSize ?? 0);
-      if (v.kinds === Kind.STACK) clobberStackArg(e, v, size);
-    }
-    if (kind === 'ringbufMem' && v.ref > 0) {
-      const ref = v.ref;
-      e.release(ref);
-      const why = `its ring buffer memory was released by ${name} at pc ${node.pc}`;
-      e.mapValues((x) => (x.ref === ref ? numValue(SCALAR_UNKNOWN, why) : x));
+    switch (kind) {
+      case 'map':
+        mapIdxs = mapsOf(v);
+        break;
+      case 'uninit-mem':
+      case 'writable-mem':
+      case 'writable-mem-or-null':
+        memArg = v;
+        break;
+      case 'size':
+      case 'size-or-zero':
+        if (memArg?.kinds === Kind.STACK) clobberStackArg(e, memArg, v.num.umax);
+        memArg = undefined;
+        break;
+      case 'uninit-map-value':
+      case 'long':
+      case 'int': {
+        // a value written for one of several maps: only the smallest is surely initialised
+        const sizes = mapIdxs.map((m) => env.maps[m]?.valueSize ?? 0);
+        const size = kind === 'long' ? 8n : kind === 'int' ? 4n : sizes.length ? BigInt(Math.min(...sizes)) : 0n;
+        if (v.kinds === Kind.STACK) clobberStackArg(e, v, size);
+        break;
+      }
+      case 'uninit-dynptr': {
+        if (v.kinds !== Kind.STACK) break;
+        clobberStackArg(e, v, 16n);
+        // a ring buffer dynptr holds a reservation: its stack slot carries the reference
+        const at = constValue(v.num);
+        if (proto.name === 'ringbuf_reserve_dynptr' && at !== undefined) {
+          e.acquire(nid, { pc: node.pc, what: `ring buffer dynptr reserved by ${name}` });
+          writeStack(e, v.frame, Number(at), Number(at) + 8, { imm: 0n });
+          const f = e.frame(v.frame);
+          if (f) e.setStack(v.frame, f.stack.write(Number(at), 8, pointer(Kind.MEM, scalarConst(0n), { ref: nid, size: 0 })));
+        }
+        break;
+      }
+      case 'dynptr-release': {
+        const at = constValue(v.num);
+        const f = v.kinds === Kind.STACK ? e.frame(v.frame) : undefined;
+        const held = f && at !== undefined ? f.stack.read(Number(at), 8) : undefined;
+        if (held && held.ref > 0) releaseRef(held.ref, `its ring buffer dynptr was released by ${name} at pc ${node.pc}`);
+        if (f && at !== undefined) writeStack(e, v.frame, Number(at), Number(at) + 16, undefined);
+        break;
+      }
+      case 'ringbuf-mem':
+        if (v.ref > 0) releaseRef(v.ref, `its ring buffer memory was released by ${name} at pc ${node.pc}`);
+        break;
+      case 'btf-sock-common-release':
+        if (v.ref > 0) releaseRef(v.ref, `the socket was released by ${name} at pc ${node.pc}`);
+        break;
+      case 'spin-lock':
+        if (proto.name === 'spin_lock') e.acquire(-(v.map + 1), { pc: node.pc, what: `bpf_spin_lock of map ${env.maps[v.map]?.name ?? v.map}` });
+        else e.release(-(v.map + 1));
+        break;
+      default:
+        break;
     }
   });
   if (proto.changesPacket) {
@@ -454,6 +541,15 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
     e.setGlobal(PKT_SIZE, [0, Infinity]);
     e.setGlobal(META_SIZE, [0, Infinity]);
   }
+  const acquires = /^(sk_lookup_tcp|sk_lookup_udp|skc_lookup_tcp)$/.test(proto.name);
+  const socket = (kind: number): RegValue => {
+    detachId(e, nid);
+    if (acquires) {
+      e.acquire(nid, { pc: node.pc, what: `socket from ${name} (release it with bpf_sk_release)` });
+      return pointer(kind | Kind.NULLABLE, scalarConst(0n), { ref: nid, id: nid });
+    }
+    return pointer(kind | Kind.NULLABLE, scalarConst(0n), { id: nid, ...(ref1 > 0 ? { ref: ref1 } : {}) });
+  };
   let r0: RegValue;
   switch (proto.ret) {
     case 'integer':
@@ -462,24 +558,55 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
     case 'void':
       r0 = UNINIT;
       break;
-    case 'btfPtr':
-      r0 = NUM_UNKNOWN;
-      break;
-    case 'mapValueOrNull': {
+    case 'map-value-or-null': {
       detachId(e, nid);
-      const m = env.maps[mapIdx];
-      if (m && (m.type === MapType.ARRAY_OF_MAPS || m.type === MapType.HASH_OF_MAPS) && m.inner !== undefined)
-        r0 = pointer(Kind.MAP_PTR | Kind.NULLABLE, scalarConst(0n), { map: m.inner, id: nid });
-      else r0 = pointer(Kind.MAP_VALUE | Kind.NULLABLE, scalarConst(0n), { map: mapIdx, id: nid });
+      const ms = mapIdxs.map((i) => env.maps[i]);
+      const outer = ms.length > 0 && ms.every((m) => m && (m.type === MapType.ARRAY_OF_MAPS || m.type === MapType.HASH_OF_MAPS) && m.inner !== undefined);
+      // a lookup in one of several maps gives a value of one of them (the set is kept)
+      const targets = outer ? [...new Set(ms.map((m) => m!.inner!))] : mapIdxs;
+      r0 = pointer((outer ? Kind.MAP_PTR : Kind.MAP_VALUE) | Kind.NULLABLE, scalarConst(0n), { id: nid, ...mapField(targets) });
       break;
     }
-    case 'ringbufMemOrNull': {
+    case 'map-value':
+      r0 = pointer(Kind.MAP_VALUE, scalarConst(0n), mapField(mapIdxs));
+      break;
+    case 'socket-or-null':
+      r0 = socket(Kind.SOCK);
+      break;
+    case 'tcp-sock-or-null':
+      r0 = socket(Kind.TCP_SOCK);
+      break;
+    case 'sock-common-or-null':
+      r0 = socket(Kind.SOCK_COMMON);
+      break;
+    case 'btf-id-or-null':
+      r0 = socket(Kind.BTF_ID);
+      break;
+    case 'btf-id':
+      r0 = pointer(Kind.BTF_ID, scalarConst(0n));
+      break;
+    case 'percpu-mem':
+      r0 = pointer(Kind.MEM, scalarConst(0n));
+      break;
+    case 'percpu-mem-or-null':
+      detachId(e, nid);
+      r0 = pointer(Kind.MEM | Kind.NULLABLE, scalarConst(0n), { id: nid });
+      break;
+    case 'dynptr-mem-or-null': {
+      detachId(e, nid);
+      const size = constValue(e.reg(3).num);
+      r0 = pointer(Kind.MEM | Kind.NULLABLE, scalarConst(0n), { id: nid, size: size === undefined ? -1 : Number(size) });
+      break;
+    }
+    case 'ringbuf-mem-or-null': {
       detachId(e, nid);
       const size = constValue(e.reg(2).num);
       e.acquire(nid, { pc: node.pc, what: `ring buffer memory reserved by ${name}` });
       r0 = pointer(Kind.MEM | Kind.NULLABLE, scalarConst(0n), { size: size === undefined ? -1 : Number(size), ref: nid, id: nid });
       break;
     }
+    default:
+      r0 = unreachable(proto.ret);
   }
   const bounded = r0.kinds === Kind.NUM ? boundedReturn(name, (r) => e.reg(r)) : undefined;
   if (bounded !== undefined) r0 = bounded;

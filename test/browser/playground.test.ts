@@ -115,6 +115,9 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in headless Chromium', () => {
     await page.waitForSelector('[data-testid=fault-jit]');
     expect(await text('[data-testid=fault-interp]')).toMatch(/null pointer/);
     expect(await text('#listing [data-testid=pin-fault]')).toMatch(/fault on both engines/);
+    // The run happened, but not under a green banner: the program is unverified.
+    expect(await page.locator('#status').getAttribute('data-state')).toBe('unverified');
+    expect(await text('#status')).toMatch(/^Unverified run: the verifier rejects map_null, so a kernel would not load it\. Ran map_null on IPv4 \/ UDP: fault on both engines\.$/);
   });
 
   it('says why a chosen file is not an object, and loads a real one from the file picker', async () => {

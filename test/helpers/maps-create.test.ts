@@ -6,10 +6,10 @@ import { env, mapDef } from './util.js';
 
 describe('map creation', () => {
   it('refuses a map type it does not simulate, naming it', () => {
-    expect(() => createMap(mapDef({ type: MapType.BLOOM_FILTER, name: 'seen', keySize: 0 }), 0, env())).toThrow(
-      "map 'seen': map type bloom_filter (30) is not supported",
+    expect(() => createMap(mapDef({ type: MapType.ARENA, name: 'seen', keySize: 0, valueSize: 0 }), 0, env())).toThrow(
+      "map 'seen': map type arena (33) is not supported",
     );
-    expect(() => createMap(mapDef({ type: MapType.SOCKMAP }), 0, env())).toThrow(BpfkitError);
+    expect(() => createMap(mapDef({ type: MapType.STRUCT_OPS }), 0, env())).toThrow(BpfkitError);
   });
 
   it('refuses definitions the kernel refuses, and flags a type does not take', () => {
@@ -29,6 +29,10 @@ describe('map creation', () => {
   it('accepts what the kernel accepts', () => {
     expect(mapDefProblem(mapDef({ type: MapType.ARRAY, flags: MapFlag.MMAPABLE | MapFlag.RDONLY_PROG }), 2)).toBeUndefined();
     expect(mapDefProblem(mapDef({ type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 8192 }), 2)).toBeUndefined();
-    expect(SUPPORTED_MAP_TYPES).toHaveLength(16);
+    expect(mapDefProblem(mapDef({ type: MapType.BLOOM_FILTER, keySize: 0, mapExtra: 3, flags: MapFlag.ZERO_SEED }), 2)).toBeUndefined();
+    expect(mapDefProblem(mapDef({ type: MapType.BLOOM_FILTER, keySize: 0, mapExtra: 16 }), 2)).toMatch(/map_extra/);
+    expect(mapDefProblem(mapDef({ type: MapType.CPUMAP, valueSize: 8 }), 2)).toBeUndefined();
+    expect(mapDefProblem(mapDef({ type: MapType.XSKMAP, valueSize: 8 }), 2)).toMatch(/value_size must be 4/);
+    for (const t of [MapType.CPUMAP, MapType.XSKMAP, MapType.BLOOM_FILTER]) expect(SUPPORTED_MAP_TYPES).toContain(t);
   });
 });

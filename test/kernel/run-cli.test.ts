@@ -49,8 +49,8 @@ describe.skipIf(!existsSync(CLI))('bpfkit run', () => {
     expect(r.stderr).toMatch(/^pc 1: invalid memory access: read of 4 bytes at 0x[0-9a-f]+ runs past the end of region 'packet' .* at \.\/fixtures\/kernel-cases\/src\/faults\.c:19: return \*p;\n$/);
     const h = bpfkit(['run', obj('faults'), '--program', 'unsupported_helper', '--data', pkt('ipv4_udp'), '--no-verify', '--json']);
     expect(h.code).toBe(1);
-    expect(h.stderr).toContain('pc 13: helper bpf_fib_lookup (#69) is not supported at ./fixtures/kernel-cases/src/faults.c:27');
-    expect(JSON.parse(h.stdout).error).toContain('bpf_fib_lookup');
+    expect(h.stderr).toContain('pc 11: helper bpf_tcp_raw_gen_syncookie_ipv4 (#204) is not supported at ./fixtures/kernel-cases/src/faults.c:27');
+    expect(JSON.parse(h.stdout).error).toContain('bpf_tcp_raw_gen_syncookie_ipv4');
     const b = bpfkit(['run', obj('faults'), '--program', 'long_loop', '--data', pkt('ipv4_udp'), '--no-verify', '--budget', '1000']);
     expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/^pc \d+: instruction budget of 1000 exhausted at \.\/fixtures\/kernel-cases\/src\/faults\.c:\d+/);
@@ -67,7 +67,7 @@ describe.skipIf(!existsSync(CLI))('bpfkit run', () => {
   it('exits 1 for a map type it does not simulate', () => {
     const r = bpfkit(['run', obj('unsupported_map'), '--data', pkt('ipv4_udp'), '--no-verify']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`${obj('unsupported_map')}: map 'seen': map type bloom_filter (30) is not supported\n`);
+    expect(r.stderr).toBe(`${obj('unsupported_map')}: map 'seen': map type arena (33) is not supported\n`);
   });
 
   it('exits 2 on bad input or usage', () => {

@@ -27,7 +27,7 @@ describe('inspect', () => {
     expect(r.btf).toMatchObject({ types: 113, funcInfos: 3, coreRelocations: 0 });
     const text = formatInspect(r);
     expect(text).toContain('maps (16):');
-    expect(text).toMatch(/^ {2}routes +lpm_trie +8 +4 +64 +NO_PREALLOC +key struct lpm_v4_key, value __u32$/m);
+    expect(text).toMatch(/^ {2}routes +lpm_trie +8 +4 +64 +NO_PREALLOC +libbpf +key struct lpm_v4_key, value __u32$/m);
     expect(text).toContain('jump_table: initial values [0] = tail_a, [2] = tail_b');
   });
 

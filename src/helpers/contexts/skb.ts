@@ -96,13 +96,21 @@ export function skbPacketProblem(packet: Uint8Array): { errno: number; reason: s
 
 const isVlan = (proto: number): boolean => proto === ETH_P_8021Q || proto === ETH_P_8021AD;
 
+/** The largest skb the resizing helpers make (BPF_SKB_MAX_LEN = SKB_MAX_ALLOC on x86-64). */
+export const BPF_SKB_MAX_LEN = 16064;
+/** skb->ip_summed values the test run's skb goes through. */
+const CHECKSUM_NONE = 0;
+const CHECKSUM_UNNECESSARY = 1;
+const SKB_MAX_CSUM_LEVEL = 3;
+
 export class SkbContext implements ProgramContext {
   readonly kind = 'skb' as const;
   readonly address: number;
-  readonly packet: Region;
+  /** The packet buffer; replaced when a resizing helper needs more room (pskb_expand_head). */
+  packet: Region;
   readonly l2: boolean;
   private readonly memory: Memory;
-  private readonly buf: { start: number; end: number };
+  private buf: { start: number; end: number };
   /** skb->data and skb->len: the linear data the program sees. */
   data: number;
   len: number;
@@ -114,6 +122,15 @@ export class SkbContext implements ProgramContext {
   vlanTci = 0;
   /** Host order. */
   vlanProto = 0;
+  /** skb->ip_summed (CHECKSUM_NONE in a test run) and skb->csum_level. */
+  ipSummed = CHECKSUM_NONE;
+  csumLevel = 0;
+  /** skb->encapsulation, set by bpf_skb_adjust_room with an encap flag. */
+  encapsulation = false;
+  /** A hash set by bpf_set_hash (skb->sw_hash): bpf_get_hash_recalc returns it as is. */
+  swHash = false;
+  /** The test run's socket's cookie, given out on the first bpf_get_socket_cookie. */
+  cookie: bigint | undefined;
   readonly legacyLoad: (offset: number, size: 1 | 2 | 4) => number | undefined;
 
   constructor(memory: Memory, frame: Uint8Array, options: SkbOptions) {
@@ -137,6 +154,7 @@ export class SkbContext implements ProgramContext {
     dv.setUint32(this.address + SkbField.pkt_type, pktType(frame), true);
     dv.setUint32(this.address + SkbField.ifindex, 1, true);
     dv.setUint32(this.address + SkbField.sk, this.makeSock(memory, frame), true);
+    this.fillSocketFields(frame);
     this.sync();
     this.legacyLoad = (offset, size) => this.loadAbs(offset, size);
   }
@@ -162,6 +180,26 @@ export class SkbContext implements ProgramContext {
     return sk.start;
   }
 
+  /**
+   * family, local_ip4/6 and remote_ip4/6 read the test run's socket (cgroup_skb and sk_skb programs
+   * may read them): the packet's source address is the socket's local one, its destination the
+   * remote one; the ports are 0, as the test run leaves them. Other program types cannot read them.
+   */
+  private fillSocketFields(frame: Uint8Array): void {
+    const a = this.address;
+    const u8 = this.memory.u8;
+    const proto = (frame[12]! << 8) | frame[13]!;
+    if (proto === ETH_P_IP) {
+      this.memory.dv.setUint32(a + SkbField.family, 2, true);
+      u8.set(frame.subarray(ETH_HLEN + 12, ETH_HLEN + 16), a + SkbField.local_ip4);
+      u8.set(frame.subarray(ETH_HLEN + 16, ETH_HLEN + 20), a + SkbField.remote_ip4);
+    } else if (proto === ETH_P_IPV6) {
+      this.memory.dv.setUint32(a + SkbField.family, 10, true);
+      u8.set(frame.subarray(ETH_HLEN + 8, ETH_HLEN + 24), a + SkbField.local_ip6);
+      u8.set(frame.subarray(ETH_HLEN + 24, ETH_HLEN + 40), a + SkbField.remote_ip6);
+    }
+  }
+
   /** Writes the fields the kernel derives from the skb, and the packet region's bounds. */
   sync(): void {
     const dv = this.memory.dv;
@@ -175,6 +213,86 @@ export class SkbContext implements ProgramContext {
     dv.setUint32(a + SkbField.data_end, this.data + this.len, true);
     dv.setUint32(a + SkbField.data_meta, this.data, true);
     this.memory.setBounds(this.packet, this.data, this.data + this.len, this.buf);
+  }
+
+  /** The memory the skb lives in (for the resizing helpers of skb-resize.ts). */
+  get mem(): Memory {
+    return this.memory;
+  }
+
+  /** Bytes free before skb->data and after the tail. */
+  get headroom(): number {
+    return this.data - this.buf.start;
+  }
+  get tailroom(): number {
+    return this.buf.end - this.tail;
+  }
+
+  /**
+   * Makes at least `head` bytes of headroom and `tail` bytes of tailroom, moving the packet to a
+   * larger buffer when they are missing (the kernel's pskb_expand_head). Packet pointers a program
+   * holds die with the old buffer, as the verifier makes them die after these helpers; what the
+   * old buffer had past the tail is not carried over.
+   */
+  reserve(head: number, tail: number): void {
+    if (this.headroom >= head && this.tailroom >= tail) return;
+    const newHead = Math.max(head, this.headroom) + SKB_HEADROOM;
+    const size = newHead + this.len + Math.max(tail, 0) + 64;
+    const old = this.packet;
+    const oldData = this.data;
+    const region = this.memory.alloc('packet', 'packet', Math.ceil(size / 64) * 64 + SKB_SHARED_INFO_SIZE, { writable: true, align: 64 });
+    const data = region.start + newHead;
+    const u8 = this.memory.u8;
+    const from = Math.min(this.macHeader, oldData);
+    u8.copyWithin(data - (oldData - from), from, this.tail);
+    const delta = data - oldData;
+    this.data += delta;
+    this.macHeader += delta;
+    this.networkHeader += delta;
+    const span = old.span ?? { start: old.start, end: old.end };
+    this.memory.setBounds(old, span.start, span.start, span);
+    this.packet = region;
+    this.buf = { start: region.start, end: region.end - SKB_SHARED_INFO_SIZE };
+  }
+
+  /** skb->pkt_type as the context holds it. */
+  get pktType(): number {
+    return this.memory.dv.getUint32(this.address + SkbField.pkt_type, true);
+  }
+  set pktType(t: number) {
+    this.memory.dv.setUint32(this.address + SkbField.pkt_type, t, true);
+  }
+
+  /** skb->hash (read-only to programs). */
+  get hash(): number {
+    return this.memory.dv.getUint32(this.address + SkbField.hash, true);
+  }
+  set hash(h: number) {
+    this.memory.dv.setUint32(this.address + SkbField.hash, h >>> 0, true);
+  }
+
+  /** __skb_incr/decr/reset_checksum_unnecessary. */
+  csumIncr(): void {
+    if (this.ipSummed === CHECKSUM_UNNECESSARY) {
+      if (this.csumLevel < SKB_MAX_CSUM_LEVEL) this.csumLevel++;
+    } else if (this.ipSummed === CHECKSUM_NONE) {
+      this.ipSummed = CHECKSUM_UNNECESSARY;
+      this.csumLevel = 0;
+    }
+  }
+  csumDecr(): void {
+    if (this.ipSummed !== CHECKSUM_UNNECESSARY) return;
+    if (this.csumLevel === 0) this.ipSummed = CHECKSUM_NONE;
+    else this.csumLevel--;
+  }
+  csumReset(): void {
+    if (this.ipSummed !== CHECKSUM_UNNECESSARY) return;
+    this.ipSummed = CHECKSUM_NONE;
+    this.csumLevel = 0;
+  }
+  /** The csum_level, or -EACCES unless the skb is CHECKSUM_UNNECESSARY. */
+  csumQuery(): number {
+    return this.ipSummed === CHECKSUM_UNNECESSARY ? this.csumLevel : -Errno.EACCES;
   }
 
   get tail(): number {

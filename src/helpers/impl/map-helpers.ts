@@ -1,4 +1,5 @@
 import { Errno } from '../errno.js';
+import { BloomFilterMap } from '../maps/bloom-filter.js';
 import type { HelperGroup } from './group.js';
 import { copyIn, copyOut, u32, view, zeroOut } from './args.js';
 
@@ -23,7 +24,12 @@ export const mapHelpers: HelperGroup = (k) => ({
     return BigInt(map.push(copyIn(k.memory, value, map.valueSize), f));
   },
   map_pop_elem: (_rt, m, value) => popInto(k, m, value, false, 'bpf_map_pop_elem'),
-  map_peek_elem: (_rt, m, value) => popInto(k, m, value, true, 'bpf_map_peek_elem'),
+  map_peek_elem: (_rt, m, value) => {
+    const map = k.mapArg(m, 'bpf_map_peek_elem');
+    // A bloom filter's peek takes the value to test instead of filling it.
+    if (map instanceof BloomFilterMap) return BigInt(map.peekValue(copyIn(k.memory, value, map.valueSize)));
+    return popInto(k, m, value, true, 'bpf_map_peek_elem');
+  },
   map_lookup_percpu_elem: (_rt, m, key, cpu) => {
     const map = k.mapArg(m, 'bpf_map_lookup_percpu_elem');
     const c = u32(cpu);

@@ -2,7 +2,7 @@ import { ProgType } from '../../loader/kinds.js';
 import { Errno } from '../errno.js';
 import { SkbContext, SkbField } from '../contexts/skb.js';
 import { XdpContext } from '../contexts/xdp.js';
-import { DevMap } from '../maps/devmap.js';
+import { isRedirectMap } from '../maps/redirect-map.js';
 import type { KernelState } from '../kernel/state.js';
 import type { HelperGroup } from './group.js';
 import { copyIn, copyOut, requireCtx, s32, u32, zeroOut } from './args.js';
@@ -17,8 +17,7 @@ const BPF_HDR_START_NET = 1n;
 /** XDP actions and tc verdicts the redirect helpers return. */
 export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
 export const TcAct = { OK: 0, SHOT: 2, REDIRECT: 7 } as const;
-/** redirect_map flags beyond the fallback action: BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS. */
-const DEVMAP_FLAGS = (1n << 3n) | (1n << 4n);
+const BPF_F_BROADCAST = 1n << 3n;
 
 export function skbCtx(k: KernelState, name: string): SkbContext {
   const c = k.run.context;
@@ -109,13 +108,15 @@ export const packetHelpers: HelperGroup = (k) => ({
     const map = k.mapArg(m, 'bpf_redirect_map');
     const f = BigInt.asUintN(64, flags);
     const actions = 3n;
-    if (f & ~(actions | DEVMAP_FLAGS)) return BigInt(XdpAction.ABORTED);
-    const target = map instanceof DevMap && BigInt.asUintN(64, key) <= 0xffffffffn ? map.target(u32(key)) : undefined;
-    if (target === undefined) {
+    const mask = isRedirectMap(map) ? map.redirectFlagMask : 0n;
+    if (f & ~(actions | mask)) return BigInt(XdpAction.ABORTED);
+    // The key is a u64 the map's lookup takes as a u32.
+    const target = isRedirectMap(map) ? map.redirectTarget(u32(key)) : undefined;
+    if (target === undefined && !(f & BPF_F_BROADCAST)) {
       k.run.redirect = undefined;
       return f & actions;
     }
-    k.run.redirect = { ifindex: target, flags: Number(f), map: map.name };
+    k.run.redirect = { ifindex: 0, ...target, flags: Number(f), map: map.name };
     return BigInt(XdpAction.REDIRECT);
   },
 });

@@ -12,6 +12,12 @@ import { probeHelpers } from './probe.js';
 import { ringbufHelpers } from './ringbuf-helpers.js';
 import { tailCallHelpers } from './tail-call.js';
 import { timeTaskHelpers } from './time-task.js';
+import { kernelInfoHelpers } from './kernel-info.js';
+import { lockHelpers } from './locks.js';
+import { timerHelpers } from './timers.js';
+import { routeHelpers } from './route.js';
+import { skbMetaHelpers } from './skb-meta.js';
+import { stringHelpers } from './strings.js';
 import { currentTaskHelpers } from '../kernel-objects/task-helpers.js';
 
 const GROUPS: readonly HelperGroup[] = [
@@ -25,6 +31,12 @@ const GROUPS: readonly HelperGroup[] = [
   callbackHelpers,
   probeHelpers,
   perfHelpers,
+  skbMetaHelpers,
+  stringHelpers,
+  lockHelpers,
+  routeHelpers,
+  kernelInfoHelpers,
+  timerHelpers,
   currentTaskHelpers,
 ];
 

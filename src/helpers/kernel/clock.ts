@@ -40,6 +40,11 @@ export class SimClock {
     this.mono += ns;
   }
 
+  /** CLOCK_MONOTONIC now, without the step a read adds. */
+  now(): bigint {
+    return this.mono;
+  }
+
   /** Sets CLOCK_MONOTONIC. */
   set(ns: bigint): void {
     this.mono = ns;

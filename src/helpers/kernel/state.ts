@@ -4,6 +4,8 @@ import { FaultSignal } from '../fault.js';
 import type { BpfMap } from '../maps/map.js';
 import type { Memory } from '../memory.js';
 import { SimClock } from './clock.js';
+import { SimNetwork, type Neighbour, type Route } from './network.js';
+import { TimerTable } from './timers.js';
 import { ForeignMemory } from './foreign-memory.js';
 import { SimRandom } from './random.js';
 import { DEFAULT_TASK, type TaskInfo } from './task.js';
@@ -14,26 +16,70 @@ export interface RedirectTarget {
   flags: number;
   /** The map of a redirect_map, by name. */
   map?: string;
+  /** How: `peer` (bpf_redirect_peer), `neigh` (bpf_redirect_neigh, with `nexthop` when it gave one); absent for bpf_redirect/redirect_map. */
+  via?: 'peer' | 'neigh';
+  /** bpf_redirect_neigh was given a next hop. */
+  nexthop?: boolean;
+  /** bpf_redirect_map to a cpumap: the CPU; to an xskmap: the queue index. */
+  cpu?: number;
+  queue?: number;
 }
+
+/** A copy of the packet bpf_clone_redirect sent to a device. */
+export interface CloneRecord {
+  ifindex: number;
+  /** BPF_F_INGRESS (1) or 0 (egress). */
+  flags: number;
+  packet: Uint8Array;
+}
+
+/** A network device of the simulated kernel (what ifindex lookups, fib_lookup and check_mtu see). */
+export interface NetDevice {
+  ifindex: number;
+  name: string;
+  mtu: number;
+  /** The device's MAC address (6 bytes). */
+  mac: Uint8Array;
+  /** Its addresses (the source bpf_fib_lookup picks with BPF_FIB_LOOKUP_SRC). */
+  addresses?: string[];
+}
+
+/** The devices a kernel starts with: the loopback device, ifindex 1 (what the test run uses). */
+export const defaultDevices = (): NetDevice[] => [{ ifindex: 1, name: 'lo', mtu: 65536, mac: new Uint8Array(6) }];
 
 /** What one run accumulates; reset by the orchestrator before each run. */
 export interface RunState {
   /** `enum bpf_prog_type` of the running program (helpers that differ by type look at it). */
   progType: number;
+  /** Index of the running program in the object (-1 outside a run). */
+  program: number;
+  /** What to subtract from a function pointer's slot to get the program's (a callback program's trampoline). */
+  slotBias: number;
+  /** The timer whose callback is running (bpf_timer_cancel on it is -EDEADLK). */
+  inTimer: number | undefined;
   context: ProgramContext | undefined;
   /** bpf_trace_printk / bpf_trace_vprintk output, one entry per call, as the trace pipe shows the message. */
   printk: string[];
   /** Tail calls taken so far in this run (the kernel allows 33). */
   tailCalls: number;
   redirect: RedirectTarget | undefined;
+  /** Packets bpf_clone_redirect sent, in order. */
+  clones: CloneRecord[];
+  /** Signals bpf_send_signal(_thread) sent to the current task. */
+  signals: Array<{ signal: number; to: 'process' | 'thread' }>;
 }
 
-export const newRunState = (progType = 0, context?: ProgramContext): RunState => ({
+export const newRunState = (progType = 0, context?: ProgramContext, program = -1): RunState => ({
   progType,
+  program,
+  slotBias: 0,
+  inTimer: undefined,
   context,
   printk: [],
   tailCalls: 0,
   redirect: undefined,
+  clones: [],
+  signals: [],
 });
 
 export interface KernelOptions {
@@ -45,6 +91,12 @@ export interface KernelOptions {
   /** Seed of `bpf_get_prandom_u32`. */
   seed?: number;
   task?: Partial<TaskInfo>;
+  /** Network devices (default: the loopback device, ifindex 1). */
+  devices?: NetDevice[];
+  /** Routes of the simulated routing table. */
+  routes?: Route[];
+  /** Neighbour (ARP/NDP) entries. */
+  neighbours?: Neighbour[];
 }
 
 /**
@@ -69,6 +121,14 @@ export class KernelState {
   currentTask = 0n;
   /** What `bpf_get_current_cgroup_id` returns. */
   cgroupId = 1n;
+  /** Network devices by ifindex. */
+  readonly devices = new Map<number, NetDevice>();
+  /** bpf_timer state by the timer's address. */
+  readonly timers = new TimerTable();
+  /** Routes and neighbours (bpf_fib_lookup, bpf_check_mtu) over `devices`. */
+  readonly net: SimNetwork;
+  /** The last socket cookie given out (sock_gen_cookie counts up from 1). */
+  lastCookie = 0n;
   /** Program types by program index (a tail call checks nothing, but tools may). */
   programTypes: number[] = [];
 
@@ -81,6 +141,16 @@ export class KernelState {
     this.clock = options.clock ?? new SimClock();
     this.random = new SimRandom(options.seed);
     this.task = { ...DEFAULT_TASK, ...options.task };
+    for (const d of options.devices ?? defaultDevices()) this.devices.set(d.ifindex, d);
+    this.net = new SimNetwork(this.devices);
+    for (const r of options.routes ?? []) this.net.addRoute(r);
+    for (const n of options.neighbours ?? []) this.net.addNeighbour(n);
+  }
+
+  /** A fresh socket cookie. */
+  nextCookie(): bigint {
+    this.lastCookie += 1n;
+    return this.lastCookie;
   }
 
   /** The map behind a map pointer argument, or a fault naming the helper. */

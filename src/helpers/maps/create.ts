@@ -2,6 +2,8 @@ import { BpfkitError, ErrorCode } from '../../errors.js';
 import type { MapDef } from '../../loader/model.js';
 import { MapFlag, MapType, mapTypeName } from '../../loader/kinds.js';
 import { ArrayMap } from './array.js';
+import { BloomFilterMap } from './bloom-filter.js';
+import { CpuMap } from './cpumap.js';
 import { DevMap } from './devmap.js';
 import { HashMap } from './hash.js';
 import { LpmTrieMap } from './lpm-trie.js';
@@ -11,6 +13,7 @@ import { PerfEventArray } from './perf-event.js';
 import { ProgArrayMap } from './prog-array.js';
 import { QueueStackMap } from './queue-stack.js';
 import { RingbufMap } from './ringbuf.js';
+import { XskMap } from './xskmap.js';
 
 const ACCESS = MapFlag.RDONLY | MapFlag.WRONLY | MapFlag.RDONLY_PROG | MapFlag.WRONLY_PROG;
 const ARRAY_FLAGS = MapFlag.NUMA_NODE | MapFlag.MMAPABLE | ACCESS | MapFlag.INNER_MAP;
@@ -23,25 +26,41 @@ const MAX_KEY = 512;
 /** bpfkit keeps map storage in one WebAssembly memory: refuse maps that would not fit. */
 const MAX_MAP_BYTES = 512 * 1024 * 1024;
 
+/**
+ * The map-type table: how bpfkit creates each map type it simulates. A new map type is one entry
+ * here (plus its definition checks in {@link mapDefProblem}) and one module.
+ */
+const MAP_TYPE_TABLE = new Map<number, (def: MapDef, index: number, env: MapEnv) => BpfMap>([
+  [MapType.HASH, (d, i, e) => new HashMap(d, i, e)],
+  [MapType.ARRAY, arrayMap],
+  [MapType.PROG_ARRAY, (d, i, e) => new ProgArrayMap(d, i, e)],
+  [MapType.PERF_EVENT_ARRAY, (d, i, e) => new PerfEventArray(d, i, e)],
+  [MapType.PERCPU_HASH, (d, i, e) => new HashMap(d, i, e)],
+  [MapType.PERCPU_ARRAY, arrayMap],
+  [MapType.LRU_HASH, (d, i, e) => new HashMap(d, i, e)],
+  [MapType.LRU_PERCPU_HASH, (d, i, e) => new HashMap(d, i, e)],
+  [MapType.LPM_TRIE, (d, i, e) => new LpmTrieMap(d, i, e)],
+  [MapType.ARRAY_OF_MAPS, (d, i, e) => new MapInMap(d, i, e)],
+  [MapType.HASH_OF_MAPS, (d, i, e) => new MapInMap(d, i, e)],
+  [MapType.DEVMAP, (d, i, e) => new DevMap(d, i, e)],
+  [MapType.CPUMAP, (d, i, e) => new CpuMap(d, i, e)],
+  [MapType.XSKMAP, (d, i, e) => new XskMap(d, i, e)],
+  [MapType.QUEUE, (d, i, e) => new QueueStackMap(d, i, e)],
+  [MapType.STACK, (d, i, e) => new QueueStackMap(d, i, e)],
+  [MapType.DEVMAP_HASH, (d, i, e) => new DevMap(d, i, e)],
+  [MapType.RINGBUF, (d, i, e) => new RingbufMap(d, i, e)],
+  // The kernel seeds a bloom filter at random unless BPF_F_ZERO_SEED; bpfkit's seed is fixed per map.
+  [MapType.BLOOM_FILTER, (d, i, e) => new BloomFilterMap(d, i, e, 0x9e3779b9 ^ i)],
+]);
+
+function arrayMap(def: MapDef, index: number, env: MapEnv): BpfMap {
+  return new ArrayMap(def, index, env, {
+    readOnlyForPrograms: def.origin === 'rodata' || def.origin === 'kconfig' || (def.flags & MapFlag.RDONLY_PROG) !== 0,
+  });
+}
+
 /** The map types bpfkit simulates. */
-export const SUPPORTED_MAP_TYPES: readonly number[] = [
-  MapType.HASH,
-  MapType.ARRAY,
-  MapType.PROG_ARRAY,
-  MapType.PERF_EVENT_ARRAY,
-  MapType.PERCPU_HASH,
-  MapType.PERCPU_ARRAY,
-  MapType.LRU_HASH,
-  MapType.LRU_PERCPU_HASH,
-  MapType.LPM_TRIE,
-  MapType.ARRAY_OF_MAPS,
-  MapType.HASH_OF_MAPS,
-  MapType.DEVMAP,
-  MapType.QUEUE,
-  MapType.STACK,
-  MapType.DEVMAP_HASH,
-  MapType.RINGBUF,
-];
+export const SUPPORTED_MAP_TYPES: readonly number[] = [...MAP_TYPE_TABLE.keys()];
 
 const FLAG_NAMES: ReadonlyArray<[number, string]> = Object.entries(MapFlag).map(([k, v]) => [v, `BPF_F_${k}`]);
 
@@ -107,6 +126,19 @@ export function mapDefProblem(def: MapDef, cpus: number): string | undefined {
       if (k !== 4 || (v !== 4 && v !== 8)) return `key_size must be 4 and value_size 4 or 8, not ${k} and ${v}`;
       if (n === 0) return 'max_entries must not be 0';
       return allowed(MapFlag.NUMA_NODE | ACCESS);
+    case MapType.CPUMAP:
+      if (k !== 4 || (v !== 4 && v !== 8)) return `key_size must be 4 and value_size 4 or 8, not ${k} and ${v}`;
+      if (n === 0) return 'max_entries must not be 0';
+      return allowed(MapFlag.NUMA_NODE);
+    case MapType.XSKMAP:
+      if (k !== 4 || v !== 4) return `key_size and value_size must be 4, not ${k} and ${v}`;
+      if (n === 0) return 'max_entries must not be 0';
+      return allowed(MapFlag.NUMA_NODE | ACCESS);
+    case MapType.BLOOM_FILTER:
+      if (k !== 0) return `key_size must be 0, not ${k}`;
+      if (v === 0 || n === 0) return 'value_size and max_entries must not be 0';
+      if ((def.mapExtra ?? 0) & ~0xf) return `map_extra ${def.mapExtra} must be a hash count of 0..15`;
+      return allowed(MapFlag.NUMA_NODE | MapFlag.ZERO_SEED | ACCESS);
     default:
       return undefined;
   }
@@ -135,32 +167,5 @@ export function createMap(def: MapDef, index: number, env: MapEnv): BpfMap {
   if (storageBytes(def, env.cpus) > MAX_MAP_BYTES) {
     throw new BpfkitError(ErrorCode.Unsupported, `map '${def.name}': ${def.maxEntries} entries need more than ${MAX_MAP_BYTES >> 20} MiB, more than bpfkit simulates`);
   }
-  switch (def.type) {
-    case MapType.ARRAY:
-    case MapType.PERCPU_ARRAY:
-      return new ArrayMap(def, index, env, {
-        readOnlyForPrograms: def.origin === 'rodata' || def.origin === 'kconfig' || (def.flags & MapFlag.RDONLY_PROG) !== 0,
-      });
-    case MapType.HASH:
-    case MapType.PERCPU_HASH:
-    case MapType.LRU_HASH:
-    case MapType.LRU_PERCPU_HASH:
-      return new HashMap(def, index, env);
-    case MapType.QUEUE:
-    case MapType.STACK:
-      return new QueueStackMap(def, index, env);
-    case MapType.RINGBUF:
-      return new RingbufMap(def, index, env);
-    case MapType.LPM_TRIE:
-      return new LpmTrieMap(def, index, env);
-    case MapType.PROG_ARRAY:
-      return new ProgArrayMap(def, index, env);
-    case MapType.ARRAY_OF_MAPS:
-    case MapType.HASH_OF_MAPS:
-      return new MapInMap(def, index, env);
-    case MapType.PERF_EVENT_ARRAY:
-      return new PerfEventArray(def, index, env);
-    default:
-      return new DevMap(def, index, env);
-  }
+  return MAP_TYPE_TABLE.get(def.type)!(def, index, env);
 }

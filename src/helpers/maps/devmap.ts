@@ -2,6 +2,7 @@ import type { MapDef } from '../../loader/model.js';
 import { MapType } from '../../loader/kinds.js';
 import { Errno } from '../errno.js';
 import { BpfMap, UpdateFlags, badUpdateFlags, hexOf, u32Bytes, u32le, type MapEnv, type MapStatus } from './map.js';
+import type { RedirectMap } from './redirect-map.js';
 import { SlotStore } from './slot-store.js';
 
 /**
@@ -10,7 +11,9 @@ import { SlotStore } from './slot-store.js';
  * (read-only). There are no devices here: any ifindex is accepted, and a redirect only reports
  * `XDP_REDIRECT` with its target, as the test run does.
  */
-export class DevMap extends BpfMap {
+export class DevMap extends BpfMap implements RedirectMap {
+  /** BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS. */
+  readonly redirectFlagMask = (1n << 3n) | (1n << 4n);
   private readonly values: SlotStore;
   private readonly table = new Map<string, { key: Uint8Array; slot: number }>();
   private readonly isArray: boolean;
@@ -53,6 +56,11 @@ export class DevMap extends BpfMap {
   target(key: number): number | undefined {
     const e = this.table.get(hexOf(u32Bytes(key)));
     return e === undefined ? undefined : u32le(this.values.read(e.slot));
+  }
+
+  redirectTarget(key: number): { ifindex: number } | undefined {
+    const ifindex = this.target(key);
+    return ifindex === undefined ? undefined : { ifindex };
   }
 
   override sysNextKey(key: Uint8Array | undefined): Uint8Array | undefined {

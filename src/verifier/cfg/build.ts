@@ -427,6 +427,30 @@ function fuseExtensions(nodes: Node[]): Node[] {
     if (a.kind === 'alu' && b.kind === 'alu' && is32(a, 'lsh') && (is32(b, 'rsh') || is32(b, 'arsh')) && a.dst === b.dst) {
       nodes[i] = { ...nodes[i]!, stmt: { kind: 'extend32', dst: a.dst, signed: b.op === 'arsh' } };
       nodes[i + 1] = { ...nodes[i + 1]!, stmt: { kind: 'ja' } };
+      continue;
+    }
+    // `a <<= 32; b = a; b >>= 32` (b another register): b = a; b = extend32(b); a <<= 32, the
+    // same values in the end, with b keeping a's relations (a loop counter read through a copy)
+    const c = nodes[i + 2]?.stmt;
+    if (
+      c &&
+      a.kind === 'alu' &&
+      is32(a, 'lsh') &&
+      b.kind === 'mov' &&
+      b.is64 &&
+      b.signExtend === undefined &&
+      b.src.kind === 'reg' &&
+      b.src.reg === a.dst &&
+      b.dst !== a.dst &&
+      c.kind === 'alu' &&
+      (is32(c, 'rsh') || is32(c, 'arsh')) &&
+      c.dst === b.dst
+    ) {
+      const [na, nb, nc] = [nodes[i]!, nodes[i + 1]!, nodes[i + 2]!];
+      nodes[i] = nb;
+      nodes[i + 1] = { ...nc, stmt: { kind: 'extend32', dst: b.dst, signed: c.op === 'arsh' } };
+      nodes[i + 2] = na;
+      i += 2;
     }
   }
   return nodes;

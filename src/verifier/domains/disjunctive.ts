@@ -20,7 +20,7 @@ import {
   widen as widenOne,
 } from './ebpf-domain.js';
 import { constValue } from './scalar.js';
-import { Kind } from './types.js';
+import { Kind, POINTER_KINDS } from './types.js';
 
 /** A non-empty list of states; `undefined` is bottom. */
 export type Disj = readonly AbsState[];
@@ -34,12 +34,23 @@ function keyOf(s: AbsState, live: number): string {
   for (let r = 0; r < REG_COUNT - 1; r++) {
     if ((live & (1 << r)) === 0) continue;
     const v = regs[r]!;
+    // a pointer into different regions on different paths (a buffer on the stack or in a map
+    // value): the kernel checks each path with its own region, so those states stay apart
+    if (v.kinds & POINTER_KINDS) {
+      key += `${r}:${v.kinds & ~Kind.NULLABLE},`;
+      continue;
+    }
     if (v.kinds !== Kind.NUM) continue;
     const c = constValue(v.num);
     if (c === undefined) continue;
     const sc = BigInt.asIntN(64, c);
     // status codes and flags: what a later test of the register can tell apart
     if (sc >= -1n && sc <= 1n) key += `${r}=${sc},`;
+  }
+  // the same for pointers spilled to the stack and read back later
+  for (const [at, sp] of s.top.stack.spills) {
+    const k = sp.value.kinds & ~Kind.NULLABLE;
+    if (k & (Kind.STACK | Kind.MAP_VALUE | Kind.PACKET | Kind.MEM)) key += `s${at}:${k},`;
   }
   return key;
 }

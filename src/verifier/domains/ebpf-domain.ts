@@ -534,7 +534,7 @@ function joinRaw(a: AbsState, b: AbsState): AbsState {
   if (a === b) return a;
   if (!compatible(a, b)) throw new Error('join of states with different call depths');
   const frames = combineFrames(a, b, joinValue, (x, y) => StackFrame.join(x, y));
-  const zone = Zone.join(a.zone, b.zone, a.bounds, b.bounds, counterPairs(a, b));
+  const zone = Zone.join(a.zone, b.zone, a.bounds, b.bounds, [...counterPairs(a, b), ...packetPairs(a, b)]);
   const globals = combineGlobals(a, b, (x, y) => [Math.min(x[0], y[0]), Math.max(x[1], y[1])]);
   return new AbsState(frames, zone, globals, unionRefs(a, b));
 }
@@ -557,6 +557,24 @@ function counterPairs(a: AbsState, b: AbsState): Array<readonly [number, number]
   }
   const pairs: Array<readonly [number, number]> = [];
   for (const c of counters) for (const v of changed) pairs.push([c, v]);
+  return pairs;
+}
+
+/**
+ * Packet pointers of the current frame paired with the packet size: each side may prove
+ * `p + n <= data_end` through the bounds alone (p at a known offset), with no explicit relation,
+ * and the join must still keep it when p's offset differs between the sides (a loop's rounds).
+ */
+function packetPairs(a: AbsState, b: AbsState): Array<readonly [number, number]> {
+  const f = a.depth;
+  const fa = a.frames[f]!;
+  const fb = b.frames[f]!;
+  const pairs: Array<readonly [number, number]> = [];
+  for (let r = 0; r < REG_COUNT - 1; r++) {
+    const x = fa.regs[r]!;
+    const y = fb.regs[r]!;
+    if (x !== y && x.kinds === Kind.PACKET && y.kinds === Kind.PACKET) pairs.push([regVar(f, r), PKT_SIZE]);
+  }
   return pairs;
 }
 

@@ -86,7 +86,10 @@ export class StackFrame {
     const spills = new Map(this.spills);
     scrub(cells, spills, at, at + size);
     const zero = value !== undefined && isNumber(value) && constValue(truncate(value.num, size)) === 0n;
-    if (value !== undefined && !zero && (size === 8 || isNumber(value)) && isInitialized(value)) {
+    // the kernel keeps a spilled number only in an 8-byte aligned slot (check_stack_write_fixed_off);
+    // elsewhere the bytes are just initialised, and a loop counter kept there is lost
+    const spillable = size === 8 || (value !== undefined && isNumber(value) && at % 8 === 0);
+    if (value !== undefined && !zero && spillable && isInitialized(value)) {
       spills.set(at, { size, value: isNumber(value) ? numValue(truncate(value.num, size)) : value });
       cells.fill(Cell.SPILL, at, at + size);
     } else {
@@ -150,6 +153,10 @@ export class StackFrame {
 
   static join(a: StackFrame, b: StackFrame, widenWith?: readonly bigint[]): StackFrame {
     if (a === b) return a;
+    // `p = NULL` on one path stored zero bytes where the other spilled the pointer: the slot
+    // holds the pointer or NULL (`if (p && p->x)` after the paths meet)
+    a = StackFrame.zeroesAsSpills(a, b);
+    b = StackFrame.zeroesAsSpills(b, a);
     const cells = new Uint8Array(STACK_SIZE);
     const spills = new Map<number, Spill>();
     for (const [at, sa] of a.spills) {
@@ -188,8 +195,26 @@ export class StackFrame {
     return new StackFrame(cells, spills);
   }
 
+  /** x where the spills of `other` cover only known-zero bytes of x: those bytes as a spilled 0. */
+  private static zeroesAsSpills(x: StackFrame, other: StackFrame): StackFrame {
+    let cells: Uint8Array | undefined;
+    let spills: Map<number, Spill> | undefined;
+    for (const [at, so] of other.spills) {
+      if (x.spills.has(at)) continue;
+      let zero = true;
+      for (let i = at; i < at + so.size && zero; i++) if (x.cells[i] !== Cell.ZERO) zero = false;
+      if (!zero) continue;
+      cells ??= new Uint8Array(x.cells);
+      spills ??= new Map(x.spills);
+      spills.set(at, { size: so.size, value: ZERO_VALUE });
+      cells.fill(Cell.SPILL, at, at + so.size);
+    }
+    return cells && spills ? new StackFrame(cells, spills) : x;
+  }
+
   static leq(a: StackFrame, b: StackFrame): boolean {
     if (a === b) return true;
+    a = StackFrame.zeroesAsSpills(a, b);
     for (let i = 0; i < STACK_SIZE; i++) {
       const x = a.cells[i]!;
       const y = b.cells[i]!;
@@ -255,6 +280,8 @@ export class StackFrame {
     return out;
   }
 }
+
+const ZERO_VALUE = numValue(scalarConst(0n));
 
 function spillCovering(spills: Map<number, Spill>, i: number): number | undefined {
   for (let start = i; start > i - 8 && start >= 0; start--) {

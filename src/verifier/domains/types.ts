@@ -37,16 +37,24 @@ export const Kind = {
   FUNC: 1 << 10,
   /** A kernel socket (`struct bpf_sock`, from __sk_buff->sk): compared with NULL, passed on. */
   SOCK: 1 << 12,
+  /** A `struct bpf_sock` that may not be a full socket (request or timewait socket). */
+  SOCK_COMMON: 1 << 13,
+  /** A `struct bpf_tcp_sock` (bpf_tcp_sock). */
+  TCP_SOCK: 1 << 14,
+  /** A kernel object bpfkit knows by its BTF name only (skc_to_*, bpf_get_current_task_btf). */
+  BTF_ID: 1 << 15,
+  /** The same kind, typed by the kernel's BTF when the object was loaded with it (`btf`, verifier/btf-pointers.ts). */
+  BTF: 1 << 15,
   /** A flag: the pointer kinds present may also be NULL (a lookup not yet checked). */
   NULLABLE: 1 << 11,
-  /** A kernel object typed by the kernel's BTF (PTR_TO_BTF_ID): see verifier/btf-pointers.ts. */
-  BTF: 1 << 13,
 } as const;
 
 export const POINTER_KINDS =
-  Kind.CTX | Kind.STACK | Kind.PACKET | Kind.PACKET_END | Kind.PACKET_META | Kind.MAP_VALUE | Kind.MAP_PTR | Kind.MEM | Kind.FUNC | Kind.SOCK | Kind.BTF;
+  Kind.CTX | Kind.STACK | Kind.PACKET | Kind.PACKET_END | Kind.PACKET_META | Kind.MAP_VALUE | Kind.MAP_PTR | Kind.MEM | Kind.FUNC | Kind.SOCK | Kind.SOCK_COMMON | Kind.TCP_SOCK | Kind.BTF_ID;
+/** Socket pointers of any flavour. */
+export const SOCKET_KINDS = Kind.SOCK | Kind.SOCK_COMMON | Kind.TCP_SOCK;
 /** Kinds that a null check can turn into NULL (zero). */
-export const NULLABLE_KINDS = Kind.MAP_VALUE | Kind.MEM | Kind.MAP_PTR | Kind.SOCK | Kind.BTF;
+export const NULLABLE_KINDS = Kind.MAP_VALUE | Kind.MEM | Kind.MAP_PTR | Kind.SOCK | Kind.SOCK_COMMON | Kind.TCP_SOCK | Kind.BTF_ID;
 
 export interface RegValue {
   readonly kinds: number;
@@ -141,6 +149,12 @@ function joinBtf(a: RegValue, b: RegValue): Pick<RegValue, 'btf' | 'btfName' | '
 /** The maps a MAP_VALUE/MAP_PTR value may refer to. */
 export const mapsOf = (v: RegValue): readonly number[] => (v.map >= 0 ? [v.map] : (v.maps ?? []));
 
+/** The map fields of a value that refers to one of `set` (one map, a set, or none known). */
+export function mapField(set: readonly number[]): { map: number; maps?: readonly number[] } {
+  const sorted = [...new Set(set)].sort((x, y) => x - y);
+  return sorted.length === 1 ? { map: sorted[0]! } : sorted.length === 0 ? { map: -1 } : { map: -1, maps: sorted };
+}
+
 /**
  * The map field of a join: one map (map >= 0), a set (map -1 with maps), or unknown (map -1
  * without maps: any map, the top). Only the sides that hold map kinds count.
@@ -219,7 +233,9 @@ const KIND_NAMES: Array<[number, string]> = [
   [Kind.MEM, 'mem'],
   [Kind.FUNC, 'func'],
   [Kind.SOCK, 'sock'],
-  [Kind.BTF, 'ptr'],
+  [Kind.SOCK_COMMON, 'sock_common'],
+  [Kind.TCP_SOCK, 'tcp_sock'],
+  [Kind.BTF_ID, 'ptr_'],
 ];
 
 /** Human names of the kinds of a value (`map_value_or_null`, `scalar|pkt`...). */
@@ -249,7 +265,7 @@ export function valueToString(v: RegValue, mapName: (i: number) => string = (i) 
   if (v.ref) parts.push(`ref=${v.ref}`);
   if (v.id) parts.push(`id=${v.id}`);
   if (kinds & Kind.FUNC && v.func >= 0) parts.push(`pc=${v.func}`);
-  const offsetless = Kind.PACKET_END | Kind.FUNC | Kind.MAP_PTR | Kind.SOCK;
+  const offsetless = Kind.PACKET_END | Kind.FUNC | Kind.MAP_PTR | Kind.SOCK | Kind.SOCK_COMMON | Kind.TCP_SOCK | Kind.BTF_ID;
   if (!(kinds & offsetless) && off !== 0n) parts.push(`off=${offText}`);
   return `${maybeUninit}${kindNames(kinds | (v.kinds & Kind.NULLABLE))}(${parts.join(',')})`;
 }

@@ -1,0 +1,159 @@
+/**
+ * Structured control flow for the direct back end, after Norman Ramsey's "Beyond Relooper"
+ * (ICFP 2022): on a reducible graph, the dominator tree says where each block's code goes.
+ * A block with two or more forward predecessors (a merge node) is placed after a WebAssembly
+ * `block` that encloses all of its predecessors, which reach it by `br`; a loop header wraps its
+ * dominator subtree in a `loop`, which back edges reach by `br`; any other block is placed inline
+ * at its only predecessor's branch. One pass, no block copies, no label variable: every jump is a
+ * branch to an enclosing label, and a hot loop is a WebAssembly loop V8 sees as one.
+ *
+ * An irreducible graph (a loop with two entries) has no such layout; the caller then uses the
+ * br_table dispatch loop instead.
+ */
+import type { Expr } from './types.js';
+import type { CodeBuilder } from './wasm-builder.js';
+
+export interface FlowGraph {
+  readonly entry: number;
+  /** The node's statements, without its outgoing branches. */
+  code(node: number): Expr[];
+  /** Outgoing edges: [target, condition] with condition 0 for "otherwise" (at most two). */
+  edges(node: number): ReadonlyArray<readonly [number, Expr]>;
+}
+
+/** The function body for `g`, or undefined when the graph is irreducible (or too deep to lay out). */
+export function structure(m: CodeBuilder, g: FlowGraph): Expr[] | undefined {
+  // Depth-first postorder, iteratively (functions may have many thousands of blocks).
+  const edgeCache = new Map<number, ReadonlyArray<readonly [number, Expr]>>();
+  const targets = (n: number): number[] => {
+    let e = edgeCache.get(n);
+    if (e === undefined) {
+      e = g.edges(n);
+      edgeCache.set(n, e);
+    }
+    return e.map(([t]) => t);
+  };
+  const order: number[] = [];
+  const seen = new Set<number>([g.entry]);
+  const stack: Array<[number, number]> = [[g.entry, 0]];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const ts = targets(top[0]);
+    if (top[1] < ts.length) {
+      const t = ts[top[1]++]!;
+      if (!seen.has(t)) {
+        seen.add(t);
+        stack.push([t, 0]);
+      }
+    } else {
+      order.push(top[0]);
+      stack.pop();
+    }
+  }
+  order.reverse();
+  const rpo = new Map<number, number>();
+  order.forEach((n, i) => rpo.set(n, i));
+  const preds = new Map<number, number[]>();
+  for (const n of order) preds.set(n, []);
+  for (const n of order) for (const t of new Set(targets(n))) preds.get(t)!.push(n);
+
+  // Immediate dominators (Cooper, Harvey and Kennedy), by rpo index.
+  const idom = new Int32Array(order.length).fill(-1);
+  idom[0] = 0;
+  const intersect = (a: number, b: number): number => {
+    while (a !== b) {
+      while (a > b) a = idom[a]!;
+      while (b > a) b = idom[b]!;
+    }
+    return a;
+  };
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = 1; i < order.length; i++) {
+      let d = -1;
+      for (const p of preds.get(order[i]!)!) {
+        const pi = rpo.get(p)!;
+        if (idom[pi] === -1) continue;
+        d = d === -1 ? pi : intersect(pi, d);
+      }
+      if (d !== idom[i]) {
+        idom[i] = d;
+        changed = true;
+      }
+    }
+  }
+  const dominates = (a: number, b: number): boolean => {
+    while (b > a) b = idom[b]!;
+    return a === b;
+  };
+
+  const header = new Set<number>();
+  const forwardIn = new Int32Array(order.length);
+  for (let i = 0; i < order.length; i++) {
+    for (const t of new Set(targets(order[i]!))) {
+      const ti = rpo.get(t)!;
+      if (ti <= i) {
+        if (!dominates(ti, i)) return undefined;
+        header.add(ti);
+      } else {
+        forwardIn[ti]!++;
+      }
+    }
+  }
+  const children: number[][] = order.map(() => []);
+  for (let i = 1; i < order.length; i++) children[idom[i]!]!.push(i);
+
+  const name = (prefix: string, i: number): string => `${prefix}${order[i]}`;
+  // Each step appends to `out`: a chain of blocks is one flat list, built in linear time.
+  const doBranch = (from: number, to: number, out: Expr[]): void => {
+    if (to <= from) out.push(m.br(name('H', to)));
+    else if (forwardIn[to]! >= 2) out.push(m.br(name('M', to)));
+    else doTree(to, out);
+  };
+  const branches = (i: number, out: Expr[]): void => {
+    const es = edgeCache.get(order[i]!)!;
+    if (es.length === 0) return;
+    const t0 = rpo.get(es[0]![0])!;
+    if (es.length === 1) {
+      doBranch(i, t0, out);
+      return;
+    }
+    const t1 = rpo.get(es[1]![0])!;
+    const taken: Expr[] = [];
+    const fall: Expr[] = [];
+    doBranch(i, t0, taken);
+    doBranch(i, t1, fall);
+    out.push(m.if(es[0]![1], m.block(null, taken), m.block(null, fall)));
+  };
+  const nodeWithin = (i: number, ys: readonly number[], k: number, out: Expr[]): void => {
+    if (k === ys.length) {
+      for (const e of g.code(order[i]!)) out.push(e);
+      branches(i, out);
+      return;
+    }
+    const y = ys[k]!;
+    const inner: Expr[] = [];
+    nodeWithin(i, ys, k + 1, inner);
+    out.push(m.block(name('M', y), inner));
+    doTree(y, out);
+  };
+  const doTree = (i: number, out: Expr[]): void => {
+    // Merge children, the latest in reverse postorder first: its block is the outermost.
+    const ys = children[i]!.filter((c) => forwardIn[c]! >= 2).sort((a, b) => b - a);
+    if (!header.has(i)) {
+      nodeWithin(i, ys, 0, out);
+      return;
+    }
+    const inner: Expr[] = [];
+    nodeWithin(i, ys, 0, inner);
+    out.push(m.loop(name('H', i), m.block(null, inner)));
+  };
+  try {
+    const out: Expr[] = [];
+    doTree(0, out);
+    return out;
+  } catch (e) {
+    if (e instanceof RangeError) return undefined;
+    throw e;
+  }
+}

@@ -1,0 +1,564 @@
+/**
+ * A WebAssembly module written byte by byte, with no binaryen: the JIT's fast code generator.
+ *
+ * `ExprBuilder` offers the subset of binaryen's expression-building API the emitters use
+ * (`m.i64.add(a, b)`, `m.block(name, children)`, `m.br(name, cond)`, ...), so emit-*.ts generate the
+ * same code for either back end. Expressions are nodes in a table (an `Expr` is an index, as in
+ * binaryen); labels, functions and globals are named and resolved when the module is written,
+ * in one pass that keeps a stack of enclosing labels. Building an expression is one small object;
+ * binaryen's per-expression cost (a call into its Emscripten heap, names interned, types checked)
+ * was most of a compile.
+ *
+ * Types use binaryen's numbering (none 0, i32 2, i64 3, f64 5) so emitters pass the same constants
+ * to both back ends; ./compile-binaryen.ts checks binaryen agrees.
+ */
+import type { Expr } from './types.js';
+import { F64, I32, I64, NONE, UNREACHABLE } from './types.js';
+
+const enum K {
+  /** Children, then fixed bytes (opcode and immediates). */
+  Plain,
+  Block,
+  Loop,
+  If,
+  Br,
+  Switch,
+  Call,
+  GlobalGet,
+  GlobalSet,
+}
+
+interface Node {
+  readonly k: K;
+  readonly type: number;
+  readonly kids: readonly Expr[];
+  /** Plain: the opcode and immediates. */
+  readonly bytes?: readonly number[];
+  /** Block/Loop/Br: the label; Call/Global*: the function or global. */
+  readonly name?: string | null;
+  /** Switch: the target labels, then the default one. */
+  readonly names?: readonly string[];
+}
+
+/** Value type byte of a type. */
+function valType(t: number): number {
+  switch (t) {
+    case I32:
+      return 0x7f;
+    case I64:
+      return 0x7e;
+    case F64:
+      return 0x7c;
+    default:
+      throw new Error(`wasm: no value type for type ${t}`);
+  }
+}
+const blockType = (t: number): number => (t === NONE || t === UNREACHABLE ? 0x40 : valType(t));
+const isValue = (t: number): boolean => t === I32 || t === I64 || t === F64;
+
+/** A growable byte buffer (number[] pushes were most of the writer's time and garbage). */
+export class Bytes {
+  buf = new Uint8Array(1024);
+  length = 0;
+  push(...bs: number[]): void {
+    for (const b of bs) this.byte(b);
+  }
+  byte(b: number): void {
+    if (this.length === this.buf.length) {
+      const next = new Uint8Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    this.buf[this.length++] = b;
+  }
+  append(src: Bytes | readonly number[]): void {
+    if (src instanceof Bytes) {
+      while (this.length + src.length > this.buf.length) {
+        const next = new Uint8Array(this.buf.length * 2);
+        next.set(this.buf);
+        this.buf = next;
+      }
+      this.buf.set(src.buf.subarray(0, src.length), this.length);
+      this.length += src.length;
+    } else {
+      for (let i = 0; i < src.length; i++) this.byte(src[i]!);
+    }
+  }
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+type Out = Bytes | number[];
+
+/** Appends the unsigned LEB128 of `v` (v < 2^32). */
+function uleb(out: Out, v: number): void {
+  v >>>= 0;
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) b |= 0x80;
+    out.push(b);
+  } while (v !== 0);
+}
+
+/** Appends the signed LEB128 of a 32-bit integer. */
+function sleb32(out: Out, v: number): void {
+  v |= 0;
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+/** Appends the signed LEB128 of a 64-bit integer. */
+function sleb64(out: Out, v: bigint): void {
+  v = BigInt.asIntN(64, v);
+  if (v >= -0x80000000n && v <= 0x7fffffffn) {
+    sleb32(out, Number(v));
+    return;
+  }
+  for (;;) {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) {
+      out.push(b);
+      return;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+function utf8(out: Out, s: string): void {
+  const b = new TextEncoder().encode(s);
+  uleb(out, b.length);
+  for (const x of b) out.push(x);
+}
+
+const f64Bytes = (v: number): number[] => [...new Uint8Array(new Float64Array([v]).buffer)];
+
+const NO_KIDS: readonly Expr[] = [];
+const UNREACHABLE_OP = [0x00];
+const NOP_OP = [0x01];
+
+type Un = (a: Expr) => Expr;
+type Bin = (a: Expr, b: Expr) => Expr;
+type Load = (offset: number, align: number, ptr: Expr) => Expr;
+type Store = (offset: number, align: number, ptr: Expr, value: Expr) => Expr;
+
+/** The integer operations of one width, as binaryen names them. */
+export interface IntOps<C> {
+  const(v: C): Expr;
+  add: Bin; sub: Bin; mul: Bin; div_s: Bin; div_u: Bin; rem_s: Bin; rem_u: Bin;
+  and: Bin; or: Bin; xor: Bin; shl: Bin; shr_s: Bin; shr_u: Bin; rotl: Bin; rotr: Bin;
+  eq: Bin; ne: Bin; lt_s: Bin; lt_u: Bin; gt_s: Bin; gt_u: Bin; le_s: Bin; le_u: Bin; ge_s: Bin; ge_u: Bin;
+  eqz: Un; extend8_s: Un; extend16_s: Un;
+}
+
+/** The part of binaryen's Module API the emitters use; both back ends provide it. */
+export interface CodeBuilder {
+  readonly i32: IntOps<number> & { wrap: Un; load: Load; store: Store };
+  readonly i64: IntOps<bigint> & {
+    extend32_s: Un; extend_u: Un; extend_s: Un;
+    trunc_s: { f64: Un };
+    load: Load; load8_s: Load; load8_u: Load; load16_s: Load; load16_u: Load; load32_s: Load; load32_u: Load;
+    store: Store; store8: Store; store16: Store; store32: Store;
+  };
+  readonly f64: { const(v: number): Expr; convert_s: { i64: Un } };
+  readonly local: { get(index: number, type: number): Expr; set(index: number, value: Expr): Expr };
+  readonly global: { get(name: string, type: number): Expr; set(name: string, value: Expr): Expr };
+  block(name: string | null, children: Expr[], type?: number): Expr;
+  loop(name: string, body: Expr): Expr;
+  if(condition: Expr, ifTrue: Expr, ifFalse?: Expr): Expr;
+  br(name: string, condition?: Expr): Expr;
+  switch(names: string[], defaultName: string, condition: Expr): Expr;
+  call(name: string, operands: Expr[], type: number): Expr;
+  return(value?: Expr): Expr;
+  unreachable(): Expr;
+  nop(): Expr;
+}
+
+/** Builds expressions as nodes of a table (see the file comment). */
+export class ExprBuilder implements CodeBuilder {
+  readonly nodes: Node[] = [];
+  readonly i32: CodeBuilder['i32'];
+  readonly i64: CodeBuilder['i64'];
+  readonly f64: CodeBuilder['f64'];
+  readonly local: CodeBuilder['local'];
+  readonly global: CodeBuilder['global'];
+
+  constructor() {
+    const plain = (type: number, bytes: readonly number[], kids: readonly Expr[] = NO_KIDS): Expr => this.add({ k: K.Plain, type, kids, bytes });
+    const un = (op: number, type: number): Un => {
+      const bytes = [op];
+      return (a) => plain(type, bytes, [a]);
+    };
+    const bin = (op: number, type: number): Bin => {
+      const bytes = [op];
+      return (a, b) => plain(type, bytes, [a, b]);
+    };
+    const memarg = (op: number, offset: number, align: number): number[] => {
+      const out = [op, 31 - Math.clz32(align)];
+      uleb(out, offset);
+      return out;
+    };
+    const load = (op: number, type: number): Load => (offset, align, ptr) => plain(type, memarg(op, offset, align), [ptr]);
+    const store = (op: number): Store => (offset, align, ptr, value) => plain(NONE, memarg(op, offset, align), [ptr, value]);
+    const ints = <C>(base: number, cmp: number, type: number, konst: (v: C) => Expr, ext: number): IntOps<C> => ({
+      const: konst,
+      add: bin(base + 3, type), sub: bin(base + 4, type), mul: bin(base + 5, type),
+      div_s: bin(base + 6, type), div_u: bin(base + 7, type), rem_s: bin(base + 8, type), rem_u: bin(base + 9, type),
+      and: bin(base + 10, type), or: bin(base + 11, type), xor: bin(base + 12, type),
+      shl: bin(base + 13, type), shr_s: bin(base + 14, type), shr_u: bin(base + 15, type),
+      rotl: bin(base + 16, type), rotr: bin(base + 17, type),
+      eqz: un(cmp, I32), eq: bin(cmp + 1, I32), ne: bin(cmp + 2, I32),
+      lt_s: bin(cmp + 3, I32), lt_u: bin(cmp + 4, I32), gt_s: bin(cmp + 5, I32), gt_u: bin(cmp + 6, I32),
+      le_s: bin(cmp + 7, I32), le_u: bin(cmp + 8, I32), ge_s: bin(cmp + 9, I32), ge_u: bin(cmp + 10, I32),
+      extend8_s: un(ext, type), extend16_s: un(ext + 1, type),
+    });
+    this.i32 = {
+      ...ints<number>(0x67, 0x45, I32, (v) => {
+        const b = [0x41];
+        sleb32(b, v);
+        return plain(I32, b);
+      }, 0xc0),
+      wrap: un(0xa7, I32),
+      load: load(0x28, I32),
+      store: store(0x36),
+    };
+    this.i64 = {
+      ...ints<bigint>(0x79, 0x50, I64, (v) => {
+        const b = [0x42];
+        sleb64(b, v);
+        return plain(I64, b);
+      }, 0xc2),
+      extend32_s: un(0xc4, I64),
+      extend_u: un(0xad, I64),
+      extend_s: un(0xac, I64),
+      trunc_s: { f64: un(0xb0, I64) },
+      load: load(0x29, I64),
+      load8_s: load(0x30, I64),
+      load8_u: load(0x31, I64),
+      load16_s: load(0x32, I64),
+      load16_u: load(0x33, I64),
+      load32_s: load(0x34, I64),
+      load32_u: load(0x35, I64),
+      store: store(0x37),
+      store8: store(0x3c),
+      store16: store(0x3d),
+      store32: store(0x3e),
+    };
+    this.f64 = { const: (v) => plain(F64, [0x44, ...f64Bytes(v)]), convert_s: { i64: un(0xb9, F64) } };
+    this.local = {
+      get: (index, type) => {
+        const b = [0x20];
+        uleb(b, index);
+        return plain(type, b);
+      },
+      set: (index, value) => {
+        const b = [0x21];
+        uleb(b, index);
+        return plain(NONE, b, [value]);
+      },
+    };
+    this.global = {
+      get: (name, type) => this.add({ k: K.GlobalGet, type, kids: [], name }),
+      set: (name, value) => this.add({ k: K.GlobalSet, type: NONE, kids: [value], name }),
+    };
+  }
+
+  private add(n: Node): Expr {
+    this.nodes.push(n);
+    return this.nodes.length - 1;
+  }
+
+  typeOf(e: Expr): number {
+    return this.nodes[e]!.type;
+  }
+
+  block(name: string | null, children: Expr[], type?: number): Expr {
+    // As binaryen: without a type, the block has its last child's value (if it has one).
+    const last = children.length > 0 ? this.typeOf(children[children.length - 1]!) : NONE;
+    return this.add({ k: K.Block, type: type ?? (isValue(last) ? last : NONE), kids: children, name });
+  }
+  loop(name: string, body: Expr): Expr {
+    const t = this.typeOf(body);
+    return this.add({ k: K.Loop, type: isValue(t) ? t : NONE, kids: [body], name });
+  }
+  if(condition: Expr, ifTrue: Expr, ifFalse?: Expr): Expr {
+    const t = ifFalse === undefined ? NONE : this.typeOf(ifTrue) !== UNREACHABLE ? this.typeOf(ifTrue) : this.typeOf(ifFalse);
+    const kids = ifFalse === undefined ? [condition, ifTrue] : [condition, ifTrue, ifFalse];
+    return this.add({ k: K.If, type: isValue(t) ? t : NONE, kids });
+  }
+  br(name: string, condition?: Expr): Expr {
+    return this.add({ k: K.Br, type: condition === undefined ? UNREACHABLE : NONE, kids: condition === undefined ? [] : [condition], name });
+  }
+  switch(names: string[], defaultName: string, condition: Expr): Expr {
+    return this.add({ k: K.Switch, type: UNREACHABLE, kids: [condition], names: [...names, defaultName] });
+  }
+  call(name: string, operands: Expr[], type: number): Expr {
+    return this.add({ k: K.Call, type, kids: operands, name });
+  }
+  return(value?: Expr): Expr {
+    return this.add({ k: K.Plain, type: UNREACHABLE, kids: value === undefined ? [] : [value], bytes: [0x0f] });
+  }
+  unreachable(): Expr {
+    return this.add({ k: K.Plain, type: UNREACHABLE, kids: NO_KIDS, bytes: UNREACHABLE_OP });
+  }
+  nop(): Expr {
+    return this.add({ k: K.Plain, type: NONE, kids: NO_KIDS, bytes: NOP_OP });
+  }
+
+  /**
+   * Appends the code of `root` to `out`. Recursion follows the expression tree; a chain of blocks
+   * each opening with the next (the br_table layout nests one per block) is walked with a stack.
+   */
+  write(root: Expr, out: Bytes, funcIndex: (name: string) => number, globalIndex: (name: string) => number): void {
+    const labels: Array<string | null> = [];
+    const depth = (name: string): number => {
+      for (let i = labels.length - 1; i >= 0; i--) if (labels[i] === name) return labels.length - 1 - i;
+      throw new Error(`wasm: branch to unknown label ${name}`);
+    };
+    const nodes = this.nodes;
+    const emit = (e: Expr): void => {
+      const n = nodes[e]!;
+      switch (n.k) {
+        case K.Plain: {
+          for (let i = 0; i < n.kids.length; i++) emit(n.kids[i]!);
+          const b = n.bytes!;
+          for (let i = 0; i < b.length; i++) out.byte(b[i]!);
+          return;
+        }
+        case K.Block: {
+          // Walk down first children that are blocks, opening each; then close them inner first.
+          const chain: Node[] = [];
+          let cur: Node = n;
+          for (;;) {
+            chain.push(cur);
+            out.push(0x02, blockType(cur.type));
+            labels.push(cur.name ?? null);
+            const first = cur.kids[0];
+            if (first === undefined || nodes[first]!.k !== K.Block) break;
+            cur = nodes[first]!;
+          }
+          for (let i = chain.length - 1; i >= 0; i--) {
+            const b = chain[i]!;
+            for (let j = i === chain.length - 1 ? 0 : 1; j < b.kids.length; j++) emit(b.kids[j]!);
+            out.push(0x0b);
+            labels.pop();
+          }
+          return;
+        }
+        case K.Loop:
+          out.push(0x03, blockType(n.type));
+          labels.push(n.name ?? null);
+          emit(n.kids[0]!);
+          out.push(0x0b);
+          labels.pop();
+          return;
+        case K.If:
+          emit(n.kids[0]!);
+          out.push(0x04, blockType(n.type));
+          labels.push(null);
+          emit(n.kids[1]!);
+          if (n.kids.length > 2) {
+            out.push(0x05);
+            emit(n.kids[2]!);
+          }
+          out.push(0x0b);
+          labels.pop();
+          return;
+        case K.Br:
+          if (n.kids.length > 0) emit(n.kids[0]!);
+          out.push(n.kids.length > 0 ? 0x0d : 0x0c);
+          uleb(out, depth(n.name!));
+          return;
+        case K.Switch: {
+          emit(n.kids[0]!);
+          out.push(0x0e);
+          const names = n.names!;
+          uleb(out, names.length - 1);
+          for (const name of names) uleb(out, depth(name));
+          return;
+        }
+        case K.Call:
+          for (const kid of n.kids) emit(kid);
+          out.push(0x10);
+          uleb(out, funcIndex(n.name!));
+          return;
+        case K.GlobalGet:
+          out.push(0x23);
+          uleb(out, globalIndex(n.name!));
+          return;
+        case K.GlobalSet:
+          emit(n.kids[0]!);
+          out.push(0x24);
+          uleb(out, globalIndex(n.name!));
+          return;
+      }
+    };
+    emit(root);
+  }
+}
+
+interface FuncType {
+  readonly params: readonly number[];
+  readonly results: readonly number[];
+}
+
+/** A module: imports, globals, functions and exports, written out by {@link ModuleWriter.emit}. */
+export class ModuleWriter {
+  readonly b = new ExprBuilder();
+  private readonly types: FuncType[] = [];
+  private readonly typeKeys = new Map<string, number>();
+  private readonly funcImports: Array<{ module: string; name: string; type: number; id: string }> = [];
+  private memoryImport: { module: string; name: string; min: number; max: number } | undefined;
+  private readonly globals: Array<{ name: string; type: number; mutable: boolean; init: number | bigint }> = [];
+  private readonly funcs: Array<{ name: string; type: number; vars: readonly number[]; body: Expr }> = [];
+  private readonly exports: Array<{ name: string; kind: 0 | 3; target: string }> = [];
+
+  private typeIndex(params: readonly number[], results: readonly number[]): number {
+    const key = `${params.join(',')}>${results.join(',')}`;
+    let i = this.typeKeys.get(key);
+    if (i === undefined) {
+      i = this.types.length;
+      this.types.push({ params, results });
+      this.typeKeys.set(key, i);
+    }
+    return i;
+  }
+
+  importMemory(module: string, name: string, min: number, max: number): void {
+    this.memoryImport = { module, name, min, max };
+  }
+  importFunction(id: string, module: string, name: string, params: readonly number[], result: number): void {
+    this.funcImports.push({ id, module, name, type: this.typeIndex(params, result === NONE ? [] : [result]) });
+  }
+  addGlobal(name: string, type: number, mutable: boolean, init: number | bigint): void {
+    this.globals.push({ name, type, mutable, init });
+  }
+  addFunction(name: string, params: readonly number[], result: number, vars: readonly number[], body: Expr): void {
+    this.funcs.push({ name, type: this.typeIndex(params, result === NONE ? [] : [result]), vars, body });
+  }
+  exportFunction(name: string): void {
+    this.exports.push({ name, kind: 0, target: name });
+  }
+  exportGlobal(name: string): void {
+    this.exports.push({ name, kind: 3, target: name });
+  }
+
+  emit(): Uint8Array {
+    const funcIndex = new Map<string, number>();
+    this.funcImports.forEach((f, i) => funcIndex.set(f.id, i));
+    this.funcs.forEach((f, i) => funcIndex.set(f.name, this.funcImports.length + i));
+    const globalIndex = new Map<string, number>();
+    this.globals.forEach((g, i) => globalIndex.set(g.name, i));
+    const fi = (name: string): number => {
+      const i = funcIndex.get(name);
+      if (i === undefined) throw new Error(`wasm: call to unknown function ${name}`);
+      return i;
+    };
+    const gi = (name: string): number => {
+      const i = globalIndex.get(name);
+      if (i === undefined) throw new Error(`wasm: unknown global ${name}`);
+      return i;
+    };
+    const out = new Bytes();
+    out.push(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00);
+    const section = (id: number, body: Bytes | number[]): void => {
+      out.byte(id);
+      uleb(out, body.length);
+      out.append(body);
+    };
+    // Types.
+    let s: number[] = [];
+    uleb(s, this.types.length);
+    for (const t of this.types) {
+      s.push(0x60);
+      uleb(s, t.params.length);
+      for (const p of t.params) s.push(valType(p));
+      uleb(s, t.results.length);
+      for (const r of t.results) s.push(valType(r));
+    }
+    section(1, s);
+    // Imports.
+    s = [];
+    uleb(s, this.funcImports.length + (this.memoryImport ? 1 : 0));
+    if (this.memoryImport) {
+      const mi = this.memoryImport;
+      utf8(s, mi.module);
+      utf8(s, mi.name);
+      s.push(0x02, 0x01);
+      uleb(s, mi.min);
+      uleb(s, mi.max);
+    }
+    for (const f of this.funcImports) {
+      utf8(s, f.module);
+      utf8(s, f.name);
+      s.push(0x00);
+      uleb(s, f.type);
+    }
+    section(2, s);
+    // Functions.
+    s = [];
+    uleb(s, this.funcs.length);
+    for (const f of this.funcs) uleb(s, f.type);
+    section(3, s);
+    // Globals.
+    s = [];
+    uleb(s, this.globals.length);
+    for (const g of this.globals) {
+      s.push(valType(g.type), g.mutable ? 1 : 0);
+      if (g.type === I64) {
+        s.push(0x42);
+        sleb64(s, BigInt(g.init));
+      } else if (g.type === F64) {
+        s.push(0x44, ...f64Bytes(Number(g.init)));
+      } else {
+        s.push(0x41);
+        sleb32(s, Number(g.init));
+      }
+      s.push(0x0b);
+    }
+    section(6, s);
+    // Exports.
+    s = [];
+    uleb(s, this.exports.length);
+    for (const e of this.exports) {
+      utf8(s, e.name);
+      s.push(e.kind);
+      uleb(s, e.kind === 0 ? fi(e.target) : gi(e.target));
+    }
+    section(7, s);
+    // Code.
+    const code = new Bytes();
+    uleb(code, this.funcs.length);
+    for (const f of this.funcs) {
+      const body = new Bytes();
+      // Locals in runs of one type.
+      const runs: Array<[number, number]> = [];
+      for (const v of f.vars) {
+        const last = runs[runs.length - 1];
+        if (last !== undefined && last[1] === v) last[0]++;
+        else runs.push([1, v]);
+      }
+      uleb(body, runs.length);
+      for (const [n, t] of runs) {
+        uleb(body, n);
+        body.push(valType(t));
+      }
+      this.b.write(f.body, body, fi, gi);
+      // A body that ends in a branch or return has no value (binaryen would type it unreachable).
+      if (this.types[f.type]!.results.length > 0 && !isValue(this.b.typeOf(f.body))) body.byte(0x00);
+      body.byte(0x0b);
+      uleb(code, body.length);
+      code.append(body);
+    }
+    section(10, code);
+    return out.bytes();
+  }
+}
