@@ -99,8 +99,11 @@ export function loadObjectFile(path: string, options: ObjectFileOptions = {}): B
   if (choice !== undefined && choice !== 'none') load.btf = btfFile(choice);
   else if (choice === undefined && needsKernelBtf(bytes) && existsSync(RUNNING_KERNEL_BTF)) {
     if (!saidRunningKernel) {
-      process.stderr.write(`note: using the running kernel's BTF, ${RUNNING_KERNEL_BTF} (--btf FILE for another, --btf none for none)\n`);
       saidRunningKernel = true;
+      // Said once, when the command ends: an error stays the one line it must be (exit 2).
+      process.once('exit', (code) => {
+        if (code !== 2 && process.exitCode !== 2) process.stderr.write(`note: used the running kernel's BTF, ${RUNNING_KERNEL_BTF} (--btf FILE for another, --btf none for none)\n`);
+      });
     }
     load.btf = btfFile(RUNNING_KERNEL_BTF);
   }
