@@ -1,4 +1,6 @@
 import { ObjectInstance, type KernelOptions } from '../helpers/kernel.js';
+import type { KernelObjects } from '../helpers/kernel-objects/objects.js';
+import type { Btf } from '../btf/btf.js';
 import type { SimClock } from '../helpers/kernel/clock.js';
 import type { TaskInfo } from '../helpers/kernel/task.js';
 import { inspectObject, type InspectReport } from '../loader/inspect.js';
@@ -19,8 +21,14 @@ import { TraceRecorder, type TraceEntry, type TraceOptions } from '../observe/tr
 
 /** Options of {@link loadObject}. */
 export interface LoadObjectOptions {
-  /** Target BTF for CO-RE relocations (raw BTF, e.g. a copy of /sys/kernel/btf/vmlinux, or an ELF with .BTF). */
-  btf?: Uint8Array;
+  /**
+   * The kernel's BTF (raw, e.g. a copy of /sys/kernel/btf/vmlinux, an ELF with .BTF, or a parsed
+   * Btf): CO-RE relocations go against it, tp_btf/fentry/fexit/lsm/iter programs find their hook's
+   * prototype in it (a missing one fails the load as libbpf fails it), and kernel objects for
+   * unit tests ({@link BpfkitObject.kernel}) take their layout from it. Raw bytes are opened once
+   * per process and decoded on demand.
+   */
+  btf?: Uint8Array | Btf;
   /**
    * Program types for programs whose section names none (`2/1`, `from-netdev`, `.text`, ...):
    * `'sched_cls'` for every such program, or `{ from_netdev: 'sched_cls', '*': 'xdp' }` per
@@ -99,6 +107,17 @@ export class BpfkitObject {
     this.instance = new ObjectInstance(model, kernel);
     this.programs = model.programs.map((p) => new BpfkitProgram(this, p));
     this.maps = model.maps.map((m) => new BpfkitMap(this.instance.map(m.name), m));
+  }
+
+  /**
+   * Kernel objects built from the kernel BTF for unit tests of tracing programs:
+   * `obj.kernel.object('task_struct', { pid: 42, comm: 'bash', real_parent: { pid: 1 } })` places
+   * a task (the rest of it zero) that programs read through BTF pointers and bpf_probe_read_kernel;
+   * `obj.kernel.setCurrentTask(task)` makes it what bpf_get_current_task(_btf) and the
+   * get_current_* helpers see. Objects stay from run to run.
+   */
+  get kernel(): KernelObjects {
+    return this.instance.kernelObjects();
   }
 
   /** The program named `name`; throws a BpfkitError listing the programs there are. */
@@ -231,7 +250,7 @@ export class BpfkitProgram {
 /** Loads an eBPF object from its bytes into a fresh simulated kernel. */
 export function loadObject(bytes: Uint8Array, options: LoadObjectOptions = {}): BpfkitObject {
   const load: LoadOptions = {};
-  if (options.btf !== undefined) load.targetBtf = options.btf;
+  if (options.btf !== undefined) load.btf = options.btf;
   if (options.types !== undefined) load.types = options.types;
   if (options.kconfig !== undefined) load.kconfig = options.kconfig;
   const model = loadModel(bytes, load);

@@ -59,6 +59,11 @@ export class Btf {
     return this.byName.get(name) ?? [];
   }
 
+  /** Every named type as [name, id], in id order (without decoding what a lazy BTF has not decoded). */
+  *namedIds(): Iterable<[string, number]> {
+    for (const t of this.types) if (t.kind !== 'VOID' && t.name !== '') yield [t.name, t.id];
+  }
+
   /** The first type with this name and kind. */
   find<K extends BtfType['kind']>(name: string, kind: K): Extract<BtfType, { kind: K }> | undefined {
     return this.named(name).find((t) => t.kind === kind) as Extract<BtfType, { kind: K }> | undefined;

@@ -636,14 +636,26 @@ export class CoreResolver {
   private candidatesFor(localType: BtfType): number[] {
     const cached = this.candidates.get(localType.id);
     if (cached !== undefined) return cached;
+    const lazy = this.target as Btf & { essentialIds?: (name: string) => number[] };
+    if (lazy.essentialIds !== undefined) {
+      // kernel BTF: look the name up rather than index every name of the kernel
+      const found = lazy.essentialIds(essentialName(localType.name)).filter((id) => kindsCompatible(localType, this.target.type(id)));
+      this.candidates.set(localType.id, found);
+      return found;
+    }
     if (this.targetIndex === undefined) {
       this.targetIndex = new Map();
-      for (const t of this.target.types) {
-        if (t.kind === 'VOID' || t.name === '') continue;
-        const key = essentialName(t.name);
-        const list = this.targetIndex.get(key);
-        if (list) list.push(t.id);
-        else this.targetIndex.set(key, [t.id]);
+      // One index per target BTF and process: kernel BTF is shared by every object of a batch.
+      const shared = essentialIndexes.get(this.target);
+      if (shared !== undefined) this.targetIndex = shared;
+      else {
+        for (const [name, id] of this.target.namedIds()) {
+          const key = essentialName(name);
+          const list = this.targetIndex.get(key);
+          if (list) list.push(id);
+          else this.targetIndex.set(key, [id]);
+        }
+        essentialIndexes.set(this.target, this.targetIndex);
       }
     }
     const ids = (this.targetIndex.get(essentialName(localType.name)) ?? []).filter((id) => kindsCompatible(localType, this.target.type(id)));
@@ -651,6 +663,9 @@ export class CoreResolver {
     return ids;
   }
 }
+
+/** Target type ids by essential name, per target BTF. */
+const essentialIndexes = new WeakMap<Btf, Map<string, number[]>>();
 
 // ---------------------------------------------------------------------------------------------
 // patching

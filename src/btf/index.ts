@@ -8,3 +8,7 @@ export { extCounts, parseBtfExt } from './ext.js';
 export type { BtfExt, CoreRelo, ExtRecords, FuncInfo, LineInfo } from './ext.js';
 export { CORE_POISON_HELPER, CoreResolver, essentialName, formatCoreSpec, parseCoreSpec, patchCoreInstruction, poisonInstruction } from './core.js';
 export type { CoreAccessor, CoreResult, CoreSpec } from './core.js';
+export { LazyBtf, parseBtfLazy } from './lazy.js';
+export { kernelBtf, cachedKernelBtf, RUNNING_KERNEL_BTF } from './kernel-btf.js';
+export { attachKindOf, findAttachTarget, requireAttachTarget } from './attach.js';
+export type { AttachKind, AttachTarget } from './attach.js';

@@ -1,6 +1,11 @@
+import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { Btf } from '../btf/btf.js';
+import { attachKindOf } from '../btf/attach.js';
+import { cachedKernelBtf, kernelBtf, RUNNING_KERNEL_BTF } from '../btf/kernel-btf.js';
+import { parseElf } from '../elf/file.js';
 import { isBpfkitError } from '../errors.js';
-import { loadObject, type LoadOptions } from '../loader/load.js';
+import { loadObject, parseTargetBtf, type LoadOptions } from '../loader/load.js';
 import type { BpfObject, ProgramDef } from '../loader/model.js';
 import { ExitError, readBinary, readText } from './common.js';
 
@@ -41,6 +46,45 @@ export function parseTypeOptions(values: readonly string[] | undefined): Record<
   return out;
 }
 
+let saidRunningKernel = false;
+
+/**
+ * Kernel BTF for `--btf FILE`, opened once per process (a batch verifies every object against
+ * one copy). `--btf none` turns the running kernel's default off.
+ */
+function btfFile(path: string): Btf {
+  let key: string | undefined;
+  try {
+    const st = statSync(path);
+    key = `${path}\u0000${st.size}\u0000${st.mtimeMs}`;
+  } catch {
+    // readBinary below reports the missing file.
+  }
+  const cached = key !== undefined ? cachedKernelBtf(key) : undefined;
+  if (cached !== undefined) return cached;
+  const bytes = readBinary(path);
+  try {
+    const isElf = bytes[0] === 0x7f && bytes[1] === 0x45;
+    return isElf ? parseTargetBtf(bytes) : kernelBtf(bytes, key);
+  } catch (e) {
+    if (isBpfkitError(e)) throw new ExitError(`--btf ${path}: ${e.message}`, 2);
+    throw e;
+  }
+}
+
+/** Objects whose programs attach by kernel BTF (tp_btf, fentry, lsm, iter...) or call kfuncs need the kernel's BTF. */
+function needsKernelBtf(bytes: Uint8Array): boolean {
+  try {
+    const elf = parseElf(bytes);
+    return elf.sections.some((s) => {
+      const kind = attachKindOf(s.name);
+      return (kind !== undefined && kind !== 'raw_tp' && s.name.includes('/')) || s.name === '.ksyms';
+    });
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Reads and loads an object file for a command. Anything that makes it unreadable as an eBPF
  * object (missing file, malformed ELF, unsupported feature, a bad --type) exits 2 with a
@@ -49,7 +93,20 @@ export function parseTypeOptions(values: readonly string[] | undefined): Record<
 export function loadObjectFile(path: string, options: ObjectFileOptions = {}): BpfObject {
   const bytes = readBinary(path);
   const load: LoadOptions = {};
-  if (options.btf !== undefined) load.targetBtf = readBinary(options.btf);
+  // Without --btf, an object that needs kernel BTF gets the running kernel's when the machine has
+  // one (saying so on stderr, once); --btf none (or BPFKIT_KERNEL_BTF=none) turns that off.
+  const choice = options.btf ?? process.env.BPFKIT_KERNEL_BTF;
+  if (choice !== undefined && choice !== 'none') load.btf = btfFile(choice);
+  else if (choice === undefined && needsKernelBtf(bytes) && existsSync(RUNNING_KERNEL_BTF)) {
+    if (!saidRunningKernel) {
+      saidRunningKernel = true;
+      // Said once, when the command ends: an error stays the one line it must be (exit 2).
+      process.once('exit', (code) => {
+        if (code !== 2 && process.exitCode !== 2) process.stderr.write(`note: used the running kernel's BTF, ${RUNNING_KERNEL_BTF} (--btf FILE for another, --btf none for none)\n`);
+      });
+    }
+    load.btf = btfFile(RUNNING_KERNEL_BTF);
+  }
   const types = parseTypeOptions(options.type);
   if (types !== undefined) load.types = types;
   if (options.kconfig !== undefined) load.kconfig = readText(options.kconfig);

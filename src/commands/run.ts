@@ -19,6 +19,7 @@ import { CoverageCollector } from '../observe/coverage.js';
 import { TraceRecorder, formatTrace, traceToJsonLines } from '../observe/trace.js';
 import { engineOption, ExitError, guarded, jsonSafe, readBinary } from './common.js';
 import { loaderOptions, loadObjectFile, requireProgram, requireRunnable, type ObjectFileOptions } from './object.js';
+import { parseTaskFields, parseTracingArgs } from './tracing-args.js';
 
 interface RunCliOptions extends ObjectFileOptions {
   program?: string;
@@ -35,6 +36,8 @@ interface RunCliOptions extends ObjectFileOptions {
   seed?: string;
   perf?: boolean;
   json?: boolean;
+  args?: string;
+  task?: string;
   trace?: boolean;
   traceFormat: 'text' | 'jsonl';
   traceLimit: string;
@@ -87,6 +90,8 @@ export function registerRun(program: Command): void {
     .option('--ringbuf-type <name>', "decode ring-buffer records as this BTF type (e.g. 'struct event')")
     .option('--ctx <file>', 'context bytes: a tracepoint record, or raw tracepoint arguments (u64s)')
     .option('--arg <value>', `a kprobe argument (${ARG_REGS.join(', ')} in order) or raw tracepoint argument; repeatable`, collect, [])
+    .option('--args <json>', 'tracing programs: the hook\'s arguments by name from its BTF prototype, or by position; pointers to kernel objects as their fields, e.g. \'{"arg0":{"pid":42,"comm":"bash","real_parent":{"pid":1}}}\' (64-bit integers as "123n")')
+    .option('--task <json>', 'the current task (a task_struct) by its fields, e.g. \'{"pid":42,"tgid":42,"comm":"bash"}\'')
     .option('--reg <name=value>', 'a kprobe pt_regs register, e.g. --reg ip=0xffffffff81000000; repeatable', collect, [])
     .addOption(engineOption())
     .option('--no-verify', 'run even when the verifier rejects the program (only it and its tail-call targets are judged)')
@@ -97,7 +102,7 @@ export function registerRun(program: Command): void {
     .option('--seed <n>', 'seed of bpf_get_prandom_u32')
     .option('--perf', 'open readers on perf event arrays and show the records')
     .option('--json', "print kernel-run's JSON: accepted, retval, packet, maps, ringbuf, plus printk")
-    .option('--btf <file>', 'target BTF for CO-RE relocations')
+    .option('--btf <file>', 'kernel BTF for CO-RE relocations, attach targets and --args (default: /sys/kernel/btf/vmlinux when the object needs it and it exists; none: no kernel BTF)')
     .option('--trace', 'record every executed instruction: pc, source line, registers written, memory, helper calls')
     .addOption(new Option('--trace-format <format>', 'trace output: readable text or JSON lines').choices(['text', 'jsonl']).default('text'))
     .option('--trace-limit <n>', 'most trace entries kept', '100000')
@@ -113,6 +118,7 @@ export function registerRun(program: Command): void {
         "  bpfkit run prog.o --packet 'eth/ipv4(src=10.0.0.1,dst=10.0.0.2)/tcp(dport=443,flags=S)'",
         '  bpfkit run prog.o --pcap capture.pcap --pcap-out passed.pcap',
         "  bpfkit run prog.o --data packet.bin --ringbuf-type 'struct event'",
+        '  bpfkit run exec.o --btf vmlinux.btf --args \'{"arg0":{"pid":42,"comm":"bash"}}\' --json',
         '  bpfkit run prog.o --data packet.bin --trace',
         '  bpfkit run prog.o --data packet.bin --repeat 10 --coverage prog.lcov && genhtml prog.lcov -o cov/',
         '',
@@ -163,6 +169,10 @@ async function runCommand(path: string, opts: RunCliOptions): Promise<void> {
   }
   if (opts.ctx !== undefined) run.ctx = readBinary(opts.ctx);
   if (opts.arg.length) run.args = opts.arg.map((a) => big(a, '--arg'));
+  if (opts.args !== undefined) {
+    if (opts.arg.length) throw new ExitError('give the arguments with --args or with --arg, not both', 2);
+    run.args = parseTracingArgs(opts.args);
+  }
   if (opts.reg.length) run.regs = registers(opts.reg);
 
   // Only the program that runs is judged, with what it can reach by tail call: another program of
@@ -192,6 +202,14 @@ async function runCommand(path: string, opts: RunCliOptions): Promise<void> {
   } catch (e) {
     if (isBpfkitError(e)) throw new BpfkitError(e.code, `${path}: ${e.message}`);
     throw e;
+  }
+  if (opts.task !== undefined) {
+    try {
+      instance.kernelObjects().setCurrentTask(parseTaskFields(opts.task));
+    } catch (e) {
+      if (isBpfkitError(e)) throw new ExitError(`--task: ${e.message}`, 2);
+      throw e;
+    }
   }
   if (opts.perf) for (const m of instance.maps) if (m.typeName === 'perf_event_array') instance.map(m.name).openPerfBuffer();
 

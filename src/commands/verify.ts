@@ -30,7 +30,7 @@ export function registerVerify(program: Command): void {
     .option('-v, --verbose', 'show the abstract state before each error, loop bounds and stack use')
     .option('--states', 'print the state proven before each instruction (by source line) and the path to each error; with --json, adds states and paths')
     .option('--unprivileged', "apply the kernel's rules for loaders without CAP_BPF/CAP_PERFMON")
-    .option('--btf <file>', 'target BTF for CO-RE relocations (e.g. a copy of /sys/kernel/btf/vmlinux)');
+    .option('--btf <file>', 'kernel BTF for CO-RE relocations, BTF-attached programs and kfuncs (default: /sys/kernel/btf/vmlinux when the object needs it and it exists; none: no kernel BTF)');
   loaderOptions(cmd)
     .addHelpText(
       'after',

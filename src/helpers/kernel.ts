@@ -11,7 +11,9 @@ import { createMap } from './maps/create.js';
 import type { BpfMap } from './maps/map.js';
 import { MapInMap } from './maps/map-in-map.js';
 import { ProgArrayMap } from './maps/prog-array.js';
-import { Memory, type MemoryMark } from './memory.js';
+import { Memory, type MemoryMark, type Region } from './memory.js';
+import { KernelObjects } from './kernel-objects/objects.js';
+import type { Btf } from '../btf/btf.js';
 
 export type { KernelOptions } from './kernel/state.js';
 
@@ -48,8 +50,9 @@ export class ObjectInstance {
   private readonly exec = new Map<number, ExecProgram>();
   private readonly callbacks = new Map<string, ExecProgram>();
   private readonly views = new Map<number, MapView>();
-  /** The memory as it stands once the maps exist; each run's allocations go above it. */
-  readonly baseMark: MemoryMark;
+  /** The memory as it stands once the maps (and kernel objects) exist; each run's allocations go above it. */
+  baseMark: MemoryMark;
+  private objects: KernelObjects | undefined;
 
   constructor(object: BpfObject, options: KernelOptions = {}) {
     this.object = object;
@@ -73,6 +76,39 @@ export class ObjectInstance {
         map.setInner(key, this.mapIndex(slot.name));
       }
     }
+  }
+
+  /**
+   * Kernel objects built from `btf` (the object's kernel BTF by default) in this instance's memory;
+   * they stay from run to run. Throws a usage error when there is no BTF to build them from.
+   */
+  kernelObjects(btf?: Btf): KernelObjects {
+    if (this.objects !== undefined && (btf === undefined || btf === this.objects.btf)) return this.objects;
+    this.objects = new KernelObjects(this.kernelBtfOrThrow(btf), this.memory, this.kernel, (name, size) => this.allocKernel(name, size));
+    return this.objects;
+  }
+
+  /** Kernel objects that belong to the run being set up (a run's arguments given as fields): released with it. */
+  runKernelObjects(btf?: Btf): KernelObjects {
+    return new KernelObjects(this.kernelBtfOrThrow(btf), this.memory, this.kernel, (name, size) => this.memory.alloc(name, 'kernel', size, { writable: false }));
+  }
+
+  private kernelBtfOrThrow(btf: Btf | undefined): Btf {
+    const from = btf ?? this.object.kernelBtf ?? this.object.btfTypes;
+    if (from === undefined) {
+      throw new BpfkitError(ErrorCode.Usage, 'kernel objects need BTF: load the object with the kernel BTF ({ btf } or --btf FILE)');
+    }
+    return from;
+  }
+
+  /** Kernel memory that outlives runs: placed at the base of the run area, which then starts above it. */
+  private allocKernel(name: string, size: number): Region {
+    if (this.memory.mark().top !== this.baseMark.top) {
+      throw new BpfkitError(ErrorCode.Usage, 'kernel objects are made between runs (give a run\'s own objects as fields of its args)');
+    }
+    const r = this.memory.alloc(name, 'kernel', size, { writable: false });
+    this.baseMark = this.memory.mark();
+    return r;
   }
 
   get maps(): readonly BpfMap[] {

@@ -1,7 +1,7 @@
 import { FaultSignal } from './fault.js';
 
 /** What a region holds; used in fault messages and by tools that show memory. */
-export type RegionKind = 'stack' | 'ctx' | 'packet' | 'map-value' | 'global' | 'ringbuf' | 'mem' | 'scratch';
+export type RegionKind = 'stack' | 'ctx' | 'packet' | 'map-value' | 'global' | 'ringbuf' | 'mem' | 'scratch' | 'kernel';
 
 /**
  * A contiguous range of the linear memory that programs may touch. A region with `stride` is an
@@ -49,6 +49,9 @@ export const NULL_GUARD = 0x10000;
 
 const PAGE = 65536;
 
+/** The never-allocated bytes below NULL_GUARD, read as zeros by probe loads (see Memory.probeNullReads). */
+const NULL_PAGE: Region = { name: 'NULL', kind: 'kernel', start: 0, end: NULL_GUARD, writable: false, stride: 0, elemSize: 0 };
+
 /**
  * The one linear memory both engines run on. It is (or wraps) a `WebAssembly.Memory`, so the JIT
  * shares it without copies; an eBPF pointer is an address into it, and every access is checked
@@ -60,6 +63,12 @@ export class Memory {
   dv!: DataView;
   private readonly regions: Region[] = [];
   private top = NULL_GUARD;
+  /**
+   * Reads below {@link NULL_GUARD} give zeros instead of faulting, as the kernel's BPF_PROBE_MEM
+   * loads through BTF pointers do (`task->mm->...` with a NULL `mm` reads 0). Set for the runs of
+   * tracing programs; writes there still fault.
+   */
+  probeNullReads = false;
   /** The stack: frame 0 at the top; deeper frames below. */
   readonly stack: Region;
   /** Address one past frame 0 (the entry function's r10). */
@@ -163,6 +172,7 @@ export class Memory {
     ) {
       return r;
     }
+    if (r === undefined && this.probeNullReads && !write && hi === 0 && addr + size <= NULL_GUARD) return NULL_PAGE;
     const what = `${write ? 'write' : 'read'} of ${size} byte${size === 1 ? '' : 's'} at ${hexAddr(lo, hi)}`;
     if (hi !== 0) throw new FaultSignal('memory', `invalid memory access: ${what} is outside every region`);
     if (r === undefined) {

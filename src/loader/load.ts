@@ -2,6 +2,8 @@ import { BpfkitError, ErrorCode } from '../errors.js';
 import type { Btf } from '../btf/btf.js';
 import { extCounts, parseBtfExt } from '../btf/ext.js';
 import { parseBtf } from '../btf/parse.js';
+import { attachKindOf, findAttachTarget, requireAttachTarget } from '../btf/attach.js';
+import { kernelBtf } from '../btf/kernel-btf.js';
 import { EM_NONE, ET_REL, R_BPF, SHF, SHT } from '../elf/constants.js';
 import { parseElf } from '../elf/file.js';
 import { badInput, decodeText } from '../elf/reader.js';
@@ -27,6 +29,13 @@ export interface LoadOptions {
    * own BTF, which leaves every satisfiable relocation as the compiler wrote it.
    */
   targetBtf?: Uint8Array;
+  /**
+   * The kernel's BTF (e.g. `/sys/kernel/btf/vmlinux`, raw or parsed): CO-RE relocations go against
+   * it, and BTF-attached programs (tp_btf, fentry/fexit/fmod_ret, lsm, iter) find their hook's
+   * prototype in it, or fail to load as libbpf makes them fail. Raw bytes are opened once per
+   * process and decoded on demand.
+   */
+  btf?: Btf | Uint8Array;
   /** Program types for programs whose section names none (see {@link ProgramTypes}). */
   types?: ProgramTypes;
   /**
@@ -78,7 +87,8 @@ function load(bytes: Uint8Array, options: LoadOptions): BpfObject {
   collectLegacyMaps(ctx);
   collectBtfMaps(ctx);
   collectGlobalData(ctx);
-  const target = options.targetBtf !== undefined ? parseTargetBtf(options.targetBtf) : ctx.btf;
+  const kernel = options.btf !== undefined ? (options.btf instanceof Uint8Array ? parseTargetBtf(options.btf) : options.btf) : undefined;
+  const target = kernel ?? (options.targetBtf !== undefined ? parseTargetBtf(options.targetBtf) : ctx.btf);
   const kconfig = typeof options.kconfig === 'string' ? parseKconfig(options.kconfig) : options.kconfig !== undefined ? new Map(options.kconfig) : undefined;
   collectExterns(ctx, kconfig, target);
   applyCodeRelocations(ctx);
@@ -107,6 +117,19 @@ function load(bytes: Uint8Array, options: LoadOptions): BpfObject {
     if (st.attachTo !== undefined) p.attachTo = st.attachTo;
     if (linked.linkErrors.length > 0) p.notVerifiable = `cannot be linked: ${linked.linkErrors.join('; ')}`;
     else if (st.source === 'none') p.notVerifiable = noTypeMessage(f.name, f.section.name);
+    const attach = kernel !== undefined && st.attachTo !== undefined ? attachKindOf(f.section.name) : undefined;
+    if (attach !== undefined) {
+      // libbpf resolves these when it loads the program (raw tracepoints only when they attach);
+      // a program it does not load (autoload off) may name a target the kernel lacks.
+      try {
+        const found = attach === 'raw_tp' ? findAttachTarget(kernel!, attach, st.attachTo!) : requireAttachTarget(kernel!, f.name, attach, st.attachTo!);
+        if (found !== undefined) p.attachBtf = found;
+      } catch (e) {
+        if (!(e instanceof BpfkitError)) throw e;
+        p.attachError = e.message;
+        p.notVerifiable ??= e.message;
+      }
+    }
     programs.push(p);
   }
 
@@ -120,6 +143,7 @@ function load(bytes: Uint8Array, options: LoadOptions): BpfObject {
   }
   obj.globals = collectGlobals(ctx);
   if (coreRelocations.length > 0) obj.coreRelocations = coreRelocations;
+  if (kernel !== undefined) obj.kernelBtf = kernel;
   if (ctx.externs.size > 0) obj.externs = [...ctx.externs.values()].map((e) => e.def);
   if (ctx.notes.length > 0) obj.notes = ctx.notes;
   return obj;
@@ -138,7 +162,7 @@ function withContext<T>(section: string, f: () => T): T {
 /** A target BTF given as raw BTF or inside an ELF object. */
 export function parseTargetBtf(bytes: Uint8Array): Btf {
   const isElf = bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
-  if (!isElf) return withContext('target BTF', () => parseBtf(bytes));
+  if (!isElf) return withContext('target BTF', () => kernelBtf(bytes));
   const elf = parseElf(bytes);
   const sec = elf.section('.BTF');
   if (sec === undefined) badInput('target BTF: the ELF file has no .BTF section');

@@ -1,4 +1,5 @@
 import type { Btf } from '../btf/btf.js';
+import type { AttachTarget } from '../btf/attach.js';
 import type { Endian } from '../isa/decode.js';
 import type { Instruction } from '../isa/instruction.js';
 
@@ -128,6 +129,10 @@ export interface ProgramDef {
   functions: ReadonlyArray<ProgramFunction>;
   /** Names of the sub-programs appended to this program. */
   subprograms: string[];
+  /** The hook's prototype in the kernel BTF (tp_btf, fentry/fexit/fmod_ret, lsm, iter, raw_tp), when one was given. */
+  attachBtf?: AttachTarget;
+  /** libbpf's error when the kernel BTF has no attach target for it: the program cannot be loaded (the rest of the object can). */
+  attachError?: string;
   /** The loader convention the program was found by (set by the loader). */
   convention?: LoaderConvention;
   /** Where {@link type} came from (set by the loader). */
@@ -163,6 +168,8 @@ export interface BpfObject {
   globals?: GlobalVariable[];
   /** CO-RE relocations in the order they were applied. */
   coreRelocations?: CoreRelocationReport[];
+  /** The kernel BTF the object was loaded against (`--btf`, `loadObject(bytes, { btf })`). */
+  kernelBtf?: Btf;
   /** `.kconfig` and `.ksyms` externs and how each was resolved. */
   externs?: ExternDef[];
   /** What the loader accepted that a strict libbpf 1.x would not, one line each (e.g. `e_machine 0`). */

@@ -10,9 +10,17 @@ import type { ExecProgram } from '../helpers/exec-program.js';
 import type { Memory } from '../helpers/memory.js';
 import { DEFAULT_BUDGET, Interpreter, type InstructionHook } from '../vm/interpreter.js';
 import { createContext, type ContextInput } from './context.js';
+import { readsKernelPointers, tracingContext, type TracingArgs } from './tracing-context.js';
+import { BpfkitError, ErrorCode } from '../errors.js';
 import { createEngine, remainingBudget, type Engine, type EngineKind } from './engine.js';
 
-export interface RunOptions extends ContextInput {
+export interface RunOptions extends Omit<ContextInput, 'args'> {
+  /**
+   * The hook's arguments: u64s by position (kprobe registers di, si..., raw tracepoint arguments,
+   * tp_btf/fentry/fexit/lsm context slots), or values by name from the hook's BTF prototype, with
+   * pointers to kernel objects given as fields (see {@link TracingArgs}); an iterator's context fields.
+   */
+  args?: readonly bigint[] | TracingArgs;
   /** interp (default) or jit (load it first with loadJitEngine). */
   engine?: EngineKind;
   /** Instructions a run may execute, tail-called programs included (default 1,000,000). */
@@ -119,6 +127,16 @@ const engines = new WeakMap<ObjectInstance, Map<string, Engine>>();
 /** Plain engines by instance, then by program index * 2 + (jit ? 1 : 0): looked up on every run. */
 const plainEngines = new WeakMap<ObjectInstance, Engine[]>();
 
+/** The input of a plain (non-BTF) context: arguments as u64s only. */
+function plainInput(options: RunOptions): ContextInput {
+  const { args, ...rest } = options;
+  if (args === undefined) return rest;
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'bigint')) {
+    throw new BpfkitError(ErrorCode.Usage, 'arguments by name or as kernel objects are for tracing programs (tp_btf, fentry/fexit, lsm, iter, raw_tp, kprobe)');
+  }
+  return { ...rest, args: args as readonly bigint[] };
+}
+
 /** The engine for program `index`, reused across runs; LD_ABS goes to the current run's context. */
 function engineFor(instance: ObjectInstance, index: number, kind: EngineKind): Engine {
   let byIndex = plainEngines.get(instance);
@@ -174,7 +192,8 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
   }
   instance.memory.release(instance.baseMark);
   try {
-    const ctx = createContext(instance.memory, def.type, options);
+    instance.memory.probeNullReads = readsKernelPointers(def.type);
+    const ctx = tracingContext(instance, def, options) ?? createContext(instance.memory, def.type, plainInput(options));
     k.run = newRunState(def.type, ctx, first);
     const budget = options.budget ?? DEFAULT_BUDGET;
     let r0 = 0n;
@@ -259,6 +278,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
   } finally {
     k.run = newRunState();
     k.cpu = savedCpu;
+    instance.memory.probeNullReads = false;
     instance.memory.release(instance.baseMark);
   }
 }

@@ -30,6 +30,8 @@ export type Assertion =
   | { readonly kind: 'globalCall'; readonly target: number }
   /** A helper call: allowed for the program type, arguments of the prototype's kinds and sizes. */
   | { readonly kind: 'helper'; readonly helper: number }
+  /** A kfunc call: known, its arguments as its BTF prototype and kernel flags want them. */
+  | { readonly kind: 'kfunc'; readonly btfId: number; readonly callee?: string }
   /** Comparison operands are comparable. */
   | { readonly kind: 'comparable'; readonly left: number; readonly right: Operand; readonly is64: boolean }
   /** At exit: r0 holds a value of the right kind and range. */
@@ -103,6 +105,8 @@ export function assertionsFor(stmt: Stmt, depth: number): Assertion[] {
       return stmt.phase === 'result' ? [] : [{ kind: 'helper', helper: stmt.helper }];
     case 'callGlobal':
       return [{ kind: 'globalCall', target: stmt.target }];
+    case 'kfunc':
+      return [stmt.callee !== undefined ? { kind: 'kfunc', btfId: stmt.btfId, callee: stmt.callee } : { kind: 'kfunc', btfId: stmt.btfId }];
     case 'callLocal':
     case 'ja':
     case 'enter':

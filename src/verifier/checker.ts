@@ -16,6 +16,8 @@ import { FLOW_KEYS_SIZE } from './contexts/skb.js';
 import { socketFieldAccess, tcpSockFieldAccess } from './contexts/sock.js';
 import { Zone } from './domains/zone.js';
 import type { VerifierEnv } from './env.js';
+import { btfPointerName, checkBtfAccess } from './btf-pointers.js';
+import { checkKfunc, kfuncInfo } from './kfuncs.js';
 import { type ArgKind, helperName, helperProto } from './helper-protos.js';
 import type { Operand } from './ir.js';
 import type { Node } from './cfg/build.js';
@@ -169,8 +171,12 @@ export function checkRegion(s: StateView, env: VerifierEnv, c: RegionCheck): str
       if (!a.ok) return `invalid read of the ${flavour} R${r} points to at offset ${at}, size ${size}: ${a.why}`;
       return undefined;
     }
-    case Kind.BTF_ID:
-      return `R${r} points to a kernel object (${describe(v, env)}): bpfkit has no kernel BTF to check the ${what} against`;
+    case Kind.BTF_ID: {
+      if (c.insn === 'atomic') return `atomic operation on a kernel object (R${r}, ${btfPointerName(v)}) is not allowed`;
+      if (!c.insn) return `R${r} is a kernel object (${btfPointerName(v)}): the ${what} takes memory the program owns; copy the field with bpf_probe_read_kernel first`;
+      if (env.kernel === undefined || v.btf === undefined) return `R${r} points to a kernel object (${describe(v, env)}): bpfkit has no kernel BTF to check the ${what} against (--btf FILE)`;
+      return checkBtfAccess(env.kernel, r, v, off, size, write);
+    }
     case Kind.MAP_PTR:
       return `R${r} is a map pointer (${describe(v, env)}): it cannot be dereferenced`;
     case Kind.FUNC:
@@ -594,6 +600,10 @@ export function check(a: Assertion, s: StateView, env: VerifierEnv, node?: Node)
         return `At ${a.where === 'program' ? 'program exit' : 'callback return'} R0 may be ${value}, but ${a.where === 'program' ? `program type ${env.progTypeName}` : helperName(a.helper ?? 0)} requires [${lo}, ${hi}]`;
       }
       return undefined;
+    }
+    case 'kfunc': {
+      const info = kfuncInfo(env, a.btfId, a.callee);
+      return typeof info === 'string' ? info : checkKfunc(s, env, info);
     }
     case 'noReferences': {
       if (s.refs.size === 0) return undefined;

@@ -13,6 +13,7 @@ import { programTypeForSection } from '../loader/sections.js';
 import type { Node } from './cfg/build.js';
 import { type ContextSpec, contextFor, packetAccess, returnRange } from './contexts.js';
 import { type GlobalFunc, globalFunctions } from './global-funcs.js';
+import type { KernelBtfEnv } from './btf-pointers.js';
 
 export interface MapInfo {
   readonly name: string;
@@ -73,6 +74,8 @@ export interface VerifierEnv {
   readonly globalFuncs: ReadonlyMap<number, GlobalFunc>;
   /** When a global function is being verified on its own: that function. */
   readonly rootGlobal?: GlobalFunc;
+  /** The kernel's BTF and the program's hook in it (tp_btf, fentry, lsm, iter...), when the object was loaded with one. */
+  readonly kernel?: KernelBtfEnv;
   /** A stable number for a CFG node (ids of lookups and references made there). */
   idOf(node: Node): number;
   functionName(slot: number): string;
@@ -172,5 +175,6 @@ export function makeEnv(obj: BpfObject, prog: ProgramDef, options: EnvOptions = 
       return id;
     },
     functionName: (slot) => fnNames.get(slot) ?? (slot === 0 ? prog.name : `func@${slot}`),
+    ...(obj.kernelBtf !== undefined ? { kernel: prog.attachBtf !== undefined ? { btf: obj.kernelBtf, attach: prog.attachBtf } : { btf: obj.kernelBtf } } : {}),
   };
 }

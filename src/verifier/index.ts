@@ -22,11 +22,17 @@ export function verifyProgram(obj: BpfObject, name: string, options: VerifyOptio
   const prog = obj.programs.find((p) => p.name === name);
   if (!prog) throw new BpfkitError(ErrorCode.Usage, `no program named ${name} (the object has: ${obj.programs.map((p) => p.name).join(', ') || 'none'})`);
   if (prog.notVerifiable !== undefined) throw new BpfkitError(ErrorCode.Usage, `program '${name}' not verified: ${prog.notVerifiable}`);
-  return withKernelWording(analyzeProgram(obj, prog, options));
+  return checkProgram(obj, prog, options);
 }
 
-/** Each error with the kernel's message for the same failure, where the kernel has one. */
-function withKernelWording(p: ProgramReport): ProgramReport {
+/**
+ * A program libbpf could not load (no attach target in the kernel BTF) is rejected with libbpf's
+ * error; every other rejection carries the kernel's message for the same failure, where it has one.
+ */
+function checkProgram(obj: BpfObject, prog: BpfObject['programs'][number], options: VerifyOptions): ProgramReport {
+  if (prog.attachError !== undefined)
+    return { name: prog.name, section: prog.section, accepted: false, errors: [{ pc: 0, message: prog.attachError }], stats: { instructions: prog.instructions.length, ms: 0 } };
+  const p = analyzeProgram(obj, prog, options);
   if (p.errors.length === 0) return p;
   return {
     ...p,

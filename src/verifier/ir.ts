@@ -45,6 +45,8 @@ export type Stmt =
    */
   | { readonly kind: 'call'; readonly helper: number; readonly phase?: 'args' | 'result' }
   | { readonly kind: 'callLocal'; readonly target: number }
+  /** A kfunc: its BTF id (the kernel's when the object was loaded with kernel BTF) and name. */
+  | { readonly kind: 'kfunc'; readonly btfId: number; readonly callee?: string }
   /** A call of a global function: verified on its own, so here only its arguments are checked. */
   | { readonly kind: 'callGlobal'; readonly target: number }
   /** `callback`: the helper whose callback this exit returns from (its return value is checked). */
@@ -209,7 +211,7 @@ export function toStmt(ins: Instruction, pc: number, endian: Endian): Stmt {
       if (jop === Jmp.CALL) {
         if ((op & Source.X) !== 0) return { kind: 'invalid', reason: 'indirect call (callx) is not supported by the kernel' };
         if (ins.src === PseudoCall.LOCAL) return { kind: 'callLocal', target: pc + 1 + ins.imm };
-        if (ins.src === PseudoCall.KFUNC) return { kind: 'invalid', reason: 'kfunc calls are not supported' };
+        if (ins.src === PseudoCall.KFUNC) return ins.meta?.callee !== undefined ? { kind: 'kfunc', btfId: ins.imm, callee: ins.meta.callee } : { kind: 'kfunc', btfId: ins.imm };
         return { kind: 'call', helper: ins.imm };
       }
       if (jop === Jmp.EXIT) return { kind: 'exit' };

@@ -34,6 +34,9 @@ import {
 import { STACK_SIZE } from './domains/stack.js';
 import { constNum, isNull, Kind, mapField, mapsOf, NUM_UNKNOWN, numValue, pointer, POINTER_KINDS, type RegValue, UNINIT } from './domains/types.js';
 import type { VerifierEnv } from './env.js';
+import { btfLoad, contextLoad, helperBtfResult } from './btf-pointers.js';
+import { applyKfunc, kfuncInfo } from './kfuncs.js';
+import { boundedReturn } from './return-bounds.js';
 import { helperName, helperProto } from './helper-protos.js';
 import type { Operand, Stmt } from './ir.js';
 import { MapType } from '../loader/kinds.js';
@@ -130,6 +133,14 @@ export function applyStatement(stmt: Stmt, e: Editor, env: VerifierEnv, node: No
       });
       for (let r = 1; r <= 5; r++) e.setReg(r, UNINIT);
       e.setReg(0, NUM_UNKNOWN);
+      return;
+    }
+    case 'kfunc': {
+      const info = kfuncInfo(env, stmt.btfId, stmt.callee);
+      if (typeof info === 'string') {
+        for (let r = 1; r <= 5; r++) e.setReg(r, UNINIT);
+        e.setReg(0, NUM_UNKNOWN);
+      } else applyKfunc(e, env, info, env.idOf(node), node.pc);
       return;
     }
     case 'callLocal':
@@ -343,13 +354,21 @@ function loadStmt(e: Editor, env: VerifierEnv, node: Node, dst: number, base: nu
           result = pointer(Kind.MEM, scalarConst(0n), { size: TP_BUFFER_SIZE });
           break;
         case 'btf':
-          result = pointer(Kind.BTF_ID, scalarConst(0n));
+        case 'num': {
+          // a BTF-typed hook's argument: its type from the kernel's prototype
+          const typed = env.kernel?.attach !== undefined && constValue(b.num) === 0n ? contextLoad(env.kernel, off, size, env.idOf(node)) : undefined;
+          if (typed !== undefined) {
+            if (typed.id) detachId(e, typed.id);
+            result = typed;
+          } else if (a.result === 'btf') result = pointer(Kind.BTF_ID, scalarConst(0n));
           break;
-        case 'num':
-          break;
+        }
       }
       break;
     }
+    case Kind.BTF:
+      result = btfLoad(env.kernel, b, off, size);
+      break;
     case Kind.STACK: {
       const k = constValue(b.num);
       const frame = e.frame(b.frame);
@@ -574,6 +593,13 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
     }
     default:
       r0 = unreachable(proto.ret);
+  }
+  const bounded = r0.kinds === Kind.NUM ? boundedReturn(name, (r) => e.reg(r)) : undefined;
+  if (bounded !== undefined) r0 = bounded;
+  const typed = helperBtfResult(env.kernel, name, nid);
+  if (typed !== undefined) {
+    if (typed.id) detachId(e, typed.id);
+    r0 = typed;
   }
   for (let r = 1; r <= 5; r++) e.setReg(r, UNINIT);
   e.setReg(0, r0);

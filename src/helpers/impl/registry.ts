@@ -21,6 +21,7 @@ import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
 import { stringHelpers } from './strings.js';
+import { currentTaskHelpers } from '../kernel-objects/task-helpers.js';
 
 const GROUPS: readonly HelperGroup[] = [
   mapHelpers,
@@ -42,6 +43,7 @@ const GROUPS: readonly HelperGroup[] = [
   socketHelpers,
   perfReadHelpers,
   dynptrHelpers,
+  currentTaskHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */

@@ -120,6 +120,10 @@ export class KernelState {
   /** User memory `bpf_probe_read_user` reads. */
   readonly userMemory = new ForeignMemory();
   run: RunState = newRunState();
+  /** Address of the current task's `task_struct` (kernel objects), 0 when the test set none. */
+  currentTask = 0n;
+  /** What `bpf_get_current_cgroup_id` returns. */
+  cgroupId = 1n;
   /** Network devices by ifindex. */
   readonly devices = new Map<number, NetDevice>();
   /** The sockets bpf_sk_lookup_* find. */

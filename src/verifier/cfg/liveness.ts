@@ -37,6 +37,7 @@ function useDef(st: Stmt): [number, number] {
     case 'call':
       return st.phase === 'result' ? [0, CLOBBERED] : [ARGS, st.phase === 'args' ? 0 : CLOBBERED];
     case 'callGlobal':
+    case 'kfunc':
       return [ARGS, CLOBBERED];
     case 'enter':
     case 'callbackEnter':

@@ -43,6 +43,8 @@ export const Kind = {
   TCP_SOCK: 1 << 14,
   /** A kernel object bpfkit knows by its BTF name only (skc_to_*, bpf_get_current_task_btf). */
   BTF_ID: 1 << 15,
+  /** The same kind, typed by the kernel's BTF when the object was loaded with it (`btf`, verifier/btf-pointers.ts). */
+  BTF: 1 << 15,
   /** A flag: the pointer kinds present may also be NULL (a lookup not yet checked). */
   NULLABLE: 1 << 11,
 } as const;
@@ -74,6 +76,12 @@ export interface RegValue {
   readonly func: number;
   /** Why a former pointer is now just a number (released memory, invalidated packet), for messages. */
   readonly stale?: string;
+  /** BTF: the kernel BTF id of the struct pointed to; -1 when paths with different types met. */
+  readonly btf?: number;
+  /** BTF: the struct's name, for messages (`task_struct`). */
+  readonly btfName?: string;
+  /** BTF: read out of another kernel object (PTR_UNTRUSTED): loads are fine, trusted kfunc arguments are not. */
+  readonly untrusted?: boolean;
 }
 
 const BASE: RegValue = { kinds: Kind.UNINIT, num: SCALAR_UNKNOWN, map: -1, frame: -1, id: 0, ref: 0, size: -1, func: -1 };
@@ -125,8 +133,17 @@ function combine(a: RegValue, b: RegValue, num: (x: Scalar, y: Scalar) => Scalar
     func: mergeField(a.func, b.func, hasKind(a, Kind.FUNC), hasKind(b, Kind.FUNC), -1),
   };
   const stale = a.stale ?? b.stale;
-  const withMaps = mapField.maps ? { ...r, maps: mapField.maps } : r;
+  let withMaps: RegValue = mapField.maps ? { ...r, maps: mapField.maps } : r;
+  if (hasKind(a, Kind.BTF) || hasKind(b, Kind.BTF)) withMaps = { ...withMaps, ...joinBtf(a, b) };
   return stale === undefined ? withMaps : { ...withMaps, stale };
+}
+
+/** The BTF type of a join: the same struct, or -1 (different kernel types). */
+function joinBtf(a: RegValue, b: RegValue): Pick<RegValue, 'btf' | 'btfName' | 'untrusted'> {
+  const untrusted = a.untrusted === true || b.untrusted === true;
+  if (!hasKind(a, Kind.BTF)) return { btf: b.btf ?? -1, btfName: b.btfName ?? '', untrusted };
+  if (!hasKind(b, Kind.BTF) || a.btf === b.btf) return { btf: a.btf ?? -1, btfName: a.btfName ?? '', untrusted };
+  return { btf: -1, btfName: `${a.btfName ?? '?'}|${b.btfName ?? '?'}`, untrusted };
 }
 
 /** The maps a MAP_VALUE/MAP_PTR value may refer to. */
@@ -178,6 +195,7 @@ export function leqValue(a: RegValue, b: RegValue): boolean {
   if (!fieldOk(a.frame, b.frame, hasKind(a, Kind.STACK))) return false;
   if (hasKind(a, Kind.MEM) && b.size !== -1 && (a.size === -1 || a.size < b.size)) return false;
   if (!fieldOk(a.func, b.func, hasKind(a, Kind.FUNC))) return false;
+  if (hasKind(a, Kind.BTF) && (!fieldOk(a.btf ?? -1, b.btf ?? -1, true) || (a.untrusted === true && b.untrusted !== true))) return false;
   if (a.ref !== b.ref && b.ref !== -1) return false;
   if (a.id !== b.id && b.id !== 0) return false;
   ak &= ~Kind.UNINIT;
@@ -196,6 +214,8 @@ export function equalValue(a: RegValue, b: RegValue): boolean {
       a.ref === b.ref &&
       a.size === b.size &&
       a.func === b.func &&
+      a.btf === b.btf &&
+      a.untrusted === b.untrusted &&
       scalarEquals(a.num, b.num))
   );
 }
@@ -240,6 +260,7 @@ export function valueToString(v: RegValue, mapName: (i: number) => string = (i) 
   }
   const parts: string[] = [];
   if (kinds & (Kind.MAP_VALUE | Kind.MAP_PTR) && mapsOf(v).length) parts.push(`map=${mapsOf(v).map(mapName).join('|')}`);
+  if (kinds & Kind.BTF && v.btfName) parts.push(`type=${v.btfName}`);
   if (kinds & Kind.MEM && v.size >= 0) parts.push(`size=${v.size}`);
   if (v.ref) parts.push(`ref=${v.ref}`);
   if (v.id) parts.push(`id=${v.id}`);
