@@ -25,13 +25,8 @@ export function verifyProgram(obj: BpfObject, name: string, options: VerifyOptio
   return checkProgram(obj, prog, options);
 }
 
-/**
- * A program libbpf could not load (no attach target in the kernel BTF) is rejected with libbpf's
- * error; every other rejection carries the kernel's message for the same failure, where it has one.
- */
+/** Each rejection carries the kernel's message for the same failure, where the kernel has one. */
 function checkProgram(obj: BpfObject, prog: BpfObject['programs'][number], options: VerifyOptions): ProgramReport {
-  if (prog.attachError !== undefined)
-    return { name: prog.name, section: prog.section, accepted: false, errors: [{ pc: 0, message: prog.attachError }], stats: { instructions: prog.instructions.length, ms: 0 } };
   const p = analyzeProgram(obj, prog, options);
   if (p.errors.length === 0) return p;
   return {

@@ -62,6 +62,7 @@ const RULES: readonly Rule[] = [
   [/^R(\d+) 32-bit arithmetic on a pointer/, (m) => `R${m[1]} 32-bit pointer arithmetic prohibited`],
   [/^R(\d+) pointer arithmetic on (\w+?)(?:_or_null)? is prohibited: check it against NULL/, (m) => `R${m[1]} pointer arithmetic on ${m[2]}_or_null prohibited, null-check it first`],
   [/^R(\d+) arithmetic on data_end/, (m) => `R${m[1]} pointer arithmetic on pkt_end prohibited`],
+  [/^R(\d+) has an unbounded offset into map /, (m) => `R${m[1]} unbounded memory access, make sure to bounds check any such access`],
   [/^R\d+ pointer arithmetic with a number that has no lower bound/, () => 'math between map_value pointer and register with unbounded min value is not allowed'],
   [/^R0 leaks a pointer as the return value/, () => 'R0 leaks addr as return value'],
   // exits and structure

@@ -66,9 +66,9 @@ describe('attach targets', () => {
     const other = read('fixtures/build/core_target_moved.btf');
     const bad = loadObject(obj, { btf: other });
     expect(bad.programs[0]!.attachError).toMatch(/^prog 'unlink_entry': failed to find kernel BTF type ID of 'do_unlinkat': -3/);
-    const report = verifyProgram(bad, 'unlink_entry');
-    expect(report.accepted).toBe(false);
-    expect(report.errors[0]!.message).toMatch(/failed to find kernel BTF type ID of 'do_unlinkat': -3/);
+    // libbpf stops before the kernel's verifier sees the program: no verdict, the reason instead
+    expect(bad.programs[0]!.notVerifiable).toBe(bad.programs[0]!.attachError);
+    expect(() => verifyProgram(bad, 'unlink_entry')).toThrow(/not verified: prog 'unlink_entry': failed to find kernel BTF type ID of 'do_unlinkat': -3/);
     const ok = loadObject(obj, { btf: KERNEL });
     expect(ok.programs.map((p) => p.attachBtf?.btfName)).toEqual(['do_unlinkat', 'do_unlinkat']);
     expect(ok.kernelBtf).toBe(kernelBtf(KERNEL));
