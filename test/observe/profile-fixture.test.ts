@@ -6,7 +6,7 @@ import { loadObject } from '../../src/loader/load.js';
 import { profileProgram } from '../../src/run/bench.js';
 
 describe('profile', () => {
-  it('gives a bpf_loop-heavy program's helper its share of the time, and counts its lines', () => {
+  it('gives the helper of a bpf_loop-heavy program its share of the time, and counts its lines', () => {
     const obj = loadObject(new Uint8Array(readFileSync('fixtures/kernel-cases/build/loops.o')));
     const name = obj.programs[0]!.name;
     const packet = new Uint8Array(readFileSync('fixtures/kernel-cases/packets/ipv4_udp.bin'));
