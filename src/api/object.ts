@@ -202,11 +202,17 @@ export class BpfkitProgram {
    * verification per program.
    */
   assertVerified(): void {
+    // Reach and verdicts are fixed at load (the object's own prog-array slots, cached reports), so
+    // one pass that finds them all accepted holds for every later run: run() then skips the walk.
+    if (this.verified) return;
     for (const name of tailCallReach(this.owner.model, this.def.name)) {
       const report = this.owner.report(name);
       if (!report.accepted) throw new VerifierRejectedError(this.def.name, report);
     }
+    this.verified = true;
   }
+
+  private verified = false;
 
   /**
    * Runs the program once (or `repeat` times) on a packet or context, like BPF_PROG_TEST_RUN.

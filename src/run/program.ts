@@ -126,11 +126,26 @@ export interface RunResult {
 const engines = new WeakMap<ObjectInstance, Map<string, Engine>>();
 /** Plain engines by instance, then by program index * 2 + (jit ? 1 : 0): looked up on every run. */
 const plainEngines = new WeakMap<ObjectInstance, Engine[]>();
+/** The ring buffers and perf event arrays of an instance (its maps are fixed at load): drained after each run. */
+const outputMaps = new WeakMap<ObjectInstance, { of: number; list: Array<RingbufMap | PerfEventArray> }>();
+
+function outputMapsOf(instance: ObjectInstance): Array<RingbufMap | PerfEventArray> {
+  const maps = instance.kernel.maps;
+  let cached = outputMaps.get(instance);
+  // Rebuilt should the kernel ever gain maps after load.
+  if (cached === undefined || cached.of !== maps.length) {
+    cached = { of: maps.length, list: maps.filter((m): m is RingbufMap | PerfEventArray => m instanceof RingbufMap || m instanceof PerfEventArray) };
+    outputMaps.set(instance, cached);
+  }
+  return cached.list;
+}
 
 /** The input of a plain (non-BTF) context: arguments as u64s only. */
 function plainInput(options: RunOptions): ContextInput {
+  // The common call (a packet, no arguments) passes through without a copy: contexts read only
+  // ContextInput's fields.
+  if (options.args === undefined) return options as ContextInput;
   const { args, ...rest } = options;
-  if (args === undefined) return rest;
   if (!Array.isArray(args) || !args.every((a) => typeof a === 'bigint')) {
     throw new BpfkitError(ErrorCode.Usage, 'arguments by name or as kernel objects are for tracing programs (tp_btf, fentry/fexit, lsm, iter, raw_tp, kprobe)');
   }
@@ -203,9 +218,10 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
     let engineNs = 0;
     const inst = options.instrument;
     const jitCoverage = kind === 'jit' && inst?.coverage !== undefined && inst.wrapHelpers === undefined ? inst.coverage : undefined;
-    const counted = new Map<number, Engine & CoverageCounting>();
+    // Allocated only for coverage runs on the JIT: a plain run's set-up stays allocation-light.
+    const counted = jitCoverage !== undefined ? new Map<number, Engine & CoverageCounting>() : undefined;
     const engineAt = (index: number): Engine => {
-      if (jitCoverage !== undefined) {
+      if (counted !== undefined) {
         const e = coverageJitEngine(instance, index);
         // Counts left by a run that threw (not a fault) belong to no one.
         if (!counted.has(index)) e.resetCoverage();
@@ -214,6 +230,8 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       }
       return inst ? instrumentedEngine(instance, index, inst) : engineFor(instance, index, kind);
     };
+    // r1 of every run and tail call: the context's address (one array for the whole call).
+    const r1: bigint[] = [BigInt(ctx.address)];
     for (let rep = 0; rep < repeat && error === undefined; rep++) {
       k.run.tailCalls = 0;
       let current = first;
@@ -222,7 +240,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
         const engine = engineAt(current);
         const t0 = measure ? performance.now() : 0;
         try {
-          r0 = engine.run([BigInt(ctx.address)], left);
+          r0 = engine.run(r1, left);
           executed += engine.executed;
           break;
         } catch (e) {
@@ -248,16 +266,18 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
         }
       }
     }
-    for (const [index, e] of counted) {
-      const { hits, branches } = e.coverageCounts();
-      e.resetCoverage();
-      jitCoverage!.add(instance.execProgram(index), hits, branches);
+    if (counted !== undefined) {
+      for (const [index, e] of counted) {
+        const { hits, branches } = e.coverageCounts();
+        e.resetCoverage();
+        jitCoverage!.add(instance.execProgram(index), hits, branches);
+      }
     }
     const ringbuf: Uint8Array[] = [];
     const perf: PerfRecord[] = [];
-    for (const m of k.maps) {
+    for (const m of outputMapsOf(instance)) {
       if (m instanceof RingbufMap) ringbuf.push(...m.consume());
-      if (m instanceof PerfEventArray) perf.push(...m.drain());
+      else perf.push(...m.drain());
     }
     return {
       retval: Number(r0 & 0xffffffffn),
@@ -267,8 +287,8 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       ringbuf,
       perf,
       redirect: k.run.redirect,
-      clones: [...k.run.clones],
-      signals: [...k.run.signals],
+      clones: k.run.clones.length === 0 ? [] : [...k.run.clones],
+      signals: k.run.signals.length === 0 ? [] : [...k.run.signals],
       ctx: 'ctxOut' in ctx && typeof ctx.ctxOut === 'function' ? (ctx.ctxOut() as Uint8Array | undefined) : undefined,
       tailCalls: k.run.tailCalls,
       executed,

@@ -113,6 +113,9 @@ export class XdpContext implements ProgramContext {
 
   /** The frame as the test run copies it out: metadata, then the packet. */
   packetOut(): Uint8Array {
-    return this.memory.u8.slice(this.dataMeta, this.dataEnd);
+    // A fresh array filled by set() is cheaper than slice() on the memory's view (runs on every call).
+    const out = new Uint8Array(this.dataEnd - this.dataMeta);
+    out.set(this.memory.u8.subarray(this.dataMeta, this.dataEnd));
+    return out;
   }
 }

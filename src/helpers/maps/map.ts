@@ -134,9 +134,12 @@ export abstract class BpfMap {
 
 export const round8 = (n: number): number => Math.ceil(n / 8) * 8;
 
+/** The two hex digits of every byte value: hexOf runs on every hash-map operation (its key string). */
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 export function hexOf(bytes: Uint8Array): string {
   let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i++) s += HEX_BYTE[bytes[i]!]!;
   return s;
 }
 
