@@ -17,6 +17,7 @@ import { dynptrHelpers } from './dynptr.js';
 import { lockHelpers } from './locks.js';
 import { perfReadHelpers } from './perf-read.js';
 import { socketHelpers } from './sockets.js';
+import { localStorageHelpers } from './local-storage.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
@@ -44,6 +45,7 @@ const GROUPS: readonly HelperGroup[] = [
   perfReadHelpers,
   dynptrHelpers,
   currentTaskHelpers,
+  localStorageHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */

@@ -17,9 +17,8 @@ export const UNSUPPORTED_HELPERS: ReadonlyMap<string, string> = new Map([
      get_func_arg_cnt get_retval set_retval get_func_ip task_pt_regs sys_bpf btf_find_by_name_kind sys_close kallsyms_lookup_name`,
   ),
   ...group(
-    'needs a map type bpfkit does not simulate yet (sockmap/sockhash, socket/task/inode storage, cgroup storage, stack trace, user ring buffer, cgroup array)',
-    `sock_map_update sock_hash_update sk_storage_get sk_storage_delete task_storage_get task_storage_delete inode_storage_get
-     inode_storage_delete cgrp_storage_get cgrp_storage_delete get_local_storage get_stackid skb_under_cgroup current_task_under_cgroup user_ringbuf_drain`,
+    'needs a map type bpfkit does not simulate yet (sockmap/sockhash, cgroup storage, stack trace, user ring buffer, cgroup array)',
+    `sock_map_update sock_hash_update get_local_storage get_stackid skb_under_cgroup current_task_under_cgroup user_ringbuf_drain`,
   ),
   ...group(
     'needs more of a socket than the simulated socket table keeps (syncookies, socket assignment, BTF socket casts)',
