@@ -97,6 +97,14 @@ describe.each<EngineKind>(['interp', 'jit'])('socket hooks (cgroup_sock, sock_op
     expect(seenAll(inst)[11]).toBe(20n);
   });
 
+  it('sock_ops bpf_sock_ops_cb_flags_set: keeps the known flags on the socket, answers the unknown bits', () => {
+    const inst = hooks();
+    const r = runProgram(inst, 'cb_flags', { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 1, remoteIp: '10.0.0.2', remotePort: 2 }, sockOps: { op: 4 }, engine });
+    expect(r.retval).toBe(1);
+    expect(seenAll(inst).slice(14)).toEqual([0x100n, 4n]);
+    expect(Buffer.from(r.ctx!).readUInt32LE(84)).toBe(4);
+  });
+
   it('refuses a run without the socket, a sock_ops run without its op or on UDP', () => {
     expect(() => runProgram(hooks(), 'sock_create', { engine })).toThrow(/runs on a socket: give socket/);
     expect(() => runProgram(hooks(), 'sock_ops', { socket: { protocol: 'tcp', localIp: '::1', localPort: 1 }, engine })).toThrow(/sockOps \{ op \}/);

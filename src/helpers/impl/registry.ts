@@ -18,6 +18,7 @@ import { lockHelpers } from './locks.js';
 import { perfReadHelpers } from './perf-read.js';
 import { socketHelpers } from './sockets.js';
 import { localStorageHelpers } from './local-storage.js';
+import { sockOpsHelpers } from './sock-ops.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
@@ -46,6 +47,7 @@ const GROUPS: readonly HelperGroup[] = [
   dynptrHelpers,
   currentTaskHelpers,
   localStorageHelpers,
+  sockOpsHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */
