@@ -39,8 +39,9 @@ export class BpfkitMap<K = BtfValue, V = BtfValue> {
   get valueSize(): number {
     return this.def.valueSize;
   }
+  /** max_entries as the map was created (after the loader's sizing, see LoadObjectOptions.maxEntries). */
   get maxEntries(): number {
-    return this.def.maxEntries;
+    return this.view.map.def.maxEntries;
   }
 
   /** The value bytes at `key` (per-CPU maps: every CPU's, each padded to 8 bytes), or undefined. */

@@ -47,6 +47,13 @@ export interface LoadObjectOptions {
   seed?: number;
   /** What `bpf_get_current_pid_tgid`, `_uid_gid` and `_comm` return. */
   task?: Partial<TaskInfo>;
+  /**
+   * max_entries of maps by name, set before the maps are created (libbpf's
+   * `bpf_map__set_max_entries`): `{ events: 1024 }`. Without it a perf event array of 0 entries,
+   * or a map of 0 entries in the legacy `maps` section, gets one entry per CPU; other maps of 0
+   * entries fail to load as the kernel refuses them.
+   */
+  maxEntries?: Readonly<Record<string, number>>;
 }
 
 /** Options of {@link BpfkitProgram.run}. */
@@ -104,6 +111,7 @@ export class BpfkitObject {
     if (options.clock !== undefined) kernel.clock = options.clock;
     if (options.seed !== undefined) kernel.seed = options.seed;
     if (options.task !== undefined) kernel.task = options.task;
+    if (options.maxEntries !== undefined) kernel.maxEntries = options.maxEntries;
     this.instance = new ObjectInstance(model, kernel);
     this.programs = model.programs.map((p) => new BpfkitProgram(this, p));
     this.maps = model.maps.map((m) => new BpfkitMap(this.instance.map(m.name), m));

@@ -6,6 +6,7 @@ export const Errno = {
   EPERM: 1,
   ENOENT: 2,
   ENXIO: 6,
+  EBADF: 9,
   E2BIG: 7,
   EAGAIN: 11,
   ENOMEM: 12,

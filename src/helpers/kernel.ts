@@ -22,12 +22,24 @@ const PAGE_SIZE = 4096;
 export const TRAMPOLINE_SLOTS = 2;
 
 /**
- * What libbpf changes in a map definition before it creates the map: a perf event array of 0
- * entries gets one per CPU, a ring buffer size is rounded up to a power of two pages. The kernel
- * then rounds a per-CPU LRU's entries to a multiple of the CPUs.
+ * What the loader changes in a map definition before it creates the map. libbpf gives a perf
+ * event array of 0 entries one per CPU and rounds a ring buffer size up to a power of two pages;
+ * it leaves other sizes of 0 for the kernel to refuse (-EINVAL). Maps of the legacy `maps`
+ * section are created by the object's own loader (bpf_load.c, falco's scap loader), which sizes
+ * those of 0 entries at run time with one slot per CPU (per-CPU scratch arrays indexed by
+ * bpf_get_smp_processor_id); libbpf no longer loads that section. An explicit size from the
+ * options comes first, as `bpf_map__set_max_entries` before the load does.
  */
-function asCreated(def: MapDef, cpus: number): MapDef {
-  if (def.type === MapType.PERF_EVENT_ARRAY && def.maxEntries === 0) return { ...def, maxEntries: cpus };
+function asCreated(def: MapDef, cpus: number, sizes: Readonly<Record<string, number>> = {}): MapDef {
+  const set = Object.hasOwn(sizes, def.name) ? sizes[def.name] : undefined;
+  if (set !== undefined) {
+    if (!Number.isInteger(set) || set < 0 || set > 0xffffffff) {
+      throw new BpfkitError(ErrorCode.Usage, `map '${def.name}': max_entries ${set} is not a u32`);
+    }
+    def = { ...def, maxEntries: set };
+  } else if (def.maxEntries === 0 && (def.type === MapType.PERF_EVENT_ARRAY || def.origin === 'legacy')) {
+    def = { ...def, maxEntries: cpus };
+  }
   if (def.type === MapType.RINGBUF && def.maxEntries > 0) {
     let n = PAGE_SIZE;
     while (n < def.maxEntries) n *= 2;
@@ -59,7 +71,12 @@ export class ObjectInstance {
     this.memory = new Memory();
     this.kernel = new KernelState(this.memory, options);
     const env = { memory: this.memory, cpus: this.kernel.cpus };
-    object.maps.forEach((def, i) => this.kernel.maps.push(createMap(asCreated(def, this.kernel.cpus), i, env)));
+    for (const name of Object.keys(options.maxEntries ?? {})) {
+      if (!object.maps.some((m) => m.name === name)) {
+        throw new BpfkitError(ErrorCode.Usage, `maxEntries: the object has no map '${name}' (maps: ${object.maps.map((m) => m.name).join(', ') || 'none'})`);
+      }
+    }
+    object.maps.forEach((def, i) => this.kernel.maps.push(createMap(asCreated(def, this.kernel.cpus, options.maxEntries), i, env)));
     this.kernel.programTypes = object.programs.map((p) => p.type);
     for (const map of this.kernel.maps) this.fillSlots(map);
     this.helpers = kernelHelperTable(this.kernel);

@@ -1,7 +1,9 @@
 import { BpfkitError, ErrorCode } from '../errors.js';
 import type { ProgramContext } from '../helpers/contexts/context.js';
 import type { PtRegs } from '../helpers/contexts/kprobe.js';
+import type { SockOpsInput } from '../helpers/contexts/sock-ops.js';
 import type { PerfEventInput, SockAddrInput } from '../helpers/contexts/user-ctx.js';
+import type { SimSocketSpec } from '../helpers/kernel/sockets.js';
 import type { XdpOptions } from '../helpers/contexts/xdp.js';
 import { errnoName } from '../helpers/errno.js';
 import type { Memory } from '../helpers/memory.js';
@@ -24,6 +26,10 @@ export interface ContextInput {
   sockAddr?: SockAddrInput;
   /** perf_event: sample_period and addr of struct bpf_perf_event_data. */
   perf?: PerfEventInput;
+  /** cgroup_sock, sock_ops: the socket the hook runs on. */
+  socket?: SimSocketSpec;
+  /** sock_ops: the callback (op, args) and TCP fields. */
+  sockOps?: SockOpsInput;
 }
 
 /** BPF_PROG_TEST_RUN refused the input before running anything (what kernel-run reports as "test_run failed"). */

@@ -2,6 +2,9 @@ import type { ProgramContext } from '../helpers/contexts/context.js';
 import { FlowDissectorContext } from '../helpers/contexts/flow-dissector.js';
 import { KprobeContext } from '../helpers/contexts/kprobe.js';
 import { SkbContext, skbPacketProblem } from '../helpers/contexts/skb.js';
+import { SockContext } from '../helpers/contexts/sock.js';
+import { SockOpsContext } from '../helpers/contexts/sock-ops.js';
+import type { SimSocketSpec } from '../helpers/kernel/sockets.js';
 import { rawTracepointArgs, TracepointContext } from '../helpers/contexts/tracepoint.js';
 import { PerfEventContext, SockAddrContext, SYSCALL_CTX_MAX, SyscallContext } from '../helpers/contexts/user-ctx.js';
 import { XDP_MAX_PACKET, XdpContext } from '../helpers/contexts/xdp.js';
@@ -35,6 +38,11 @@ function skbContext(memory: Memory, type: number, input: ContextInput): ProgramC
   const l2 = type === ProgType.SCHED_CLS || type === ProgType.SCHED_ACT;
   const direct = l2 || type === ProgType.LWT_IN || type === ProgType.LWT_OUT || type === ProgType.LWT_XMIT;
   return new SkbContext(memory, p, { l2, directAccess: direct });
+}
+
+function needSocket(input: ContextInput, type: number): SimSocketSpec {
+  if (input.socket === undefined) throw new BpfkitError(ErrorCode.Usage, `a ${progTypeName(type)} program runs on a socket: give socket { protocol, localIp, localPort }`);
+  return input.socket;
 }
 
 /**
@@ -109,6 +117,21 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     create: (memory, type, input) => {
       if (input.sockAddr === undefined) throw new BpfkitError(ErrorCode.Usage, `a ${progTypeName(type)} program runs on a socket address: give sockAddr { ip, port }`);
       return new SockAddrContext(memory, input.sockAddr);
+    },
+  },
+  {
+    types: [ProgType.CGROUP_SOCK],
+    input: 'socket: protocol, localIp, localPort (remote*, mark, priority, boundDevIf); the struct bpf_sock after the run comes back',
+    kernelTestRun: false,
+    create: (memory, type, input) => new SockContext(memory, needSocket(input, type)),
+  },
+  {
+    types: [ProgType.SOCK_OPS],
+    input: 'socket (TCP) and sockOps: op, args, tcp fields; the struct bpf_sock_ops (reply) comes back',
+    kernelTestRun: false,
+    create: (memory, type, input) => {
+      if (input.sockOps === undefined) throw new BpfkitError(ErrorCode.Usage, 'a sock_ops program runs for a callback: give sockOps { op }');
+      return new SockOpsContext(memory, needSocket(input, type), input.sockOps);
     },
   },
 ];

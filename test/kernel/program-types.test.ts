@@ -57,11 +57,67 @@ describe.each<EngineKind>(['interp', 'jit'])('program types without a packet tes
   });
 });
 
+describe.each<EngineKind>(['interp', 'jit'])('socket hooks (cgroup_sock, sock_ops) on a simulated socket, on %s', (engine) => {
+  beforeAll(async () => {
+    if (engine === 'jit') await loadJitEngine();
+  }, 120_000);
+  const hooks = () => new ObjectInstance(caseObject('sockhooks'));
+  const seenAll = (inst: ObjectInstance): bigint[] => {
+    const v = Buffer.from(inst.map('.bss').get(0)!);
+    return Array.from({ length: 16 }, (_, i) => v.readBigUInt64LE(i * 8));
+  };
+
+  it('cgroup_sock sock_create: reads the socket, sets mark and priority (back in ctx); r0 is the verdict', () => {
+    const inst = hooks();
+    const r = runProgram(inst, 'sock_create', { socket: { protocol: 'udp', localIp: '::', localPort: 0 }, engine });
+    expect(r.retval).toBe(1);
+    expect(seenAll(inst).slice(0, 3)).toEqual([10n, 2n, 17n]);
+    const out = Buffer.from(r.ctx!);
+    expect(out.length).toBe(80);
+    expect([out.readUInt32LE(16), out.readUInt32LE(20)]).toEqual([0x77, 5]);
+  });
+
+  it('cgroup_sock post_bind4: the bound address in network order, the port in host order', () => {
+    const inst = hooks();
+    expect(runProgram(inst, 'post_bind4', { socket: { protocol: 'tcp', localIp: '10.1.2.3', localPort: 8080 }, engine }).retval).toBe(1);
+    expect(seenAll(inst).slice(3, 5)).toEqual([0x0302010an, 8080n]);
+    expect(runProgram(inst, 'post_bind4', { socket: { protocol: 'tcp', localIp: '0.0.0.0', localPort: 23 }, engine }).retval).toBe(0);
+  });
+
+  it('sock_ops: the connection as the context rewrites read it, sk of the same socket, reply back in ctx', () => {
+    const inst = hooks();
+    const socket = { protocol: 'tcp' as const, localIp: '10.0.0.1', localPort: 40000, remoteIp: '10.0.0.2', remotePort: 443 };
+    const r = runProgram(inst, 'sock_ops', { socket, sockOps: { op: 1, args: [0, 9] }, engine });
+    expect(r.retval).toBe(1);
+    // remote_port: network order in the upper 16 bits, so bpf_ntohl gives the port.
+    expect(seenAll(inst).slice(5, 14)).toEqual([1n, 2n, 0x0200000an, 443n, 40000n, 1n, 10n, 9n, 0xbb01n]);
+    expect(Buffer.from(r.ctx!).readUInt32LE(4)).toBe(10);
+    const other = runProgram(inst, 'sock_ops', { socket, sockOps: { op: 4, tcp: { snd_cwnd: 20 } }, engine });
+    expect(Buffer.from(other.ctx!).readInt32LE(4)).toBe(-1);
+    expect(seenAll(inst)[11]).toBe(20n);
+  });
+
+  it('sock_ops bpf_sock_ops_cb_flags_set: keeps the known flags on the socket, answers the unknown bits', () => {
+    const inst = hooks();
+    const r = runProgram(inst, 'cb_flags', { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 1, remoteIp: '10.0.0.2', remotePort: 2 }, sockOps: { op: 4 }, engine });
+    expect(r.retval).toBe(1);
+    expect(seenAll(inst).slice(14)).toEqual([0x100n, 4n]);
+    expect(Buffer.from(r.ctx!).readUInt32LE(84)).toBe(4);
+  });
+
+  it('refuses a run without the socket, a sock_ops run without its op or on UDP', () => {
+    expect(() => runProgram(hooks(), 'sock_create', { engine })).toThrow(/runs on a socket: give socket/);
+    expect(() => runProgram(hooks(), 'sock_ops', { socket: { protocol: 'tcp', localIp: '::1', localPort: 1 }, engine })).toThrow(/sockOps \{ op \}/);
+    expect(() => runProgram(hooks(), 'sock_ops', { socket: { protocol: 'udp', localIp: '::1', localPort: 1 }, sockOps: { op: 4 }, engine })).toThrow(/TCP socket/);
+    expect(() => runProgram(hooks(), 'post_bind4', { socket: { protocol: 'tcp', localIp: '::1', localPort: 70000 }, engine })).toThrow(/not 0..65535/);
+  });
+});
+
 describe('the program-type table', () => {
   it('has one entry per runnable type, each with its input', () => {
     const types = PROGRAM_TYPES.flatMap((e) => e.types);
     expect(new Set(types).size).toBe(types.length);
-    for (const t of [ProgType.XDP, ProgType.SCHED_CLS, ProgType.CGROUP_SKB, ProgType.FLOW_DISSECTOR, ProgType.SYSCALL, ProgType.PERF_EVENT, ProgType.CGROUP_SOCK_ADDR]) {
+    for (const t of [ProgType.XDP, ProgType.SCHED_CLS, ProgType.CGROUP_SKB, ProgType.FLOW_DISSECTOR, ProgType.SYSCALL, ProgType.PERF_EVENT, ProgType.CGROUP_SOCK_ADDR, ProgType.CGROUP_SOCK, ProgType.SOCK_OPS]) {
       expect(programTypeEntry(t)?.input).toBeTruthy();
     }
     expect(programTypeEntry(ProgType.SK_MSG)).toBeUndefined();

@@ -17,6 +17,8 @@ import { dynptrHelpers } from './dynptr.js';
 import { lockHelpers } from './locks.js';
 import { perfReadHelpers } from './perf-read.js';
 import { socketHelpers } from './sockets.js';
+import { localStorageHelpers } from './local-storage.js';
+import { sockOpsHelpers } from './sock-ops.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
@@ -44,6 +46,8 @@ const GROUPS: readonly HelperGroup[] = [
   perfReadHelpers,
   dynptrHelpers,
   currentTaskHelpers,
+  localStorageHelpers,
+  sockOpsHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */

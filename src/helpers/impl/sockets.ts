@@ -1,11 +1,10 @@
+import { BpfSock, writeBpfSock } from '../contexts/sock.js';
 import { Errno } from '../errno.js';
 import type { KernelState } from '../kernel/state.js';
 import type { SimSocket } from '../kernel/sockets.js';
 import { copyIn, u32 } from './args.js';
 import type { HelperGroup } from './group.js';
 
-/** Offsets in `struct bpf_sock`. */
-const BpfSock = { bound_dev_if: 0, family: 4, type: 8, protocol: 12, mark: 16, priority: 20, src_ip4: 24, src_ip6: 28, src_port: 44, dst_port: 48, dst_ip4: 52, dst_ip6: 56, state: 72, rx_queue_mapping: 76, size: 80 } as const;
 const TUPLE_V4 = 12;
 const TUPLE_V6 = 36;
 const BPF_F_CURRENT_NETNS = 0xffffffffn;
@@ -20,21 +19,8 @@ function sockPointer(k: KernelState, s: SimSocket): number {
     sockAddresses.set(k.run, byRun);
   }
   if (byRun.get(s) === undefined) {
-    const r = k.memory.alloc('bpf_sock', 'ctx', BpfSock.size, { writable: false });
-    const dv = k.memory.dv;
-    const a = r.start;
-    dv.setUint32(a + BpfSock.bound_dev_if, s.boundDevIf ?? 0, true);
-    dv.setUint32(a + BpfSock.family, s.family, true);
-    dv.setUint32(a + BpfSock.type, s.protocol === 'tcp' ? 1 : 2, true);
-    dv.setUint32(a + BpfSock.protocol, s.protocol === 'tcp' ? 6 : 17, true);
-    dv.setUint32(a + BpfSock.mark, s.mark ?? 0, true);
-    dv.setUint32(a + BpfSock.priority, s.priority ?? 0, true);
-    k.memory.u8.set(s.local, a + (s.family === 2 ? BpfSock.src_ip4 : BpfSock.src_ip6));
-    dv.setUint32(a + BpfSock.src_port, s.localPort, true);
-    dv.setUint16(a + BpfSock.dst_port, s.remotePort ?? 0, false);
-    if (s.remote !== undefined) k.memory.u8.set(s.remote, a + (s.family === 2 ? BpfSock.dst_ip4 : BpfSock.dst_ip6));
-    dv.setUint32(a + BpfSock.state, s.state, true);
-    dv.setInt32(a + BpfSock.rx_queue_mapping, -1, true);
+    const a = k.memory.alloc('bpf_sock', 'ctx', BpfSock.size, { writable: false }).start;
+    writeBpfSock(k.memory, a, s);
     byRun.set(s, a);
   }
   return byRun.get(s)!;

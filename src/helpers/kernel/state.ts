@@ -100,6 +100,11 @@ export interface KernelOptions {
   neighbours?: Neighbour[];
   /** Sockets of the simulated socket table. */
   sockets?: SimSocketSpec[];
+  /**
+   * max_entries of maps by name, set before the maps are created, as libbpf's
+   * `bpf_map__set_max_entries` or an object's own loader does.
+   */
+  maxEntries?: Readonly<Record<string, number>>;
 }
 
 /**

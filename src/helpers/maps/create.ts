@@ -6,6 +6,7 @@ import { BloomFilterMap } from './bloom-filter.js';
 import { CpuMap } from './cpumap.js';
 import { DevMap } from './devmap.js';
 import { HashMap } from './hash.js';
+import { LOCAL_STORAGE_OWNERS, LocalStorageMap } from './local-storage.js';
 import { LpmTrieMap } from './lpm-trie.js';
 import type { BpfMap, MapEnv } from './map.js';
 import { MapInMap } from './map-in-map.js';
@@ -51,6 +52,10 @@ const MAP_TYPE_TABLE = new Map<number, (def: MapDef, index: number, env: MapEnv)
   [MapType.RINGBUF, (d, i, e) => new RingbufMap(d, i, e)],
   // The kernel seeds a bloom filter at random unless BPF_F_ZERO_SEED; bpfkit's seed is fixed per map.
   [MapType.BLOOM_FILTER, (d, i, e) => new BloomFilterMap(d, i, e, 0x9e3779b9 ^ i)],
+  [MapType.SK_STORAGE, (d, i, e) => new LocalStorageMap(d, i, e)],
+  [MapType.TASK_STORAGE, (d, i, e) => new LocalStorageMap(d, i, e)],
+  [MapType.INODE_STORAGE, (d, i, e) => new LocalStorageMap(d, i, e)],
+  [MapType.CGRP_STORAGE, (d, i, e) => new LocalStorageMap(d, i, e)],
 ]);
 
 function arrayMap(def: MapDef, index: number, env: MapEnv): BpfMap {
@@ -139,16 +144,29 @@ export function mapDefProblem(def: MapDef, cpus: number): string | undefined {
       if (v === 0 || n === 0) return 'value_size and max_entries must not be 0';
       if ((def.mapExtra ?? 0) & ~0xf) return `map_extra ${def.mapExtra} must be a hash count of 0..15`;
       return allowed(MapFlag.NUMA_NODE | MapFlag.ZERO_SEED | ACCESS);
+    case MapType.SK_STORAGE:
+    case MapType.TASK_STORAGE:
+    case MapType.INODE_STORAGE:
+    case MapType.CGRP_STORAGE:
+      // bpf_local_storage_map_alloc_check: an int key (the owner's fd), storage per owner, BTF for the dump.
+      if (k !== 4 || v === 0) return `key_size must be 4 and value_size not 0, not ${k} and ${v}`;
+      if (n !== 0) return `max_entries must be 0, not ${n} (storage is per owner)`;
+      if (!(flags & MapFlag.NO_PREALLOC)) return 'a local storage map needs BPF_F_NO_PREALLOC';
+      if (def.origin === 'btf' && (!def.btfKeyTypeId || !def.btfValueTypeId)) return 'a local storage map needs BTF key and value types';
+      return allowed(MapFlag.NO_PREALLOC | MapFlag.CLONE);
     default:
       return undefined;
   }
 }
+
+const LOCAL_STORAGE_TYPES: readonly number[] = [MapType.SK_STORAGE, MapType.TASK_STORAGE, MapType.INODE_STORAGE, MapType.CGRP_STORAGE];
 
 function storageBytes(def: MapDef, cpus: number): number {
   const per = Math.ceil(def.valueSize / 8) * 8 + Math.ceil(def.keySize / 8) * 8;
   const copies = def.type === MapType.PERCPU_ARRAY || def.type === MapType.PERCPU_HASH || def.type === MapType.LRU_PERCPU_HASH ? cpus : 1;
   if (def.type === MapType.RINGBUF) return def.maxEntries * 2;
   if (def.type === MapType.QUEUE || def.type === MapType.STACK) return 0;
+  if (LOCAL_STORAGE_TYPES.includes(def.type)) return LOCAL_STORAGE_OWNERS * Math.ceil(def.valueSize / 8) * 8;
   return def.maxEntries * per * copies;
 }
 
