@@ -780,10 +780,13 @@ function constantKeyInRange(e: Editor, env: VerifierEnv, keyReg: number, mapIdxs
   const spill = stack.spills.get(at);
   if (spill !== undefined) {
     if (at % 8 === 0 && spill.size === 4 && isNumber(spill.value)) key = constValue(spill.value.num);
-  } else if ((at % 8) + 4 <= 8) {
-    let zero = true;
-    for (let i = at; i < at + 4; i++) if (stack.cell(i) !== Cell.ZERO) zero = false;
-    if (zero) key = 0n;
+  } else if (at % 8 === 4 || at % 8 === 0) {
+    // bpfkit keeps every zero store as zero bytes, the kernel keeps an aligned one as a spill of
+    // its own size: a key in the upper half of a slot reads either as 4 zeros; one at the slot's
+    // start is a 4-byte spill only when the upper half was not zeroed with it (an 8-byte zero
+    // store there is an 8-byte spill, which the kernel cannot read as a 4-byte key)
+    const zeros = (lo: number): boolean => [0, 1, 2, 3].every((i) => stack.cell(lo + i) === Cell.ZERO);
+    if (zeros(at) && (at % 8 === 4 || !zeros(at + 4))) key = 0n;
   }
   return key !== undefined && ms.every((m) => key! >= 0n && key! < BigInt(m!.maxEntries));
 }
