@@ -25,7 +25,7 @@ import { Kind, POINTER_KINDS } from './types.js';
 /** A non-empty list of states; `undefined` is bottom. */
 export type Disj = readonly AbsState[];
 
-export const MAX_DISJUNCTS = 8;
+export const MAX_DISJUNCTS = 4;
 
 /**
  * The partition a state belongs to: which of r0-r9 (current frame) hold -1, 0 or 1, and where
