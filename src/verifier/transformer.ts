@@ -31,8 +31,8 @@ import {
   signExtend,
   truncate,
 } from './domains/scalar.js';
-import { STACK_SIZE } from './domains/stack.js';
-import { constNum, isNull, Kind, mapField, mapsOf, NUM_UNKNOWN, numValue, pointer, POINTER_KINDS, type RegValue, UNINIT } from './domains/types.js';
+import { Cell, STACK_SIZE } from './domains/stack.js';
+import { constNum, isNull, isNumber, Kind, mapField, mapsOf, NUM_UNKNOWN, numValue, pointer, POINTER_KINDS, type RegValue, UNINIT } from './domains/types.js';
 import type { VerifierEnv } from './env.js';
 import { btfLoad, contextLoad, helperBtfResult } from './btf-pointers.js';
 import { applyKfunc, kfuncInfo } from './kfuncs.js';
@@ -550,7 +550,10 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
       const outer = ms.length > 0 && ms.every((m) => m && (m.type === MapType.ARRAY_OF_MAPS || m.type === MapType.HASH_OF_MAPS) && m.inner !== undefined);
       // a lookup in one of several maps gives a value of one of them (the set is kept)
       const targets = outer ? [...new Set(ms.map((m) => m!.inner!))] : mapIdxs;
-      r0 = pointer((outer ? Kind.MAP_PTR : Kind.MAP_VALUE) | Kind.NULLABLE, scalarConst(0n), { id: nid, ...mapField(targets) });
+      const sure = !outer && proto.name === 'map_lookup_elem' && constantKeyInRange(e, env, proto.args.indexOf('map-key') + 1, mapIdxs);
+      r0 = sure
+        ? pointer(Kind.MAP_VALUE, scalarConst(0n), mapField(targets))
+        : pointer((outer ? Kind.MAP_PTR : Kind.MAP_VALUE) | Kind.NULLABLE, scalarConst(0n), { id: nid, ...mapField(targets) });
       break;
     }
     case 'map-value':
@@ -756,6 +759,36 @@ function relational(e: Editor, op: CmpOp, lv: number, rv: number, a: Scalar, b: 
     default:
       return;
   }
+}
+
+/**
+ * True when a lookup cannot fail, so the kernel (6.13 on) drops "or NULL" from its result: every
+ * map is an array or per-CPU array and the key is a constant below max_entries, read from the stack
+ * the way the kernel can read it (get_constant_map_key): known-zero bytes within one 8-byte slot,
+ * or a number spilled at the key's own address with the key's size.
+ */
+function constantKeyInRange(e: Editor, env: VerifierEnv, keyReg: number, mapIdxs: readonly number[]): boolean {
+  if (keyReg <= 0 || mapIdxs.length === 0) return false;
+  const ms = mapIdxs.map((i) => env.maps[i]);
+  if (!ms.every((m) => m !== undefined && (m.type === MapType.ARRAY || m.type === MapType.PERCPU_ARRAY) && m.keySize === 4)) return false;
+  const k = e.reg(keyReg);
+  const off = k.kinds === Kind.STACK ? constValue(k.num) : undefined;
+  if (off === undefined || off < 0n || off + 4n > BigInt(STACK_SIZE)) return false;
+  const at = Number(off);
+  const stack = e.frame(k.frame).stack;
+  let key: bigint | undefined;
+  const spill = stack.spills.get(at);
+  if (spill !== undefined) {
+    if (at % 8 === 0 && spill.size === 4 && isNumber(spill.value)) key = constValue(spill.value.num);
+  } else if (at % 8 === 4 || at % 8 === 0) {
+    // bpfkit keeps every zero store as zero bytes, the kernel keeps an aligned one as a spill of
+    // its own size: a key in the upper half of a slot reads either as 4 zeros; one at the slot's
+    // start is a 4-byte spill only when the upper half was not zeroed with it (an 8-byte zero
+    // store there is an 8-byte spill, which the kernel cannot read as a 4-byte key)
+    const zeros = (lo: number): boolean => [0, 1, 2, 3].every((i) => stack.cell(lo + i) === Cell.ZERO);
+    if (zeros(at) && (at % 8 === 4 || !zeros(at + 4))) key = 0n;
+  }
+  return key !== undefined && ms.every((m) => key! >= 0n && key! < BigInt(m!.maxEntries));
 }
 
 /** The result of comparing a nullable pointer with NULL, for every copy sharing its id. */

@@ -1,6 +1,6 @@
 /** Small assembled programs, one or two per check, accepted and rejected. */
 import { describe, expect, it } from 'vitest';
-import { ProgType } from '../../src/loader/kinds.js';
+import { MapType, ProgType } from '../../src/loader/kinds.js';
 import { arrayMap, rodataMap, ringbufMap, verdict, verifyAsm } from './support.js';
 
 const ok = (asm: string, o = {}) => expect(verdict(asm, o)).toBe('ok');
@@ -73,8 +73,18 @@ describe('maps', () => {
   const lookup = 'stw [%r10-4], 0\nmov %r2, %r10\nadd %r2, -4\nlddw %r1, map_fd 0\ncall 1\n';
 
   it('needs a NULL check, which applies to copies', () => {
-    bad(`${lookup}ldxdw %r0, [%r0+8]\nexit`, /^6: R0 may be NULL/, { maps });
-    ok(`${lookup}mov %r6, %r0\njeq %r6, 0, +2\nldxdw %r0, [%r0+8]\nexit\nmov %r0, 0\nexit`, { maps });
+    const hash = [{ ...arrayMap('counts', 16), type: MapType.HASH }];
+    bad(`${lookup}ldxdw %r0, [%r0+8]\nexit`, /^6: R0 may be NULL/, { maps: hash });
+    ok(`${lookup}mov %r6, %r0\njeq %r6, 0, +2\nldxdw %r0, [%r0+8]\nexit\nmov %r0, 0\nexit`, { maps: hash });
+  });
+
+  it('drops "or NULL" for an array lookup with a constant key in range, as the kernel does', () => {
+    ok(`${lookup}ldxdw %r0, [%r0+8]\nexit`, { maps });
+    const spilled = (k: number): string => `mov %r1, ${k}\nstxw [%r10-8], %r1\nmov %r2, %r10\nadd %r2, -8\nlddw %r1, map_fd 0\ncall 1\nldxdw %r0, [%r0+8]\nexit`;
+    ok(spilled(3), { maps });
+    bad(spilled(4), /^7: R0 may be NULL/, { maps });
+    // a nonzero number at an unaligned slot is not kept by the kernel: the key is unknown
+    bad(`stw [%r10-4], 1\n${lookup.slice(lookup.indexOf('\n') + 1)}ldxdw %r0, [%r0+8]\nexit`, /^6: R0 may be NULL/, { maps });
   });
 
   it('keeps accesses inside value_size', () => {
