@@ -286,7 +286,7 @@ function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undef
   const name = helperName(id);
   const proto = helperProto(id, env.progKey);
   if (!proto) return `${name} is not a helper of the kernel: invalid func ${name}`;
-  if (env.allowedHelpers && !env.allowedHelpers.has(id)) return `program type ${env.progKey} cannot call ${name}: the kernel does not give this helper to it`;
+  if (!env.allowedHelpers.has(id)) return `program type ${env.progKey} cannot call ${name}: the kernel does not give this helper to it`;
   if (proto.gpl && !env.gpl) return `${name} is GPL-only and the program's license is not GPL-compatible`;
   if (proto.sleepable && !env.sleepable) return `${name} may sleep: only sleepable programs (a .s section such as fentry.s/, lsm.s/) may call it`;
   const lock = heldLock(s);

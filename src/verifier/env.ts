@@ -61,10 +61,11 @@ export interface VerifierEnv {
   /** Set when the analysis dropped something the precise mode keeps (a rerun could differ). */
   readonly departed?: { used: boolean };
   /**
-   * Helpers this program type may call, as the kernel decides (none for a type it has no table
-   * for); undefined for a program of no type (UNSPEC), which any helper may be called from.
+   * Helpers this program type may call, as the kernel decides: none for a type it has no table
+   * for, so a program of no type is never checked more loosely than a typed one (the loader
+   * leaves such programs unverified unless `--type` names one).
    */
-  readonly allowedHelpers?: ReadonlySet<number>;
+  readonly allowedHelpers: ReadonlySet<number>;
   readonly gpl: boolean;
   /** Constants of the program, for widening with thresholds. */
   readonly thresholds: readonly bigint[];
@@ -164,8 +165,7 @@ export function makeEnv(obj: BpfObject, prog: ProgramDef, options: EnvOptions = 
     endian: obj.endian,
     privileged: options.privileged ?? true,
     verbose: options.verbose ?? false,
-    // a program of no type (UNSPEC: a section libbpf does not know) is checked against no list
-    ...(list || prog.type !== 0 ? { allowedHelpers: new Set(list ?? []) } : {}),
+    allowedHelpers: new Set(list ?? []),
     gpl: GPL_LICENSES.has(obj.license),
     thresholds: options.thresholds ?? [],
     ...(returnRange(prog.type, expectedAttachType) ? { returnRange: returnRange(prog.type, expectedAttachType)! } : {}),
