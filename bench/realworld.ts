@@ -138,6 +138,8 @@ function main(): void {
   let loadMs = 0;
   let loadCpuMs = 0;
   let verifyMs = 0;
+  let verifyCpuMs = 0;
+  const timings: Array<{ key: string; ms: number; instructions: number }> = [];
   let programsFound = 0;
   let unlisted = 0;
   const emptyObjects: string[] = [];
@@ -169,8 +171,13 @@ function main(): void {
     for (const p of obj.programs) {
       if (!rows.some((r) => r.program === p.name)) unlisted++;
       const t = performance.now();
+      const c1 = process.cpuUsage();
       const o = verifyOne(obj, p);
-      verifyMs += performance.now() - t;
+      const ms = performance.now() - t;
+      const c = process.cpuUsage(c1);
+      verifyMs += ms;
+      verifyCpuMs += (c.user + c.system) / 1000;
+      timings.push({ key: `${rel} ${p.name}`, ms, instructions: p.instructions.length });
       outcomes.set(`${rel}\t${p.name}`, o);
     }
   }
@@ -184,6 +191,24 @@ function main(): void {
   const causes = new Map<string, number>();
   const rejectCauses = new Map<string, number>();
   const listing: string[] = [];
+  const sizeOf = new Map(timings.map((t) => [t.key, t.instructions]));
+  let ciliumAgree = 0;
+  let ciliumAll = 0;
+  let bigAccepted = 0;
+  let bigAll = 0;
+  for (const r of judged) {
+    const o = outcomes.get(`${r.file}\t${r.program}`);
+    const bpfkitAcc = o?.kind === 'accepted';
+    const agrees = o !== undefined && o.kind !== 'none' && bpfkitAcc === (r.accepted === '1');
+    if (r.file.startsWith('cilium-core/')) {
+      ciliumAll++;
+      if (agrees) ciliumAgree++;
+    }
+    if (r.accepted === '1' && (sizeOf.get(`${r.file} ${r.program}`) ?? 0) >= 3000) {
+      bigAll++;
+      if (bpfkitAcc) bigAccepted++;
+    }
+  }
   for (const r of judged) {
     const key = `${r.file}\t${r.program}`;
     const o = outcomes.get(key) ?? (loaded.has(r.file) ? { kind: 'none' as const, cause: 'program not found by the loader', detail: `section ${r.section}` } : { kind: 'none' as const, cause: 'object not in DIR', detail: '' });
@@ -216,9 +241,13 @@ function main(): void {
   out.push(`kernel verdicts: ${tsvPath}`);
   out.push(`objects: ${files.length}; outside invalid/ loaded ${loadedOutside.length}/${objectsOutside.length}; invalid/ refused ${invalidRefused.length}/${files.length - objectsOutside.length}`);
   out.push(`programs found: ${programsFound} (${unlisted} not in the kernel's table); objects with no program: ${emptyObjects.length}${emptyObjects.length ? ` (${emptyObjects.join(', ')})` : ''}`);
-  out.push(`load time: ${(loadMs / 1000).toFixed(2)} s wall, ${(loadCpuMs / 1000).toFixed(2)} s CPU (${files.length} objects, one process)   verify time: ${(verifyMs / 1000).toFixed(2)} s`);
+  out.push(`load time: ${(loadMs / 1000).toFixed(2)} s wall, ${(loadCpuMs / 1000).toFixed(2)} s CPU (${files.length} objects, one process)   verify time: ${(verifyMs / 1000).toFixed(2)} s wall, ${(verifyCpuMs / 1000).toFixed(2)} s CPU`);
+  // per-program wall time: the budget is 1 s for any one program
+  const slow = [...timings].sort((a, b) => b.ms - a.ms);
+  out.push(`slowest: ${slow.slice(0, 3).map((t) => `${t.key} ${(t.ms / 1000).toFixed(2)} s`).join('; ')}   over 1 s: ${slow.filter((t) => t.ms > 1000).length}   peak RSS: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
   out.push('');
   out.push(`programs the kernel judged: ${judged.length}   verdict: ${verdicts}   agree: ${agreeAccept + agreeReject}   false accept: ${falseAccept}   false reject: ${falseReject}   no verdict: ${noVerdict}`);
+  out.push(`Cilium datapath (cilium-core/): agree ${ciliumAgree}/${ciliumAll}   kernel-accepted programs of 3000+ instructions accepted: ${bigAccepted}/${bigAll}`);
   out.push('');
   out.push('                     bpfkit accepted  bpfkit rejected  no verdict');
   const kAccRows = judged.filter((r) => r.accepted === '1').length;

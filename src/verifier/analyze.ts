@@ -295,10 +295,12 @@ function analyzeUnit(obj: BpfObject, prog: ProgramDef, env: VerifierEnv, root: n
     }
     if (result) {
       const r = finalPass(cfg, env, result.pre, failures, prog, checked, tracker, checking, root);
-      const collapsed = new Map([...result.pre].map(([b, d]) => [b, D.collapse(d)]));
       details = r.details;
       stack = r.stack;
-      if (options.states) states = collectUnitStates(cfg, collapsed, env, failures.map((f) => f.node));
+      if (options.states) {
+        const collapsed = new Map([...result.pre].map(([b, d]) => [b, D.collapse(d)]));
+        states = collectUnitStates(cfg, collapsed, env, failures.map((f) => f.node));
+      }
     }
   }
   const errs = toErrors(failures, cfg, env, options);
@@ -348,14 +350,17 @@ function finalPass(
     if (!d || checked.has(b.id)) continue;
     runDisjuncts(b, d, env, checking);
   }
-  const pre = new Map<number, Domain>([...disjPre].map(([b, d]) => [b, D.collapse(d)]));
+  // only loop heads need one joined state (their bounds); reachability and stack use are read
+  // from the disjuncts as they are, without paying for a join per block
+  const reachable = (b: number): boolean => disjPre.get(b) !== undefined;
+  const loopHeadState = (b: number): Domain => D.collapse(disjPre.get(b));
   // the final state of a block that ends in a store is after it: count the last writes too
   for (const b of cfg.blocks) {
-    const s = pre.get(b.id);
-    if (s) s.frames.forEach((f) => {
-      const used = STACK_SIZE - f.stack.lowestUsed();
-      if (used > (depthOf.get(f.fn) ?? 0)) depthOf.set(f.fn, used);
-    });
+    for (const s of disjPre.get(b.id) ?? [])
+      s.frames.forEach((f) => {
+        const used = STACK_SIZE - f.stack.lowestUsed();
+        if (used > (depthOf.get(f.fn) ?? 0)) depthOf.set(f.fn, used);
+      });
   }
 
   // combined stack of every call chain (the kernel rounds each frame up to 16 bytes)
@@ -364,7 +369,7 @@ function finalPass(
   const stack: StackUse = { maxChain: 0, globalSites: [] };
   for (let c = 0; c < cfg.contexts.length; c++) stack.maxChain = Math.max(stack.maxChain, chainBytes(chainFns(c)));
   for (const b of cfg.blocks) {
-    if (!pre.get(b.id)) continue;
+    if (!reachable(b.id)) continue;
     for (const n of b.nodes) {
       if (n.stmt.kind === 'callGlobal') stack.globalSites.push({ pc: n.pc, ...(n.ins ? { ins: n.ins } : {}), chainBytes: chainBytes(chainFns(n.context)), target: n.stmt.target });
     }
@@ -384,7 +389,7 @@ function finalPass(
 
   // loops: bounds at their heads, and the work the kernel would do walking them
   const loops = cfg.loops.map((l) => {
-    const s = pre.get(l.head);
+    const s = loopHeadState(l.head);
     const hi = s ? (s.globals.get(counterVar(l.counter))?.[1] ?? 0) + 1 : 0;
     return { pc: l.pc, counter: l.counter, outer: l.outer, maxIterations: hi };
   });
@@ -392,7 +397,7 @@ function finalPass(
     const bound = new Map(loops.map((l) => [l.counter, l.maxIterations]));
     let total = 0;
     for (const b of cfg.blocks) {
-      if (!pre.get(b.id)) continue;
+      if (!reachable(b.id)) continue;
       const heads = cfg.wto.nesting.get(b.id) ?? [];
       let mult = 1;
       for (const h of heads) {
