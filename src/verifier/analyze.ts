@@ -22,7 +22,7 @@ import { HELPER_NAMES } from '../helpers/helper-ids.js';
 import type { ProgramDetails, ProgramReport, VerifyError, VerifyOptions } from './result.js';
 import { applyStatement } from './transformer.js';
 import * as D from './domains/disjunctive.js';
-import { liveRegisters } from './cfg/liveness.js';
+import { liveRegisters, nextUse } from './cfg/liveness.js';
 import type { Disj } from './domains/disjunctive.js';
 import { collectUnitStates, statesReport, type UnitStates, withPaths } from './states.js';
 
@@ -265,6 +265,7 @@ function analyzeUnit(obj: BpfObject, prog: ProgramDef, env: VerifierEnv, root: n
   } else {
     let result;
     const live = liveRegisters(cfg);
+    const next = nextUse(cfg);
     try {
       result = fixpoint<Disj>({
         entry: cfg.entry,
@@ -278,7 +279,7 @@ function analyzeUnit(obj: BpfObject, prog: ProgramDef, env: VerifierEnv, root: n
         },
         lattice: {
           join: D.join,
-          joinAll: (list, v) => D.joinAll(list, live[v]),
+          joinAll: (list, v) => D.joinAll(list, live[v], next[v]),
           delayedJoin: D.delayedJoin,
           leq: D.leq,
           narrow: D.narrow,

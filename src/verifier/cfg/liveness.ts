@@ -91,3 +91,63 @@ export function liveRegisters(cfg: Cfg): Uint16Array {
   }
   return liveIn;
 }
+
+/** Slots of the 512-byte frame, 8 bytes each (as the stack domain indexes its spills). */
+export const STACK_SLOTS = 64;
+/** A distance for "never read again". */
+export const FAR = 0x3fffffff;
+
+/**
+ * How soon each register and each 8-byte stack slot is read again, at the entry of each block:
+ * the fewest statements along any path before a read (not preceded by a write), FAR when none.
+ * Stack slots count only direct reads and writes through r10 (a spilled value read back); reads
+ * through copies of the frame pointer are not seen. Entry `r` (0-10) is a register, `11 + k` the
+ * slot of bytes [8k, 8k+8) of the frame. A heuristic for which distinctions between paths to keep
+ * when not all can be: those that matter soonest. Errors here cost precision, never soundness.
+ */
+export function nextUse(cfg: Cfg): Int32Array[] {
+  const W = 11 + STACK_SLOTS;
+  const n = cfg.blocks.length;
+  const slotOf = (off: number): number => (512 + off) >> 3;
+  // per block: for each entry, the distance of its first read before any write (FAR none),
+  // and whether the block writes it first (then nothing flows through from the successors)
+  const first = cfg.blocks.map((b) => {
+    const d = new Int32Array(W).fill(FAR);
+    const killed = new Uint8Array(W);
+    b.nodes.forEach((node, i) => {
+      const st = node.stmt;
+      const [u, def] = useDef(st);
+      for (let r = 0; r < 11; r++) if (u & (1 << r) && !killed[r] && d[r] === FAR) d[r] = i;
+      if (st.kind === 'load' && st.base === 10) {
+        const k = 11 + slotOf(st.off);
+        if (k >= 11 && k < W && !killed[k] && d[k] === FAR) d[k] = i;
+      }
+      for (let r = 0; r < 11; r++) if (def & (1 << r)) killed[r] = 1;
+      if (st.kind === 'store' && st.base === 10 && st.size === 8 && (st.off & 7) === 0) {
+        const k = 11 + slotOf(st.off);
+        if (k >= 11 && k < W) killed[k] = 1;
+      }
+    });
+    return { d, killed, len: b.nodes.length };
+  });
+  const dist = cfg.blocks.map((_, i) => Int32Array.from(first[i]!.d));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = n - 1; i >= 0; i--) {
+      const { d, killed, len } = first[i]!;
+      const cur = dist[i]!;
+      for (const s of cfg.blocks[i]!.succs) {
+        const ds = dist[s]!;
+        for (let k = 0; k < W; k++) {
+          if (killed[k] || d[k]! < FAR) continue;
+          const v = ds[k]! >= FAR ? FAR : ds[k]! + len;
+          if (v < cur[k]!) {
+            cur[k] = v;
+            changed = true;
+          }
+        }
+      }
+    }
+  }
+  return dist;
+}

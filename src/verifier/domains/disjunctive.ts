@@ -21,27 +21,32 @@ import {
 } from './ebpf-domain.js';
 import { constValue } from './scalar.js';
 import { Kind, POINTER_KINDS } from './types.js';
+import { FAR } from '../cfg/liveness.js';
 
 /** A non-empty list of states; `undefined` is bottom. */
 export type Disj = readonly AbsState[];
 
 export const MAX_DISJUNCTS = 4;
 
+/** A register (0-9) or, from 11 on, a stack slot of the current frame (11 + byte offset / 8). */
+type Component = readonly [place: number, tag: string];
+
 /**
- * The partition a state belongs to: which of r0-r9 (current frame) hold -1, 0 or 1, and where
- * pointers point. With `fine`, any other small constant too (a header offset of 14 or 18 bytes
- * after an optional VLAN tag, which the kernel follows as a constant on each path).
+ * What tells a state apart from others: which of r0-r9 (current frame) hold -1, 0 or 1, and
+ * where pointers point, in registers and in spilled stack slots. With `fine`, any other small
+ * constant too (a header offset of 14 or 18 bytes after an optional VLAN tag, which the kernel
+ * follows as a constant on each path).
  */
-function keyOf(s: AbsState, live: number, fine: boolean): string {
+function componentsOf(s: AbsState, live: number, fine: boolean, next: Int32Array | undefined): Component[] {
   const regs = s.top.regs;
-  let key = `${s.depth}:`;
+  const out: Component[] = [];
   for (let r = 0; r < REG_COUNT - 1; r++) {
     if ((live & (1 << r)) === 0) continue;
     const v = regs[r]!;
     // a pointer into different regions on different paths (a buffer on the stack or in a map
     // value): the kernel checks each path with its own region, so those states stay apart
     if (v.kinds & POINTER_KINDS) {
-      key += `${r}:${v.kinds & ~Kind.NULLABLE},`;
+      out.push([r, `:${v.kinds & ~Kind.NULLABLE}`]);
       continue;
     }
     if (v.kinds !== Kind.NUM) continue;
@@ -49,15 +54,23 @@ function keyOf(s: AbsState, live: number, fine: boolean): string {
     if (c === undefined) continue;
     const sc = BigInt.asIntN(64, c);
     // status codes and flags: what a later test of the register can tell apart
-    if ((sc >= -1n && sc <= 1n) || (fine && sc >= 0n && sc <= 512n)) key += `${r}=${sc},`;
+    if ((sc >= -1n && sc <= 1n) || (fine && sc >= 0n && sc <= 512n)) out.push([r, `=${sc}`]);
   }
   // the same for pointers spilled to the stack and read back later
   for (const [at, sp] of s.top.stack.spills) {
+    const place = 11 + (at >> 3);
+    if (next && next[place]! >= FAR) continue;
     const k = sp.value.kinds & ~Kind.NULLABLE;
-    if (k & (Kind.STACK | Kind.MAP_VALUE | Kind.PACKET | Kind.MEM)) key += `s${at}:${k},`;
+    if (k & (Kind.STACK | Kind.MAP_VALUE | Kind.PACKET | Kind.MEM)) out.push([place, `:${k}`]);
   }
-  return key;
+  return out;
 }
+
+const keyOf = (depth: number, cs: readonly Component[], dropped: ReadonlySet<number> | undefined): string => {
+  let key = `${depth}:`;
+  for (const [place, tag] of cs) if (!dropped?.has(place)) key += `${place}${tag},`;
+  return key;
+};
 
 /** One state standing for the whole disjunction. */
 export function collapse(d: Disj | undefined): AbsState | undefined {
@@ -68,29 +81,42 @@ export function collapse(d: Disj | undefined): AbsState | undefined {
 
 /**
  * The join, keeping apart states that differ in a live register's status value (`live`: the
- * registers read later, as a bitmask; by default all).
+ * registers read later, as a bitmask; by default all). `next` (how soon each register and stack
+ * slot is read again, cfg/liveness.ts) says which distinctions to give up first when there are
+ * too many: those read last (or never).
  */
-export function joinAll(list: ReadonlyArray<Disj | undefined>, live = 0x7ff): Disj | undefined {
-  const partition = (fine: boolean): Map<string, AbsState[]> => {
+export function joinAll(list: ReadonlyArray<Disj | undefined>, live = 0x7ff, next?: Int32Array): Disj | undefined {
+  const states: AbsState[] = [];
+  for (const d of list) if (d) for (const s of d) states.push(s);
+  if (states.length === 0) return undefined;
+  const partition = (comps: ReadonlyArray<readonly Component[]>, dropped?: ReadonlySet<number>): Map<string, AbsState[]> => {
     const groups = new Map<string, AbsState[]>();
-    for (const d of list) {
-      if (!d) continue;
-      for (const s of d) {
-        const k = keyOf(s, live, fine);
-        const g = groups.get(k);
-        if (g) g.push(s);
-        else groups.set(k, [s]);
-      }
-    }
+    states.forEach((s, i) => {
+      const k = keyOf(s.depth, comps[i]!, dropped);
+      const g = groups.get(k);
+      if (g) g.push(s);
+      else groups.set(k, [s]);
+    });
     return groups;
   };
   // the fine partition when it stays small, else the coarse one
-  let groups = partition(true);
-  if (groups.size > MAX_DISJUNCTS) groups = partition(false);
-  if (groups.size === 0) return undefined;
+  let groups = partition(states.map((s) => componentsOf(s, live, true, next)));
   if (groups.size > MAX_DISJUNCTS) {
-    const all = [...groups.values()].flat();
-    const one = joinAllOne(all);
+    const comps = states.map((s) => componentsOf(s, live, false, next));
+    groups = partition(comps);
+    if (groups.size > MAX_DISJUNCTS && next) {
+      // give up the distinctions read last, one place at a time, until the partition is small
+      const places = [...new Set(comps.flatMap((cs) => cs.map(([p]) => p)))].sort((a, b) => next[b]! - next[a]! || b - a);
+      const dropped = new Set<number>();
+      for (const p of places) {
+        dropped.add(p);
+        groups = partition(comps, dropped);
+        if (groups.size <= MAX_DISJUNCTS) break;
+      }
+    }
+  }
+  if (groups.size > MAX_DISJUNCTS) {
+    const one = joinAllOne(states);
     return one ? [one] : undefined;
   }
   const out: AbsState[] = [];
