@@ -32,7 +32,10 @@ import {
   tnumSub,
   tnumUnion,
 } from '../../src/verifier/domains/tnum.js';
-import { constNum, joinValue, Kind, leqValue, NUM_UNKNOWN, pointer, UNINIT } from '../../src/verifier/domains/types.js';
+import { constNum, joinValue, Kind, leqValue, NUM_UNKNOWN, numValue, pointer, UNINIT } from '../../src/verifier/domains/types.js';
+import * as Dj from '../../src/verifier/domains/disjunctive.js';
+import { entryState } from '../../src/verifier/domains/ebpf-domain.js';
+import { FAR, STACK_SLOTS } from '../../src/verifier/cfg/liveness.js';
 import { Zone } from '../../src/verifier/domains/zone.js';
 
 const M64 = (1n << 64n) - 1n;
@@ -232,5 +235,52 @@ describe('types and stack', () => {
     const c = StackFrame.join(a, StackFrame.EMPTY);
     expect(c.initialized(504, 512)).toBe(false);
     expect(StackFrame.leq(a, c)).toBe(true);
+  });
+});
+
+describe('disjunctions: which paths stay apart at a join', () => {
+  // r1 = the context, r10 = the frame; each state sets r0 (a status) and r6, r7 (flags)
+  const stateWith = (r0: bigint, r6: bigint, r7: bigint) => {
+    const e = entryState(pointer(Kind.CTX, scalarConst(0n)), pointer(Kind.STACK, scalarConst(512n), { frame: 0 })).edit();
+    e.setReg(0, numValue(scalarConst(r0)));
+    e.setReg(6, numValue(scalarConst(r6)));
+    e.setReg(7, numValue(scalarConst(r7)));
+    return e.done()!;
+  };
+  const all = [0n, 1n].flatMap((a) => [0n, 1n].flatMap((b) => [0n, -1n].map((s) => stateWith(s, a, b))));
+  const r0Values = (d: Dj.Disj) => d.map((s) => constValue(s.reg(0).num));
+
+  it('keeps every combination while they fit', () => {
+    expect(Dj.joinAll([all.slice(0, 4)], 0x7ff)).toHaveLength(4);
+  });
+
+  it('joins every path when too many differ and nothing says which matters', () => {
+    const d = Dj.joinAll([all], 0x7ff)!;
+    expect(d).toHaveLength(1);
+    expect(r0Values(d)).toEqual([undefined]);
+  });
+
+  it('gives up more distinctions when one is not enough', () => {
+    const next = new Int32Array(11 + STACK_SLOTS).fill(FAR);
+    next[0] = 1;
+    next[6] = 40;
+    next[7] = 50;
+    const eight = [0n, 1n].flatMap((a) => [0n, 1n].flatMap((b) => [0n, -1n, 1n].map((s) => stateWith(s, a, b))));
+    const d = Dj.joinAll([eight], 0x7ff, next)!;
+    expect(d).toHaveLength(3);
+    expect(d.every((s) => constValue(s.reg(6).num) === undefined && constValue(s.reg(7).num) === undefined)).toBe(true);
+  });
+
+  it('gives up the distinctions read last: the status read next stays, the flags read later go', () => {
+    const next = new Int32Array(11 + STACK_SLOTS).fill(FAR);
+    next[0] = 1;
+    next[6] = 40;
+    next[7] = 50;
+    const d = Dj.joinAll([all], 0x7ff, next)!;
+    // r7 (read last) is given up, which is enough: r0 and r6 stay exact on each path
+    expect(d).toHaveLength(4);
+    expect(d.every((s) => constValue(s.reg(7).num) === undefined)).toBe(true);
+    expect(d.every((s) => constValue(s.reg(0).num) !== undefined && constValue(s.reg(6).num) !== undefined)).toBe(true);
+    expect(new Set(r0Values(d).map((v) => BigInt.asIntN(64, v!)))).toEqual(new Set([-1n, 0n]));
   });
 });
