@@ -283,4 +283,21 @@ describe('disjunctions: which paths stay apart at a join', () => {
     expect(d.every((s) => constValue(s.reg(0).num) !== undefined && constValue(s.reg(6).num) !== undefined)).toBe(true);
     expect(new Set(r0Values(d).map((v) => BigInt.asIntN(64, v!)))).toEqual(new Set([-1n, 0n]));
   });
+
+  it('gives up a pointer\'s region last, even when it is read after the flags', () => {
+    const next = new Int32Array(11 + STACK_SLOTS).fill(FAR);
+    next[6] = 1;
+    next[7] = 2;
+    next[8] = 30;
+    const withRegion = (r6: bigint, r7: bigint, onStack: boolean) => {
+      const e = stateWith(0n, r6, r7).edit();
+      e.setReg(8, onStack ? pointer(Kind.STACK, scalarConst(480n), { frame: 0 }) : pointer(Kind.MAP_VALUE, scalarConst(0n), { map: 0 }));
+      return e.done()!;
+    };
+    const eight = [0n, 1n].flatMap((a) => [0n, 1n].flatMap((b) => [true, false].map((st) => withRegion(a, b, st))));
+    const d = Dj.joinAll([eight], 0x7ff, next)!;
+    expect(d).toHaveLength(4);
+    expect(d.every((s) => s.reg(8).kinds === Kind.STACK || s.reg(8).kinds === Kind.MAP_VALUE)).toBe(true);
+    expect(d.every((s) => constValue(s.reg(7).num) === undefined && constValue(s.reg(6).num) !== undefined)).toBe(true);
+  });
 });

@@ -106,12 +106,26 @@ export function joinAll(list: ReadonlyArray<Disj | undefined>, live = 0x7ff, nex
     groups = partition(comps);
     if (groups.size > MAX_DISJUNCTS && next) {
       // give up the distinctions read last, one place at a time, until the partition is small
-      const places = [...new Set(comps.flatMap((cs) => cs.map(([p]) => p)))].sort((a, b) => next[b]! - next[a]! || b - a);
+      // a pointer into one region on some paths and another on others cannot be dereferenced
+      // at all once joined: such distinctions go last, whatever their distance
+      const regions = new Set<number>();
+      for (const cs of comps) for (const [p, tag] of cs) if (tag.startsWith(':')) regions.add(p);
+      const rank = (p: number): number => (regions.has(p) ? 0 : FAR) + next[p]!;
+      const places = [...new Set(comps.flatMap((cs) => cs.map(([p]) => p)))].sort((a, b) => rank(b) - rank(a) || b - a);
       const dropped = new Set<number>();
       for (const p of places) {
         dropped.add(p);
         groups = partition(comps, dropped);
         if (groups.size <= MAX_DISJUNCTS) break;
+      }
+      // dropping in order may have given up more than needed: take back, nearest first, each
+      // distinction the partition still has room for
+      for (const p of [...dropped].reverse()) {
+        if (dropped.size === 1) break;
+        dropped.delete(p);
+        const g = partition(comps, dropped);
+        if (g.size <= MAX_DISJUNCTS) groups = g;
+        else dropped.add(p);
       }
     }
   }
