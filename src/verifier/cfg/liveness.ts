@@ -6,6 +6,7 @@
  */
 import type { Stmt } from '../ir.js';
 import type { Cfg } from './build.js';
+import type { WtoElement } from './wto.js';
 
 const bit = (r: number): number => 1 << r;
 const ARGS = bit(1) | bit(2) | bit(3) | bit(4) | bit(5);
@@ -131,23 +132,48 @@ export function nextUse(cfg: Cfg): Int32Array[] {
     return { d, killed, len: b.nodes.length };
   });
   const dist = cfg.blocks.map((_, i) => Int32Array.from(first[i]!.d));
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (let i = n - 1; i >= 0; i--) {
-      const { d, killed, len } = first[i]!;
-      const cur = dist[i]!;
-      for (const s of cfg.blocks[i]!.succs) {
-        const ds = dist[s]!;
-        for (let k = 0; k < W; k++) {
-          if (killed[k] || d[k]! < FAR) continue;
-          const v = ds[k]! >= FAR ? FAR : ds[k]! + len;
-          if (v < cur[k]!) {
-            cur[k] = v;
-            changed = true;
-          }
+  // a worklist, seeded in reverse WTO order (successors before their predecessors, loops aside)
+  // so most blocks settle on their first visit
+  const order: number[] = [];
+  const flatten = (es: readonly WtoElement[]): void => {
+    for (const e of es) {
+      if (e.kind === 'vertex') order.push(e.v);
+      else {
+        order.push(e.head);
+        flatten(e.body);
+      }
+    }
+  };
+  flatten(cfg.wto.elements);
+  const queued = new Uint8Array(n);
+  const work: number[] = [];
+  for (const v of order) {
+    work.push(v);
+    queued[v] = 1;
+  }
+  while (work.length) {
+    const i = work.pop()!;
+    queued[i] = 0;
+    const { d, killed, len } = first[i]!;
+    const cur = dist[i]!;
+    let changed = false;
+    for (const s of cfg.blocks[i]!.succs) {
+      const ds = dist[s]!;
+      for (let k = 0; k < W; k++) {
+        if (killed[k] || d[k]! < FAR) continue;
+        const v = ds[k]! >= FAR ? FAR : ds[k]! + len;
+        if (v < cur[k]!) {
+          cur[k] = v;
+          changed = true;
         }
       }
     }
+    if (changed)
+      for (const p of cfg.blocks[i]!.preds)
+        if (!queued[p]) {
+          queued[p] = 1;
+          work.push(p);
+        }
   }
   return dist;
 }
