@@ -20,7 +20,7 @@ import {
   widen as widenOne,
 } from './ebpf-domain.js';
 import { constValue } from './scalar.js';
-import { Kind, POINTER_KINDS } from './types.js';
+import { Kind, POINTER_KINDS, type RegValue } from './types.js';
 import { FAR } from '../cfg/liveness.js';
 
 /** A non-empty list of states; `undefined` is bottom. */
@@ -46,7 +46,7 @@ function componentsOf(s: AbsState, live: number, fine: boolean, next: Int32Array
     // a pointer into different regions on different paths (a buffer on the stack or in a map
     // value): the kernel checks each path with its own region, so those states stay apart
     if (v.kinds & POINTER_KINDS) {
-      out.push([r, `:${v.kinds & ~Kind.NULLABLE}`]);
+      out.push([r, regionTag(v)]);
       continue;
     }
     if (v.kinds !== Kind.NUM) continue;
@@ -61,9 +61,18 @@ function componentsOf(s: AbsState, live: number, fine: boolean, next: Int32Array
     const place = 11 + (at >> 3);
     if (next && next[place]! >= FAR) continue;
     const k = sp.value.kinds & ~Kind.NULLABLE;
-    if (k & (Kind.STACK | Kind.MAP_VALUE | Kind.PACKET | Kind.MEM)) out.push([place, `:${k}`]);
+    if (k & (Kind.STACK | Kind.MAP_VALUE | Kind.PACKET | Kind.MEM)) out.push([place, regionTag(sp.value)]);
   }
   return out;
+}
+
+/**
+ * Where a pointer points: its kinds, and for a map value which map (a field at offset 32 of one
+ * map's value and at offset 0 of another's cannot be checked once the two are one pointer).
+ */
+function regionTag(v: RegValue): string {
+  const k = v.kinds & ~Kind.NULLABLE;
+  return k === Kind.MAP_VALUE && v.map >= 0 ? `:${k}m${v.map}` : `:${k}`;
 }
 
 const keyOf = (depth: number, cs: readonly Component[], dropped: ReadonlySet<number> | undefined): string => {
