@@ -12,6 +12,7 @@ import { describe as describeType, resolveType, sizeof, skipModifiers } from '..
 import type { BtfAnyType } from '../btf/types.js';
 import { constValue, scalarConst, scalarRange } from './domains/scalar.js';
 import { tnumToString } from './domains/tnum.js';
+import { isStructOps, structOpsArgStruct, structOpsWrite } from './struct-ops.js';
 import { Kind, NUM_UNKNOWN, numValue, pointer, type RegValue } from './domains/types.js';
 
 /** What the verifier knows of the kernel: its BTF and the program's hook. */
@@ -65,7 +66,15 @@ export function contextLoad(k: KernelBtfEnv | undefined, off: number, size: numb
   const i = off / 8;
   if (!Number.isInteger(i)) return undefined;
   const arg = target.args[i];
-  if (arg !== undefined) return valueOfType(k.btf, arg.type, size, false, 0);
+  if (arg !== undefined) {
+    const v = valueOfType(k.btf, arg.type, size, false, 0);
+    // a congestion control's socket is its tcp_sock (bpf_tcp_ca_is_valid_access)
+    if (isStructOps(target) && v.btf !== undefined) {
+      const promoted = structOpsArgStruct(k.btf, target, v.btf);
+      if (promoted !== v.btf) return btfPointer(k.btf, promoted);
+    }
+    return v;
+  }
   if (i === target.args.length && (target.kind === 'fexit' || target.kind === 'fmod_ret')) return valueOfType(k.btf, target.proto.returnType, size, false, 0);
   return undefined;
 }
@@ -138,12 +147,18 @@ export function btfPointerName(v: RegValue): string {
  * the kernel's complaint, or undefined when it is allowed.
  */
 export function checkBtfAccess(k: KernelBtfEnv | undefined, r: number, v: RegValue, off: bigint, size: bigint, write: boolean): string | undefined {
-  if (write) return `only read is supported (R${r} is ${btfPointerName(v)}: tracing programs may not write kernel objects through BTF pointers)`;
-  if (k === undefined || v.btf === undefined || v.btf < 0) return `R${r} may point to different kernel types: the read cannot be checked`;
+  const structOps = isStructOps(k?.attach);
+  if (write && !structOps) return `only read is supported (R${r} is ${btfPointerName(v)}: tracing programs may not write kernel objects through BTF pointers)`;
+  if (k === undefined || v.btf === undefined || v.btf < 0) return `R${r} may point to different kernel types: the ${write ? 'write' : 'read'} cannot be checked`;
   const base = constValue(v.num);
   if (base === undefined) return `R${r} is ${btfPointerName(v)} invalid variable offset: off=${off}, var_off=${tnumToString(v.num.t)}`;
   const at = BigInt.asIntN(64, base) + off;
   if (at < 0n) return `R${r} is ${btfPointerName(v)} invalid negative access: off=${at}`;
+  if (write) {
+    // struct_ops: the kernel's btf_struct_access of the struct_ops type decides (bpf_tcp_ca's list)
+    if (v.untrusted) return `only read is supported (R${r} is untrusted_${btfPointerName(v)}: it was read out of another object)`;
+    return structOpsWrite(k.btf, k.attach!, v.btf, Number(at), Number(size));
+  }
   const w = walk(k.btf, v.btf, Number(at), Number(size));
   return 'error' in w ? w.error : undefined;
 }

@@ -17,6 +17,7 @@ import { socketFieldAccess, tcpSockFieldAccess } from './contexts/sock.js';
 import { Zone } from './domains/zone.js';
 import type { VerifierEnv } from './env.js';
 import { btfPointerName, checkBtfAccess } from './btf-pointers.js';
+import { returnsVoid } from './struct-ops.js';
 import { checkKfunc, kfuncInfo } from './kfuncs.js';
 import { type ArgKind, helperName, helperProto } from './helper-protos.js';
 import type { Operand } from './ir.js';
@@ -589,6 +590,8 @@ export function check(a: Assertion, s: StateView, env: VerifierEnv, node?: Node)
         if (r0.kinds !== Kind.NUM) return `At the exit of global function ${g?.name ?? ''} R0 must be a number, not ${describe(r0, env)}`;
         return undefined;
       }
+      // a struct_ops member returning void: the kernel does not read R0 (check_return_code)
+      if (a.where === 'program' && returnsVoid(env.kernel?.attach)) return undefined;
       if (!isInitialized(r0)) return `R0 is not initialised at ${a.where === 'program' ? 'program exit' : 'the return of a callback'}`;
       const range = a.where === 'callback' ? helperProto(a.helper ?? 0)?.callback?.ret : env.returnRange;
       if (a.where === 'program' && !env.privileged && (r0.kinds & POINTER_KINDS) !== 0) return 'R0 leaks a pointer as the return value';

@@ -42,6 +42,9 @@ function keyOf(s: AbsState, live: number, fine: boolean): string {
     // value): the kernel checks each path with its own region, so those states stay apart
     if (v.kinds & POINTER_KINDS) {
       key += `${r}:${v.kinds & ~Kind.NULLABLE},`;
+      // a kernel object pointer at different fields (a branchless max of two fields): joined it
+      // would have a variable offset, which BTF accesses refuse; the kernel checks each path
+      if (v.kinds & Kind.BTF) key += `@${constValue(v.num) ?? '?'},`;
       continue;
     }
     if (v.kinds !== Kind.NUM) continue;
