@@ -19,6 +19,8 @@ import { Kind, NUM_UNKNOWN, numValue, pointer, type RegValue } from './domains/t
 export interface KernelBtfEnv {
   readonly btf: Btf;
   readonly attach?: AttachTarget;
+  /** The program's own BTF: the types of objects it allocates (bpf_obj_new). */
+  readonly local?: Btf;
 }
 
 const sized = (bytes: number): RegValue => (bytes >= 8 ? NUM_UNKNOWN : numValue(scalarRange(0n, (1n << BigInt(bytes * 8)) - 1n)));
@@ -148,12 +150,13 @@ export function btfPointerName(v: RegValue): string {
  */
 export function checkBtfAccess(k: KernelBtfEnv | undefined, r: number, v: RegValue, off: bigint, size: bigint, write: boolean): string | undefined {
   const structOps = isStructOps(k?.attach);
-  if (write && !structOps) return `only read is supported (R${r} is ${btfPointerName(v)}: tracing programs may not write kernel objects through BTF pointers)`;
+  if (write && !structOps && !v.alloc) return `only read is supported (R${r} is ${btfPointerName(v)}: tracing programs may not write kernel objects through BTF pointers)`;
   if (k === undefined || v.btf === undefined || v.btf < 0) return `R${r} may point to different kernel types: the ${write ? 'write' : 'read'} cannot be checked`;
   const base = constValue(v.num);
   if (base === undefined) return `R${r} is ${btfPointerName(v)} invalid variable offset: off=${off}, var_off=${tnumToString(v.num.t)}`;
   const at = BigInt.asIntN(64, base) + off;
   if (at < 0n) return `R${r} is ${btfPointerName(v)} invalid negative access: off=${at}`;
+  if (v.alloc) return allocAccess(k, v.btf, Number(at), Number(size));
   if (write) {
     // struct_ops: the kernel's btf_struct_access of the struct_ops type decides (bpf_tcp_ca's list)
     if (v.untrusted) return `only read is supported (R${r} is untrusted_${btfPointerName(v)}: it was read out of another object)`;
@@ -166,7 +169,8 @@ export function checkBtfAccess(k: KernelBtfEnv | undefined, r: number, v: RegVal
 /** The value a load through BTF pointer `v` gives (after {@link checkBtfAccess} allowed it). */
 export function btfLoad(k: KernelBtfEnv | undefined, v: RegValue, off: number, size: number): RegValue {
   const base = constValue(v.num);
-  if (k === undefined || v.btf === undefined || v.btf < 0 || base === undefined) return sized(size);
+  // fields of the program's own objects are numbers (a pointer stored there is the program's business)
+  if (k === undefined || v.btf === undefined || v.btf < 0 || base === undefined || v.alloc) return sized(size);
   const w = walk(k.btf, v.btf, Number(BigInt.asIntN(64, base)) + off, size);
   if ('error' in w || w.ptr === undefined) return sized(size);
   return { ...btfPointer(k.btf, w.ptr), untrusted: true };
@@ -192,4 +196,47 @@ export function helperBtfResult(k: KernelBtfEnv | undefined, name: string, id: n
   if (k === undefined || r === undefined) return undefined;
   const t = k.btf.named(r.type).find((x) => x.kind === 'STRUCT');
   return t === undefined ? undefined : btfPointer(k.btf, t.id, r.nullable, r.nullable ? id : 0);
+}
+
+/** Special fields of program-allocated objects, which only their kfuncs and helpers may touch (btf_field_type_name). */
+const SPECIAL_FIELDS = new Set(['bpf_spin_lock', 'bpf_res_spin_lock', 'bpf_timer', 'bpf_wq', 'bpf_list_head', 'bpf_list_node', 'bpf_rb_root', 'bpf_rb_node', 'bpf_refcount', 'bpf_task_work']);
+
+/**
+ * A load or store of an object the program allocated (bpf_obj_new): inside its struct (the
+ * program's BTF), and not over a special field ("direct access to bpf_spin_lock is disallowed").
+ */
+function allocAccess(k: KernelBtfEnv, structId: number, off: number, size: number): string | undefined {
+  const btf = k.local;
+  if (btf === undefined) return 'bpf_obj_new/bpf_percpu_obj_new requires prog BTF';
+  const t = resolveType(btf, structId);
+  if (t.kind !== 'STRUCT') return `${describeType(btf, structId)} is not a struct`;
+  if (off + size > t.size) return `access beyond struct ${t.name} at off ${off} size ${size}`;
+  const hit = specialField(btf, t, 0, off, size);
+  if (hit !== undefined) return `direct access to ${hit} is disallowed`;
+  return undefined;
+}
+
+function specialField(btf: Btf, t: BtfAnyType, base: number, off: number, size: number, depth = 0): string | undefined {
+  if ((t.kind !== 'STRUCT' && t.kind !== 'UNION') || depth > 8) return undefined;
+  for (const m of t.members) {
+    const moff = base + m.bitsOffset / 8;
+    let msize: number;
+    try {
+      msize = sizeof(btf, m.type);
+    } catch {
+      continue;
+    }
+    if (off >= moff + msize || moff >= off + size) continue;
+    const mt = resolveType(btf, m.type);
+    if ((mt.kind === 'STRUCT' || mt.kind === 'UNION') && SPECIAL_FIELDS.has(mt.name)) return mt.name;
+    const inner = specialField(btf, mt, moff, off, size, depth + 1);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
+}
+
+/** A pointer to an object of the program's own type `structId` (bpf_obj_new's result). */
+export function allocPointer(local: Btf, structId: number, nullable: boolean, id: number): RegValue {
+  const name = describeType(local, structId).replace(/^(struct|union) /, '');
+  return pointer(Kind.BTF | (nullable ? Kind.NULLABLE : 0), scalarConst(0n), { btf: structId, btfName: name, id, alloc: true });
 }

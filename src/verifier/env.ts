@@ -176,6 +176,8 @@ export function makeEnv(obj: BpfObject, prog: ProgramDef, options: EnvOptions = 
       return id;
     },
     functionName: (slot) => fnNames.get(slot) ?? (slot === 0 ? prog.name : `func@${slot}`),
-    ...(obj.kernelBtf !== undefined ? { kernel: prog.attachBtf !== undefined ? { btf: obj.kernelBtf, attach: prog.attachBtf } : { btf: obj.kernelBtf } } : {}),
+    ...(obj.kernelBtf !== undefined
+      ? { kernel: { btf: obj.kernelBtf, ...(prog.attachBtf !== undefined ? { attach: prog.attachBtf } : {}), ...(obj.btfTypes !== undefined ? { local: obj.btfTypes } : {}) } }
+      : {}),
   };
 }

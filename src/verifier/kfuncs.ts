@@ -9,7 +9,7 @@
 import type { Btf } from '../btf/btf.js';
 import { resolveType, sizeof } from '../btf/btf.js';
 import type { BtfFuncProto } from '../btf/types.js';
-import { btfPointer, btfPointerName, pointeeStruct } from './btf-pointers.js';
+import { allocPointer, btfPointer, btfPointerName, pointeeStruct } from './btf-pointers.js';
 import type { Editor, StateView } from './domains/ebpf-domain.js';
 import { counterVar } from './domains/ebpf-domain.js';
 import { constValue, scalarConst, SCALAR_UNKNOWN } from './domains/scalar.js';
@@ -108,7 +108,27 @@ export function checkKfunc(s: StateView, env: VerifierEnv, info: KfuncInfo): str
     const v = s.reg(r);
     const pt = proto.params[i]!.type;
     const t = resolveType(btf, pt);
+    const pname = proto.params[i]!.name;
+    // the kernel ignores __ign arguments (obj_new's meta, filled in by the verifier itself)
+    if (pname.endsWith('__ign')) continue;
     if (v.kinds & Kind.UNINIT) return `R${r} !read_ok (argument ${i} of ${name} is not initialised)`;
+    if (pname.endsWith('__k')) {
+      if (v.kinds !== Kind.NUM) return `R${r} is not a scalar`;
+      const c = constValue(v.num);
+      if (c === undefined) return `R${r} must be a known constant`;
+      if (OBJ_NEW.has(name)) {
+        const why = objNewType(env, c);
+        if (typeof why === 'string') return why;
+      }
+      continue;
+    }
+    if (pname.endsWith('__alloc')) {
+      if (v.kinds & Kind.NULLABLE || isNullValue(v)) return `Possibly NULL pointer passed to trusted arg${i}`;
+      if (v.kinds !== Kind.BTF || !v.alloc) return `arg#${i} expected pointer to allocated object`;
+      if (v.ref <= 0) return 'allocated object must be referenced';
+      if (constValue(v.num) !== 0n) return `R${r} must have zero offset when passed to release func or trusted arg to kfunc`;
+      continue;
+    }
     const iter = isIterArg(btf, pt);
     if (iter !== undefined) {
       if (v.kinds !== Kind.STACK || constValue(v.num) === undefined) return `arg#${i} expected pointer to an iterator on stack (${name})`;
@@ -137,6 +157,22 @@ export function checkKfunc(s: StateView, env: VerifierEnv, info: KfuncInfo): str
   return undefined;
 }
 
+/** The kfuncs that allocate an object of the program's own type, given as their constant first argument. */
+const OBJ_NEW = new Set(['bpf_obj_new_impl', 'bpf_percpu_obj_new_impl']);
+
+/** The struct (in the program's BTF) bpf_obj_new's constant argument names, or the kernel's complaint. */
+function objNewType(env: VerifierEnv, id: bigint): { id: number } | string {
+  if (BigInt.asUintN(32, id) !== id) return 'local type ID argument must be in range [0, U32_MAX]';
+  const local = env.kernel?.local;
+  if (local === undefined) return 'bpf_obj_new/bpf_percpu_obj_new requires prog BTF';
+  const n = Number(id);
+  const t = n > 0 && n < local.length ? local.type(n) : undefined;
+  if (t === undefined || t.kind !== 'STRUCT') return 'bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct';
+  return { id: n };
+}
+
+const isNullValue = (v: RegValue): boolean => v.kinds === Kind.NUM && constValue(v.num) === 0n;
+
 /** The call's effect: references taken or dropped, iterators created or destroyed, r0. */
 export function applyKfunc(e: Editor, env: VerifierEnv, info: KfuncInfo, nid: number, pc: number): void {
   const { btf, proto, flags, name } = info;
@@ -153,7 +189,7 @@ export function applyKfunc(e: Editor, env: VerifierEnv, info: KfuncInfo, nid: nu
         for (const [g] of e.globals) if (g >= counterVar(0) && g < counterVar(100000)) e.setGlobal(g, [0, 1]);
       }
     }
-    if (flags.includes('release') && pointeeStruct(btf, p.type) !== undefined && v.ref > 0) {
+    if (flags.includes('release') && (pointeeStruct(btf, p.type) !== undefined || p.name.endsWith('__alloc')) && v.ref > 0) {
       const ref = v.ref;
       e.release(ref);
       const why = `its reference was released by ${name} at pc ${pc}`;
@@ -163,7 +199,15 @@ export function applyKfunc(e: Editor, env: VerifierEnv, info: KfuncInfo, nid: nu
   let r0: RegValue;
   const ret = resolveType(btf, proto.returnType);
   const nullable = flags.includes('retNull');
-  if (ret.kind === 'VOID') r0 = UNINIT;
+  const newType = OBJ_NEW.has(name) ? constValue(e.reg(1).num) : undefined;
+  const local = env.kernel?.local;
+  const allocated = newType !== undefined && local !== undefined ? objNewType(env, newType) : undefined;
+  if (allocated !== undefined && typeof allocated !== 'string' && local !== undefined) {
+    // an object of the program's own type, which the program owns until it drops it
+    e.mapValues((x) => (x.id === nid ? { ...x, id: 0 } : x));
+    e.acquire(nid, { pc, what: `object allocated by ${name} (drop it with bpf_obj_drop)` });
+    r0 = { ...allocPointer(local, allocated.id, true, nid), ref: nid };
+  } else if (ret.kind === 'VOID') r0 = UNINIT;
   else if (ret.kind === 'PTR') {
     const st = pointeeStruct(btf, proto.returnType);
     if (nullable) e.mapValues((x) => (x.id === nid ? { ...x, id: 0 } : x));
