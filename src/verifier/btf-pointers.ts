@@ -13,6 +13,7 @@ import type { BtfAnyType } from '../btf/types.js';
 import { constValue, scalarConst, scalarRange } from './domains/scalar.js';
 import { tnumToString } from './domains/tnum.js';
 import { isStructOps, structOpsArgStruct, structOpsWrite } from './struct-ops.js';
+import { fieldTrust } from './btf-trust.js';
 import { Kind, NUM_UNKNOWN, numValue, pointer, type RegValue } from './domains/types.js';
 
 /** What the verifier knows of the kernel: its BTF and the program's hook. */
@@ -81,7 +82,20 @@ export function contextLoad(k: KernelBtfEnv | undefined, off: number, size: numb
   return undefined;
 }
 
-type Walk = { ptr?: number; name: string } | { error: string };
+type Walk = { ptr?: number; name: string; parent?: string; rcuTag?: boolean } | { error: string };
+
+/** Whether a pointer type carries the `__rcu` type tag (PTR → TYPE_TAG "rcu" → ...). */
+function rcuTagged(btf: Btf, ptrTypeId: number): boolean {
+  let t = resolveType(btf, ptrTypeId);
+  if (t.kind !== 'PTR') return false;
+  for (let id = t.type, depth = 0; depth < 16 && id !== 0; depth++) {
+    t = btf.type(id);
+    if (t.kind === 'TYPE_TAG' && t.name === 'rcu') return true;
+    if (t.kind !== 'TYPE_TAG' && t.kind !== 'CONST' && t.kind !== 'VOLATILE' && t.kind !== 'RESTRICT') return false;
+    id = t.type;
+  }
+  return false;
+}
 
 /** The kernel's btf_struct_walk: what a load of `size` bytes at `off` inside struct `structId` reads. */
 export function walk(btf: Btf, structId: number, off: number, size: number, depth = 0): Walk {
@@ -131,7 +145,7 @@ export function walk(btf: Btf, structId: number, off: number, size: number, dept
     if (resolved.kind === 'PTR' || mtype.kind === 'PTR') {
       if (msize !== size || off !== moff) return { error: `cannot access ptr member ${m.name} with moff ${moff} in struct ${tname} with off ${off} size ${size}` };
       const s = pointeeStruct(btf, m.type);
-      return s !== undefined ? { ptr: s.id, name: m.name } : { name: m.name };
+      return s !== undefined ? { ptr: s.id, name: m.name, parent: tname, rcuTag: rcuTagged(btf, m.type) } : { name: m.name };
     }
     if (off + size > mend) return { error: `access beyond the end of member ${m.name} (mend:${mend}) in struct ${tname} with off ${off} size ${size}` };
     return { name: m.name };
@@ -141,7 +155,7 @@ export function walk(btf: Btf, structId: number, off: number, size: number, dept
 
 /** The register name the kernel gives a BTF pointer in messages: `ptr_task_struct`, `ptr_or_null_task_struct`. */
 export function btfPointerName(v: RegValue): string {
-  return `ptr_${(v.kinds & Kind.NULLABLE) !== 0 ? 'or_null_' : ''}${v.btfName ?? ''}`;
+  return `${v.rcu ? 'rcu_' : ''}ptr_${(v.kinds & Kind.NULLABLE) !== 0 ? 'or_null_' : ''}${v.btfName ?? ''}`;
 }
 
 /**
@@ -166,14 +180,20 @@ export function checkBtfAccess(k: KernelBtfEnv | undefined, r: number, v: RegVal
   return 'error' in w ? w.error : undefined;
 }
 
-/** The value a load through BTF pointer `v` gives (after {@link checkBtfAccess} allowed it). */
-export function btfLoad(k: KernelBtfEnv | undefined, v: RegValue, off: number, size: number): RegValue {
+/**
+ * The value a load through BTF pointer `v` gives (after {@link checkBtfAccess} allowed it): a
+ * number, or a pointer whose trust the kernel's allow lists decide ({@link fieldTrust}); `inRcu`
+ * when the load is inside an RCU read section, `id` the null-check id of a pointer that may be NULL.
+ */
+export function btfLoad(k: KernelBtfEnv | undefined, v: RegValue, off: number, size: number, inRcu = false, id = 0): RegValue {
   const base = constValue(v.num);
   // fields of the program's own objects are numbers (a pointer stored there is the program's business)
   if (k === undefined || v.btf === undefined || v.btf < 0 || base === undefined || v.alloc) return sized(size);
   const w = walk(k.btf, v.btf, Number(BigInt.asIntN(64, base)) + off, size);
   if ('error' in w || w.ptr === undefined) return sized(size);
-  return { ...btfPointer(k.btf, w.ptr), untrusted: true };
+  const trust = fieldTrust(w.parent ?? '', w.name, v, w.rcuTag === true, inRcu);
+  const p = btfPointer(k.btf, w.ptr, trust.nullable, trust.nullable ? id : 0);
+  return trust.untrusted ? { ...p, untrusted: true } : trust.rcu ? { ...p, rcu: true } : p;
 }
 
 /** Helpers that return BTF pointers: the struct, and whether the result may be NULL. */

@@ -10,6 +10,7 @@ import type { Btf } from '../btf/btf.js';
 import { resolveType, sizeof } from '../btf/btf.js';
 import type { BtfFuncProto } from '../btf/types.js';
 import { allocPointer, btfPointer, btfPointerName, pointeeStruct } from './btf-pointers.js';
+import { isTrustedPointer } from './btf-trust.js';
 import type { Editor, StateView } from './domains/ebpf-domain.js';
 import { counterVar } from './domains/ebpf-domain.js';
 import { constValue, scalarConst, SCALAR_UNKNOWN } from './domains/scalar.js';
@@ -63,6 +64,11 @@ const KFUNCS: Readonly<Record<string, readonly Flag[]>> = {
 
 /** Reference id of the RCU read section (one per program; sections nest). */
 const RCU_REF = 0x7ff00000;
+/** Whether code runs in an RCU read section: inside bpf_rcu_read_lock, or anywhere in a program that cannot sleep. */
+export function inRcuSection(s: StateView, env: VerifierEnv): boolean {
+  return !env.sleepable || s.refs.has(RCU_REF);
+}
+
 /** Reference ids of iterators: by frame and stack slot. */
 const ITER_REF = 0x7fe00000;
 const iterRef = (frame: number, slot: number): number => ITER_REF + frame * 1024 + slot;
@@ -147,8 +153,9 @@ export function checkKfunc(s: StateView, env: VerifierEnv, info: KfuncInfo): str
       if (constValue(v.num) !== 0n) return `R${r} must have zero offset when passed to release func or trusted arg to kfunc`;
       if (flags.includes('release')) {
         if (v.ref <= 0) return `release kernel function ${name} expects refcounted PTR_TO_BTF_ID (R${r} is ${btfPointerName(v)})`;
-      } else if (v.untrusted && !(flags.includes('rcu') && inRcu)) {
-        return `R${r} must be referenced or trusted (${btfPointerName(v)} was read out of another object; pass a pointer the program was given or acquired${flags.includes('rcu') ? ', or read it inside bpf_rcu_read_lock' : ''})`;
+      } else if (!isTrustedPointer(v) && (flags.includes('trusted') || flags.includes('rcu'))) {
+        if (!flags.includes('rcu')) return `R${r} must be referenced or trusted (${btfPointerName(v)} was read out of another object; pass a pointer the program was given or acquired)`;
+        if (!v.rcu) return `R${r} must be a rcu pointer (${btfPointerName(v)} was read from a field the kernel does not list as RCU-safe, or after bpf_rcu_read_unlock; acquire it or read an RCU-safe field inside the section)`;
       }
       continue;
     }
@@ -177,7 +184,12 @@ const isNullValue = (v: RegValue): boolean => v.kinds === Kind.NUM && constValue
 export function applyKfunc(e: Editor, env: VerifierEnv, info: KfuncInfo, nid: number, pc: number): void {
   const { btf, proto, flags, name } = info;
   if (flags.includes('rcuLock')) e.acquire(RCU_REF, { pc, what: 'bpf_rcu_read_lock-ed region (BPF_EXIT cannot be used inside it)' });
-  if (flags.includes('rcuUnlock')) e.release(RCU_REF);
+  if (flags.includes('rcuUnlock')) {
+    e.release(RCU_REF);
+    // MEM_RCU pointers become untrusted (and no longer NULL-or-not) once a section ends, even in a
+    // program that stays in the kernel's own RCU section
+    e.mapValues((x) => (x.rcu ? { ...x, kinds: x.kinds & ~Kind.NULLABLE, rcu: false, untrusted: true } : x));
+  }
   proto.params.forEach((p, i) => {
     const v = e.reg(i + 1);
     if (isIterArg(btf, p.type) !== undefined && v.kinds === Kind.STACK && constValue(v.num) !== undefined) {
