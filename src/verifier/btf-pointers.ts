@@ -260,3 +260,22 @@ export function allocPointer(local: Btf, structId: number, nullable: boolean, id
   const name = describeType(local, structId).replace(/^(struct|union) /, '');
   return pointer(Kind.BTF | (nullable ? Kind.NULLABLE : 0), scalarConst(0n), { btf: structId, btfName: name, id, alloc: true });
 }
+
+/**
+ * The kernel's btf_struct_ids_match for a helper argument that must point to struct `want`: the
+ * pointer's struct, or a struct it starts with (tcp_sock starts with sock); the kernel's complaint
+ * when neither. Undefined when the pointer is not typed by kernel BTF (checked elsewhere).
+ */
+export function btfHelperArgMismatch(k: KernelBtfEnv | undefined, r: number, v: RegValue, want: string | undefined): string | undefined {
+  if (k === undefined || want === undefined || (v.kinds & Kind.BTF) === 0 || v.btf === undefined || v.btf < 0 || v.alloc) return undefined;
+  let id = v.btf;
+  for (let depth = 0; depth < 16; depth++) {
+    const t = resolveType(k.btf, id);
+    if (t.kind !== 'STRUCT' && t.kind !== 'UNION') break;
+    if (t.name === want) return undefined;
+    const first = t.members[0];
+    if (first === undefined || first.bitsOffset !== 0) break;
+    id = first.type;
+  }
+  return `R${r} is of type ${v.btfName ?? '?'} but ${want} is expected`;
+}

@@ -14,7 +14,7 @@ import type { Node } from './cfg/build.js';
 import { type ContextSpec, contextFor, packetAccess, returnRange } from './contexts.js';
 import { type GlobalFunc, globalFunctions } from './global-funcs.js';
 import type { KernelBtfEnv } from './btf-pointers.js';
-import { isStructOps, structOpsHelpers } from './struct-ops.js';
+import { helpersForAttach } from './attach-helpers.js';
 
 export interface MapInfo {
   readonly name: string;
@@ -166,7 +166,7 @@ export function makeEnv(obj: BpfObject, prog: ProgramDef, options: EnvOptions = 
     endian: obj.endian,
     privileged: options.privileged ?? true,
     verbose: options.verbose ?? false,
-    allowedHelpers: isStructOps(prog.attachBtf) ? structOpsHelpers(prog.attachBtf) : new Set(list ?? []),
+    allowedHelpers: helpersForAttach(prog.attachBtf, new Set(list ?? [])),
     gpl: GPL_LICENSES.has(obj.license),
     thresholds: options.thresholds ?? [],
     ...(returnRange(prog.type, expectedAttachType) ? { returnRange: returnRange(prog.type, expectedAttachType)! } : {}),

@@ -101,6 +101,27 @@ describe.each(['interp', 'jit'] as EngineKind[])('tracing programs on %s', (engi
     expect(r.error).toBeUndefined();
     expect(bss(obj)).toMatchObject({ child_pid: 11, cur_pid: 10, cur_ppid: 9 });
   });
+
+  it('iter/task: bpf_seq_printf and bpf_seq_write fill the seq_file, formatted as bpf_snprintf does', () => {
+    const obj = load('iter_seq');
+    const prog = obj.program('print_tasks');
+    const first = prog.run({ engine, args: { meta: { seq: {}, seq_num: 0 }, task: { pid: 42, comm: 'bash' } } });
+    expect(first.error).toBeUndefined();
+    expect(first.seq).toBe('  pid comm\n   42 bash\n#bk\n');
+    expect(prog.run({ engine, args: { meta: { seq: {}, seq_num: 1 }, task: { pid: 7, comm: 'sh' } } }).seq).toBe('    7 sh\n#bk\n');
+    expect(prog.run({ engine, args: { meta: { seq: {} }, task: null } }).seq).toBe('-- end\n');
+  });
+
+  it('bpf_task_pt_regs: the registers the test gave the task, read through a BTF pointer', () => {
+    const obj = load('task_pt_regs');
+    const task = obj.kernel.object('task_struct', { pid: 9 });
+    obj.kernel.taskRegs(task, { ip: 0x401000n, sp: 0x7ffc0000n });
+    expect(obj.program('exec_regs').run({ engine, args: { arg0: task } }).error).toBeUndefined();
+    expect(bss(obj)).toMatchObject({ ip: 0x401000n, sp: 0x7ffc0000n });
+    // a task whose registers were not set reads zeroes
+    expect(obj.program('exec_regs').run({ engine, args: { arg0: { pid: 10 } } }).error).toBeUndefined();
+    expect(bss(obj)).toMatchObject({ ip: 0n, sp: 0n });
+  });
 });
 
 describe('kernel objects', () => {
