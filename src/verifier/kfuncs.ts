@@ -155,7 +155,7 @@ export function checkKfunc(s: StateView, env: VerifierEnv, info: KfuncInfo): str
         if (v.ref <= 0) return `release kernel function ${name} expects refcounted PTR_TO_BTF_ID (R${r} is ${btfPointerName(v)})`;
       } else if (!isTrustedPointer(v) && (flags.includes('trusted') || flags.includes('rcu'))) {
         if (!flags.includes('rcu')) return `R${r} must be referenced or trusted (${btfPointerName(v)} was read out of another object; pass a pointer the program was given or acquired)`;
-        if (!v.rcu) return `R${r} must be a rcu pointer (${btfPointerName(v)} was read from a field the kernel does not list as RCU-safe, or after bpf_rcu_read_unlock; acquire it or read an RCU-safe field inside the section)`;
+        if (!v.rcu) return `R${r} must be a rcu pointer (${btfPointerName(v)} was read from a field the kernel does not list as RCU-safe, outside an RCU read section (a sleepable program has one only inside bpf_rcu_read_lock), or before a bpf_rcu_read_unlock; read an RCU-safe field inside the section)`;
       }
       continue;
     }
