@@ -4,7 +4,7 @@ import { resolveType } from './btf.js';
 import type { BtfFuncProto, BtfParam } from './types.js';
 
 /** Program kinds whose attach target is a kernel BTF type. */
-export type AttachKind = 'tp_btf' | 'fentry' | 'fexit' | 'fmod_ret' | 'lsm' | 'iter' | 'raw_tp';
+export type AttachKind = 'tp_btf' | 'fentry' | 'fexit' | 'fmod_ret' | 'lsm' | 'iter' | 'raw_tp' | 'struct_ops';
 
 /** A hook's prototype as the kernel BTF gives it. */
 export interface AttachTarget {
@@ -20,6 +20,8 @@ export interface AttachTarget {
   args: readonly BtfParam[];
   /** The context struct of an iterator (`struct bpf_iter__task`), whose members are the context's fields. */
   iterContext?: number;
+  /** struct_ops: the kernel struct the program's map implements and the member (function pointer) it fills. */
+  structOps?: { readonly struct: string; readonly structId: number; readonly member: string; readonly memberIndex: number };
 }
 
 /** The attach kind of a section prefix, or undefined for programs not attached by BTF. */
@@ -62,6 +64,9 @@ function btfNameOf(kind: AttachKind, name: string): { name: string; kind: 'TYPED
       return { name: `bpf_lsm_${name}`, kind: 'FUNC' };
     case 'iter':
       return { name: `bpf_iter_${name}`, kind: 'FUNC' };
+    case 'struct_ops':
+      // never looked up by name alone: structOpsTarget finds the member of its map's struct
+      return { name, kind: 'FUNC' };
     default:
       return { name, kind: 'FUNC' };
   }
@@ -110,4 +115,25 @@ export function requireAttachTarget(btf: Btf, program: string, kind: AttachKind,
     ErrorCode.BadInput,
     `prog '${program}': failed to find kernel BTF type ID of '${name}': -${ESRCH} (ESRCH: the kernel BTF has no ${want.kind === 'TYPEDEF' ? 'typedef' : 'function'} ${want.name})`,
   );
+}
+
+/**
+ * The attach target of a struct_ops program: member `member` of kernel struct `struct` (a
+ * function pointer), as libbpf finds it when it fills a `.struct_ops` map (attach_btf_id = the
+ * struct, expected_attach_type = the member's index). Its arguments are the member's prototype.
+ */
+export function structOpsTarget(btf: Btf, program: string, struct: string, member: string): AttachTarget {
+  const t = btf.named(struct).find((x) => x.kind === 'STRUCT');
+  if (t === undefined || t.kind !== 'STRUCT') {
+    throw new BpfkitError(ErrorCode.BadInput, `prog '${program}': struct_ops init_kern: struct ${struct} is not found in kernel BTF`);
+  }
+  const memberIndex = t.members.findIndex((m) => m.name === member);
+  const m = t.members[memberIndex];
+  if (m === undefined) throw new BpfkitError(ErrorCode.BadInput, `prog '${program}': struct_ops init_kern ${struct}: Cannot find member ${member} in kernel BTF`);
+  const ptr = resolveType(btf, m.type);
+  const proto = ptr.kind === 'PTR' ? resolveType(btf, ptr.type) : undefined;
+  if (proto === undefined || proto.kind !== 'FUNC_PROTO') {
+    throw new BpfkitError(ErrorCode.BadInput, `prog '${program}': struct_ops ${struct}.${member} is not a function pointer in kernel BTF`);
+  }
+  return { kind: 'struct_ops', name: `${struct}.${member}`, btfName: struct, typeId: t.id, proto, args: proto.params, structOps: { struct, structId: t.id, member, memberIndex } };
 }

@@ -16,6 +16,7 @@ export const Errno = {
   EEXIST: 17,
   ENODEV: 19,
   EINVAL: 22,
+  EOVERFLOW: 75,
   ENOSPC: 28,
   ERANGE: 34,
   EOPNOTSUPP: 95,

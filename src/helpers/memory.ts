@@ -49,8 +49,12 @@ export const NULL_GUARD = 0x10000;
 
 const PAGE = 65536;
 
-/** The never-allocated bytes below NULL_GUARD, read as zeros by probe loads (see Memory.probeNullReads). */
-const NULL_PAGE: Region = { name: 'NULL', kind: 'kernel', start: 0, end: NULL_GUARD, writable: false, stride: 0, elemSize: 0 };
+/**
+ * What a probe load of memory no region holds resolves to (see Memory.probeNullReads): the engines
+ * then read the first 8 bytes of the never-mapped page, which nothing writes, as the kernel's
+ * exception fixup leaves 0 in the destination register.
+ */
+export const PROBE_ZERO: Region = { name: 'unmapped (probe load reads 0)', kind: 'kernel', start: 0, end: 8, writable: false, stride: 0, elemSize: 0 };
 
 /**
  * The one linear memory both engines run on. It is (or wraps) a `WebAssembly.Memory`, so the JIT
@@ -64,9 +68,11 @@ export class Memory {
   private readonly regions: Region[] = [];
   private top = NULL_GUARD;
   /**
-   * Reads below {@link NULL_GUARD} give zeros instead of faulting, as the kernel's BPF_PROBE_MEM
-   * loads through BTF pointers do (`task->mm->...` with a NULL `mm` reads 0). Set for the runs of
-   * tracing programs; writes there still fault.
+   * Reads of memory no region holds (NULL and below {@link NULL_GUARD}, any other unmapped address,
+   * 64-bit kernel addresses) give zeros instead of faulting, as the kernel's BPF_PROBE_MEM loads
+   * through BTF pointers do: `task->mm->...` with a NULL or stale `mm` reads 0 (the exception
+   * fixup zeroes the destination). Set for the runs of tracing programs; writes there still fault.
+   * {@link check} then returns {@link PROBE_ZERO}, and the engines load from its address instead.
    */
   probeNullReads = false;
   /** The stack: frame 0 at the top; deeper frames below. */
@@ -172,7 +178,7 @@ export class Memory {
     ) {
       return r;
     }
-    if (r === undefined && this.probeNullReads && !write && hi === 0 && addr + size <= NULL_GUARD) return NULL_PAGE;
+    if (r === undefined && this.probeNullReads && !write && size <= 8) return PROBE_ZERO;
     const what = `${write ? 'write' : 'read'} of ${size} byte${size === 1 ? '' : 's'} at ${hexAddr(lo, hi)}`;
     if (hi !== 0) throw new FaultSignal('memory', `invalid memory access: ${what} is outside every region`);
     if (r === undefined) {

@@ -372,7 +372,7 @@ function hasCalls(slots: ExecProgram['slots'], cfg: ControlFlow): boolean {
 function declareEnvironment(sink: ModuleSink): void {
   sink.importMemory(ENV, 'memory', 1, 65536);
   const i64s = (n: number): number[] => Array.from({ length: n }, () => I64);
-  sink.importFunction(Import.access, RT, Import.access, [I32, I32, I32], NONE);
+  sink.importFunction(Import.access, RT, Import.access, [I32, I32, I32], I32);
   sink.importFunction(Import.budget, RT, Import.budget, [I32, I32], NONE);
   sink.importFunction(Import.fault, RT, Import.fault, [I32], NONE);
   sink.importFunction(Import.helper, RT, Import.helper, [I32, I32, ...i64s(5)], I64);

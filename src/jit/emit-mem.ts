@@ -58,8 +58,14 @@ function guard(c: EmitCtx, pc: number, base: number, off: number, size: number, 
   const m = c.m;
   const ea = (): Expr => m.local.get(Local.EA, I64);
   const setEa = m.local.set(Local.EA, off === 0 ? reg(c, base) : m.i64.add(reg(c, base), k64(c, off)));
+  // JS checks the access; it answers 1 for a probe load of unmapped memory, which then reads the
+  // zero bytes at PROBE_ZERO (address 0) instead (see Memory.probeNullReads)
   const access = (): Expr =>
-    m.call(Import.access, [m.i32.const(pc), m.i32.wrap(ea()), m.i32.wrap(m.i64.shr_u(ea(), m.i64.const(32n)))], NONE);
+    m.if(
+      m.call(Import.access, [m.i32.const(pc), m.i32.wrap(ea()), m.i32.wrap(m.i64.shr_u(ea(), m.i64.const(32n)))], I32),
+      // the local, and its save slot when the call is spilled around (which restores EA from it)
+      m.block(null, [m.local.set(Local.EA, m.i64.const(0n)), m.global.set('sEA', m.i64.const(0n))]),
+    );
   if (short) return { pre: [setEa, access()], ptr: () => m.i32.wrap(ea()), offset: 0 };
   if (c.staticStack && base === 10 && off >= -512 && off + size <= 0) {
     // FPB holds r10 - 512 (never below the stack region), so the offset is a non-negative memarg.

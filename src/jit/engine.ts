@@ -8,7 +8,7 @@ import type { EngineInstance, EngineOptions, HelperRuntime, HelperTable } from '
 import { FUNC_POINTER_BASE } from '../helpers/abi.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
-import { MAX_CALL_FRAMES, type Memory } from '../helpers/memory.js';
+import { MAX_CALL_FRAMES, type Memory, PROBE_ZERO } from '../helpers/memory.js';
 import { coverageGlobals, type CompiledProgram } from './compile.js';
 import { accessOf } from './emit-mem.js';
 import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAILBOX, MAIN, MAIN32, REGION_COUNT, REGION_MAX, REGION_TABLE, retGlobal, RT } from './runtime.js';
@@ -394,7 +394,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     let self: Live | undefined;
     const me = (): Live => self!;
     const rt = {
-      [Import.access]: (pc: number, lo: number, hi: number): void => {
+      [Import.access]: (pc: number, lo: number, hi: number): number => {
         if (this.pending >= 0 && pc >= this.pending) throw this.budgetFault(this.pending);
         const a = accessOf(op[pc]!)!;
         const live = me();
@@ -412,11 +412,12 @@ export class JitEngine implements EngineInstance, HelperRuntime {
               : Number(live.sRem.value as bigint) + live.tail[pc]!;
           throw this.faultLeaving(left, e.kind, pc, e.message);
         }
-        if (this.pending >= 0) {
-          // Keep every later access on this path, so none past the faulting pc slips through.
+        if (this.pending >= 0 || region === PROBE_ZERO) {
+          // Keep every later access on this path, so none past the faulting pc slips through (and
+          // none of a probe load that reads 0 is cached).
           live.bS.value = 0;
           live.bE.value = 0;
-          return;
+          return region === PROBE_ZERO ? 1 : 0;
         }
         let start = region.start;
         let end = region.end;
@@ -426,6 +427,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
         }
         live.bS.value = start;
         live.bE.value = end;
+        return 0;
       },
       [Import.budget]: (start: number, remBefore: number): void => {
         this.checkPending();

@@ -2,6 +2,7 @@ import { BpfkitError, ErrorCode } from '../errors.js';
 import type { Btf } from '../btf/btf.js';
 import { extCounts, parseBtfExt } from '../btf/ext.js';
 import { parseBtf } from '../btf/parse.js';
+import { bindStructOpsPrograms, collectStructOps } from './struct-ops.js';
 import { attachKindOf, findAttachTarget, requireAttachTarget } from '../btf/attach.js';
 import { kernelBtf } from '../btf/kernel-btf.js';
 import { EM_NONE, ET_REL, R_BPF, SHF, SHT } from '../elf/constants.js';
@@ -132,8 +133,11 @@ function load(bytes: Uint8Array, options: LoadOptions): BpfObject {
     }
     programs.push(p);
   }
+  const structOps = collectStructOps(ctx);
+  bindStructOpsPrograms(programs, structOps, kernel);
 
   const obj: BpfObject = { endian: elf.endian, license: readLicense(elf), programs, maps: ctx.maps };
+  if (structOps.length > 0) obj.structOps = structOps;
   const version = readKernelVersion(elf);
   if (version !== undefined) obj.kernelVersion = version;
   if (ctx.btf !== undefined) {

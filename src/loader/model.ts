@@ -1,3 +1,4 @@
+import type { StructOpsDef } from './struct-ops.js';
 import type { Btf } from '../btf/btf.js';
 import type { AttachTarget } from '../btf/attach.js';
 import type { Endian } from '../isa/decode.js';
@@ -174,6 +175,8 @@ export interface BpfObject {
   externs?: ExternDef[];
   /** What the loader accepted that a strict libbpf 1.x would not, one line each (e.g. `e_machine 0`). */
   notes?: string[];
+  /** struct_ops maps (`.struct_ops`, `.struct_ops.link`): the kernel struct each implements and its programs. */
+  structOps?: StructOpsDef[];
 }
 
 /** An extern the object declares (`extern ... __kconfig` / `__ksym`) and what it resolved to. */

@@ -101,6 +101,8 @@ export interface RunResult {
   packet: Uint8Array | undefined;
   /** bpf_printk / bpf_trace_printk messages, in order. */
   printk: string[];
+  /** What an iterator wrote to its seq_file (bpf_seq_printf, bpf_seq_write); absent when nothing. */
+  seq?: string;
   /** Ring buffer records submitted during the run, ring by ring in map order (as kernel-run consumes them). */
   ringbuf: Uint8Array[];
   /** Records written to perf event arrays with an open reader. */
@@ -284,6 +286,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       r0,
       packet: ctx.packetOut(),
       printk: k.run.printk.length === 0 ? [] : [...k.run.printk],
+      ...(k.run.seq !== '' ? { seq: k.run.seq } : {}),
       ringbuf,
       perf,
       redirect: k.run.redirect,

@@ -10,6 +10,7 @@ import type { BpfObject, ProgramDef } from '../loader/model.js';
 import { assertionsFor } from './assertions.js';
 import { departureNote } from './departures.js';
 import { progTypeModelled } from './contexts.js';
+import { structOpsLoadError } from './struct-ops.js';
 import { type Block, buildCfg, type Cfg, type Node } from './cfg/build.js';
 import { check } from './checker.js';
 import { type AbsState, type StateView, counterVar, type Domain, entryState, reduce } from './domains/ebpf-domain.js';
@@ -132,6 +133,8 @@ export function analyzeProgram(obj: BpfObject, prog: ProgramDef, options: Verify
     return { name: prog.name, section: prog.section, accepted: false, errors: [{ pc: 0, message }], stats: { instructions: prog.instructions.length, ms: 0 } };
   }
   const env = makeEnv(obj, prog, { privileged: !options.unprivileged, thresholds: thresholdsOf(prog.instructions), verbose: options.verbose === true });
+  const refused = structOpsLoadError(prog.attachBtf, env.gpl);
+  if (refused !== undefined) return { name: prog.name, section: prog.section, accepted: false, errors: [{ pc: 0, message: refused }], stats: { instructions: prog.instructions.length, ms: 0 } };
   const globals = new Set(env.globalFuncs.keys());
   const errors: VerifyError[] = [];
   // the program, then every global function it reaches, each verified on its own

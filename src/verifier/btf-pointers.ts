@@ -12,12 +12,16 @@ import { describe as describeType, resolveType, sizeof, skipModifiers } from '..
 import type { BtfAnyType } from '../btf/types.js';
 import { constValue, scalarConst, scalarRange } from './domains/scalar.js';
 import { tnumToString } from './domains/tnum.js';
+import { isStructOps, structOpsArgStruct, structOpsWrite } from './struct-ops.js';
+import { fieldTrust } from './btf-trust.js';
 import { Kind, NUM_UNKNOWN, numValue, pointer, type RegValue } from './domains/types.js';
 
 /** What the verifier knows of the kernel: its BTF and the program's hook. */
 export interface KernelBtfEnv {
   readonly btf: Btf;
   readonly attach?: AttachTarget;
+  /** The program's own BTF: the types of objects it allocates (bpf_obj_new). */
+  readonly local?: Btf;
 }
 
 const sized = (bytes: number): RegValue => (bytes >= 8 ? NUM_UNKNOWN : numValue(scalarRange(0n, (1n << BigInt(bytes * 8)) - 1n)));
@@ -65,12 +69,33 @@ export function contextLoad(k: KernelBtfEnv | undefined, off: number, size: numb
   const i = off / 8;
   if (!Number.isInteger(i)) return undefined;
   const arg = target.args[i];
-  if (arg !== undefined) return valueOfType(k.btf, arg.type, size, false, 0);
+  if (arg !== undefined) {
+    const v = valueOfType(k.btf, arg.type, size, false, 0);
+    // a congestion control's socket is its tcp_sock (bpf_tcp_ca_is_valid_access)
+    if (isStructOps(target) && v.btf !== undefined) {
+      const promoted = structOpsArgStruct(k.btf, target, v.btf);
+      if (promoted !== v.btf) return btfPointer(k.btf, promoted);
+    }
+    return v;
+  }
   if (i === target.args.length && (target.kind === 'fexit' || target.kind === 'fmod_ret')) return valueOfType(k.btf, target.proto.returnType, size, false, 0);
   return undefined;
 }
 
-type Walk = { ptr?: number; name: string } | { error: string };
+type Walk = { ptr?: number; name: string; parent?: string; rcuTag?: boolean } | { error: string };
+
+/** Whether a pointer type carries the `__rcu` type tag (PTR → TYPE_TAG "rcu" → ...). */
+function rcuTagged(btf: Btf, ptrTypeId: number): boolean {
+  let t = resolveType(btf, ptrTypeId);
+  if (t.kind !== 'PTR') return false;
+  for (let id = t.type, depth = 0; depth < 16 && id !== 0; depth++) {
+    t = btf.type(id);
+    if (t.kind === 'TYPE_TAG' && t.name === 'rcu') return true;
+    if (t.kind !== 'TYPE_TAG' && t.kind !== 'CONST' && t.kind !== 'VOLATILE' && t.kind !== 'RESTRICT') return false;
+    id = t.type;
+  }
+  return false;
+}
 
 /** The kernel's btf_struct_walk: what a load of `size` bytes at `off` inside struct `structId` reads. */
 export function walk(btf: Btf, structId: number, off: number, size: number, depth = 0): Walk {
@@ -120,7 +145,7 @@ export function walk(btf: Btf, structId: number, off: number, size: number, dept
     if (resolved.kind === 'PTR' || mtype.kind === 'PTR') {
       if (msize !== size || off !== moff) return { error: `cannot access ptr member ${m.name} with moff ${moff} in struct ${tname} with off ${off} size ${size}` };
       const s = pointeeStruct(btf, m.type);
-      return s !== undefined ? { ptr: s.id, name: m.name } : { name: m.name };
+      return s !== undefined ? { ptr: s.id, name: m.name, parent: tname, rcuTag: rcuTagged(btf, m.type) } : { name: m.name };
     }
     if (off + size > mend) return { error: `access beyond the end of member ${m.name} (mend:${mend}) in struct ${tname} with off ${off} size ${size}` };
     return { name: m.name };
@@ -130,7 +155,7 @@ export function walk(btf: Btf, structId: number, off: number, size: number, dept
 
 /** The register name the kernel gives a BTF pointer in messages: `ptr_task_struct`, `ptr_or_null_task_struct`. */
 export function btfPointerName(v: RegValue): string {
-  return `ptr_${(v.kinds & Kind.NULLABLE) !== 0 ? 'or_null_' : ''}${v.btfName ?? ''}`;
+  return `${v.rcu ? 'rcu_' : ''}ptr_${(v.kinds & Kind.NULLABLE) !== 0 ? 'or_null_' : ''}${v.btfName ?? ''}`;
 }
 
 /**
@@ -138,23 +163,37 @@ export function btfPointerName(v: RegValue): string {
  * the kernel's complaint, or undefined when it is allowed.
  */
 export function checkBtfAccess(k: KernelBtfEnv | undefined, r: number, v: RegValue, off: bigint, size: bigint, write: boolean): string | undefined {
-  if (write) return `only read is supported (R${r} is ${btfPointerName(v)}: tracing programs may not write kernel objects through BTF pointers)`;
-  if (k === undefined || v.btf === undefined || v.btf < 0) return `R${r} may point to different kernel types: the read cannot be checked`;
+  const structOps = isStructOps(k?.attach);
+  if (write && !structOps && !v.alloc) return `only read is supported (R${r} is ${btfPointerName(v)}: tracing programs may not write kernel objects through BTF pointers)`;
+  if (k === undefined || v.btf === undefined || v.btf < 0) return `R${r} may point to different kernel types: the ${write ? 'write' : 'read'} cannot be checked`;
   const base = constValue(v.num);
   if (base === undefined) return `R${r} is ${btfPointerName(v)} invalid variable offset: off=${off}, var_off=${tnumToString(v.num.t)}`;
   const at = BigInt.asIntN(64, base) + off;
   if (at < 0n) return `R${r} is ${btfPointerName(v)} invalid negative access: off=${at}`;
+  if (v.alloc) return allocAccess(k, v.btf, Number(at), Number(size));
+  if (write) {
+    // struct_ops: the kernel's btf_struct_access of the struct_ops type decides (bpf_tcp_ca's list)
+    if (v.untrusted) return `only read is supported (R${r} is untrusted_${btfPointerName(v)}: it was read out of another object)`;
+    return structOpsWrite(k.btf, k.attach!, v.btf, Number(at), Number(size));
+  }
   const w = walk(k.btf, v.btf, Number(at), Number(size));
   return 'error' in w ? w.error : undefined;
 }
 
-/** The value a load through BTF pointer `v` gives (after {@link checkBtfAccess} allowed it). */
-export function btfLoad(k: KernelBtfEnv | undefined, v: RegValue, off: number, size: number): RegValue {
+/**
+ * The value a load through BTF pointer `v` gives (after {@link checkBtfAccess} allowed it): a
+ * number, or a pointer whose trust the kernel's allow lists decide ({@link fieldTrust}); `inRcu`
+ * when the load is inside an RCU read section, `id` the null-check id of a pointer that may be NULL.
+ */
+export function btfLoad(k: KernelBtfEnv | undefined, v: RegValue, off: number, size: number, inRcu = false, id = 0): RegValue {
   const base = constValue(v.num);
-  if (k === undefined || v.btf === undefined || v.btf < 0 || base === undefined) return sized(size);
+  // fields of the program's own objects are numbers (a pointer stored there is the program's business)
+  if (k === undefined || v.btf === undefined || v.btf < 0 || base === undefined || v.alloc) return sized(size);
   const w = walk(k.btf, v.btf, Number(BigInt.asIntN(64, base)) + off, size);
   if ('error' in w || w.ptr === undefined) return sized(size);
-  return { ...btfPointer(k.btf, w.ptr), untrusted: true };
+  const trust = fieldTrust(w.parent ?? '', w.name, v, w.rcuTag === true, inRcu);
+  const p = btfPointer(k.btf, w.ptr, trust.nullable, trust.nullable ? id : 0);
+  return trust.untrusted ? { ...p, untrusted: true } : trust.rcu ? { ...p, rcu: true } : p;
 }
 
 /** Helpers that return BTF pointers: the struct, and whether the result may be NULL. */
@@ -177,4 +216,66 @@ export function helperBtfResult(k: KernelBtfEnv | undefined, name: string, id: n
   if (k === undefined || r === undefined) return undefined;
   const t = k.btf.named(r.type).find((x) => x.kind === 'STRUCT');
   return t === undefined ? undefined : btfPointer(k.btf, t.id, r.nullable, r.nullable ? id : 0);
+}
+
+/** Special fields of program-allocated objects, which only their kfuncs and helpers may touch (btf_field_type_name). */
+const SPECIAL_FIELDS = new Set(['bpf_spin_lock', 'bpf_res_spin_lock', 'bpf_timer', 'bpf_wq', 'bpf_list_head', 'bpf_list_node', 'bpf_rb_root', 'bpf_rb_node', 'bpf_refcount', 'bpf_task_work']);
+
+/**
+ * A load or store of an object the program allocated (bpf_obj_new): inside its struct (the
+ * program's BTF), and not over a special field ("direct access to bpf_spin_lock is disallowed").
+ */
+function allocAccess(k: KernelBtfEnv, structId: number, off: number, size: number): string | undefined {
+  const btf = k.local;
+  if (btf === undefined) return 'bpf_obj_new/bpf_percpu_obj_new requires prog BTF';
+  const t = resolveType(btf, structId);
+  if (t.kind !== 'STRUCT') return `${describeType(btf, structId)} is not a struct`;
+  if (off + size > t.size) return `access beyond struct ${t.name} at off ${off} size ${size}`;
+  const hit = specialField(btf, t, 0, off, size);
+  if (hit !== undefined) return `direct access to ${hit} is disallowed`;
+  return undefined;
+}
+
+function specialField(btf: Btf, t: BtfAnyType, base: number, off: number, size: number, depth = 0): string | undefined {
+  if ((t.kind !== 'STRUCT' && t.kind !== 'UNION') || depth > 8) return undefined;
+  for (const m of t.members) {
+    const moff = base + m.bitsOffset / 8;
+    let msize: number;
+    try {
+      msize = sizeof(btf, m.type);
+    } catch {
+      continue;
+    }
+    if (off >= moff + msize || moff >= off + size) continue;
+    const mt = resolveType(btf, m.type);
+    if ((mt.kind === 'STRUCT' || mt.kind === 'UNION') && SPECIAL_FIELDS.has(mt.name)) return mt.name;
+    const inner = specialField(btf, mt, moff, off, size, depth + 1);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
+}
+
+/** A pointer to an object of the program's own type `structId` (bpf_obj_new's result). */
+export function allocPointer(local: Btf, structId: number, nullable: boolean, id: number): RegValue {
+  const name = describeType(local, structId).replace(/^(struct|union) /, '');
+  return pointer(Kind.BTF | (nullable ? Kind.NULLABLE : 0), scalarConst(0n), { btf: structId, btfName: name, id, alloc: true });
+}
+
+/**
+ * The kernel's btf_struct_ids_match for a helper argument that must point to struct `want`: the
+ * pointer's struct, or a struct it starts with (tcp_sock starts with sock); the kernel's complaint
+ * when neither. Undefined when the pointer is not typed by kernel BTF (checked elsewhere).
+ */
+export function btfHelperArgMismatch(k: KernelBtfEnv | undefined, r: number, v: RegValue, want: string | undefined): string | undefined {
+  if (k === undefined || want === undefined || (v.kinds & Kind.BTF) === 0 || v.btf === undefined || v.btf < 0 || v.alloc) return undefined;
+  let id = v.btf;
+  for (let depth = 0; depth < 16; depth++) {
+    const t = resolveType(k.btf, id);
+    if (t.kind !== 'STRUCT' && t.kind !== 'UNION') break;
+    if (t.name === want) return undefined;
+    const first = t.members[0];
+    if (first === undefined || first.bitsOffset !== 0) break;
+    id = first.type;
+  }
+  return `R${r} is of type ${v.btfName ?? '?'} but ${want} is expected`;
 }

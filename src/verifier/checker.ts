@@ -16,7 +16,8 @@ import { FLOW_KEYS_SIZE } from './contexts/skb.js';
 import { socketFieldAccess, tcpSockFieldAccess } from './contexts/sock.js';
 import { Zone } from './domains/zone.js';
 import type { VerifierEnv } from './env.js';
-import { btfPointerName, checkBtfAccess } from './btf-pointers.js';
+import { btfHelperArgMismatch, btfPointerName, checkBtfAccess } from './btf-pointers.js';
+import { returnsVoid } from './struct-ops.js';
 import { checkKfunc, kfuncInfo } from './kfuncs.js';
 import { type ArgKind, helperName, helperProto } from './helper-protos.js';
 import type { Operand } from './ir.js';
@@ -408,11 +409,13 @@ function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undef
         const what = kind.startsWith('btf-id') ? `a pointer to a kernel struct ${proto.btf?.[i] ?? ''}`.trim() : kind === 'socket-or-null' ? 'a full socket (struct bpf_sock) or NULL' : 'a socket pointer';
         if ((v.kinds & POINTER_KINDS & ~allowed) !== 0 || (v.kinds & POINTER_KINDS) === 0 || v.kinds & Kind.NUM) {
           // the kernel types fentry/fexit/LSM arguments from the attach target's BTF; bpfkit has none
-          const untyped = v.kinds === Kind.NUM && (env.progType === ProgType.TRACING || env.progType === ProgType.LSM);
+          const untyped = v.kinds === Kind.NUM && env.kernel?.attach === undefined && (env.progType === ProgType.TRACING || env.progType === ProgType.LSM);
           if (untyped) return `${argText} must be ${what}; bpfkit has no kernel BTF to type this program's arguments, so it sees ${describe(v, env)} (a known departure: the kernel may accept it)`;
           return `${argText} must be ${what}, not ${describe(v, env)}`;
         }
         if (v.kinds & Kind.NULLABLE && !orNull) return `${argText} may be NULL (${describe(v, env)}): check it against NULL first`;
+        const mismatch = btfHelperArgMismatch(env.kernel, r, v, proto.btf?.[i]);
+        if (mismatch !== undefined) return mismatch;
         if (constValue(v.num) !== 0n) return `${argText} must point to the start of the socket, not ${describe(v, env)}`;
         if (kind === 'btf-sock-common-release') {
           if (v.ref <= 0) return `${argText} must be a socket this program acquired (from bpf_sk_lookup_tcp/udp, bpf_skc_lookup_tcp): ${describe(v, env)} holds no reference`;
@@ -589,6 +592,8 @@ export function check(a: Assertion, s: StateView, env: VerifierEnv, node?: Node)
         if (r0.kinds !== Kind.NUM) return `At the exit of global function ${g?.name ?? ''} R0 must be a number, not ${describe(r0, env)}`;
         return undefined;
       }
+      // a struct_ops member returning void: the kernel does not read R0 (check_return_code)
+      if (a.where === 'program' && returnsVoid(env.kernel?.attach)) return undefined;
       if (!isInitialized(r0)) return `R0 is not initialised at ${a.where === 'program' ? 'program exit' : 'the return of a callback'}`;
       const range = a.where === 'callback' ? helperProto(a.helper ?? 0)?.callback?.ret : env.returnRange;
       if (a.where === 'program' && !env.privileged && (r0.kinds & POINTER_KINDS) !== 0) return 'R0 leaks a pointer as the return value';

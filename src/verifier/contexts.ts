@@ -69,6 +69,7 @@ const TABLE: Readonly<Partial<Record<number, ProgTypeEntry>>> = {
   [P.CGROUP_SOCKOPT]: { context: sockoptContext, packetWrite: true },
   [P.TRACING]: { context: fixed(BTF_ARGS_CTX) },
   [P.LSM]: { context: fixed(BTF_ARGS_CTX) },
+  [P.STRUCT_OPS]: { context: fixed(BTF_ARGS_CTX) },
   [P.SK_LOOKUP]: { context: fixed(SK_LOOKUP_CTX) },
   [P.SYSCALL]: { context: fixed(SYSCALL_CTX) },
   [P.NETFILTER]: { context: fixed(NETFILTER_CTX) },

@@ -14,6 +14,7 @@ import type { Node } from './cfg/build.js';
 import { type ContextSpec, contextFor, packetAccess, returnRange } from './contexts.js';
 import { type GlobalFunc, globalFunctions } from './global-funcs.js';
 import type { KernelBtfEnv } from './btf-pointers.js';
+import { helpersForAttach } from './attach-helpers.js';
 
 export interface MapInfo {
   readonly name: string;
@@ -165,7 +166,7 @@ export function makeEnv(obj: BpfObject, prog: ProgramDef, options: EnvOptions = 
     endian: obj.endian,
     privileged: options.privileged ?? true,
     verbose: options.verbose ?? false,
-    allowedHelpers: new Set(list ?? []),
+    allowedHelpers: helpersForAttach(prog.attachBtf, new Set(list ?? [])),
     gpl: GPL_LICENSES.has(obj.license),
     thresholds: options.thresholds ?? [],
     ...(returnRange(prog.type, expectedAttachType) ? { returnRange: returnRange(prog.type, expectedAttachType)! } : {}),
@@ -175,6 +176,8 @@ export function makeEnv(obj: BpfObject, prog: ProgramDef, options: EnvOptions = 
       return id;
     },
     functionName: (slot) => fnNames.get(slot) ?? (slot === 0 ? prog.name : `func@${slot}`),
-    ...(obj.kernelBtf !== undefined ? { kernel: prog.attachBtf !== undefined ? { btf: obj.kernelBtf, attach: prog.attachBtf } : { btf: obj.kernelBtf } } : {}),
+    ...(obj.kernelBtf !== undefined
+      ? { kernel: { btf: obj.kernelBtf, ...(prog.attachBtf !== undefined ? { attach: prog.attachBtf } : {}), ...(obj.btfTypes !== undefined ? { local: obj.btfTypes } : {}) } }
+      : {}),
   };
 }

@@ -9,7 +9,8 @@
 import type { Btf } from '../btf/btf.js';
 import { resolveType, sizeof } from '../btf/btf.js';
 import type { BtfFuncProto } from '../btf/types.js';
-import { btfPointer, btfPointerName, pointeeStruct } from './btf-pointers.js';
+import { allocPointer, btfPointer, btfPointerName, pointeeStruct } from './btf-pointers.js';
+import { isTrustedPointer } from './btf-trust.js';
 import type { Editor, StateView } from './domains/ebpf-domain.js';
 import { counterVar } from './domains/ebpf-domain.js';
 import { constValue, scalarConst, SCALAR_UNKNOWN } from './domains/scalar.js';
@@ -63,6 +64,11 @@ const KFUNCS: Readonly<Record<string, readonly Flag[]>> = {
 
 /** Reference id of the RCU read section (one per program; sections nest). */
 const RCU_REF = 0x7ff00000;
+/** Whether code runs in an RCU read section: inside bpf_rcu_read_lock, or anywhere in a program that cannot sleep. */
+export function inRcuSection(s: StateView, env: VerifierEnv): boolean {
+  return !env.sleepable || s.refs.has(RCU_REF);
+}
+
 /** Reference ids of iterators: by frame and stack slot. */
 const ITER_REF = 0x7fe00000;
 const iterRef = (frame: number, slot: number): number => ITER_REF + frame * 1024 + slot;
@@ -108,7 +114,27 @@ export function checkKfunc(s: StateView, env: VerifierEnv, info: KfuncInfo): str
     const v = s.reg(r);
     const pt = proto.params[i]!.type;
     const t = resolveType(btf, pt);
+    const pname = proto.params[i]!.name;
+    // the kernel ignores __ign arguments (obj_new's meta, filled in by the verifier itself)
+    if (pname.endsWith('__ign')) continue;
     if (v.kinds & Kind.UNINIT) return `R${r} !read_ok (argument ${i} of ${name} is not initialised)`;
+    if (pname.endsWith('__k')) {
+      if (v.kinds !== Kind.NUM) return `R${r} is not a scalar`;
+      const c = constValue(v.num);
+      if (c === undefined) return `R${r} must be a known constant`;
+      if (OBJ_NEW.has(name)) {
+        const why = objNewType(env, c);
+        if (typeof why === 'string') return why;
+      }
+      continue;
+    }
+    if (pname.endsWith('__alloc')) {
+      if (v.kinds & Kind.NULLABLE || isNullValue(v)) return `Possibly NULL pointer passed to trusted arg${i}`;
+      if (v.kinds !== Kind.BTF || !v.alloc) return `arg#${i} expected pointer to allocated object`;
+      if (v.ref <= 0) return 'allocated object must be referenced';
+      if (constValue(v.num) !== 0n) return `R${r} must have zero offset when passed to release func or trusted arg to kfunc`;
+      continue;
+    }
     const iter = isIterArg(btf, pt);
     if (iter !== undefined) {
       if (v.kinds !== Kind.STACK || constValue(v.num) === undefined) return `arg#${i} expected pointer to an iterator on stack (${name})`;
@@ -127,8 +153,9 @@ export function checkKfunc(s: StateView, env: VerifierEnv, info: KfuncInfo): str
       if (constValue(v.num) !== 0n) return `R${r} must have zero offset when passed to release func or trusted arg to kfunc`;
       if (flags.includes('release')) {
         if (v.ref <= 0) return `release kernel function ${name} expects refcounted PTR_TO_BTF_ID (R${r} is ${btfPointerName(v)})`;
-      } else if (v.untrusted && !(flags.includes('rcu') && inRcu)) {
-        return `R${r} must be referenced or trusted (${btfPointerName(v)} was read out of another object; pass a pointer the program was given or acquired${flags.includes('rcu') ? ', or read it inside bpf_rcu_read_lock' : ''})`;
+      } else if (!isTrustedPointer(v) && (flags.includes('trusted') || flags.includes('rcu'))) {
+        if (!flags.includes('rcu')) return `R${r} must be referenced or trusted (${btfPointerName(v)} was read out of another object; pass a pointer the program was given or acquired)`;
+        if (!v.rcu) return `R${r} must be a rcu pointer (${btfPointerName(v)} was read from a field the kernel does not list as RCU-safe, outside an RCU read section (a sleepable program has one only inside bpf_rcu_read_lock), or before a bpf_rcu_read_unlock; read an RCU-safe field inside the section)`;
       }
       continue;
     }
@@ -137,11 +164,32 @@ export function checkKfunc(s: StateView, env: VerifierEnv, info: KfuncInfo): str
   return undefined;
 }
 
+/** The kfuncs that allocate an object of the program's own type, given as their constant first argument. */
+const OBJ_NEW = new Set(['bpf_obj_new_impl', 'bpf_percpu_obj_new_impl']);
+
+/** The struct (in the program's BTF) bpf_obj_new's constant argument names, or the kernel's complaint. */
+function objNewType(env: VerifierEnv, id: bigint): { id: number } | string {
+  if (BigInt.asUintN(32, id) !== id) return 'local type ID argument must be in range [0, U32_MAX]';
+  const local = env.kernel?.local;
+  if (local === undefined) return 'bpf_obj_new/bpf_percpu_obj_new requires prog BTF';
+  const n = Number(id);
+  const t = n > 0 && n < local.length ? local.type(n) : undefined;
+  if (t === undefined || t.kind !== 'STRUCT') return 'bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct';
+  return { id: n };
+}
+
+const isNullValue = (v: RegValue): boolean => v.kinds === Kind.NUM && constValue(v.num) === 0n;
+
 /** The call's effect: references taken or dropped, iterators created or destroyed, r0. */
 export function applyKfunc(e: Editor, env: VerifierEnv, info: KfuncInfo, nid: number, pc: number): void {
   const { btf, proto, flags, name } = info;
   if (flags.includes('rcuLock')) e.acquire(RCU_REF, { pc, what: 'bpf_rcu_read_lock-ed region (BPF_EXIT cannot be used inside it)' });
-  if (flags.includes('rcuUnlock')) e.release(RCU_REF);
+  if (flags.includes('rcuUnlock')) {
+    e.release(RCU_REF);
+    // MEM_RCU pointers become untrusted (and no longer NULL-or-not) once a section ends, even in a
+    // program that stays in the kernel's own RCU section
+    e.mapValues((x) => (x.rcu ? { ...x, kinds: x.kinds & ~Kind.NULLABLE, rcu: false, untrusted: true } : x));
+  }
   proto.params.forEach((p, i) => {
     const v = e.reg(i + 1);
     if (isIterArg(btf, p.type) !== undefined && v.kinds === Kind.STACK && constValue(v.num) !== undefined) {
@@ -153,7 +201,7 @@ export function applyKfunc(e: Editor, env: VerifierEnv, info: KfuncInfo, nid: nu
         for (const [g] of e.globals) if (g >= counterVar(0) && g < counterVar(100000)) e.setGlobal(g, [0, 1]);
       }
     }
-    if (flags.includes('release') && pointeeStruct(btf, p.type) !== undefined && v.ref > 0) {
+    if (flags.includes('release') && (pointeeStruct(btf, p.type) !== undefined || p.name.endsWith('__alloc')) && v.ref > 0) {
       const ref = v.ref;
       e.release(ref);
       const why = `its reference was released by ${name} at pc ${pc}`;
@@ -163,7 +211,15 @@ export function applyKfunc(e: Editor, env: VerifierEnv, info: KfuncInfo, nid: nu
   let r0: RegValue;
   const ret = resolveType(btf, proto.returnType);
   const nullable = flags.includes('retNull');
-  if (ret.kind === 'VOID') r0 = UNINIT;
+  const newType = OBJ_NEW.has(name) ? constValue(e.reg(1).num) : undefined;
+  const local = env.kernel?.local;
+  const allocated = newType !== undefined && local !== undefined ? objNewType(env, newType) : undefined;
+  if (allocated !== undefined && typeof allocated !== 'string' && local !== undefined) {
+    // an object of the program's own type, which the program owns until it drops it
+    e.mapValues((x) => (x.id === nid ? { ...x, id: 0 } : x));
+    e.acquire(nid, { pc, what: `object allocated by ${name} (drop it with bpf_obj_drop)` });
+    r0 = { ...allocPointer(local, allocated.id, true, nid), ref: nid };
+  } else if (ret.kind === 'VOID') r0 = UNINIT;
   else if (ret.kind === 'PTR') {
     const st = pointeeStruct(btf, proto.returnType);
     if (nullable) e.mapValues((x) => (x.id === nid ? { ...x, id: 0 } : x));

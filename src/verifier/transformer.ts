@@ -35,7 +35,7 @@ import { Cell, STACK_SIZE } from './domains/stack.js';
 import { constNum, isNull, isNumber, Kind, mapField, mapsOf, NUM_UNKNOWN, numValue, pointer, POINTER_KINDS, type RegValue, UNINIT } from './domains/types.js';
 import type { VerifierEnv } from './env.js';
 import { btfLoad, contextLoad, helperBtfResult } from './btf-pointers.js';
-import { applyKfunc, kfuncInfo } from './kfuncs.js';
+import { applyKfunc, inRcuSection, kfuncInfo } from './kfuncs.js';
 import { boundedReturn } from './return-bounds.js';
 import { helperName, helperProto } from './helper-protos.js';
 import type { Operand, Stmt } from './ir.js';
@@ -367,7 +367,8 @@ function loadStmt(e: Editor, env: VerifierEnv, node: Node, dst: number, base: nu
       break;
     }
     case Kind.BTF:
-      result = btfLoad(env.kernel, b, off, size);
+      result = btfLoad(env.kernel, b, off, size, inRcuSection(e, env), env.idOf(node));
+      if (result.id) detachId(e, result.id);
       break;
     case Kind.STACK: {
       const k = constValue(b.num);

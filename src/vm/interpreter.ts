@@ -2,7 +2,7 @@ import type { EngineInstance, EngineOptions, HelperRuntime, HelperTable } from '
 import { FUNC_POINTER_BASE, TailCallSignal } from '../helpers/abi.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
-import { MAX_CALL_FRAMES, type Memory } from '../helpers/memory.js';
+import { MAX_CALL_FRAMES, type Memory, PROBE_ZERO } from '../helpers/memory.js';
 import { bswap32, mul64, out, sdiv32, sdiv64, smod32, smod64, udiv32, udiv64, umod32, umod64 } from './u64.js';
 
 /** Default instruction budget of a run. */
@@ -166,6 +166,8 @@ export class Interpreter implements HelperRuntime, EngineInstance {
       if (e instanceof FaultSignal) throw this.fault(e.kind, pc, e.message);
       throw e;
     }
+    // a probe load of unmapped memory reads 0 (from PROBE_ZERO's bytes); nothing is cached
+    if (region === PROBE_ZERO) return PROBE_ZERO.start;
     let start = region.start;
     let end = region.end;
     if (region.stride > 0) {

@@ -42,6 +42,20 @@ describe.each(['interp', 'jit'] as EngineKind[])('tracing programs on %s', (engi
     expect(bss(obj).last_ppid).toBe(0);
   });
 
+  it.each([
+    ['a kernel address outside the simulated memory', 0xffff888012345678n],
+    ['an unmapped 32-bit address above the NULL page', 0x7ff00000n],
+    ['a small non-NULL address in the NULL page', 0x20n],
+  ])('tp_btf: a load through %s reads 0 (BPF_PROBE_MEM\'s exception fixup), no fault', (_what, addr) => {
+    const obj = load('exec_count');
+    // last_ppid holds a value first, so a read of 0 is seen
+    obj.program('count_exec').run({ engine, args: { arg0: { pid: 6, comm: 'a', real_parent: { tgid: 77 } } } });
+    expect(bss(obj).last_ppid).toBe(77);
+    const r = obj.program('count_exec').run({ engine, args: { arg0: { pid: 5, comm: 'init', real_parent: addr } } });
+    expect(r.error).toBeUndefined();
+    expect(bss(obj).last_ppid).toBe(0);
+  });
+
   it('fentry/fexit: arguments by their names in the function prototype, fexit\'s return value', () => {
     const obj = load('fentry_unlink');
     const r = obj.program('unlink_entry').run({ engine, args: { dfd: -100, name: { name: '/tmp/victim' } } });
@@ -100,6 +114,27 @@ describe.each(['interp', 'jit'] as EngineKind[])('tracing programs on %s', (engi
     const r = obj.program('on_fork').run({ engine, args: { arg0: { pid: 10 }, arg1: { pid: 11 } } });
     expect(r.error).toBeUndefined();
     expect(bss(obj)).toMatchObject({ child_pid: 11, cur_pid: 10, cur_ppid: 9 });
+  });
+
+  it('iter/task: bpf_seq_printf and bpf_seq_write fill the seq_file, formatted as bpf_snprintf does', () => {
+    const obj = load('iter_seq');
+    const prog = obj.program('print_tasks');
+    const first = prog.run({ engine, args: { meta: { seq: {}, seq_num: 0 }, task: { pid: 42, comm: 'bash' } } });
+    expect(first.error).toBeUndefined();
+    expect(first.seq).toBe('  pid comm\n   42 bash\n#bk\n');
+    expect(prog.run({ engine, args: { meta: { seq: {}, seq_num: 1 }, task: { pid: 7, comm: 'sh' } } }).seq).toBe('    7 sh\n#bk\n');
+    expect(prog.run({ engine, args: { meta: { seq: {} }, task: null } }).seq).toBe('-- end\n');
+  });
+
+  it('bpf_task_pt_regs: the registers the test gave the task, read through a BTF pointer', () => {
+    const obj = load('task_pt_regs');
+    const task = obj.kernel.object('task_struct', { pid: 9 });
+    obj.kernel.taskRegs(task, { ip: 0x401000n, sp: 0x7ffc0000n });
+    expect(obj.program('exec_regs').run({ engine, args: { arg0: task } }).error).toBeUndefined();
+    expect(bss(obj)).toMatchObject({ ip: 0x401000n, sp: 0x7ffc0000n });
+    // a task whose registers were not set reads zeroes
+    expect(obj.program('exec_regs').run({ engine, args: { arg0: { pid: 10 } } }).error).toBeUndefined();
+    expect(bss(obj)).toMatchObject({ ip: 0n, sp: 0n });
   });
 });
 

@@ -46,7 +46,17 @@ function traceFormat(k: KernelState, fmt: bigint, fmtSize: bigint): string | num
   return f === undefined ? -Errno.EINVAL : f;
 }
 
-/** bpf_trace_printk (what bpf_printk calls with up to 3 arguments), bpf_trace_vprintk, bpf_snprintf. */
+/** PAGE_SIZE: a seq_file's buffer; a record that does not fit is an overflow (the kernel retries it with a bigger buffer). */
+const SEQ_BUF = 4096;
+
+/** Appends to the iterator's seq_file output: 0, or -EOVERFLOW when the record does not fit the buffer. */
+function seqAppend(k: KernelState, text: string): bigint {
+  if (k.run.seq.length + text.length > SEQ_BUF) return BigInt(-Errno.EOVERFLOW);
+  k.run.seq += text;
+  return 0n;
+}
+
+/** bpf_trace_printk (what bpf_printk calls with up to 3 arguments), bpf_trace_vprintk, bpf_snprintf, bpf_seq_printf and bpf_seq_write. */
 export const printkHelpers: HelperGroup = (k) => ({
   trace_printk: (_rt, fmt, fmtSize, a1, a2, a3) => {
     const f = traceFormat(k, fmt, fmtSize);
@@ -65,6 +75,20 @@ export const printkHelpers: HelperGroup = (k) => ({
     if (typeof text === 'number') return BigInt(text);
     emit(k, text);
     return BigInt(text.length);
+  },
+  // bpf_seq_printf checks the format as bpf_snprintf does, when it runs (the verifier does not)
+  seq_printf: (_rt, _seq, fmt, fmtSize, data, dataLen) => {
+    const args = varargs(k, data, u32(dataLen));
+    if (typeof args === 'number') return BigInt(args);
+    const f = traceFormat(k, fmt, fmtSize);
+    if (typeof f === 'number') return BigInt(f);
+    const text = bprintf(f, args, formatMemory(k));
+    if (typeof text === 'number') return BigInt(text);
+    return seqAppend(k, text);
+  },
+  seq_write: (_rt, _seq, data, len) => {
+    const bytes = copyIn(k.memory, data, u32(len));
+    return seqAppend(k, String.fromCharCode(...bytes));
   },
   snprintf: (_rt, str, strSize, fmt, data, dataLen) => {
     const args = varargs(k, data, u32(dataLen));

@@ -42,6 +42,16 @@ export class KernelObjects {
     return this.build(t.id, fields, describe(this.btf, t.id));
   }
 
+  /**
+   * The user registers of `task` as bpf_task_pt_regs returns them: a `struct pt_regs` with `fields`
+   * set (`{ ip: 0x401000n, sp: ... }`, the rest zero).
+   */
+  taskRegs(task: KernelObject | bigint, fields: KernelFields = {}): KernelObject {
+    const regs = this.object('pt_regs', fields);
+    this.kernel.taskRegs.set(typeof task === 'bigint' ? task : task.address, regs.address);
+    return regs;
+  }
+
   /** Places a NUL-terminated string in kernel memory and returns its address. */
   string(text: string): bigint {
     const bytes = new TextEncoder().encode(text);

@@ -68,6 +68,8 @@ export interface RunState {
   clones: CloneRecord[];
   /** Signals bpf_send_signal(_thread) sent to the current task. */
   signals: Array<{ signal: number; to: 'process' | 'thread' }>;
+  /** What an iterator wrote to its seq_file (bpf_seq_printf, bpf_seq_write), in order. */
+  seq: string;
 }
 
 export const newRunState = (progType = 0, context?: ProgramContext, program = -1): RunState => ({
@@ -81,6 +83,7 @@ export const newRunState = (progType = 0, context?: ProgramContext, program = -1
   redirect: undefined,
   clones: [],
   signals: [],
+  seq: '',
 });
 
 export interface KernelOptions {
@@ -127,6 +130,8 @@ export class KernelState {
   run: RunState = newRunState();
   /** Address of the current task's `task_struct` (kernel objects), 0 when the test set none. */
   currentTask = 0n;
+  /** `struct pt_regs` of tasks by the task's address (bpf_task_pt_regs), set with kernel objects' `taskRegs`. */
+  readonly taskRegs = new Map<bigint, bigint>();
   /** What `bpf_get_current_cgroup_id` returns. */
   cgroupId = 1n;
   /** Network devices by ifindex. */

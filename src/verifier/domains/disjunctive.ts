@@ -72,7 +72,11 @@ function componentsOf(s: AbsState, live: number, fine: boolean, next: Int32Array
  */
 function regionTag(v: RegValue): string {
   const k = v.kinds & ~Kind.NULLABLE;
-  return k === Kind.MAP_VALUE && v.map >= 0 ? `:${k}m${v.map}` : `:${k}`;
+  if (k === Kind.MAP_VALUE && v.map >= 0) return `:${k}m${v.map}`;
+  // a kernel object pointer at different fields (a branchless max of two fields): joined it
+  // would have a variable offset, which BTF accesses refuse; the kernel checks each path
+  if (k & Kind.BTF) return `:${k}@${constValue(v.num) ?? '?'}`;
+  return `:${k}`;
 }
 
 const keyOf = (depth: number, cs: readonly Component[], dropped: ReadonlySet<number> | undefined): string => {

@@ -82,6 +82,10 @@ export interface RegValue {
   readonly btfName?: string;
   /** BTF: read out of another kernel object (PTR_UNTRUSTED): loads are fine, trusted kfunc arguments are not. */
   readonly untrusted?: boolean;
+  /** BTF: an object the program allocated (bpf_obj_new, MEM_ALLOC): `btf` is a type of the program's own BTF. */
+  readonly alloc?: boolean;
+  /** BTF: MEM_RCU, read inside an RCU read section from a field the kernel lists as RCU-safe: fine for KF_RCU kfuncs, not trusted. */
+  readonly rcu?: boolean;
 }
 
 const BASE: RegValue = { kinds: Kind.UNINIT, num: SCALAR_UNKNOWN, map: -1, frame: -1, id: 0, ref: 0, size: -1, func: -1 };
@@ -139,10 +143,19 @@ function combine(a: RegValue, b: RegValue, num: (x: Scalar, y: Scalar) => Scalar
 }
 
 /** The BTF type of a join: the same struct, or -1 (different kernel types). */
-function joinBtf(a: RegValue, b: RegValue): Pick<RegValue, 'btf' | 'btfName' | 'untrusted'> {
+function joinBtf(a: RegValue, b: RegValue): Pick<RegValue, 'btf' | 'btfName' | 'untrusted' | 'alloc' | 'rcu'> {
   const untrusted = a.untrusted === true || b.untrusted === true;
-  if (!hasKind(a, Kind.BTF)) return { btf: b.btf ?? -1, btfName: b.btfName ?? '', untrusted };
-  if (!hasKind(b, Kind.BTF) || a.btf === b.btf) return { btf: a.btf ?? -1, btfName: a.btfName ?? '', untrusted };
+  // the weaker trust of the two: trusted ⊔ rcu = rcu, anything ⊔ untrusted = untrusted
+  const rcu = !untrusted && (a.rcu === true || b.rcu === true);
+  return rcu ? { ...joinBtfType(a, b, untrusted), rcu } : joinBtfType(a, b, untrusted);
+}
+
+function joinBtfType(a: RegValue, b: RegValue, untrusted: boolean): Pick<RegValue, 'btf' | 'btfName' | 'untrusted' | 'alloc'> {
+  if (!hasKind(a, Kind.BTF)) return { btf: b.btf ?? -1, btfName: b.btfName ?? '', untrusted, ...(b.alloc ? { alloc: true } : {}) };
+  if (!hasKind(b, Kind.BTF)) return { btf: a.btf ?? -1, btfName: a.btfName ?? '', untrusted, ...(a.alloc ? { alloc: true } : {}) };
+  // ids of the program's BTF and of the kernel's are different spaces
+  if (a.alloc !== b.alloc) return { btf: -1, btfName: `${a.btfName ?? '?'}|${b.btfName ?? '?'}`, untrusted };
+  if (a.btf === b.btf) return { btf: a.btf ?? -1, btfName: a.btfName ?? '', untrusted, ...(a.alloc ? { alloc: true } : {}) };
   return { btf: -1, btfName: `${a.btfName ?? '?'}|${b.btfName ?? '?'}`, untrusted };
 }
 
@@ -195,7 +208,7 @@ export function leqValue(a: RegValue, b: RegValue): boolean {
   if (!fieldOk(a.frame, b.frame, hasKind(a, Kind.STACK))) return false;
   if (hasKind(a, Kind.MEM) && b.size !== -1 && (a.size === -1 || a.size < b.size)) return false;
   if (!fieldOk(a.func, b.func, hasKind(a, Kind.FUNC))) return false;
-  if (hasKind(a, Kind.BTF) && (!fieldOk(a.btf ?? -1, b.btf ?? -1, true) || (a.untrusted === true && b.untrusted !== true))) return false;
+  if (hasKind(a, Kind.BTF) && (!fieldOk(a.btf ?? -1, b.btf ?? -1, true) || (a.untrusted === true && b.untrusted !== true) || (b.btf !== -1 && a.alloc !== b.alloc) || (a.rcu === true && b.rcu !== true && b.untrusted !== true))) return false;
   if (a.ref !== b.ref && b.ref !== -1) return false;
   if (a.id !== b.id && b.id !== 0) return false;
   ak &= ~Kind.UNINIT;
@@ -216,6 +229,8 @@ export function equalValue(a: RegValue, b: RegValue): boolean {
       a.func === b.func &&
       a.btf === b.btf &&
       a.untrusted === b.untrusted &&
+      a.alloc === b.alloc &&
+      a.rcu === b.rcu &&
       scalarEquals(a.num, b.num))
   );
 }
