@@ -4,6 +4,7 @@ import { KprobeContext } from '../helpers/contexts/kprobe.js';
 import { SkbContext, skbPacketProblem } from '../helpers/contexts/skb.js';
 import { SockContext } from '../helpers/contexts/sock.js';
 import { SockOpsContext } from '../helpers/contexts/sock-ops.js';
+import { SkLookupContext, skLookupBytes, skLookupInputProblem } from '../helpers/contexts/sk-lookup.js';
 import type { SimSocketSpec } from '../helpers/kernel/sockets.js';
 import { rawTracepointArgs, TracepointContext } from '../helpers/contexts/tracepoint.js';
 import { PerfEventContext, SockAddrContext, SYSCALL_CTX_MAX, SyscallContext } from '../helpers/contexts/user-ctx.js';
@@ -132,6 +133,20 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     create: (memory, type, input) => {
       if (input.sockOps === undefined) throw new BpfkitError(ErrorCode.Usage, 'a sock_ops program runs for a callback: give sockOps { op }');
       return new SockOpsContext(memory, needSocket(input, type), input.sockOps);
+    },
+  },
+  {
+    types: [ProgType.SK_LOOKUP],
+    input: 'skLookup: protocol, remoteIp, remotePort, localIp, localPort (or the struct bpf_sk_lookup bytes as ctx); ctx_out (cookie of the assigned socket) comes back',
+    kernelTestRun: true,
+    create: (memory, _type, input) => {
+      const ctx = input.ctx ?? (input.skLookup === undefined ? undefined : skLookupBytes(input.skLookup));
+      const problem = skLookupInputProblem(ctx);
+      if (problem !== undefined) {
+        if (ctx === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_lookup program runs for a socket lookup: give skLookup { remoteIp, remotePort, localIp, localPort } or ctx');
+        throw new TestRunError(problem.errno, problem.reason);
+      }
+      return new SkLookupContext(memory, ctx!);
     },
   },
 ];

@@ -19,6 +19,7 @@ import { perfReadHelpers } from './perf-read.js';
 import { socketHelpers } from './sockets.js';
 import { localStorageHelpers } from './local-storage.js';
 import { sockOpsHelpers } from './sock-ops.js';
+import { skAssignHelpers } from './sk-assign.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
@@ -48,6 +49,7 @@ const GROUPS: readonly HelperGroup[] = [
   currentTaskHelpers,
   localStorageHelpers,
   sockOpsHelpers,
+  skAssignHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */
