@@ -70,7 +70,7 @@ export class ObjectInstance {
     this.object = object;
     this.memory = new Memory();
     this.kernel = new KernelState(this.memory, options);
-    const env = { memory: this.memory, cpus: this.kernel.cpus };
+    const env = { memory: this.memory, cpus: this.kernel.cpus, nextCookie: () => this.kernel.nextCookie() };
     for (const name of Object.keys(options.maxEntries ?? {})) {
       if (!object.maps.some((m) => m.name === name)) {
         throw new BpfkitError(ErrorCode.Usage, `maxEntries: the object has no map '${name}' (maps: ${object.maps.map((m) => m.name).join(', ') || 'none'})`);

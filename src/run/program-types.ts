@@ -2,7 +2,9 @@ import type { ProgramContext } from '../helpers/contexts/context.js';
 import { FlowDissectorContext } from '../helpers/contexts/flow-dissector.js';
 import { KprobeContext } from '../helpers/contexts/kprobe.js';
 import { SkbContext, skbPacketProblem } from '../helpers/contexts/skb.js';
-import { SockContext } from '../helpers/contexts/sock.js';
+import { SockContext, simSocket } from '../helpers/contexts/sock.js';
+import { SkSkbContext } from '../helpers/contexts/sk-skb.js';
+import { SkMsgContext } from '../helpers/contexts/sk-msg.js';
 import { SockOpsContext } from '../helpers/contexts/sock-ops.js';
 import { SkLookupContext, skLookupBytes, skLookupInputProblem } from '../helpers/contexts/sk-lookup.js';
 import type { SimSocketSpec } from '../helpers/kernel/sockets.js';
@@ -147,6 +149,24 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
         throw new TestRunError(problem.errno, problem.reason);
       }
       return new SkLookupContext(memory, ctx!);
+    },
+  },
+  {
+    types: [ProgType.SK_SKB],
+    input: 'the message (packet: payload only, no headers) and the receiving socket; r0 the parser\'s length or the verdict, a redirect and the message after the run come back',
+    kernelTestRun: false,
+    create: (memory, type, input) => {
+      if (input.packet === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_skb program runs on a message a socket received: give it as packet (payload bytes, no headers)');
+      return new SkSkbContext(memory, input.packet, simSocket(needSocket(input, type)));
+    },
+  },
+  {
+    types: [ProgType.SK_MSG],
+    input: 'the message (packet: the bytes sent) and the sending socket; the verdict, a redirect, the message after push/pop come back',
+    kernelTestRun: false,
+    create: (memory, type, input) => {
+      if (input.packet === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_msg program runs on a message a socket sends: give it as packet');
+      return new SkMsgContext(memory, input.packet, simSocket(needSocket(input, type)));
     },
   },
 ];

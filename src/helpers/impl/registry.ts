@@ -20,6 +20,8 @@ import { socketHelpers } from './sockets.js';
 import { localStorageHelpers } from './local-storage.js';
 import { sockOpsHelpers } from './sock-ops.js';
 import { skAssignHelpers } from './sk-assign.js';
+import { sockMapHelpers } from './sockmap-helpers.js';
+import { skMsgHelpers } from './sk-msg.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
@@ -50,6 +52,8 @@ const GROUPS: readonly HelperGroup[] = [
   localStorageHelpers,
   sockOpsHelpers,
   skAssignHelpers,
+  sockMapHelpers,
+  skMsgHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */

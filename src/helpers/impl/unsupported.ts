@@ -9,8 +9,7 @@ const group = (reason: string, names: string): Array<[string, string]> => names.
 export const UNSUPPORTED_HELPERS: ReadonlyMap<string, string> = new Map([
   ...group(
     'only for program types bpfkit does not run yet (sk_msg, sk_skb, cgroup_sockopt, cgroup_sysctl, sk_reuseport, lirc, lwt_seg6local, iterators, LSM, tracing), or socket state it does not simulate (socket options, TCP header options, bind)',
-    `msg_redirect_map msg_apply_bytes msg_cork_bytes msg_pull_data msg_redirect_hash msg_push_data msg_pop_data
-     sk_redirect_map sk_redirect_hash setsockopt getsockopt bind load_hdr_opt store_hdr_opt reserve_hdr_opt
+    `setsockopt getsockopt bind load_hdr_opt store_hdr_opt reserve_hdr_opt
      tcp_send_ack sysctl_get_name sysctl_get_current_value sysctl_get_new_value sysctl_set_new_value sk_select_reuseport
      rc_repeat rc_keydown rc_pointer_rel lwt_push_encap lwt_seg6_store_bytes lwt_seg6_adjust_srh lwt_seg6_action
      seq_printf seq_write seq_printf_btf d_path bprm_opts_set ima_inode_hash ima_file_hash override_return get_func_arg get_func_ret
@@ -18,7 +17,7 @@ export const UNSUPPORTED_HELPERS: ReadonlyMap<string, string> = new Map([
   ),
   ...group(
     'needs a map type bpfkit does not simulate yet (sockmap/sockhash, cgroup storage, stack trace, user ring buffer, cgroup array)',
-    `sock_map_update sock_hash_update get_local_storage get_stackid skb_under_cgroup current_task_under_cgroup user_ringbuf_drain`,
+    `get_local_storage get_stackid skb_under_cgroup current_task_under_cgroup user_ringbuf_drain`,
   ),
   ...group(
     'needs more of a socket than the simulated socket table keeps (syncookies, socket assignment, BTF socket casts)',

@@ -24,6 +24,8 @@ export interface RedirectTarget {
   /** bpf_redirect_map to a cpumap: the CPU; to an xskmap: the queue index. */
   cpu?: number;
   queue?: number;
+  /** bpf_sk_redirect_map/hash and bpf_msg_redirect_map/hash (sk_skb, sk_msg): the socket's map key (hex) and its local and remote ends. */
+  socket?: { key: string; local: string; remote?: string };
 }
 
 /** A copy of the packet bpf_clone_redirect sent to a device. */

@@ -15,6 +15,7 @@ import { ProgArrayMap } from './prog-array.js';
 import { QueueStackMap } from './queue-stack.js';
 import { RingbufMap } from './ringbuf.js';
 import { XskMap } from './xskmap.js';
+import { SockHash, SockMap } from './sockmap.js';
 
 const ACCESS = MapFlag.RDONLY | MapFlag.WRONLY | MapFlag.RDONLY_PROG | MapFlag.WRONLY_PROG;
 const ARRAY_FLAGS = MapFlag.NUMA_NODE | MapFlag.MMAPABLE | ACCESS | MapFlag.INNER_MAP;
@@ -56,6 +57,8 @@ const MAP_TYPE_TABLE = new Map<number, (def: MapDef, index: number, env: MapEnv)
   [MapType.TASK_STORAGE, (d, i, e) => new LocalStorageMap(d, i, e)],
   [MapType.INODE_STORAGE, (d, i, e) => new LocalStorageMap(d, i, e)],
   [MapType.CGRP_STORAGE, (d, i, e) => new LocalStorageMap(d, i, e)],
+  [MapType.SOCKMAP, (d, i, e) => new SockMap(d, i, e)],
+  [MapType.SOCKHASH, (d, i, e) => new SockHash(d, i, e)],
 ]);
 
 function arrayMap(def: MapDef, index: number, env: MapEnv): BpfMap {
@@ -154,6 +157,14 @@ export function mapDefProblem(def: MapDef, cpus: number): string | undefined {
       if (!(flags & MapFlag.NO_PREALLOC)) return 'a local storage map needs BPF_F_NO_PREALLOC';
       if (def.origin === 'btf' && (!def.btfKeyTypeId || !def.btfValueTypeId)) return 'a local storage map needs BTF key and value types';
       return allowed(MapFlag.NO_PREALLOC | MapFlag.CLONE);
+    case MapType.SOCKMAP:
+    case MapType.SOCKHASH:
+      if (n === 0) return 'max_entries must not be 0';
+      if (t === MapType.SOCKMAP && k !== 4) return `key_size must be 4, not ${k}`;
+      if (t === MapType.SOCKHASH && k === 0) return 'key_size must not be 0';
+      if (t === MapType.SOCKHASH && k > MAX_KEY) return `key_size ${k} is over ${MAX_KEY}`;
+      if (v !== 4 && v !== 8) return `value_size must be 4 (a socket fd) or 8 (fd in, cookie out), not ${v}`;
+      return allowed(MapFlag.NUMA_NODE | MapFlag.RDONLY | MapFlag.WRONLY);
     default:
       return undefined;
   }
