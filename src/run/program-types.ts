@@ -5,6 +5,8 @@ import { SkbContext, skbPacketProblem } from '../helpers/contexts/skb.js';
 import { SockContext, simSocket } from '../helpers/contexts/sock.js';
 import { SkSkbContext } from '../helpers/contexts/sk-skb.js';
 import { SkMsgContext } from '../helpers/contexts/sk-msg.js';
+import { SysctlContext } from '../helpers/contexts/sysctl.js';
+import { SockoptContext } from '../helpers/contexts/sockopt.js';
 import { SockOpsContext } from '../helpers/contexts/sock-ops.js';
 import { SkLookupContext, skLookupBytes, skLookupInputProblem } from '../helpers/contexts/sk-lookup.js';
 import type { SimSocketSpec } from '../helpers/kernel/sockets.js';
@@ -167,6 +169,24 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     create: (memory, type, input) => {
       if (input.packet === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_msg program runs on a message a socket sends: give it as packet');
       return new SkMsgContext(memory, input.packet, simSocket(needSocket(input, type)));
+    },
+  },
+  {
+    types: [ProgType.CGROUP_SYSCTL],
+    input: 'sysctl: name (net/ipv4/tcp_mem), value (as the handler prints it), newValue for a write, filePos; ctx (file_pos) and a write\'s stored value (packet) come back',
+    kernelTestRun: false,
+    create: (memory, _type, input) => {
+      if (input.sysctl === undefined) throw new BpfkitError(ErrorCode.Usage, 'a cgroup_sysctl program runs on a sysctl access: give sysctl { name, value, newValue? }');
+      return new SysctlContext(memory, input.sysctl);
+    },
+  },
+  {
+    types: [ProgType.CGROUP_SOCKOPT],
+    input: 'socket and sockopt: op (get/set), level, optname, optval, optlen, retval (get); ctx (level, optname, optlen, retval) and the value (packet) come back',
+    kernelTestRun: false,
+    create: (memory, type, input) => {
+      if (input.sockopt === undefined) throw new BpfkitError(ErrorCode.Usage, 'a cgroup_sockopt program runs on a getsockopt/setsockopt call: give sockopt { op, level, optname, optval }');
+      return new SockoptContext(memory, simSocket(needSocket(input, type)), input.sockopt);
     },
   },
 ];

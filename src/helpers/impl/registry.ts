@@ -22,6 +22,7 @@ import { sockOpsHelpers } from './sock-ops.js';
 import { skAssignHelpers } from './sk-assign.js';
 import { sockMapHelpers } from './sockmap-helpers.js';
 import { skMsgHelpers } from './sk-msg.js';
+import { sysctlHelpers } from './sysctl.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
@@ -54,6 +55,7 @@ const GROUPS: readonly HelperGroup[] = [
   skAssignHelpers,
   sockMapHelpers,
   skMsgHelpers,
+  sysctlHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */
