@@ -78,6 +78,7 @@ export class ObjectInstance {
     }
     object.maps.forEach((def, i) => this.kernel.maps.push(createMap(asCreated(def, this.kernel.cpus, options.maxEntries), i, env)));
     this.kernel.programTypes = object.programs.map((p) => p.type);
+    this.kernel.programAttachTypes = object.programs.map((p) => p.expectedAttachType);
     for (const map of this.kernel.maps) this.fillSlots(map);
     this.helpers = kernelHelperTable(this.kernel);
     this.baseMark = this.memory.mark();

@@ -23,6 +23,8 @@ import { skAssignHelpers } from './sk-assign.js';
 import { sockMapHelpers } from './sockmap-helpers.js';
 import { skMsgHelpers } from './sk-msg.js';
 import { sysctlHelpers } from './sysctl.js';
+import { cgroupStorageHelpers } from './cgroup-storage.js';
+import { cgroupArrayHelpers } from './cgroup-array.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
@@ -56,6 +58,8 @@ const GROUPS: readonly HelperGroup[] = [
   sockMapHelpers,
   skMsgHelpers,
   sysctlHelpers,
+  cgroupStorageHelpers,
+  cgroupArrayHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */

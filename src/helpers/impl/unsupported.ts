@@ -17,7 +17,7 @@ export const UNSUPPORTED_HELPERS: ReadonlyMap<string, string> = new Map([
   ),
   ...group(
     'needs a map type bpfkit does not simulate yet (sockmap/sockhash, cgroup storage, stack trace, user ring buffer, cgroup array)',
-    `get_local_storage get_stackid skb_under_cgroup current_task_under_cgroup user_ringbuf_drain`,
+    `get_stackid user_ringbuf_drain`,
   ),
   ...group(
     'needs more of a socket than the simulated socket table keeps (syncookies, socket assignment, BTF socket casts)',

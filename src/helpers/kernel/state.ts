@@ -143,6 +143,8 @@ export class KernelState {
   lastCookie = 0n;
   /** Program types by program index (a tail call checks nothing, but tools may). */
   programTypes: number[] = [];
+  /** Expected attach types by program index (undefined where the section gives none). */
+  programAttachTypes: Array<number | undefined> = [];
 
   constructor(memory: Memory, options: KernelOptions = {}) {
     this.memory = memory;

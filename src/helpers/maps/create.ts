@@ -16,6 +16,8 @@ import { QueueStackMap } from './queue-stack.js';
 import { RingbufMap } from './ringbuf.js';
 import { XskMap } from './xskmap.js';
 import { SockHash, SockMap } from './sockmap.js';
+import { CgroupStorageMap } from './cgroup-storage.js';
+import { CgroupArrayMap } from './cgroup-array.js';
 
 const ACCESS = MapFlag.RDONLY | MapFlag.WRONLY | MapFlag.RDONLY_PROG | MapFlag.WRONLY_PROG;
 const ARRAY_FLAGS = MapFlag.NUMA_NODE | MapFlag.MMAPABLE | ACCESS | MapFlag.INNER_MAP;
@@ -59,6 +61,9 @@ const MAP_TYPE_TABLE = new Map<number, (def: MapDef, index: number, env: MapEnv)
   [MapType.CGRP_STORAGE, (d, i, e) => new LocalStorageMap(d, i, e)],
   [MapType.SOCKMAP, (d, i, e) => new SockMap(d, i, e)],
   [MapType.SOCKHASH, (d, i, e) => new SockHash(d, i, e)],
+  [MapType.CGROUP_STORAGE, (d, i, e) => new CgroupStorageMap(d, i, e)],
+  [MapType.PERCPU_CGROUP_STORAGE, (d, i, e) => new CgroupStorageMap(d, i, e)],
+  [MapType.CGROUP_ARRAY, (d, i, e) => new CgroupArrayMap(d, i, e)],
 ]);
 
 function arrayMap(def: MapDef, index: number, env: MapEnv): BpfMap {
@@ -95,6 +100,7 @@ export function mapDefProblem(def: MapDef, cpus: number): string | undefined {
       return allowed(ARRAY_FLAGS);
     case MapType.PROG_ARRAY:
     case MapType.PERF_EVENT_ARRAY:
+    case MapType.CGROUP_ARRAY:
     case MapType.ARRAY_OF_MAPS:
       if (k !== 4 || v !== 4) return `key_size and value_size must be 4, not ${k} and ${v}`;
       if (n === 0) return 'max_entries must not be 0';
@@ -165,6 +171,14 @@ export function mapDefProblem(def: MapDef, cpus: number): string | undefined {
       if (t === MapType.SOCKHASH && k > MAX_KEY) return `key_size ${k} is over ${MAX_KEY}`;
       if (v !== 4 && v !== 8) return `value_size must be 4 (a socket fd) or 8 (fd in, cookie out), not ${v}`;
       return allowed(MapFlag.NUMA_NODE | MapFlag.RDONLY | MapFlag.WRONLY);
+    case MapType.CGROUP_STORAGE:
+    case MapType.PERCPU_CGROUP_STORAGE:
+      // cgroup_storage_map_alloc: a struct bpf_cgroup_storage_key or a u64 cgroup id.
+      if (k !== 16 && k !== 8) return `key_size must be 16 (struct bpf_cgroup_storage_key) or 8, not ${k}`;
+      if (v === 0) return 'value_size must not be 0';
+      if (t === MapType.PERCPU_CGROUP_STORAGE && v > PCPU_MAX_VALUE) return `value_size ${v} is over the per-CPU limit of ${PCPU_MAX_VALUE} (-E2BIG)`;
+      if (n !== 0) return `max_entries must be 0, not ${n} (storage is per attachment)`;
+      return allowed(MapFlag.NUMA_NODE | ACCESS);
     default:
       return undefined;
   }
