@@ -40,7 +40,8 @@ function asCreated(def: MapDef, cpus: number, sizes: Readonly<Record<string, num
   } else if (def.maxEntries === 0 && (def.type === MapType.PERF_EVENT_ARRAY || def.origin === 'legacy')) {
     def = { ...def, maxEntries: cpus };
   }
-  if (def.type === MapType.RINGBUF && def.maxEntries > 0) {
+  // libbpf rounds both ring buffer kinds up to a power-of-two number of pages.
+  if ((def.type === MapType.RINGBUF || def.type === MapType.USER_RINGBUF) && def.maxEntries > 0) {
     let n = PAGE_SIZE;
     while (n < def.maxEntries) n *= 2;
     return { ...def, maxEntries: n };

@@ -25,6 +25,8 @@ import { skMsgHelpers } from './sk-msg.js';
 import { sysctlHelpers } from './sysctl.js';
 import { cgroupStorageHelpers } from './cgroup-storage.js';
 import { cgroupArrayHelpers } from './cgroup-array.js';
+import { stackHelpers } from './stacks.js';
+import { userRingbufHelpers } from './user-ringbuf.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
@@ -60,6 +62,8 @@ const GROUPS: readonly HelperGroup[] = [
   sysctlHelpers,
   cgroupStorageHelpers,
   cgroupArrayHelpers,
+  stackHelpers,
+  userRingbufHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */

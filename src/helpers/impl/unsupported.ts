@@ -16,10 +16,6 @@ export const UNSUPPORTED_HELPERS: ReadonlyMap<string, string> = new Map([
      get_func_arg_cnt get_retval set_retval get_func_ip task_pt_regs sys_bpf btf_find_by_name_kind sys_close kallsyms_lookup_name`,
   ),
   ...group(
-    'needs a map type bpfkit does not simulate yet (sockmap/sockhash, cgroup storage, stack trace, user ring buffer, cgroup array)',
-    `get_stackid user_ringbuf_drain`,
-  ),
-  ...group(
     'needs more of a socket than the simulated socket table keeps (syncookies, socket assignment, BTF socket casts)',
     `tcp_check_syncookie tcp_gen_syncookie
      tcp_raw_gen_syncookie_ipv4 tcp_raw_gen_syncookie_ipv6 tcp_raw_check_syncookie_ipv4 tcp_raw_check_syncookie_ipv6
@@ -29,7 +25,7 @@ export const UNSUPPORTED_HELPERS: ReadonlyMap<string, string> = new Map([
   ...group('needs tunnel metadata (a metadata dst) bpfkit does not model yet', 'skb_get_tunnel_key skb_set_tunnel_key skb_get_tunnel_opt skb_set_tunnel_opt skb_get_xfrm_state'),
   ...group(
     'needs hardware or kernel state bpfkit does not simulate (perf counters, branch records, stacks, VMAs, BTF-typed dumps, per-CPU kernel symbols, kptrs)',
-    `perf_prog_read_value read_branch_records get_branch_snapshot get_stack get_task_stack
+    `perf_prog_read_value read_branch_records get_branch_snapshot get_task_stack
      find_vma snprintf_btf per_cpu_ptr this_cpu_ptr kptr_xchg`,
   ),
   ...group('output to a perf event array with packet bytes from a tracing program (BTF-typed skb/xdp pointers) is not modelled', 'skb_output xdp_output'),

@@ -50,6 +50,12 @@ export interface NetDevice {
 /** The devices a kernel starts with: the loopback device, ifindex 1 (what the test run uses). */
 export const defaultDevices = (): NetDevice[] => [{ ifindex: 1, name: 'lo', mtu: 65536, mac: new Uint8Array(6) }];
 
+/** The call stacks of the simulated current task at the probe (kernel and user), innermost frame first. */
+export interface SimStacks {
+  kernel: bigint[];
+  user: bigint[];
+}
+
 /** What one run accumulates; reset by the orchestrator before each run. */
 export interface RunState {
   /** `enum bpf_prog_type` of the running program (helpers that differ by type look at it). */
@@ -102,6 +108,8 @@ export interface KernelOptions {
   neighbours?: Neighbour[];
   /** Sockets of the simulated socket table. */
   sockets?: SimSocketSpec[];
+  /** The stacks bpf_get_stackid / bpf_get_stack walk: instruction pointers, innermost first. */
+  stacks?: Partial<SimStacks>;
   /**
    * max_entries of maps by name, set before the maps are created, as libbpf's
    * `bpf_map__set_max_entries` or an object's own loader does.
@@ -141,6 +149,8 @@ export class KernelState {
   readonly net: SimNetwork;
   /** The last socket cookie given out (sock_gen_cookie counts up from 1). */
   lastCookie = 0n;
+  /** The stacks bpf_get_stackid / bpf_get_stack see (set them before a run). */
+  stacks: SimStacks;
   /** Program types by program index (a tail call checks nothing, but tools may). */
   programTypes: number[] = [];
   /** Expected attach types by program index (undefined where the section gives none). */
@@ -160,6 +170,7 @@ export class KernelState {
     for (const r of options.routes ?? []) this.net.addRoute(r);
     for (const n of options.neighbours ?? []) this.net.addNeighbour(n);
     for (const s of options.sockets ?? []) this.sockets.add(s);
+    this.stacks = { kernel: [...(options.stacks?.kernel ?? [])], user: [...(options.stacks?.user ?? [])] };
   }
 
   /** A fresh socket cookie. */
