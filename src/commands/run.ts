@@ -20,8 +20,9 @@ import { TraceRecorder, formatTrace, traceToJsonLines } from '../observe/trace.j
 import { engineOption, ExitError, guarded, jsonSafe, readBinary } from './common.js';
 import { loaderOptions, loadObjectFile, requireProgram, requireRunnable, type ObjectFileOptions } from './object.js';
 import { parseTaskFields, parseTracingArgs } from './tracing-args.js';
+import { CONTEXT_INPUT_OPTIONS, contextInputs, type ContextInputCliOptions } from './context-inputs.js';
 
-interface RunCliOptions extends ObjectFileOptions {
+interface RunCliOptions extends ObjectFileOptions, ContextInputCliOptions {
   program?: string;
   data?: string;
   ctx?: string;
@@ -93,6 +94,12 @@ export function registerRun(program: Command): void {
     .option('--args <json>', 'tracing programs: the hook\'s arguments by name from its BTF prototype, or by position; pointers to kernel objects as their fields, e.g. \'{"arg0":{"pid":42,"comm":"bash","real_parent":{"pid":1}}}\' (64-bit integers as "123n")')
     .option('--task <json>', 'the current task (a task_struct) by its fields, e.g. \'{"pid":42,"tgid":42,"comm":"bash"}\'')
     .option('--reg <name=value>', 'a kprobe pt_regs register, e.g. --reg ip=0xffffffff81000000; repeatable', collect, [])
+    .option(...CONTEXT_INPUT_OPTIONS[0])
+    .option(...CONTEXT_INPUT_OPTIONS[1])
+    .option(...CONTEXT_INPUT_OPTIONS[2])
+    .option(...CONTEXT_INPUT_OPTIONS[3])
+    .option(...CONTEXT_INPUT_OPTIONS[4])
+    .option(...CONTEXT_INPUT_OPTIONS[5])
     .addOption(engineOption())
     .option('--no-verify', 'run even when the verifier rejects the program (only it and its tail-call targets are judged)')
     .option('--repeat <n>', 'run this many times on the same context (like BPF_PROG_TEST_RUN repeat)', '1')
@@ -174,6 +181,7 @@ async function runCommand(path: string, opts: RunCliOptions): Promise<void> {
     run.args = parseTracingArgs(opts.args);
   }
   if (opts.reg.length) run.regs = registers(opts.reg);
+  contextInputs(opts, run);
 
   // Only the program that runs is judged, with what it can reach by tail call: another program of
   // the object that the verifier rejects does not stop this one (libbpf would refuse the whole

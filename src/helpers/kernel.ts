@@ -40,7 +40,8 @@ function asCreated(def: MapDef, cpus: number, sizes: Readonly<Record<string, num
   } else if (def.maxEntries === 0 && (def.type === MapType.PERF_EVENT_ARRAY || def.origin === 'legacy')) {
     def = { ...def, maxEntries: cpus };
   }
-  if (def.type === MapType.RINGBUF && def.maxEntries > 0) {
+  // libbpf rounds both ring buffer kinds up to a power-of-two number of pages.
+  if ((def.type === MapType.RINGBUF || def.type === MapType.USER_RINGBUF) && def.maxEntries > 0) {
     let n = PAGE_SIZE;
     while (n < def.maxEntries) n *= 2;
     return { ...def, maxEntries: n };
@@ -70,7 +71,7 @@ export class ObjectInstance {
     this.object = object;
     this.memory = new Memory();
     this.kernel = new KernelState(this.memory, options);
-    const env = { memory: this.memory, cpus: this.kernel.cpus };
+    const env = { memory: this.memory, cpus: this.kernel.cpus, nextCookie: () => this.kernel.nextCookie() };
     for (const name of Object.keys(options.maxEntries ?? {})) {
       if (!object.maps.some((m) => m.name === name)) {
         throw new BpfkitError(ErrorCode.Usage, `maxEntries: the object has no map '${name}' (maps: ${object.maps.map((m) => m.name).join(', ') || 'none'})`);
@@ -78,6 +79,7 @@ export class ObjectInstance {
     }
     object.maps.forEach((def, i) => this.kernel.maps.push(createMap(asCreated(def, this.kernel.cpus, options.maxEntries), i, env)));
     this.kernel.programTypes = object.programs.map((p) => p.type);
+    this.kernel.programAttachTypes = object.programs.map((p) => p.expectedAttachType);
     for (const map of this.kernel.maps) this.fillSlots(map);
     this.helpers = kernelHelperTable(this.kernel);
     this.baseMark = this.memory.mark();

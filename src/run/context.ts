@@ -2,6 +2,9 @@ import { BpfkitError, ErrorCode } from '../errors.js';
 import type { ProgramContext } from '../helpers/contexts/context.js';
 import type { PtRegs } from '../helpers/contexts/kprobe.js';
 import type { SockOpsInput } from '../helpers/contexts/sock-ops.js';
+import type { SkLookupInput } from '../helpers/contexts/sk-lookup.js';
+import type { SysctlInput } from '../helpers/contexts/sysctl.js';
+import type { SockoptInput } from '../helpers/contexts/sockopt.js';
 import type { PerfEventInput, SockAddrInput } from '../helpers/contexts/user-ctx.js';
 import type { SimSocketSpec } from '../helpers/kernel/sockets.js';
 import type { XdpOptions } from '../helpers/contexts/xdp.js';
@@ -30,6 +33,12 @@ export interface ContextInput {
   socket?: SimSocketSpec;
   /** sock_ops: the callback (op, args) and TCP fields. */
   sockOps?: SockOpsInput;
+  /** sk_lookup: the lookup (addresses, ports, protocol); or give its struct bpf_sk_lookup as `ctx`. */
+  skLookup?: SkLookupInput;
+  /** cgroup_sysctl: the sysctl read or written. */
+  sysctl?: SysctlInput;
+  /** cgroup_sockopt: the getsockopt/setsockopt call (with `socket`). */
+  sockopt?: SockoptInput;
 }
 
 /** BPF_PROG_TEST_RUN refused the input before running anything (what kernel-run reports as "test_run failed"). */

@@ -17,6 +17,8 @@ export interface KernelJson {
   maps?: Record<string, KernelJsonEntry[]>;
   ringbuf?: string[];
   printk?: string[];
+  /** The context after the run where the test run hands it back (kernel-run-ctx's ctx_out), as hex. */
+  ctx?: string;
   log?: string;
 }
 
@@ -64,5 +66,6 @@ export function toKernelJson(instance: ObjectInstance, result: RunResult, accept
     maps: mapsJson(instance),
     ringbuf: result.ringbuf.map(hexOf),
     printk: result.printk,
+    ...(result.ctx !== undefined ? { ctx: hexOf(result.ctx) } : {}),
   };
 }

@@ -2,8 +2,13 @@ import type { ProgramContext } from '../helpers/contexts/context.js';
 import { FlowDissectorContext } from '../helpers/contexts/flow-dissector.js';
 import { KprobeContext } from '../helpers/contexts/kprobe.js';
 import { SkbContext, skbPacketProblem } from '../helpers/contexts/skb.js';
-import { SockContext } from '../helpers/contexts/sock.js';
+import { SockContext, simSocket } from '../helpers/contexts/sock.js';
+import { SkSkbContext } from '../helpers/contexts/sk-skb.js';
+import { SkMsgContext } from '../helpers/contexts/sk-msg.js';
+import { SysctlContext } from '../helpers/contexts/sysctl.js';
+import { SockoptContext } from '../helpers/contexts/sockopt.js';
 import { SockOpsContext } from '../helpers/contexts/sock-ops.js';
+import { SkLookupContext, skLookupBytes, skLookupInputProblem } from '../helpers/contexts/sk-lookup.js';
 import type { SimSocketSpec } from '../helpers/kernel/sockets.js';
 import { rawTracepointArgs, TracepointContext } from '../helpers/contexts/tracepoint.js';
 import { PerfEventContext, SockAddrContext, SYSCALL_CTX_MAX, SyscallContext } from '../helpers/contexts/user-ctx.js';
@@ -132,6 +137,56 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     create: (memory, type, input) => {
       if (input.sockOps === undefined) throw new BpfkitError(ErrorCode.Usage, 'a sock_ops program runs for a callback: give sockOps { op }');
       return new SockOpsContext(memory, needSocket(input, type), input.sockOps);
+    },
+  },
+  {
+    types: [ProgType.SK_LOOKUP],
+    input: 'skLookup: protocol, remoteIp, remotePort, localIp, localPort (or the struct bpf_sk_lookup bytes as ctx); ctx_out (cookie of the assigned socket) comes back',
+    kernelTestRun: true,
+    create: (memory, _type, input) => {
+      const ctx = input.ctx ?? (input.skLookup === undefined ? undefined : skLookupBytes(input.skLookup));
+      const problem = skLookupInputProblem(ctx);
+      if (problem !== undefined) {
+        if (ctx === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_lookup program runs for a socket lookup: give skLookup { remoteIp, remotePort, localIp, localPort } or ctx');
+        throw new TestRunError(problem.errno, problem.reason);
+      }
+      return new SkLookupContext(memory, ctx!);
+    },
+  },
+  {
+    types: [ProgType.SK_SKB],
+    input: 'the message (packet: payload only, no headers) and the receiving socket; r0 the parser\'s length or the verdict, a redirect and the message after the run come back',
+    kernelTestRun: false,
+    create: (memory, type, input) => {
+      if (input.packet === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_skb program runs on a message a socket received: give it as packet (payload bytes, no headers)');
+      return new SkSkbContext(memory, input.packet, simSocket(needSocket(input, type)));
+    },
+  },
+  {
+    types: [ProgType.SK_MSG],
+    input: 'the message (packet: the bytes sent) and the sending socket; the verdict, a redirect, the message after push/pop come back',
+    kernelTestRun: false,
+    create: (memory, type, input) => {
+      if (input.packet === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_msg program runs on a message a socket sends: give it as packet');
+      return new SkMsgContext(memory, input.packet, simSocket(needSocket(input, type)));
+    },
+  },
+  {
+    types: [ProgType.CGROUP_SYSCTL],
+    input: 'sysctl: name (net/ipv4/tcp_mem), value (as the handler prints it), newValue for a write, filePos; ctx (file_pos) and a write\'s stored value (packet) come back',
+    kernelTestRun: false,
+    create: (memory, _type, input) => {
+      if (input.sysctl === undefined) throw new BpfkitError(ErrorCode.Usage, 'a cgroup_sysctl program runs on a sysctl access: give sysctl { name, value, newValue? }');
+      return new SysctlContext(memory, input.sysctl);
+    },
+  },
+  {
+    types: [ProgType.CGROUP_SOCKOPT],
+    input: 'socket and sockopt: op (get/set), level, optname, optval, optlen, retval (get); ctx (level, optname, optlen, retval) and the value (packet) come back',
+    kernelTestRun: false,
+    create: (memory, type, input) => {
+      if (input.sockopt === undefined) throw new BpfkitError(ErrorCode.Usage, 'a cgroup_sockopt program runs on a getsockopt/setsockopt call: give sockopt { op, level, optname, optval }');
+      return new SockoptContext(memory, simSocket(needSocket(input, type)), input.sockopt);
     },
   },
 ];

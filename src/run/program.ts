@@ -292,7 +292,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       redirect: k.run.redirect,
       clones: k.run.clones.length === 0 ? [] : [...k.run.clones],
       signals: k.run.signals.length === 0 ? [] : [...k.run.signals],
-      ctx: 'ctxOut' in ctx && typeof ctx.ctxOut === 'function' ? (ctx.ctxOut() as Uint8Array | undefined) : undefined,
+      ctx: 'ctxOut' in ctx && typeof ctx.ctxOut === 'function' ? (ctx.ctxOut(r0) as Uint8Array | undefined) : undefined,
       tailCalls: k.run.tailCalls,
       executed,
       error,

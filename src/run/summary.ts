@@ -58,7 +58,11 @@ export function formatRunSummary(instance: ObjectInstance, programName: string, 
     lines.push(`packet: ${result.packet.length} bytes${same ? ', unchanged' : input !== undefined ? `, was ${input.length} bytes, changed` : ''}`);
     if (!same) lines.push(`  ${shortHex(result.packet)}`);
   }
-  if (result.redirect) lines.push(`redirect: ifindex ${result.redirect.ifindex}${result.redirect.map ? ` via ${result.redirect.map}` : ''}`);
+  if (result.redirect) {
+    const sock = result.redirect.socket;
+    lines.push(sock ? `redirect: socket ${sock.local}${sock.remote ? ` <-> ${sock.remote}` : ''} (key ${sock.key} of ${result.redirect.map ?? '?'})` : `redirect: ifindex ${result.redirect.ifindex}${result.redirect.map ? ` via ${result.redirect.map}` : ''}`);
+  }
+  if (result.ctx !== undefined) lines.push(`ctx: ${hexOf(result.ctx)}`);
   lines.push(...formatMaps(instance));
   if (result.ringbuf.length) {
     const n = result.ringbuf.length;

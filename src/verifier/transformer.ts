@@ -528,7 +528,9 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
     e.setGlobal(PKT_SIZE, [0, Infinity]);
     e.setGlobal(META_SIZE, [0, Infinity]);
   }
-  const acquires = /^(sk_lookup_tcp|sk_lookup_udp|skc_lookup_tcp)$/.test(proto.name);
+  // A sockmap/sockhash lookup gives a referenced socket (the kernel's PTR_TO_SOCKET_OR_NULL), not a value.
+  const sockMapLookup = proto.name === 'map_lookup_elem' && mapIdxs.length > 0 && mapIdxs.every((i) => env.maps[i]?.type === MapType.SOCKMAP || env.maps[i]?.type === MapType.SOCKHASH);
+  const acquires = sockMapLookup || /^(sk_lookup_tcp|sk_lookup_udp|skc_lookup_tcp)$/.test(proto.name);
   const socket = (kind: number): RegValue => {
     detachId(e, nid);
     if (acquires) {
@@ -546,6 +548,10 @@ function callStmt(e: Editor, env: VerifierEnv, node: Node, id: number): void {
       r0 = UNINIT;
       break;
     case 'map-value-or-null': {
+      if (sockMapLookup) {
+        r0 = socket(Kind.SOCK);
+        break;
+      }
       detachId(e, nid);
       const ms = mapIdxs.map((i) => env.maps[i]);
       const outer = ms.length > 0 && ms.every((m) => m && (m.type === MapType.ARRAY_OF_MAPS || m.type === MapType.HASH_OF_MAPS) && m.inner !== undefined);

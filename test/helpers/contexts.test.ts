@@ -156,6 +156,6 @@ describe('tracing contexts', () => {
   });
 
   it('refuses program types it cannot run', () => {
-    expect(() => createContext(new Memory(), ProgType.SK_MSG, {})).toThrow(/sk_msg \(16\) cannot be run/);
+    expect(() => createContext(new Memory(), ProgType.SK_REUSEPORT, {})).toThrow(/sk_reuseport \(21\) cannot be run/);
   });
 });

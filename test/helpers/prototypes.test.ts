@@ -5,6 +5,7 @@ import { helperFunctions, kernelHelperTable } from '../../src/helpers/impl/regis
 import { HELPER_PROTOTYPES, helperAllowed, helperPrototype, helperSignature, mapFitsHelper } from '../../src/helpers/prototypes.js';
 import { MapType, ProgType } from '../../src/loader/kinds.js';
 import { harness } from './util.js';
+import { PROGRAM_TYPES } from '../../src/run/program-types.js';
 
 describe('helper prototypes', () => {
   const k = harness().instance.kernel;
@@ -29,8 +30,11 @@ describe('helper prototypes', () => {
   });
 
   it('every helper the verifier lets a runnable program type call is implemented or named as unsupported', () => {
-    const runnable = [ProgType.XDP, ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.SOCKET_FILTER, ProgType.CGROUP_SKB, ProgType.LWT_IN, ProgType.LWT_OUT, ProgType.LWT_XMIT, ProgType.KPROBE, ProgType.TRACEPOINT, ProgType.RAW_TRACEPOINT];
-    const gaps = HELPER_PROTOTYPES.filter((p) => runnable.some((t) => helperAllowed(p.id, t)))
+    // Every type of the program-type table, with every attach type the verifier tells apart.
+    const runnable = PROGRAM_TYPES.flatMap((e) => e.types);
+    expect(runnable).toEqual(expect.arrayContaining([ProgType.XDP, ProgType.SCHED_CLS, ProgType.KPROBE, ProgType.SK_LOOKUP, ProgType.SK_SKB, ProgType.SK_MSG]));
+    const attachTypes = Array.from({ length: 64 }, (_, a) => a);
+    const gaps = HELPER_PROTOTYPES.filter((p) => runnable.some((t) => helperAllowed(p.id, t) || attachTypes.some((a) => helperAllowed(p.id, t, a))))
       .filter((p) => !implemented.includes(p.id) && !UNSUPPORTED_HELPERS.has(p.name.replace(/^bpf_/, '')))
       .map((p) => p.name);
     expect(gaps).toEqual([]);

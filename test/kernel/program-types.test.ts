@@ -120,7 +120,7 @@ describe('the program-type table', () => {
     for (const t of [ProgType.XDP, ProgType.SCHED_CLS, ProgType.CGROUP_SKB, ProgType.FLOW_DISSECTOR, ProgType.SYSCALL, ProgType.PERF_EVENT, ProgType.CGROUP_SOCK_ADDR, ProgType.CGROUP_SOCK, ProgType.SOCK_OPS]) {
       expect(programTypeEntry(t)?.input).toBeTruthy();
     }
-    expect(programTypeEntry(ProgType.SK_MSG)).toBeUndefined();
+    expect(programTypeEntry(ProgType.SK_REUSEPORT)).toBeUndefined();
   });
 });
 

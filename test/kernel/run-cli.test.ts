@@ -3,7 +3,8 @@
  * Runs the built CLI (`npm test` builds first).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CASES_DIR } from './cases.js';
@@ -26,6 +27,42 @@ describe.skipIf(!existsSync(CLI))('bpfkit run', () => {
     const want = JSON.parse(readFileSync(join(CASES_DIR, 'expected', 'maps_hash.hash_ops.ipv4_udp.json'), 'utf8'));
     expect(Object.keys(got)).toEqual(['accepted', 'retval', 'packet', 'maps', 'ringbuf', 'printk']);
     expect(got).toEqual(want);
+  });
+
+  it('runs an sk_lookup program on its struct bpf_sk_lookup (--ctx) as kernel-run-ctx recorded it, ctx_out included', () => {
+    const r = bpfkit(['run', obj('sk_lookup'), '--program', 'lk_fields', '--ctx', join('fixtures', 'kernel-cases', 'ctx', 'inputs', 'lk_v6_tcp.ctx'), '--json']);
+    expect(r.code).toBe(0);
+    const want = JSON.parse(readFileSync(join(CASES_DIR, 'ctx', 'expected', 'sk_lookup.lk_fields.lk_v6_tcp.json'), 'utf8'));
+    expect(JSON.parse(r.stdout)).toEqual(want);
+    const refused = bpfkit(['run', obj('sk_lookup'), '--program', 'lk_fields', '--ctx', join('fixtures', 'kernel-cases', 'ctx', 'inputs', 'lk_bad_family.ctx')]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/EAFNOSUPPORT/);
+  });
+
+  it('takes socket-hook inputs as JSON options and prints the context after the run', () => {
+    const lookup = bpfkit(['run', obj('sk_lookup'), '--program', 'lk_fields', '--sk-lookup', '{"protocol":"udp","remoteIp":"10.0.0.2","remotePort":5353,"localIp":"10.0.0.1","localPort":53}']);
+    expect(lookup.code).toBe(0);
+    expect(lookup.stdout).toContain('v4 10.0.0.2:5353 -> 10.0.0.1:53');
+    expect(lookup.stdout).toMatch(/^ctx: [0-9a-f]{144}$/m);
+    const sysctl = bpfkit(['run', obj('cgsys'), '--program', 'sysctl_guard', '--sysctl', '{"name":"net/core/somaxconn","value":"128\\n","newValue":"5\\n"}', '--json']);
+    expect(sysctl.code).toBe(0);
+    expect(JSON.parse(sysctl.stdout)).toMatchObject({ retval: 1, packet: '3432', ctx: '0100000003000000' });
+    const sockopt = bpfkit(['run', obj('cgsys'), '--program', 'set_opt', '--socket', '{"protocol":"tcp","localIp":"10.0.0.1","localPort":80}', '--sockopt', '{"op":"set","level":1,"optname":5,"optval":"0909"}', '--json']);
+    expect(JSON.parse(sockopt.stdout)).toMatchObject({ retval: 1, packet: '01' });
+    const message = join(mkdtempSync(join(tmpdir(), 'bpfkit-msg-')), 'msg.bin');
+    writeFileSync(message, 'pabc');
+    const msg = bpfkit(['run', obj('sockmap'), '--program', 'msg_prog', '--socket', '{"protocol":"tcp","localIp":"10.0.0.1","localPort":80,"remoteIp":"10.0.0.2","remotePort":1}', '--data', message, '--json']);
+    expect(JSON.parse(msg.stdout)).toMatchObject({ retval: 1, packet: '70000000616263' });
+    for (const [args, message] of [
+      [['--sockopt', '{"op":"get","level":1,"optname":1,"optval":"x"}'], /optval must be hex/],
+      [['--sysctl', '[1]'], /--sysctl: expected a JSON object/],
+      [['--sk-lookup', '{'], /--sk-lookup: not JSON/],
+    ] as const) {
+      const bad = bpfkit(['run', obj('cgsys'), '--program', 'get_opt', ...args]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+      expect(bad.stderr).toMatch(message);
+    }
   });
 
   it('matches on the JIT too', () => {

@@ -1,5 +1,5 @@
 import { BpfkitError, ErrorCode } from '../../errors.js';
-import type { SimSocketSpec } from '../kernel/sockets.js';
+import type { SimSocket, SimSocketSpec } from '../kernel/sockets.js';
 import type { Memory } from '../memory.js';
 import { BpfSock, simSocket, writeBpfSock } from './sock.js';
 import type { ContextWithOutput } from './user-ctx.js';
@@ -34,6 +34,8 @@ export class SockOpsContext implements ContextWithOutput {
   readonly kind = 'sock-ops' as const;
   readonly address: number;
   private readonly memory: Memory;
+  /** The socket the callback runs on (bpf_sock_map_update/bpf_sock_hash_update store it). */
+  readonly socket: SimSocket;
 
   constructor(memory: Memory, spec: SimSocketSpec, input: SockOpsInput) {
     this.memory = memory;
@@ -42,6 +44,7 @@ export class SockOpsContext implements ContextWithOutput {
     const args = input.args ?? [];
     if (args.length > 4 || !args.every(u32ok)) throw new BpfkitError(ErrorCode.Usage, 'sock_ops args are up to 4 u32 values');
     const s = simSocket(spec);
+    this.socket = s;
     const a = memory.alloc('bpf_sock_ops', 'ctx', SockOps.size, { writable: true }).start;
     this.address = a;
     const dv = memory.dv;

@@ -10,8 +10,8 @@ import { PT_REGS, KprobeContext, type PtRegs } from './kprobe.js';
  * the test run passes a NULL context), and the socket-address hooks of cgroup_sock_addr.
  */
 export interface ContextWithOutput extends ProgramContext {
-  /** The context bytes after the run. */
-  ctxOut(): Uint8Array | undefined;
+  /** The context bytes after the run; `r0` is the run's return value (some test runs hand back a verdict-dependent context). */
+  ctxOut(r0?: bigint): Uint8Array | undefined;
 }
 
 /** The largest ctx_in the syscall test run takes (U16_MAX). */

@@ -7,7 +7,7 @@ import { u32 } from './args.js';
 /** BPF_MAX_LOOPS: bpf_loop runs at most 8M iterations. */
 export const BPF_MAX_LOOPS = 1 << 23;
 
-function slotOf(fn: bigint, helper: string): number {
+export function slotOf(fn: bigint, helper: string): number {
   const v = BigInt.asUintN(64, fn);
   if (v < BigInt(FUNC_POINTER_BASE) || v > 0xffffffffn) {
     throw new FaultSignal('helper', `${helper}: 0x${v.toString(16)} is not a pointer to a bpf function`);

@@ -1,5 +1,7 @@
 import { Errno } from '../errno.js';
 import { BloomFilterMap } from '../maps/bloom-filter.js';
+import { SockMapBase } from '../maps/sockmap.js';
+import { sockMapLookup, sockMapUpdate } from './sockmap-helpers.js';
 import type { HelperGroup } from './group.js';
 import { copyIn, copyOut, u32, view, zeroOut } from './args.js';
 
@@ -7,11 +9,14 @@ import { copyIn, copyOut, u32, view, zeroOut } from './args.js';
 export const mapHelpers: HelperGroup = (k) => ({
   map_lookup_elem: (_rt, m, key) => {
     const map = k.mapArg(m, 'bpf_map_lookup_elem');
+    // A socket map answers with a socket, not a value.
+    if (map instanceof SockMapBase) return sockMapLookup(k, map, copyIn(k.memory, key, map.keySize));
     return BigInt(map.lookup(view(k.memory, key, map.keySize), k.cpu));
   },
   map_update_elem: (_rt, m, key, value, flags) => {
     const map = k.mapArg(m, 'bpf_map_update_elem');
     const f = flags > 0xffffffffn ? -1 : Number(flags);
+    if (map instanceof SockMapBase) return sockMapUpdate(k, map, copyIn(k.memory, key, map.keySize), value, f);
     return BigInt(map.update(copyIn(k.memory, key, map.keySize), copyIn(k.memory, value, map.valueSize), f, k.cpu));
   },
   map_delete_elem: (_rt, m, key) => {

@@ -19,6 +19,14 @@ import { perfReadHelpers } from './perf-read.js';
 import { socketHelpers } from './sockets.js';
 import { localStorageHelpers } from './local-storage.js';
 import { sockOpsHelpers } from './sock-ops.js';
+import { skAssignHelpers } from './sk-assign.js';
+import { sockMapHelpers } from './sockmap-helpers.js';
+import { skMsgHelpers } from './sk-msg.js';
+import { sysctlHelpers } from './sysctl.js';
+import { cgroupStorageHelpers } from './cgroup-storage.js';
+import { cgroupArrayHelpers } from './cgroup-array.js';
+import { stackHelpers } from './stacks.js';
+import { userRingbufHelpers } from './user-ringbuf.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
@@ -48,6 +56,14 @@ const GROUPS: readonly HelperGroup[] = [
   currentTaskHelpers,
   localStorageHelpers,
   sockOpsHelpers,
+  skAssignHelpers,
+  sockMapHelpers,
+  skMsgHelpers,
+  sysctlHelpers,
+  cgroupStorageHelpers,
+  cgroupArrayHelpers,
+  stackHelpers,
+  userRingbufHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */

@@ -10,9 +10,15 @@ const TUPLE_V6 = 36;
 const BPF_F_CURRENT_NETNS = 0xffffffffn;
 
 const sockAddresses = new WeakMap<object, Map<SimSocket, number>>();
+const socketsByAddress = new WeakMap<object, Map<number, SimSocket>>();
+
+/** The simulated socket whose `struct bpf_sock` is at `address` in this run (undefined: not a socket). */
+export function socketAt(k: KernelState, address: number): SimSocket | undefined {
+  return socketsByAddress.get(k.run)?.get(address);
+}
 
 /** The `struct bpf_sock` of `s` in this run's memory (one per socket and run). */
-function sockPointer(k: KernelState, s: SimSocket): number {
+export function sockPointer(k: KernelState, s: SimSocket): number {
   let byRun = sockAddresses.get(k.run);
   if (byRun === undefined) {
     byRun = new Map();
@@ -22,6 +28,12 @@ function sockPointer(k: KernelState, s: SimSocket): number {
     const a = k.memory.alloc('bpf_sock', 'ctx', BpfSock.size, { writable: false }).start;
     writeBpfSock(k.memory, a, s);
     byRun.set(s, a);
+    let back = socketsByAddress.get(k.run);
+    if (back === undefined) {
+      back = new Map();
+      socketsByAddress.set(k.run, back);
+    }
+    back.set(a, s);
   }
   return byRun.get(s)!;
 }

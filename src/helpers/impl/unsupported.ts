@@ -9,20 +9,15 @@ const group = (reason: string, names: string): Array<[string, string]> => names.
 export const UNSUPPORTED_HELPERS: ReadonlyMap<string, string> = new Map([
   ...group(
     'only for program types bpfkit does not run yet (sk_msg, sk_skb, cgroup_sockopt, cgroup_sysctl, sk_reuseport, lirc, lwt_seg6local, iterators, LSM, tracing), or socket state it does not simulate (socket options, TCP header options, bind)',
-    `msg_redirect_map msg_apply_bytes msg_cork_bytes msg_pull_data msg_redirect_hash msg_push_data msg_pop_data
-     sk_redirect_map sk_redirect_hash setsockopt getsockopt bind load_hdr_opt store_hdr_opt reserve_hdr_opt
-     tcp_send_ack sysctl_get_name sysctl_get_current_value sysctl_get_new_value sysctl_set_new_value sk_select_reuseport
+    `setsockopt getsockopt bind load_hdr_opt store_hdr_opt reserve_hdr_opt
+     tcp_send_ack sk_select_reuseport
      rc_repeat rc_keydown rc_pointer_rel lwt_push_encap lwt_seg6_store_bytes lwt_seg6_adjust_srh lwt_seg6_action
      seq_printf_btf d_path bprm_opts_set ima_inode_hash ima_file_hash override_return get_func_arg get_func_ret
      get_func_arg_cnt get_retval set_retval get_func_ip sys_bpf btf_find_by_name_kind sys_close kallsyms_lookup_name`,
   ),
   ...group(
-    'needs a map type bpfkit does not simulate yet (sockmap/sockhash, cgroup storage, stack trace, user ring buffer, cgroup array)',
-    `sock_map_update sock_hash_update get_local_storage get_stackid skb_under_cgroup current_task_under_cgroup user_ringbuf_drain`,
-  ),
-  ...group(
     'needs more of a socket than the simulated socket table keeps (syncookies, socket assignment, BTF socket casts)',
-    `sk_assign tcp_check_syncookie tcp_gen_syncookie
+    `tcp_check_syncookie tcp_gen_syncookie
      tcp_raw_gen_syncookie_ipv4 tcp_raw_gen_syncookie_ipv6 tcp_raw_check_syncookie_ipv4 tcp_raw_check_syncookie_ipv6
      skc_to_tcp6_sock skc_to_tcp_sock skc_to_tcp_timewait_sock skc_to_tcp_request_sock skc_to_udp6_sock skc_to_unix_sock
      skc_to_mptcp_sock sock_from_file`,
@@ -30,7 +25,7 @@ export const UNSUPPORTED_HELPERS: ReadonlyMap<string, string> = new Map([
   ...group('needs tunnel metadata (a metadata dst) bpfkit does not model yet', 'skb_get_tunnel_key skb_set_tunnel_key skb_get_tunnel_opt skb_set_tunnel_opt skb_get_xfrm_state'),
   ...group(
     'needs hardware or kernel state bpfkit does not simulate (perf counters, branch records, stacks, VMAs, BTF-typed dumps, per-CPU kernel symbols, kptrs)',
-    `perf_prog_read_value read_branch_records get_branch_snapshot get_stack get_task_stack
+    `perf_prog_read_value read_branch_records get_branch_snapshot get_task_stack
      find_vma snprintf_btf per_cpu_ptr this_cpu_ptr kptr_xchg`,
   ),
   ...group('output to a perf event array with packet bytes from a tracing program (BTF-typed skb/xdp pointers) is not modelled', 'skb_output xdp_output'),

@@ -18,6 +18,10 @@ export interface SimSocketSpec {
   mark?: number;
   priority?: number;
   boundDevIf?: number;
+  /** SO_REUSEPORT: the socket is in a reuseport group (bpf_sk_assign from sk_lookup then needs BPF_SK_LOOKUP_F_NO_REUSEPORT in a test run). */
+  reuseport?: boolean;
+  /** IPV6_V6ONLY on an IPv6 socket. */
+  v6only?: boolean;
 }
 
 export interface SimSocket extends SimSocketSpec {
@@ -25,6 +29,8 @@ export interface SimSocket extends SimSocketSpec {
   local: Addr;
   remote: Addr | undefined;
   state: number;
+  /** sock_gen_cookie's value, given the first time something asks. */
+  cookie?: bigint;
 }
 
 const isAny = (a: Addr): boolean => a.every((b) => b === 0);

@@ -24,6 +24,8 @@ export interface RedirectTarget {
   /** bpf_redirect_map to a cpumap: the CPU; to an xskmap: the queue index. */
   cpu?: number;
   queue?: number;
+  /** bpf_sk_redirect_map/hash and bpf_msg_redirect_map/hash (sk_skb, sk_msg): the socket's map key (hex) and its local and remote ends. */
+  socket?: { key: string; local: string; remote?: string };
 }
 
 /** A copy of the packet bpf_clone_redirect sent to a device. */
@@ -47,6 +49,12 @@ export interface NetDevice {
 
 /** The devices a kernel starts with: the loopback device, ifindex 1 (what the test run uses). */
 export const defaultDevices = (): NetDevice[] => [{ ifindex: 1, name: 'lo', mtu: 65536, mac: new Uint8Array(6) }];
+
+/** The call stacks of the simulated current task at the probe (kernel and user), innermost frame first. */
+export interface SimStacks {
+  kernel: bigint[];
+  user: bigint[];
+}
 
 /** What one run accumulates; reset by the orchestrator before each run. */
 export interface RunState {
@@ -103,6 +111,8 @@ export interface KernelOptions {
   neighbours?: Neighbour[];
   /** Sockets of the simulated socket table. */
   sockets?: SimSocketSpec[];
+  /** The stacks bpf_get_stackid / bpf_get_stack walk: instruction pointers, innermost first. */
+  stacks?: Partial<SimStacks>;
   /**
    * max_entries of maps by name, set before the maps are created, as libbpf's
    * `bpf_map__set_max_entries` or an object's own loader does.
@@ -144,8 +154,12 @@ export class KernelState {
   readonly net: SimNetwork;
   /** The last socket cookie given out (sock_gen_cookie counts up from 1). */
   lastCookie = 0n;
+  /** The stacks bpf_get_stackid / bpf_get_stack see (set them before a run). */
+  stacks: SimStacks;
   /** Program types by program index (a tail call checks nothing, but tools may). */
   programTypes: number[] = [];
+  /** Expected attach types by program index (undefined where the section gives none). */
+  programAttachTypes: Array<number | undefined> = [];
 
   constructor(memory: Memory, options: KernelOptions = {}) {
     this.memory = memory;
@@ -161,6 +175,7 @@ export class KernelState {
     for (const r of options.routes ?? []) this.net.addRoute(r);
     for (const n of options.neighbours ?? []) this.net.addNeighbour(n);
     for (const s of options.sockets ?? []) this.sockets.add(s);
+    this.stacks = { kernel: [...(options.stacks?.kernel ?? [])], user: [...(options.stacks?.user ?? [])] };
   }
 
   /** A fresh socket cookie. */

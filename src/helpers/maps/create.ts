@@ -15,6 +15,11 @@ import { ProgArrayMap } from './prog-array.js';
 import { QueueStackMap } from './queue-stack.js';
 import { RingbufMap } from './ringbuf.js';
 import { XskMap } from './xskmap.js';
+import { SockHash, SockMap } from './sockmap.js';
+import { CgroupStorageMap } from './cgroup-storage.js';
+import { CgroupArrayMap } from './cgroup-array.js';
+import { PERF_MAX_STACK, StackTraceMap } from './stack-trace.js';
+import { UserRingbufMap } from './user-ringbuf.js';
 
 const ACCESS = MapFlag.RDONLY | MapFlag.WRONLY | MapFlag.RDONLY_PROG | MapFlag.WRONLY_PROG;
 const ARRAY_FLAGS = MapFlag.NUMA_NODE | MapFlag.MMAPABLE | ACCESS | MapFlag.INNER_MAP;
@@ -56,6 +61,16 @@ const MAP_TYPE_TABLE = new Map<number, (def: MapDef, index: number, env: MapEnv)
   [MapType.TASK_STORAGE, (d, i, e) => new LocalStorageMap(d, i, e)],
   [MapType.INODE_STORAGE, (d, i, e) => new LocalStorageMap(d, i, e)],
   [MapType.CGRP_STORAGE, (d, i, e) => new LocalStorageMap(d, i, e)],
+  [MapType.SOCKMAP, (d, i, e) => new SockMap(d, i, e)],
+  [MapType.SOCKHASH, (d, i, e) => new SockHash(d, i, e)],
+  [MapType.CGROUP_STORAGE, (d, i, e) => new CgroupStorageMap(d, i, e)],
+  [MapType.PERCPU_CGROUP_STORAGE, (d, i, e) => new CgroupStorageMap(d, i, e)],
+  [MapType.CGROUP_ARRAY, (d, i, e) => new CgroupArrayMap(d, i, e)],
+  [MapType.USER_RINGBUF, (d, i, e) => new UserRingbufMap(d, i, e)],
+  [MapType.STACK_TRACE, (d, i, e) => {
+    if (d.flags & MapFlag.STACK_BUILD_ID) throw new BpfkitError(ErrorCode.Unsupported, `map '${d.name}' (stack_trace): BPF_F_STACK_BUILD_ID (build-id stacks) is not simulated by bpfkit`);
+    return new StackTraceMap(d, i, e);
+  }],
 ]);
 
 function arrayMap(def: MapDef, index: number, env: MapEnv): BpfMap {
@@ -92,6 +107,7 @@ export function mapDefProblem(def: MapDef, cpus: number): string | undefined {
       return allowed(ARRAY_FLAGS);
     case MapType.PROG_ARRAY:
     case MapType.PERF_EVENT_ARRAY:
+    case MapType.CGROUP_ARRAY:
     case MapType.ARRAY_OF_MAPS:
       if (k !== 4 || v !== 4) return `key_size and value_size must be 4, not ${k} and ${v}`;
       if (n === 0) return 'max_entries must not be 0';
@@ -123,6 +139,7 @@ export function mapDefProblem(def: MapDef, cpus: number): string | undefined {
       if (v === 0 || n === 0) return 'value_size and max_entries must not be 0';
       return allowed(MapFlag.NUMA_NODE | ACCESS);
     case MapType.RINGBUF:
+    case MapType.USER_RINGBUF:
       if (k !== 0 || v !== 0) return `key_size and value_size must be 0, not ${k} and ${v}`;
       if (n === 0 || (n & (n - 1)) !== 0 || n % PAGE_SIZE !== 0) return `max_entries ${n} must be a power of 2 and a multiple of ${PAGE_SIZE}`;
       return allowed(MapFlag.NUMA_NODE);
@@ -154,6 +171,27 @@ export function mapDefProblem(def: MapDef, cpus: number): string | undefined {
       if (!(flags & MapFlag.NO_PREALLOC)) return 'a local storage map needs BPF_F_NO_PREALLOC';
       if (def.origin === 'btf' && (!def.btfKeyTypeId || !def.btfValueTypeId)) return 'a local storage map needs BTF key and value types';
       return allowed(MapFlag.NO_PREALLOC | MapFlag.CLONE);
+    case MapType.SOCKMAP:
+    case MapType.SOCKHASH:
+      if (n === 0) return 'max_entries must not be 0';
+      if (t === MapType.SOCKMAP && k !== 4) return `key_size must be 4, not ${k}`;
+      if (t === MapType.SOCKHASH && k === 0) return 'key_size must not be 0';
+      if (t === MapType.SOCKHASH && k > MAX_KEY) return `key_size ${k} is over ${MAX_KEY}`;
+      if (v !== 4 && v !== 8) return `value_size must be 4 (a socket fd) or 8 (fd in, cookie out), not ${v}`;
+      return allowed(MapFlag.NUMA_NODE | MapFlag.RDONLY | MapFlag.WRONLY);
+    case MapType.CGROUP_STORAGE:
+    case MapType.PERCPU_CGROUP_STORAGE:
+      // cgroup_storage_map_alloc: a struct bpf_cgroup_storage_key or a u64 cgroup id.
+      if (k !== 16 && k !== 8) return `key_size must be 16 (struct bpf_cgroup_storage_key) or 8, not ${k}`;
+      if (v === 0) return 'value_size must not be 0';
+      if (t === MapType.PERCPU_CGROUP_STORAGE && v > PCPU_MAX_VALUE) return `value_size ${v} is over the per-CPU limit of ${PCPU_MAX_VALUE} (-E2BIG)`;
+      if (n !== 0) return `max_entries must be 0, not ${n} (storage is per attachment)`;
+      return allowed(MapFlag.NUMA_NODE | ACCESS);
+    case MapType.STACK_TRACE:
+      if (n === 0 || k !== 4 || v < 8 || v % 8 !== 0) return `key_size must be 4, value_size a multiple of 8, max_entries not 0 (not ${k}, ${v}, ${n})`;
+      if (v / 8 > PERF_MAX_STACK) return `value_size ${v} holds more than perf_event_max_stack (${PERF_MAX_STACK}) frames`;
+      if (n > 2 ** 31) return `max_entries ${n} is over 2^31 (-E2BIG)`;
+      return allowed(MapFlag.NUMA_NODE | ACCESS | MapFlag.STACK_BUILD_ID);
     default:
       return undefined;
   }
@@ -164,7 +202,7 @@ const LOCAL_STORAGE_TYPES: readonly number[] = [MapType.SK_STORAGE, MapType.TASK
 function storageBytes(def: MapDef, cpus: number): number {
   const per = Math.ceil(def.valueSize / 8) * 8 + Math.ceil(def.keySize / 8) * 8;
   const copies = def.type === MapType.PERCPU_ARRAY || def.type === MapType.PERCPU_HASH || def.type === MapType.LRU_PERCPU_HASH ? cpus : 1;
-  if (def.type === MapType.RINGBUF) return def.maxEntries * 2;
+  if (def.type === MapType.RINGBUF || def.type === MapType.USER_RINGBUF) return def.maxEntries * 2;
   if (def.type === MapType.QUEUE || def.type === MapType.STACK) return 0;
   if (LOCAL_STORAGE_TYPES.includes(def.type)) return LOCAL_STORAGE_OWNERS * Math.ceil(def.valueSize / 8) * 8;
   return def.maxEntries * per * copies;

@@ -17,6 +17,8 @@ export interface MapEnv {
   readonly memory: Memory;
   /** Possible CPUs: how many copies a per-CPU map keeps. */
   readonly cpus: number;
+  /** sock_gen_cookie of the simulated kernel (socket maps hand cookies to user space). */
+  readonly nextCookie?: () => bigint;
 }
 
 /** A result of a map operation: 0 or a negative errno, as the kernel's map ops return. */

@@ -1,0 +1,96 @@
+import { BpfkitError, ErrorCode } from '../../errors.js';
+import type { SimSocket } from '../kernel/sockets.js';
+import type { Memory, Region } from '../memory.js';
+import { BpfSock, writeBpfSock } from './sock.js';
+import type { ProgramContext } from './context.js';
+
+/** Offsets in `struct sk_msg_md` (uapi linux/bpf.h; 80 bytes). */
+export const SkMsgMd = { data: 0, data_end: 8, family: 16, remote_ip4: 20, local_ip4: 24, remote_ip6: 28, local_ip6: 44, remote_port: 60, local_port: 64, size: 68, sk: 72, struct: 80 } as const;
+
+/** MAX_MSG_FRAGS: the scatterlist of one sk_msg (bpfkit keeps it in one buffer of this much room). */
+const MSG_ROOM = 65536;
+
+/** What bpf_msg_apply_bytes / bpf_msg_cork_bytes asked for in the last run. */
+export interface SkMsgVerdictState {
+  applyBytes: number;
+  corkBytes: number;
+}
+
+/**
+ * `struct sk_msg_md` of an sk_msg program (the kernel has no test run for it): the message a
+ * socket in a sockmap sends (sendmsg/sendfile), in one piece: data..data_end cover the whole message
+ * (the kernel's first scatterlist element; bpfkit's message is one element until a
+ * bpf_msg_pull_data asks otherwise), size its length; family, addresses (network order),
+ * remote_port (network order, upper 16 bits), local_port (host order) and sk from the sending
+ * socket. Read-only. r0 is SK_PASS (1) or SK_DROP (0), a bpf_msg_redirect_* target recorded in
+ * the result; the message after push/pop comes back as the result's packet and the apply/cork
+ * byte counts in the context's {@link SkMsgContext.verdict}.
+ */
+export class SkMsgContext implements ProgramContext {
+  readonly kind = 'sk-msg' as const;
+  readonly address: number;
+  readonly socket: SimSocket;
+  readonly verdict: SkMsgVerdictState = { applyBytes: 0, corkBytes: 0 };
+  private readonly memory: Memory;
+  private readonly region: Region;
+  /** The buffer's whole span (the region's own bounds follow data..data_end). */
+  private readonly buf: { start: number; end: number };
+  /** The message in memory: [start, start + length). */
+  start: number;
+  length: number;
+  /** What data..data_end cover (bpf_msg_pull_data narrows it). */
+  window: { from: number; to: number };
+
+  constructor(memory: Memory, message: Uint8Array, socket: SimSocket) {
+    if (message.length > MSG_ROOM / 2) throw new BpfkitError(ErrorCode.Usage, `an sk_msg message of ${message.length} bytes is over the ${MSG_ROOM / 2} bpfkit simulates`);
+    this.memory = memory;
+    this.socket = socket;
+    this.region = memory.alloc('sk_msg', 'packet', MSG_ROOM, { writable: true, align: 64 });
+    this.buf = { start: this.region.start, end: this.region.end };
+    this.start = this.buf.start + MSG_ROOM / 4;
+    this.length = message.length;
+    memory.u8.set(message, this.start);
+    this.window = { from: 0, to: message.length };
+    const a = memory.alloc('sk_msg_md', 'ctx', SkMsgMd.struct, { writable: false }).start;
+    this.address = a;
+    const dv = memory.dv;
+    dv.setUint32(a + SkMsgMd.family, socket.family, true);
+    const v4 = socket.family === 2;
+    memory.u8.set(socket.local, a + (v4 ? SkMsgMd.local_ip4 : SkMsgMd.local_ip6));
+    if (socket.remote !== undefined) memory.u8.set(socket.remote, a + (v4 ? SkMsgMd.remote_ip4 : SkMsgMd.remote_ip6));
+    dv.setUint16(a + SkMsgMd.remote_port + 2, socket.remotePort ?? 0, false);
+    dv.setUint32(a + SkMsgMd.local_port, socket.localPort, true);
+    const sk = memory.alloc('bpf_sock', 'ctx', BpfSock.size, { writable: false }).start;
+    writeBpfSock(memory, sk, socket);
+    dv.setBigUint64(a + SkMsgMd.sk, BigInt(sk), true);
+    this.sync();
+  }
+
+  /** Room before and after the message in its buffer. */
+  get headroom(): number {
+    return this.start - this.buf.start;
+  }
+  get tailroom(): number {
+    return this.buf.end - (this.start + this.length);
+  }
+
+  get mem(): Memory {
+    return this.memory;
+  }
+
+  /** Writes data, data_end and size after the message changed, and the bounds direct access may use. */
+  sync(): void {
+    const dv = this.memory.dv;
+    const a = this.address;
+    const from = this.start + this.window.from;
+    const to = this.start + this.window.to;
+    dv.setBigUint64(a + SkMsgMd.data, BigInt(from), true);
+    dv.setBigUint64(a + SkMsgMd.data_end, BigInt(to), true);
+    dv.setUint32(a + SkMsgMd.size, this.length, true);
+    this.memory.setBounds(this.region, from, to, this.buf);
+  }
+
+  packetOut(): Uint8Array {
+    return this.memory.u8.slice(this.start, this.start + this.length);
+  }
+}
