@@ -49,6 +49,11 @@ export const NULL_GUARD = 0x10000;
 
 const PAGE = 65536;
 
+/** The slab {@link Memory.copyOut} cuts small copies from (shared by every memory; never reused once full). */
+const SLAB_SIZE = 32768;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabAt = 0;
+
 /** The never-allocated bytes below NULL_GUARD, read as zeros by probe loads (see Memory.probeNullReads). */
 const NULL_PAGE: Region = { name: 'NULL', kind: 'kernel', start: 0, end: NULL_GUARD, writable: false, stride: 0, elemSize: 0 };
 
@@ -63,6 +68,11 @@ export class Memory {
   dv!: DataView;
   private readonly regions: Region[] = [];
   private top = NULL_GUARD;
+  /**
+   * Bumped whenever a region is added, dropped or moved: engines that mirror the region list (the
+   * JIT's region table) rewrite their copy only when it changed. Never goes back.
+   */
+  layout = 0;
   /**
    * Reads below {@link NULL_GUARD} give zeros instead of faulting, as the kernel's BPF_PROBE_MEM
    * loads through BTF pointers do (`task->mm->...` with a NULL `mm` reads 0). Set for the runs of
@@ -108,6 +118,7 @@ export class Memory {
       elemSize: options.elemSize ?? options.stride ?? 0,
     };
     this.regions.push(region);
+    this.layout++;
     return region;
   }
 
@@ -119,7 +130,8 @@ export class Memory {
   }
 
   private ensure(limit: number): void {
-    const have = this.wasm.buffer.byteLength;
+    // The view's length, not wasm.buffer (a slow API call): only ensure() grows the memory.
+    const have = this.u8.length;
     if (limit <= have) return;
     this.wasm.grow(Math.ceil((limit - have) / PAGE));
     this.refreshViews();
@@ -242,8 +254,28 @@ export class Memory {
   /** Drops every region allocated after `mark` and reuses their addresses. */
   release(mark: MemoryMark): void {
     if (mark.regions > this.regions.length || mark.top > this.top) throw new Error('memory mark released out of order');
+    if (this.regions.length !== mark.regions) this.layout++;
     this.regions.length = mark.regions;
     this.top = mark.top;
+  }
+
+  /**
+   * A copy of the bytes [start, end) that outlives the run (a result's packet). Small copies share
+   * one slab (a fresh typed array over 64 bytes costs a backing-store allocation, 0.3–1 µs), so
+   * the copy's `byteOffset` is not 0: read it through `byteOffset`, as every copy should be.
+   */
+  copyOut(start: number, end: number): Uint8Array {
+    const n = end - start;
+    if (n > SLAB_SIZE / 8) return this.u8.slice(start, end);
+    if (slabAt + n > SLAB_SIZE) {
+      slab = new Uint8Array(SLAB_SIZE);
+      slabAt = 0;
+    }
+    const at = slabAt;
+    slab.set(this.u8.subarray(start, end), at);
+    // 8-byte aligned, so a DataView or Float64Array over a copy stays aligned.
+    slabAt = (at + n + 7) & ~7;
+    return slab.subarray(at, at + n);
   }
 
   /**
@@ -258,6 +290,7 @@ export class Memory {
     region.span ??= { start: span.start, end: span.end };
     region.start = start;
     region.end = end;
+    this.layout++;
   }
 
   /** All regions, in address order (for tools and tests). */

@@ -231,7 +231,8 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       return inst ? instrumentedEngine(instance, index, inst) : engineFor(instance, index, kind);
     };
     // r1 of every run and tail call: the context's address (one array for the whole call).
-    const r1: bigint[] = [BigInt(ctx.address)];
+    const address = ctx.address;
+    const r1: bigint[] = [BigInt(address)];
     for (let rep = 0; rep < repeat && error === undefined; rep++) {
       k.run.tailCalls = 0;
       let current = first;
@@ -240,7 +241,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
         const engine = engineAt(current);
         const t0 = measure ? performance.now() : 0;
         try {
-          r0 = engine.run(r1, left);
+          r0 = engine.run32 !== undefined ? engine.run32(address, left) : engine.run(r1, left);
           executed += engine.executed;
           break;
         } catch (e) {
