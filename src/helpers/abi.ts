@@ -49,8 +49,9 @@ export const MAP_HANDLE_STRIDE = 0x1000;
 export const mapHandle = (index: number): number => MAP_HANDLE_BASE + index * MAP_HANDLE_STRIDE;
 /** The map index behind a handle value, or -1 when the value is not a map handle. */
 export function mapIndexOfHandle(v: bigint): number {
+  // Number() first: every handle is below 2^32, so no BigInt is made on this path (each map helper call).
   const n = Number(v);
-  if (v < BigInt(MAP_HANDLE_BASE) || v >= BigInt(FUNC_POINTER_BASE)) return -1;
+  if (!(n >= MAP_HANDLE_BASE && n < FUNC_POINTER_BASE)) return -1;
   const rel = n - MAP_HANDLE_BASE;
   return rel % MAP_HANDLE_STRIDE === 0 ? rel / MAP_HANDLE_STRIDE : -1;
 }

@@ -55,6 +55,10 @@ const PAGE = 65536;
  * exception fixup leaves 0 in the destination register.
  */
 export const PROBE_ZERO: Region = { name: 'unmapped (probe load reads 0)', kind: 'kernel', start: 0, end: 8, writable: false, stride: 0, elemSize: 0 };
+/** The slab {@link Memory.copyOut} cuts small copies from (shared by every memory; never reused once full). */
+const SLAB_SIZE = 32768;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabAt = 0;
 
 /**
  * The one linear memory both engines run on. It is (or wraps) a `WebAssembly.Memory`, so the JIT
@@ -67,6 +71,11 @@ export class Memory {
   dv!: DataView;
   private readonly regions: Region[] = [];
   private top = NULL_GUARD;
+  /**
+   * Bumped whenever a region is added, dropped or moved: engines that mirror the region list (the
+   * JIT's region table) rewrite their copy only when it changed. Never goes back.
+   */
+  layout = 0;
   /**
    * Reads of memory no region holds (NULL and below {@link NULL_GUARD}, any other unmapped address,
    * 64-bit kernel addresses) give zeros instead of faulting, as the kernel's BPF_PROBE_MEM loads
@@ -114,6 +123,7 @@ export class Memory {
       elemSize: options.elemSize ?? options.stride ?? 0,
     };
     this.regions.push(region);
+    this.layout++;
     return region;
   }
 
@@ -125,7 +135,8 @@ export class Memory {
   }
 
   private ensure(limit: number): void {
-    const have = this.wasm.buffer.byteLength;
+    // The view's length, not wasm.buffer (a slow API call): only ensure() grows the memory.
+    const have = this.u8.length;
     if (limit <= have) return;
     this.wasm.grow(Math.ceil((limit - have) / PAGE));
     this.refreshViews();
@@ -248,8 +259,30 @@ export class Memory {
   /** Drops every region allocated after `mark` and reuses their addresses. */
   release(mark: MemoryMark): void {
     if (mark.regions > this.regions.length || mark.top > this.top) throw new Error('memory mark released out of order');
-    this.regions.length = mark.regions;
+    const regions = this.regions;
+    if (regions.length !== mark.regions) this.layout++;
+    // pop() rather than a length store, which goes through the runtime (this runs twice per run).
+    while (regions.length > mark.regions) regions.pop();
     this.top = mark.top;
+  }
+
+  /**
+   * A copy of the bytes [start, end) that outlives the run (a result's packet). Small copies share
+   * one slab (a fresh typed array over 64 bytes costs a backing-store allocation, 0.3–1 µs), so
+   * the copy's `byteOffset` is not 0: read it through `byteOffset`, as every copy should be.
+   */
+  copyOut(start: number, end: number): Uint8Array {
+    const n = end - start;
+    if (n > SLAB_SIZE / 8) return this.u8.slice(start, end);
+    if (slabAt + n > SLAB_SIZE) {
+      slab = new Uint8Array(SLAB_SIZE);
+      slabAt = 0;
+    }
+    const at = slabAt;
+    slab.set(this.u8.subarray(start, end), at);
+    // 8-byte aligned, so a DataView or Float64Array over a copy stays aligned.
+    slabAt = (at + n + 7) & ~7;
+    return slab.subarray(at, at + n);
   }
 
   /**
@@ -264,6 +297,7 @@ export class Memory {
     region.span ??= { start: span.start, end: span.end };
     region.start = start;
     region.end = end;
+    this.layout++;
   }
 
   /** All regions, in address order (for tools and tests). */

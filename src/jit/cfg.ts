@@ -75,7 +75,8 @@ export interface Block {
   readonly succs: readonly number[];
   /**
    * Index in `pcs` of the first memory access, the only instruction before a block's last that can
-   * have an effect (a store, a fault); `pcs.length` when there is none.
+   * have an effect (a store, a fault), static stack loads left out when nothing writes r10 (see
+   * {@link staticStackLoad}); `pcs.length` when there is none.
    */
   readonly firstEffect: number;
 }
@@ -94,6 +95,23 @@ const isMemoryOp = (op: number): boolean => {
   const cls = op & 7;
   return (cls === 1 || cls === 2 || cls === 3) && op !== 0x18;
 };
+
+/** Bytes a load, store or atomic at `op` moves, by its size bits (W, H, B, DW). */
+const ACCESS_BYTES = [4, 2, 1, 8] as const;
+
+/**
+ * True for a load from the current stack frame at r10 + constant offset. When no instruction
+ * writes r10 such a load can neither fault nor change anything (the frame is always mapped), so
+ * it is no effect in the sense of {@link Block.firstEffect}: the generated code gives it no check
+ * (./emit-mem.ts) and a block stopped by the budget need not replay it (./compile.ts). Stores there
+ * still count: the stack's bytes after a run are compared between the engines.
+ */
+export function staticStackLoad(slots: Slots, pc: number): boolean {
+  const op = slots.op[pc]!;
+  if ((op & 7) !== 1) return false;
+  const off = slots.off[pc]!;
+  return slots.src[pc] === 10 && off >= -512 && off + ACCESS_BYTES[(op >> 3) & 3]! <= 0;
+}
 
 /**
  * Analyses the program from `extraEntries` plus every entry it can find statically: slot 0, the
@@ -180,7 +198,7 @@ export function analyse(slots: Slots, declared: readonly number[], extraEntries:
     for (;;) {
       pcs.push(pc);
       flow = flowOf(slots, pc);
-      if (firstEffect < 0 && isMemoryOp(slots.op[pc]!)) firstEffect = pcs.length - 1;
+      if (firstEffect < 0 && isMemoryOp(slots.op[pc]!) && (writesR10 || !staticStackLoad(slots, pc))) firstEffect = pcs.length - 1;
       if (flow !== 'next') break;
       const next = pc + widthAt(slots, pc);
       if (!inRange(next) || leaders.has(next)) {

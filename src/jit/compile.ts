@@ -20,7 +20,7 @@
  */
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { BpfkitError, ErrorCode } from '../errors.js';
-import { analyse, type Block, type ControlFlow, flowOf, jumpTarget, callTarget } from './cfg.js';
+import { analyse, type Block, type ControlFlow, flowOf, jumpTarget, callTarget, staticStackLoad } from './cfg.js';
 import { emitAlu, isAlu } from './emit-alu.js';
 import { emitCallx, emitExit, emitFault, emitHelperCall, emitLocalCall, emitOutOfProgram } from './emit-call.js';
 import { type EmitCtx, F64, I32, I64, NONE, SAVE_GLOBALS, spillAround } from './emit-context.js';
@@ -461,9 +461,10 @@ function budgetCheck(c: EmitCtx, block: Block): Expr[] {
   const rem = (): Expr => m.local.get(Local.REM, I64);
   const budget = (remBefore: Expr): Expr => m.call(Import.budget, [m.i32.const(block.start), remBefore], NONE);
   const remBefore = (): Expr => m.i32.wrap(m.i64.add(rem(), m.i64.const(BigInt(n))));
+  // The copy replays the block up to its last access that can fault or be seen afterwards.
   let last = -1;
   block.pcs.forEach((pc, i) => {
-    if (isAccess(c.slots.op[pc]!)) last = i;
+    if (isAccess(c.slots.op[pc]!) && !(c.staticStack && staticStackLoad(c.slots, pc))) last = i;
   });
   let onShort: Expr[];
   if (last < 0) {

@@ -91,6 +91,9 @@ export class JitEngine implements EngineInstance, HelperRuntime {
   /** Coverage corrections by conditional jump: [taken, not taken] (see `coverageGlobals.last`). */
   private readonly unbranched = new Map<number, [number, number]>();
 
+  /** The memory layout the region table was last written for (see Memory.layout), or -1. */
+  private synced = -1;
+
   /** The instance the last run started in (its `rem` global holds the budget left). */
   private top: Live | undefined;
   /** True once the last run ran out of budget. */
@@ -199,6 +202,9 @@ export class JitEngine implements EngineInstance, HelperRuntime {
    * under running code. Regions past the table's room are left to the JS slow path.
    */
   private syncRegions(): void {
+    // The table is a function of the region list alone, whose layout number never repeats.
+    if (this.synced === this.memory.layout) return;
+    this.synced = this.memory.layout;
     const dv = this.memory.dv;
     let n = 0;
     for (const r of this.memory.listRegions()) {
@@ -216,6 +222,59 @@ export class JitEngine implements EngineInstance, HelperRuntime {
 
   /** Runs from slot 0 with r1..r5 = `args`; returns r0 (unsigned 64-bit). */
   run(args: readonly bigint[] = [], budget?: number): bigint {
+    const nargs = args.length;
+    if (nargs <= 2 && this.primary.main32 !== undefined) {
+      // Number() of each argument decides whether it fits in 32 bits exactly (the range test is
+      // exact however a huge value rounds).
+      const n0 = nargs > 0 ? Number(args[0]!) : 0;
+      const n1 = nargs > 1 ? Number(args[1]!) : 0;
+      if (n0 >= 0 && n0 <= 0xffffffff && n1 >= 0 && n1 <= 0xffffffff) return this.run32(n0, budget, n1);
+    }
+    return this.runWide(args, budget);
+  }
+
+  /**
+   * {@link run} with r1 (and r2) as unsigned 32-bit numbers, what a context pointer always is: no
+   * BigInt is made on the way in (runProgram's path; a BigInt to Number conversion costs more than
+   * the rest of an empty run).
+   */
+  run32(r1: number, budget?: number, r2 = 0): bigint {
+    const top = this.primary;
+    const main32 = top.main32;
+    if (main32 === undefined) return this.runWide(r2 === 0 ? [BigInt(r1)] : [BigInt(r1), BigInt(r2)], budget);
+    this.syncRegions();
+    if (budget !== undefined) this.budget = budget;
+    this.executed = 0;
+    this.pending = -1;
+    this.cur = undefined;
+    this.exhausted = false;
+    this.top = top;
+    this.memory.setStackDepth(0);
+    let lo: number;
+    try {
+      lo = main32(r1, r2, this.budget);
+    } catch (e) {
+      // A fault leaves the memory model's stack where the run stopped, as the interpreter does.
+      if (!(e instanceof AbortWithZero) || this.pending >= 0) {
+        this.memory.setStackDepth(top.depth.value as number);
+        throw e instanceof AbortWithZero ? this.budgetFault(this.pending) : e;
+      }
+      this.executed = this.budget - (top.rem.value as number);
+      return 0n;
+    }
+    if (this.pending >= 0) {
+      this.memory.setStackDepth(top.depth.value as number);
+      throw this.budgetFault(this.pending);
+    }
+    const dv = this.memory.dv;
+    this.executed = this.budget - dv.getFloat64(MAILBOX + 8, true);
+    const hi = dv.getUint32(MAILBOX, true);
+    if (hi === 0 && lo >= 0 && lo < SMALL.length) return SMALL[lo]!;
+    return hi === 0 ? BigInt(lo >>> 0) : (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+  }
+
+  /** A run through the 64-bit entry (arguments that do not fit main32). */
+  private runWide(args: readonly bigint[], budget: number | undefined): bigint {
     this.syncRegions();
     if (budget !== undefined) this.budget = budget;
     this.executed = 0;
@@ -232,23 +291,6 @@ export class JitEngine implements EngineInstance, HelperRuntime {
       this.memory.setStackDepth(0);
       const a0 = args[0] ?? 0n;
       const a1 = args[1] ?? 0n;
-      if (top.main32 !== undefined && args.length <= 2 && a0 >= 0n && a0 <= 0xffffffffn && a1 >= 0n && a1 <= 0xffffffffn) {
-        let lo: number;
-        try {
-          lo = top.main32(Number(a0), Number(a1), this.budget);
-        } catch (e) {
-          if (!(e instanceof AbortWithZero)) throw e;
-          if (this.pending >= 0) throw this.budgetFault(this.pending);
-          this.executed = this.budget - (top.rem.value as number);
-          return 0n;
-        }
-        if (this.pending >= 0) throw this.budgetFault(this.pending);
-        const dv = this.memory.dv;
-        this.executed = this.budget - dv.getFloat64(MAILBOX + 8, true);
-        const hi = dv.getUint32(MAILBOX, true);
-        if (hi === 0 && lo >= 0 && lo < SMALL.length) return SMALL[lo]!;
-        return hi === 0 ? BigInt(lo >>> 0) : (BigInt(hi) << 32n) | BigInt(lo >>> 0);
-      }
       let r0: bigint;
       try {
         r0 = top.main(a0, a1, args[2] ?? 0n, args[3] ?? 0n, args[4] ?? 0n, this.budget);
@@ -372,9 +414,8 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     this.cur = self;
     try {
       // i64 arguments arrive signed; helpers see them as the unsigned values the registers hold.
-      const u = (v: bigint): bigint => (v < 0n ? BigInt.asUintN(64, v) : v);
       // The result goes back to an i64, which wraps it modulo 2^64 as BigInt.asUintN would.
-      const r = fn(this, u(a1), u(a2), u(a3), u(a4), u(a5));
+      const r = fn(this, unsigned(a1), unsigned(a2), unsigned(a3), unsigned(a4), unsigned(a5));
       this.syncRegions();
       return r;
     } catch (e) {
@@ -530,6 +571,8 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     return self;
   }
 }
+
+const unsigned = (v: bigint): bigint => (v < 0n ? BigInt.asUintN(64, v) : v);
 
 function exportedFunction(ex: WebAssembly.Exports, name: string): EntryFn {
   const f = ex[name];

@@ -21,8 +21,11 @@ export async function loadJitEngine(options: { binaryen?: boolean } = {}): Promi
 
 export const jitEngineLoaded = (): boolean => jit !== undefined;
 
-/** An engine instance that also serves as the runtime its helpers see. */
-export type Engine = EngineInstance & HelperRuntime;
+/**
+ * An engine instance that also serves as the runtime its helpers see. `run32` is an engine's
+ * cheaper entry for a run whose only argument is a 32-bit r1 (a context pointer), when it has one.
+ */
+export type Engine = EngineInstance & HelperRuntime & { run32?(r1: number, budget?: number): bigint };
 
 /** Prepares `prog` on the interpreter or the JIT, bound to `memory` and `helpers`. */
 export function createEngine(kind: EngineKind, prog: ExecProgram, memory: Memory, helpers: HelperTable, options: EngineOptions = {}): Engine {

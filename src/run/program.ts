@@ -233,7 +233,9 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       return inst ? instrumentedEngine(instance, index, inst) : engineFor(instance, index, kind);
     };
     // r1 of every run and tail call: the context's address (one array for the whole call).
-    const r1: bigint[] = [BigInt(ctx.address)];
+    const address = ctx.address;
+    // For engines without run32 (made once per call, on first use).
+    let r1: bigint[] | undefined;
     for (let rep = 0; rep < repeat && error === undefined; rep++) {
       k.run.tailCalls = 0;
       let current = first;
@@ -242,7 +244,7 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
         const engine = engineAt(current);
         const t0 = measure ? performance.now() : 0;
         try {
-          r0 = engine.run(r1, left);
+          r0 = engine.run32 !== undefined ? engine.run32(address, left) : engine.run((r1 ??= [BigInt(address)]), left);
           executed += engine.executed;
           break;
         } catch (e) {
@@ -285,13 +287,14 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       retval: Number(r0 & 0xffffffffn),
       r0,
       packet: ctx.packetOut(),
-      printk: k.run.printk.length === 0 ? [] : [...k.run.printk],
+      // The run state is replaced below, so its arrays go to the result without copies.
+      printk: k.run.printk,
       ...(k.run.seq !== '' ? { seq: k.run.seq } : {}),
       ringbuf,
       perf,
       redirect: k.run.redirect,
-      clones: k.run.clones.length === 0 ? [] : [...k.run.clones],
-      signals: k.run.signals.length === 0 ? [] : [...k.run.signals],
+      clones: k.run.clones,
+      signals: k.run.signals,
       ctx: 'ctxOut' in ctx && typeof ctx.ctxOut === 'function' ? (ctx.ctxOut(r0) as Uint8Array | undefined) : undefined,
       tailCalls: k.run.tailCalls,
       executed,

@@ -26,6 +26,9 @@ class AbortWithZero extends Error {}
 
 const SIZE_OF_LD = [4, 2, 1, 0]; // indexed by (size >> 3): W, H, B, DW
 
+/** r0 values most programs return (verdicts, small counts), made once: no BigInt per run for them. */
+const SMALL: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
+
 /**
  * The uBPF-style interpreter: a flat switch over the pre-decoded slots, registers as lo/hi int32
  * pairs so no 64-bit value is ever allocated on the hot path.
@@ -112,6 +115,27 @@ export class Interpreter implements HelperRuntime, EngineInstance {
       L[i + 1] = Number(v & 0xffffffffn) | 0;
       H[i + 1] = Number(v >> 32n) | 0;
     }
+    return this.invokeRegs(entry, depth, L, H);
+  }
+
+  /**
+   * {@link run} with r1 as an unsigned 32-bit number (a context pointer): no BigInt on the way in
+   * (runProgram's path).
+   */
+  run32(r1: number, budget?: number): bigint {
+    if (budget !== undefined) this.budget = budget;
+    this.remaining = this.budget;
+    this.executed = 0;
+    this.depth = 0;
+    const L = new Int32Array(11);
+    L[1] = r1 | 0;
+    return this.invokeRegs(0, 0, L, new Int32Array(11));
+  }
+
+  private invokeRegs(entry: number, depth: number, L: Int32Array, H: Int32Array): bigint {
+    if (depth >= MAX_CALL_FRAMES) {
+      throw new RuntimeFault('call-depth', this.pc, `call depth exceeds ${MAX_CALL_FRAMES} frames`, this.prog.source[this.pc]);
+    }
     const length = this.prog.slots.length;
     if (entry < 0 || entry >= length) {
       // A callback pointer outside the program (the padded slots only cover pc = length).
@@ -134,7 +158,10 @@ export class Interpreter implements HelperRuntime, EngineInstance {
       if (e instanceof RuntimeFault) this.executed = this.budget - this.remaining;
       throw e;
     }
-    return (BigInt(H[0]! >>> 0) << 32n) | BigInt(L[0]! >>> 0);
+    const lo = L[0]!;
+    const hi = H[0]!;
+    if (hi === 0 && lo >= 0 && lo < SMALL.length) return SMALL[lo]!;
+    return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
   }
 
   private invalidate(): void {
@@ -185,13 +212,19 @@ export class Interpreter implements HelperRuntime, EngineInstance {
   }
 
   private callHelper(id: number, pc: number, L: Int32Array, H: Int32Array): void {
-    const poison = this.prog.poisoned.get(pc);
+    const poison = this.prog.poisoned.size > 0 ? this.prog.poisoned.get(pc) : undefined;
     if (poison !== undefined) throw this.fault('poisoned', pc, `instruction poisoned by a failed CO-RE relocation: ${poison}`);
     const fn = this.helpers.get(id);
     if (fn === undefined) {
       throw this.fault('helper', pc, `helper ${this.helpers.nameOf(id)} (#${id}) is not supported`);
     }
-    const a = (i: number): bigint => (BigInt(H[i]! >>> 0) << 32n) | BigInt(L[i]! >>> 0);
+    // Most arguments (pointers, small constants) fit in 32 bits: one conversion, or none.
+    const a = (i: number): bigint => {
+      const h = H[i]!;
+      const l = L[i]! >>> 0;
+      if (h === 0) return l < SMALL.length ? SMALL[l]! : BigInt(l);
+      return (BigInt(h >>> 0) << 32n) | BigInt(l);
+    };
     this.pc = pc;
     const depth = this.depth;
     let r0: bigint;
@@ -202,9 +235,15 @@ export class Interpreter implements HelperRuntime, EngineInstance {
       throw e;
     }
     this.depth = depth;
-    const v = BigInt.asUintN(64, r0);
-    L[0] = Number(v & 0xffffffffn) | 0;
-    H[0] = Number(v >> 32n) | 0;
+    const n = Number(r0);
+    if (n >= 0 && n <= 0xffffffff) {
+      L[0] = n | 0;
+      H[0] = 0;
+    } else {
+      const v = BigInt.asUintN(64, r0);
+      L[0] = Number(v & 0xffffffffn) | 0;
+      H[0] = Number(v >> 32n) | 0;
+    }
     // r1-r5 are caller-saved: the kernel leaves them unreadable after a call; keep them as they were.
     this.invalidate();
   }

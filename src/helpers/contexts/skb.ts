@@ -401,8 +401,8 @@ export class SkbContext implements ProgramContext {
 
   /** The frame as the test run returns it: socket filters get a zeroed MAC header pushed back. */
   packetOut(): Uint8Array {
-    const body = this.memory.u8.slice(this.data, this.data + this.len);
-    if (this.l2) return body;
+    if (this.l2) return this.memory.copyOut(this.data, this.data + this.len);
+    const body = this.memory.u8.subarray(this.data, this.data + this.len);
     const out = new Uint8Array(ETH_HLEN + body.length);
     out.set(body, ETH_HLEN);
     return out;

@@ -10,6 +10,12 @@ import type { Memory } from '../memory.js';
 /** A checked view of `size` bytes at the 64-bit pointer `ptr`. */
 export function view(memory: Memory, ptr: bigint, size: number, write = false): Uint8Array {
   if (size === 0) return new Uint8Array(0);
+  // Every mapped address is below 2^32: one conversion, no BigInt arithmetic (each helper call).
+  const n = Number(ptr);
+  if (n >= 0 && n <= 0xffffffff) {
+    memory.check(n, 0, size, write);
+    return memory.u8.subarray(n, n + size);
+  }
   const p = BigInt.asUintN(64, ptr);
   const lo = Number(p & 0xffffffffn);
   const hi = Number(p >> 32n) | 0;

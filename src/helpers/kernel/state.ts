@@ -186,7 +186,8 @@ export class KernelState {
 
   /** The map behind a map pointer argument, or a fault naming the helper. */
   mapArg(v: bigint, helper: string): BpfMap {
-    const i = mapIndexOfHandle(BigInt.asUintN(64, v));
+    // Negative values (never handles) give -1 as their unsigned form would.
+    const i = mapIndexOfHandle(v);
     const m = i >= 0 ? this.maps[i] : undefined;
     if (m === undefined) throw new FaultSignal('helper', `${helper}: 0x${BigInt.asUintN(64, v).toString(16)} is not a map pointer`);
     return m;

@@ -3,8 +3,29 @@ import { MapFlag, MapType } from '../../loader/kinds.js';
 import { Errno } from '../errno.js';
 import { gatherPerCpu, scatterPerCpu } from './array.js';
 import { KernelLru } from './lru.js';
-import { BpfMap, UpdateFlags, badUpdateFlags, hexOf, type MapEnv, type MapStatus } from './map.js';
+import { BpfMap, UpdateFlags, badUpdateFlags, type MapEnv, type MapStatus } from './map.js';
 import { SlotStore } from './slot-store.js';
+
+/**
+ * A key as the table holds it: keys of up to 6 bytes as the number they spell (exact in a double),
+ * longer ones as a string of 16-bit units (half the characters of hex, built without a lookup).
+ * All keys of one map have one size, so the two forms never meet. Every map update, lookup and
+ * delete makes one: it is the hash map's hot path.
+ */
+type TableKey = number | string;
+
+function keyOf(key: Uint8Array, size: number): TableKey {
+  if (size <= 6) {
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) v = v * 256 + key[i]!;
+    return v;
+  }
+  let s = '';
+  let i = 0;
+  for (; i + 1 < size; i += 2) s += String.fromCharCode(key[i]! | (key[i + 1]! << 8));
+  if (i < size) s += String.fromCharCode(key[i]!);
+  return s;
+}
 
 /**
  * The hash family: `HASH`, `PERCPU_HASH`, `LRU_HASH`, `LRU_PERCPU_HASH`, with the kernel's
@@ -21,8 +42,8 @@ import { SlotStore } from './slot-store.js';
 export class HashMap extends BpfMap {
   private readonly keys: SlotStore;
   private readonly values: SlotStore;
-  private readonly table = new Map<string, number>();
-  private readonly keyOfSlot: Array<string | undefined>;
+  private readonly table = new Map<TableKey, number>();
+  private readonly keyOfSlot: Array<TableKey | undefined>;
   private readonly percpu: boolean;
   private readonly lru: KernelLru | undefined;
   /** The CPU user-space operations run on (the kernel's current CPU during the syscall). */
@@ -42,7 +63,7 @@ export class HashMap extends BpfMap {
     const slots = def.maxEntries + (isLru || this.percpu ? 0 : env.cpus);
     this.keys = new SlotStore(env.memory, `${def.name}:keys`, 'map-value', slots, def.keySize, 1, false);
     this.values = new SlotStore(env.memory, def.name, 'map-value', slots, def.valueSize, this.percpu ? env.cpus : 1, true);
-    this.keyOfSlot = new Array<string | undefined>(slots).fill(undefined);
+    this.keyOfSlot = new Array<TableKey | undefined>(slots).fill(undefined);
     if (!isLru && !this.percpu) for (let c = 0; c < env.cpus; c++) this.spare.push(this.values.take());
     if (isLru) {
       this.lru = new KernelLru({
@@ -72,7 +93,7 @@ export class HashMap extends BpfMap {
   }
 
   private slotOf(key: Uint8Array): number | undefined {
-    return this.table.get(hexOf(key.subarray(0, this.keySize)));
+    return this.table.get(keyOf(key, this.keySize));
   }
 
   override lookup(key: Uint8Array, cpu: number): number {
@@ -88,7 +109,7 @@ export class HashMap extends BpfMap {
     return slot === undefined ? 0 : this.values.addr(slot, this.percpu ? cpu : 0);
   }
 
-  private install(slot: number, k: string, key: Uint8Array): void {
+  private install(slot: number, k: TableKey, key: Uint8Array): void {
     this.keys.write(slot, 0, key.subarray(0, this.keySize));
     this.keyOfSlot[slot] = k;
     this.table.set(k, slot);
@@ -125,7 +146,7 @@ export class HashMap extends BpfMap {
 
   private doUpdate(key: Uint8Array, value: Uint8Array, flags: number, cpu: number, allCpus: boolean): MapStatus {
     if (badUpdateFlags(flags)) return -Errno.EINVAL;
-    const k = hexOf(key.subarray(0, this.keySize));
+    const k = keyOf(key, this.keySize);
     if (this.lru !== undefined) return this.percpu ? this.lruPercpuUpdate(k, key, value, flags, cpu, allCpus) : this.lruUpdate(k, key, value, flags, cpu);
     const old = this.table.get(k);
     const err = this.checkFlags(old !== undefined, flags);
@@ -150,7 +171,7 @@ export class HashMap extends BpfMap {
   }
 
   /** htab_lru_map_update_elem: the new node is taken (possibly evicting) before the flags are checked. */
-  private lruUpdate(k: string, key: Uint8Array, value: Uint8Array, flags: number, cpu: number): MapStatus {
+  private lruUpdate(k: TableKey, key: Uint8Array, value: Uint8Array, flags: number, cpu: number): MapStatus {
     const lru = this.lru!;
     const slot = lru.pop(cpu);
     if (slot < 0) return -Errno.ENOMEM;
@@ -171,7 +192,7 @@ export class HashMap extends BpfMap {
   }
 
   /** __htab_lru_percpu_map_update_elem: updates in place; takes a node only when the key may be new. */
-  private lruPercpuUpdate(k: string, key: Uint8Array, value: Uint8Array, flags: number, cpu: number, allCpus: boolean): MapStatus {
+  private lruPercpuUpdate(k: TableKey, key: Uint8Array, value: Uint8Array, flags: number, cpu: number, allCpus: boolean): MapStatus {
     const lru = this.lru!;
     let fresh = -1;
     if (flags !== UpdateFlags.EXIST) {
@@ -196,7 +217,7 @@ export class HashMap extends BpfMap {
   }
 
   override delete(key: Uint8Array): MapStatus {
-    const k = hexOf(key.subarray(0, this.keySize));
+    const k = keyOf(key, this.keySize);
     const slot = this.table.get(k);
     if (slot === undefined) return -Errno.ENOENT;
     this.table.delete(k);
@@ -221,7 +242,7 @@ export class HashMap extends BpfMap {
     const order = [...this.table.keys()];
     let i = 0;
     if (key !== undefined) {
-      const at = order.indexOf(hexOf(key.subarray(0, this.keySize)));
+      const at = order.indexOf(keyOf(key, this.keySize));
       i = at < 0 ? 0 : at + 1;
     }
     const k = order[i];
