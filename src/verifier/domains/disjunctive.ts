@@ -150,7 +150,8 @@ export function joinAll(list: ReadonlyArray<Disj | undefined>, live = 0x7ff, nex
   return out.length ? out : undefined;
 }
 
-export const join = (a: Disj | undefined, b: Disj | undefined): Disj | undefined => (a === b ? a : joinAll([a, b]));
+/** Bottom on one side (a block's only predecessor) passes the other side through as it is. */
+export const join = (a: Disj | undefined, b: Disj | undefined): Disj | undefined => (a === b || !b ? a : !a ? b : joinAll([a, b]));
 
 /** a ⊑ b when each of a's states is included in b (as a whole). */
 export function leq(a: Disj | undefined, b: Disj | undefined): boolean {
