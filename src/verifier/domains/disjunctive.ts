@@ -68,11 +68,15 @@ function componentsOf(s: AbsState, live: number, fine: boolean, next: Int32Array
 
 /**
  * Where a pointer points: its kinds, and for a map value which map (a field at offset 32 of one
- * map's value and at offset 0 of another's cannot be checked once the two are one pointer).
+ * map's value and at offset 0 of another's cannot be checked once the two are one pointer), for
+ * an acquired object which reference.
  */
 function regionTag(v: RegValue): string {
   const k = v.kinds & ~Kind.NULLABLE;
-  return k === Kind.MAP_VALUE && v.map >= 0 ? `:${k}m${v.map}` : `:${k}`;
+  if (k === Kind.MAP_VALUE && v.map >= 0) return `:${k}m${v.map}`;
+  // a socket or reservation from one acquisition or another: each must be released as itself
+  if (v.ref > 0) return `:${k}r${v.ref}`;
+  return `:${k}`;
 }
 
 const keyOf = (depth: number, cs: readonly Component[], dropped: ReadonlySet<number> | undefined): string => {
