@@ -170,8 +170,8 @@ function main(): void {
     programsFound += obj.programs.length;
     for (const p of obj.programs) {
       if (!rows.some((r) => r.program === p.name)) unlisted++;
-      const t = performance.now();
       const c1 = process.cpuUsage();
+      const t = performance.now();
       const o = verifyOne(obj, p);
       const ms = performance.now() - t;
       const c = process.cpuUsage(c1);

@@ -5,7 +5,8 @@
  * (success, the pointer written) into one state loses the link between the status and the
  * pointer: `if (!parse(..., &p)) return; use(p)` would be rejected, where the kernel, walking
  * each path on its own, accepts. Keeping one state per combination of registers holding -1, 0
- * or 1 (status codes, flags; up to {@link MAX_DISJUNCTS}, beyond which everything is joined)
+ * or 1 (status codes, flags; up to {@link MAX_DISJUNCTS}, beyond which the distinctions read last
+ * are given up)
  * keeps those links across such joins; the `if` then discards the failure disjunct. Loop heads
  * collapse to one state before widening, so convergence is unchanged.
  */
@@ -26,7 +27,11 @@ import { FAR } from '../cfg/liveness.js';
 /** A non-empty list of states; `undefined` is bottom. */
 export type Disj = readonly AbsState[];
 
-export const MAX_DISJUNCTS = 4;
+/**
+ * Paths kept apart at one join. Six is what Cilium's NAT programs need (a tuple in one of three
+ * regions times a checked load's status); beyond, the distinctions read last are given up.
+ */
+export const MAX_DISJUNCTS = 6;
 
 /** A register (0-9) or, from 11 on, a stack slot of the current frame (11 + byte offset / 8). */
 type Component = readonly [place: number, tag: string];
