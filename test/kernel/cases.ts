@@ -54,6 +54,4 @@ export const casePacket = (name: string): Uint8Array => new Uint8Array(readFileS
  * named). Their runs are still compared field by field (the runs do not depend on the verdict);
  * test/verifier/corpus.test.ts skips them by name until the verifier accepts them.
  */
-export const VERDICT_PENDING = new Map<string, string>([
-  ['sockets', 'the two lookups (tcp or udp) meet before one bpf_sk_release: the kernel walks each path with its own reference, the verifier joins them into a socket with no reference'],
-]);
+export const VERDICT_PENDING = new Map<string, string>([]);

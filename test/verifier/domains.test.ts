@@ -251,7 +251,7 @@ describe('disjunctions: which paths stay apart at a join', () => {
   const r0Values = (d: Dj.Disj) => d.map((s) => constValue(s.reg(0).num));
 
   it('keeps every combination while they fit', () => {
-    expect(Dj.joinAll([all.slice(0, 4)], 0x7ff)).toHaveLength(4);
+    expect(Dj.joinAll([all.slice(0, Dj.MAX_DISJUNCTS)], 0x7ff)).toHaveLength(Dj.MAX_DISJUNCTS);
   });
 
   it('joins every path when too many differ and nothing says which matters', () => {
@@ -265,10 +265,23 @@ describe('disjunctions: which paths stay apart at a join', () => {
     next[0] = 1;
     next[6] = 40;
     next[7] = 50;
-    const eight = [0n, 1n].flatMap((a) => [0n, 1n].flatMap((b) => [0n, -1n, 1n].map((s) => stateWith(s, a, b))));
-    const d = Dj.joinAll([eight], 0x7ff, next)!;
-    expect(d).toHaveLength(3);
-    expect(d.every((s) => constValue(s.reg(6).num) === undefined && constValue(s.reg(7).num) === undefined)).toBe(true);
+    next[8] = 60;
+    const many = [0n, 1n].flatMap((a) =>
+      [0n, 1n].flatMap((b) =>
+        [0n, 1n].flatMap((c) =>
+          [0n, -1n, 1n].map((st) => {
+            const e = stateWith(st, a, b).edit();
+            e.setReg(8, numValue(scalarConst(c)));
+            return e.done()!;
+          }),
+        ),
+      ),
+    );
+    const d = Dj.joinAll([many], 0x7ff, next)!;
+    expect(d.length).toBeLessThanOrEqual(Dj.MAX_DISJUNCTS);
+    // r8 and r7 (read last) go; the status and r6 stay exact
+    expect(d.every((s) => constValue(s.reg(8).num) === undefined && constValue(s.reg(7).num) === undefined)).toBe(true);
+    expect(d.every((s) => constValue(s.reg(0).num) !== undefined && constValue(s.reg(6).num) !== undefined)).toBe(true);
   });
 
   it('gives up the distinctions read last: the status read next stays, the flags read later go', () => {

@@ -5,7 +5,8 @@
  * (success, the pointer written) into one state loses the link between the status and the
  * pointer: `if (!parse(..., &p)) return; use(p)` would be rejected, where the kernel, walking
  * each path on its own, accepts. Keeping one state per combination of registers holding -1, 0
- * or 1 (status codes, flags; up to {@link MAX_DISJUNCTS}, beyond which everything is joined)
+ * or 1 (status codes, flags; up to {@link MAX_DISJUNCTS}, beyond which the distinctions read last
+ * are given up)
  * keeps those links across such joins; the `if` then discards the failure disjunct. Loop heads
  * collapse to one state before widening, so convergence is unchanged.
  */
@@ -26,7 +27,11 @@ import { FAR } from '../cfg/liveness.js';
 /** A non-empty list of states; `undefined` is bottom. */
 export type Disj = readonly AbsState[];
 
-export const MAX_DISJUNCTS = 4;
+/**
+ * Paths kept apart at one join. Six is what Cilium's NAT programs need (a tuple in one of three
+ * regions times a checked load's status); beyond, the distinctions read last are given up.
+ */
+export const MAX_DISJUNCTS = 6;
 
 /** A register (0-9) or, from 11 on, a stack slot of the current frame (11 + byte offset / 8). */
 type Component = readonly [place: number, tag: string];
@@ -68,15 +73,18 @@ function componentsOf(s: AbsState, live: number, fine: boolean, next: Int32Array
 
 /**
  * Where a pointer points: its kinds, and for a map value which map (a field at offset 32 of one
- * map's value and at offset 0 of another's cannot be checked once the two are one pointer).
+ * map's value and at offset 0 of another's cannot be checked once the two are one pointer), for
+ * an acquired object which reference.
  */
 function regionTag(v: RegValue): string {
   const k = v.kinds & ~Kind.NULLABLE;
   if (k === Kind.MAP_VALUE && v.map >= 0) return `:${k}m${v.map}`;
+  // a socket or reservation from one acquisition or another: each must be released as itself
+  const ref = v.ref > 0 ? `r${v.ref}` : '';
   // a kernel object pointer at different fields (a branchless max of two fields): joined it
   // would have a variable offset, which BTF accesses refuse; the kernel checks each path
-  if (k & Kind.BTF) return `:${k}@${constValue(v.num) ?? '?'}`;
-  return `:${k}`;
+  if (k & Kind.BTF) return `:${k}@${constValue(v.num) ?? '?'}${ref}`;
+  return `:${k}${ref}`;
 }
 
 const keyOf = (depth: number, cs: readonly Component[], dropped: ReadonlySet<number> | undefined): string => {
@@ -154,7 +162,8 @@ export function joinAll(list: ReadonlyArray<Disj | undefined>, live = 0x7ff, nex
   return out.length ? out : undefined;
 }
 
-export const join = (a: Disj | undefined, b: Disj | undefined): Disj | undefined => (a === b ? a : joinAll([a, b]));
+/** Bottom on one side (a block's only predecessor) passes the other side through as it is. */
+export const join = (a: Disj | undefined, b: Disj | undefined): Disj | undefined => (a === b || !b ? a : !a ? b : joinAll([a, b]));
 
 /** a ⊑ b when each of a's states is included in b (as a whole). */
 export function leq(a: Disj | undefined, b: Disj | undefined): boolean {
