@@ -30,6 +30,7 @@ const RULES: readonly Rule[] = [
   // kernel objects (BTF pointers, kfuncs)
   [/may still be open at program exit: bpf_rcu_read_unlock is missing/, () => 'BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region'],
   [/^only read is supported \(/, () => 'only read is supported'],
+  [/^calling kernel function (\S+) is not allowed/, (m) => `calling kernel function ${m[1]} is not allowed`],
   [/^R(\d+) must be a rcu pointer \(/, (m) => `R${m[1]} must be a rcu pointer`],
   [/^R(\d+) must be referenced or trusted \(/, (m) => `R${m[1]} must be referenced or trusted`],
   [/^R(\d+) \(argument \d+ of bpf_\w+#\d+\) must be a pointer to a kernel struct \S+, not scalar\(/, (m) => `R${m[1]} type=scalar expected=ptr_, trusted_ptr_, rcu_ptr_`],
