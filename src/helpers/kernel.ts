@@ -1,3 +1,4 @@
+import { withKfuncs } from './kernel-objects/kfuncs.js';
 import { BpfkitError, ErrorCode } from '../errors.js';
 import { MapType, progTypeName } from '../loader/kinds.js';
 import type { BpfObject, MapDef, ProgramDef } from '../loader/model.js';
@@ -79,7 +80,7 @@ export class ObjectInstance {
     object.maps.forEach((def, i) => this.kernel.maps.push(createMap(asCreated(def, this.kernel.cpus, options.maxEntries), i, env)));
     this.kernel.programTypes = object.programs.map((p) => p.type);
     for (const map of this.kernel.maps) this.fillSlots(map);
-    this.helpers = kernelHelperTable(this.kernel);
+    this.helpers = withKfuncs(kernelHelperTable(this.kernel), this.kernel, object.externs, object.btfTypes);
     this.baseMark = this.memory.mark();
   }
 

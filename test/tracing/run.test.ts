@@ -136,6 +136,32 @@ describe.each(['interp', 'jit'] as EngineKind[])('tracing programs on %s', (engi
     expect(obj.program('exec_regs').run({ engine, args: { arg0: { pid: 10 } } }).error).toBeUndefined();
     expect(bss(obj)).toMatchObject({ ip: 0n, sp: 0n });
   });
+
+  it('kfuncs: bpf_task_acquire/release on an argument, bpf_task_from_pid finds the current task', () => {
+    const obj = load('kfunc_task');
+    obj.kernel.setCurrentTask({ pid: 1, tgid: 1, comm: 'init' });
+    expect(obj.program('task_ref').run({ engine, args: { arg0: { pid: 10 }, arg1: { pid: 11 } } }).error).toBeUndefined();
+    expect(bss(obj)).toMatchObject({ seen: 11, looked_up: 1 });
+  });
+
+  it('kfuncs: an open-coded bpf_iter_num loop runs its range', () => {
+    const obj = load('iter_num');
+    expect(obj.program('iter_sum').run({ engine, args: { arg0: { pid: 1 }, arg1: { pid: 2 } } }).error).toBeUndefined();
+    expect(bss(obj).sum).toBe(45n);
+  });
+
+  it('kfuncs: bpf_obj_new gives a zeroed object of the program\'s type, bpf_obj_drop takes it back', () => {
+    const obj = load('obj_new');
+    expect(obj.program('obj_sample').run({ engine, args: { arg0: { pid: 7 } } }).error).toBeUndefined();
+    const total = bss(obj).total as bigint;
+    expect(total).toBeGreaterThan(7n); // the clock's nanoseconds plus the pid
+  });
+
+  it('kfuncs: bpf_rcu_read_lock/unlock around a read of an RCU field', () => {
+    const obj = load('rcu_lock');
+    expect(obj.program('rcu_read').run({ engine, args: { arg0: { pid: 1 }, arg1: { pid: 2, real_parent: { tgid: 31 } } } }).error).toBeUndefined();
+    expect(bss(obj).ppid).toBe(31);
+  });
 });
 
 describe('kernel objects', () => {
