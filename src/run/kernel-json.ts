@@ -17,6 +17,8 @@ export interface KernelJson {
   maps?: Record<string, KernelJsonEntry[]>;
   ringbuf?: string[];
   printk?: string[];
+  /** What an iterator wrote to its seq_file (bpf_seq_printf, bpf_seq_write), when anything. */
+  seq?: string;
   log?: string;
 }
 
@@ -64,5 +66,6 @@ export function toKernelJson(instance: ObjectInstance, result: RunResult, accept
     maps: mapsJson(instance),
     ringbuf: result.ringbuf.map(hexOf),
     printk: result.printk,
+    ...(result.seq !== undefined ? { seq: result.seq } : {}),
   };
 }
