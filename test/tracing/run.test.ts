@@ -126,6 +126,14 @@ describe.each(['interp', 'jit'] as EngineKind[])('tracing programs on %s', (engi
     expect(prog.run({ engine, args: { meta: { seq: {} }, task: null } }).seq).toBe('-- end\n');
   });
 
+  it('iter/task: bpf_seq_printf with a format bpf_snprintf refuses returns -EINVAL when it runs (the verifier does not look)', () => {
+    const obj = load('iter_seq_bad_format');
+    const r = obj.program('bad_format').run({ engine, args: { meta: { seq: {} }, task: { pid: 3 } } });
+    expect(r.error).toBeUndefined();
+    expect(r.seq).toBeUndefined();
+    expect(bss(obj).last_ret).toBe(-22n);
+  });
+
   it('bpf_task_pt_regs: the registers the test gave the task, read through a BTF pointer', () => {
     const obj = load('task_pt_regs');
     const task = obj.kernel.object('task_struct', { pid: 9 });
