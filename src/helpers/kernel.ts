@@ -108,7 +108,8 @@ export class ObjectInstance {
 
   /** Kernel objects that belong to the run being set up (a run's arguments given as fields): released with it. */
   runKernelObjects(btf?: Btf): KernelObjects {
-    return new KernelObjects(this.kernelBtfOrThrow(btf), this.memory, this.kernel, (name, size) => this.memory.alloc(name, 'kernel', size, { writable: false }));
+    // writable: a struct_ops member writes the fields its struct allows (the verifier decides which)
+    return new KernelObjects(this.kernelBtfOrThrow(btf), this.memory, this.kernel, (name, size) => this.memory.alloc(name, 'kernel', size, { writable: true }));
   }
 
   private kernelBtfOrThrow(btf: Btf | undefined): Btf {
@@ -124,7 +125,7 @@ export class ObjectInstance {
     if (this.memory.mark().top !== this.baseMark.top) {
       throw new BpfkitError(ErrorCode.Usage, 'kernel objects are made between runs (give a run\'s own objects as fields of its args)');
     }
-    const r = this.memory.alloc(name, 'kernel', size, { writable: false });
+    const r = this.memory.alloc(name, 'kernel', size, { writable: true });
     this.baseMark = this.memory.mark();
     return r;
   }

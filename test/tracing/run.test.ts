@@ -170,6 +170,20 @@ describe.each(['interp', 'jit'] as EngineKind[])('tracing programs on %s', (engi
     expect(obj.program('rcu_read').run({ engine, args: { arg0: { pid: 1 }, arg1: { pid: 2, real_parent: { tgid: 31 } } } }).error).toBeUndefined();
     expect(bss(obj).ppid).toBe(31);
   });
+
+  it('struct_ops: a congestion control\'s members run on a tcp_sock built from BTF and write its allowed fields', () => {
+    const obj = load('struct_ops_ca');
+    // member prototypes have no parameter names in BTF: arguments are arg0, arg1... or positional
+    const tp = obj.kernel.object('tcp_sock', { snd_cwnd: 10, snd_ssthresh: 20 });
+    expect(obj.program('ca_cong_avoid').run({ engine, args: { arg0: tp, arg1: 1, arg2: 3 } }).error).toBeUndefined();
+    expect(obj.kernel.read(tp, 'snd_cwnd')).toBe(13n); // slow start: cwnd + acked, below ssthresh
+    expect(obj.program('ca_ssthresh').run({ engine, args: [tp] }).r0).toBe(6n);
+    // the sock argument given as fields is built as the tcp_sock the kernel promotes it to
+    expect(obj.program('ca_init').run({ engine, args: { arg0: { snd_cwnd: 4 } } }).error).toBeUndefined();
+    const fresh = obj.kernel.object('tcp_sock', {});
+    obj.program('ca_init').run({ engine, args: [fresh] });
+    expect(obj.kernel.read(fresh, 'snd_ssthresh')).toBe(0x7fffffffn);
+  });
 });
 
 describe('kernel objects', () => {
