@@ -137,3 +137,14 @@ export function structOpsTarget(btf: Btf, program: string, struct: string, membe
   }
   return { kind: 'struct_ops', name: `${struct}.${member}`, btfName: struct, typeId: t.id, proto, args: proto.params, structOps: { struct, structId: t.id, member, memberIndex } };
 }
+
+/**
+ * The struct a struct_ops member's pointer argument points to as the kernel types it: a congestion
+ * control's `struct sock *` is its `struct tcp_sock` (bpf_tcp_ca_is_valid_access); others as declared.
+ */
+export function structOpsArgStruct(btf: Btf, t: AttachTarget, structId: number): number {
+  if (t.structOps?.struct !== 'tcp_congestion_ops') return structId;
+  const s = resolveType(btf, structId);
+  if (s.kind !== 'STRUCT' || s.name !== 'sock') return structId;
+  return btf.named('tcp_sock').find((x) => x.kind === 'STRUCT')?.id ?? structId;
+}

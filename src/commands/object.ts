@@ -72,13 +72,13 @@ function btfFile(path: string): Btf {
   }
 }
 
-/** Objects whose programs attach by kernel BTF (tp_btf, fentry, lsm, iter...) or call kfuncs need the kernel's BTF. */
+/** Objects whose programs attach by kernel BTF (tp_btf, fentry, lsm, iter, struct_ops members...) or call kfuncs need the kernel's BTF. */
 function needsKernelBtf(bytes: Uint8Array): boolean {
   try {
     const elf = parseElf(bytes);
     return elf.sections.some((s) => {
       const kind = attachKindOf(s.name);
-      return (kind !== undefined && kind !== 'raw_tp' && s.name.includes('/')) || s.name === '.ksyms';
+      return (kind !== undefined && kind !== 'raw_tp' && s.name.includes('/')) || s.name === '.ksyms' || s.name === '.struct_ops' || s.name === '.struct_ops.link';
     });
   } catch {
     return false;

@@ -19,6 +19,9 @@ export interface HelperRuntime {
 /** A helper implementation: r1..r5 in, r0 out, all as unsigned or signed 64-bit BigInts. */
 export type HelperFn = (rt: HelperRuntime, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
 
+/** The helper-table id of the kfunc with BTF id `btfId` (a `call` with src 2): negative, apart from every helper id. */
+export const kfuncId = (btfId: number): number => -(btfId + 1);
+
 /** The helper table engines dispatch `call IMM` through. */
 export interface HelperTable {
   /** The implementation for helper `id`, or undefined when it is not supported. */

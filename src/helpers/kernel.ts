@@ -1,3 +1,4 @@
+import { withKfuncs } from './kernel-objects/kfuncs.js';
 import { BpfkitError, ErrorCode } from '../errors.js';
 import { MapType, progTypeName } from '../loader/kinds.js';
 import type { BpfObject, MapDef, ProgramDef } from '../loader/model.js';
@@ -81,7 +82,7 @@ export class ObjectInstance {
     this.kernel.programTypes = object.programs.map((p) => p.type);
     this.kernel.programAttachTypes = object.programs.map((p) => p.expectedAttachType);
     for (const map of this.kernel.maps) this.fillSlots(map);
-    this.helpers = kernelHelperTable(this.kernel);
+    this.helpers = withKfuncs(kernelHelperTable(this.kernel), this.kernel, object.externs, object.btfTypes);
     this.baseMark = this.memory.mark();
   }
 
@@ -109,7 +110,8 @@ export class ObjectInstance {
 
   /** Kernel objects that belong to the run being set up (a run's arguments given as fields): released with it. */
   runKernelObjects(btf?: Btf): KernelObjects {
-    return new KernelObjects(this.kernelBtfOrThrow(btf), this.memory, this.kernel, (name, size) => this.memory.alloc(name, 'kernel', size, { writable: false }));
+    // writable: a struct_ops member writes the fields its struct allows (the verifier decides which)
+    return new KernelObjects(this.kernelBtfOrThrow(btf), this.memory, this.kernel, (name, size) => this.memory.alloc(name, 'kernel', size, { writable: true }));
   }
 
   private kernelBtfOrThrow(btf: Btf | undefined): Btf {
@@ -125,7 +127,7 @@ export class ObjectInstance {
     if (this.memory.mark().top !== this.baseMark.top) {
       throw new BpfkitError(ErrorCode.Usage, 'kernel objects are made between runs (give a run\'s own objects as fields of its args)');
     }
-    const r = this.memory.alloc(name, 'kernel', size, { writable: false });
+    const r = this.memory.alloc(name, 'kernel', size, { writable: true });
     this.baseMark = this.memory.mark();
     return r;
   }

@@ -15,7 +15,7 @@ export type Flow =
   | 'call-local' // bpf-to-bpf call, then pc + 1
   | 'call-helper' // helper call (also `callx`), then pc + 1
   | 'legacy' // LD_ABS / LD_IND: may end the whole program, then pc + 1
-  | 'fault'; // unknown opcode or kfunc: always faults
+  | 'fault'; // unknown opcode: always faults
 
 /**
  * Every opcode the engines execute, with its flow. Anything missing is an unknown opcode that
@@ -47,7 +47,8 @@ export function flowOf(slots: Slots, pc: number): Flow {
   const op = slots.op[pc]!;
   if (op === 0x85) {
     const kind = slots.src[pc]!;
-    return kind === 1 ? 'call-local' : kind === 2 ? 'fault' : 'call-helper';
+    // a kfunc (src 2) is called through the helper table too (helpers/abi.ts kfuncId)
+    return kind === 1 ? 'call-local' : 'call-helper';
   }
   return FLOW.get(op) ?? 'fault';
 }

@@ -8,6 +8,7 @@
  * `callx` go through JS imports. The budget lives in a local; it is written to its global before
  * anything that may spend it (a callee, a helper running a callback) and read back after.
  */
+import { kfuncId } from '../helpers/abi.js';
 import { MAX_CALL_FRAMES } from '../helpers/memory.js';
 import type { Expr } from './types.js';
 import { type EmitCtx, I32, I64, NONE, reg, setReg } from './emit-context.js';
@@ -73,7 +74,9 @@ export function emitLocalCall(c: EmitCtx, pc: number, target: number): Expr[] {
 /** `call IMM` of a helper. */
 export function emitHelperCall(c: EmitCtx, pc: number): Expr[] {
   const m = c.m;
-  const args = [m.i32.const(pc), m.i32.const(c.slots.imm[pc]!), ...[1, 2, 3, 4, 5].map((r) => reg(c, r))];
+  const imm = c.slots.imm[pc]!;
+  const id = c.slots.src[pc] === 2 ? kfuncId(imm) : imm;
+  const args = [m.i32.const(pc), m.i32.const(id), ...[1, 2, 3, 4, 5].map((r) => reg(c, r))];
   return [spillBudget(c), setReg(c, 0, m.call(Import.helper, args, I64)), reloadBudget(c), ...invalidateCache(c)];
 }
 

@@ -407,7 +407,10 @@ export class JitEngine implements EngineInstance, HelperRuntime {
       throw this.faultLeaving(self.rem.value as number, 'poisoned', pc, `instruction poisoned by a failed CO-RE relocation: ${poison}`);
     }
     const fn = this.helpers.get(id);
-    if (fn === undefined) throw this.faultLeaving(self.rem.value as number, 'helper', pc, `helper ${this.helpers.nameOf(id)} (#${id}) is not supported`);
+    if (fn === undefined) {
+      const why = id < 0 ? `kfunc call (BTF id ${-id - 1}) is not supported` : `helper ${this.helpers.nameOf(id)} (#${id}) is not supported`;
+      throw this.faultLeaving(self.rem.value as number, 'helper', pc, why);
+    }
     this.pc = pc;
     this.memory.setStackDepth(self.depth.value as number);
     const prev = this.cur;

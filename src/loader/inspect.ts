@@ -17,6 +17,8 @@ export interface InspectReport {
   externs?: InspectExtern[];
   /** What the loader accepted that libbpf 1.x would not (e.g. e_machine 0). */
   notes?: string[];
+  /** struct_ops maps: the kernel struct each implements, its flags and which program fills which member. */
+  structOps?: Array<{ name: string; section: string; struct: string; flags: number; members: Array<{ member: string; program: string }> }>;
 }
 
 export interface InspectExtern {
@@ -171,6 +173,9 @@ export function inspectObject(obj: BpfObject): InspectReport {
       return ip;
     }),
     maps: obj.maps.map((m) => inspectMap(m, btf)),
+    ...(obj.structOps?.length
+      ? { structOps: obj.structOps.map((m) => ({ name: m.name, section: m.section, struct: m.struct, flags: m.flags, members: m.members.map((x) => ({ ...x })) })) }
+      : {}),
     globals: (obj.globals ?? []).map((g) => {
       const value = obj.maps[g.map]?.initialValue;
       const ig: InspectGlobal = {
@@ -263,6 +268,12 @@ export function formatInspect(r: InspectReport): string {
     for (const m of r.maps) {
       if (m.inner) lines.push(`  ${m.name}: inner map ${m.inner.name}: ${m.inner.type}, key ${m.inner.keySize}, value ${m.inner.valueSize}, max_entries ${m.inner.maxEntries}`);
       if (m.initialSlots) lines.push(`  ${m.name}: initial values ${m.initialSlots.map((s) => `[${s.index}] = ${s.name}`).join(', ')}`);
+    }
+  }
+  if (r.structOps?.length) {
+    lines.push('', `struct_ops maps (${r.structOps.length}):`);
+    for (const m of r.structOps) {
+      lines.push(`  ${m.name}: struct ${m.struct} (${m.section}${m.flags ? ', BPF_F_LINK' : ''}): ${m.members.map((x) => `${x.member} = ${x.program}`).join(', ') || 'no programs'}`);
     }
   }
   if (r.externs?.length) {

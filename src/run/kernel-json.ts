@@ -19,6 +19,8 @@ export interface KernelJson {
   printk?: string[];
   /** The context after the run where the test run hands it back (kernel-run-ctx's ctx_out), as hex. */
   ctx?: string;
+  /** What an iterator wrote to its seq_file (bpf_seq_printf, bpf_seq_write), when anything. */
+  seq?: string;
   log?: string;
 }
 
@@ -67,5 +69,6 @@ export function toKernelJson(instance: ObjectInstance, result: RunResult, accept
     ringbuf: result.ringbuf.map(hexOf),
     printk: result.printk,
     ...(result.ctx !== undefined ? { ctx: hexOf(result.ctx) } : {}),
+    ...(result.seq !== undefined ? { seq: result.seq } : {}),
   };
 }

@@ -82,6 +82,10 @@ export function formatRunSummary(instance: ObjectInstance, programName: string, 
     lines.push('printk:');
     for (const p of result.printk) lines.push(`  ${p}`);
   }
+  if (result.seq !== undefined) {
+    lines.push('seq_file:');
+    for (const l of result.seq.replace(/\n$/, '').split('\n')) lines.push(`  ${l}`);
+  }
   return lines.join('\n');
 }
 

@@ -1,5 +1,5 @@
 import type { AttachTarget } from '../btf/attach.js';
-import { findAttachTarget } from '../btf/attach.js';
+import { findAttachTarget, structOpsArgStruct } from '../btf/attach.js';
 import type { Btf } from '../btf/btf.js';
 import { resolveType } from '../btf/btf.js';
 import type { BtfParam } from '../btf/types.js';
@@ -27,6 +27,7 @@ export function readsKernelPointers(type: number): boolean {
   return (
     type === ProgType.TRACING ||
     type === ProgType.LSM ||
+    type === ProgType.STRUCT_OPS ||
     type === ProgType.KPROBE ||
     type === ProgType.TRACEPOINT ||
     type === ProgType.RAW_TRACEPOINT ||
@@ -58,7 +59,7 @@ function orderArgs(args: TracingArgs, names: readonly string[], extra: readonly 
 }
 
 /** One argument as the u64 the hook passes, placing objects given as fields. */
-function argValue(objects: KernelObjects | undefined, btf: Btf | undefined, typeId: number | undefined, v: KernelValue, path: string): bigint {
+function argValue(objects: KernelObjects | undefined, btf: Btf | undefined, typeId: number | undefined, v: KernelValue, path: string, target?: AttachTarget): bigint {
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number') return BigInt(Math.trunc(v));
   if (typeof v === 'boolean') return v ? 1n : 0n;
@@ -71,7 +72,9 @@ function argValue(objects: KernelObjects | undefined, btf: Btf | undefined, type
     return objects.string(v);
   }
   if (t.kind !== 'PTR') badArgs(`${path}: fields given for an argument that is not a pointer`);
-  return objects.build(t.type, v, path).address;
+  // a struct_ops member's object is what the kernel types it as (a congestion control's sock is a tcp_sock)
+  const pointee = target?.kind === 'struct_ops' ? structOpsArgStruct(btf, target, resolveType(btf, t.type).id) : t.type;
+  return objects.build(pointee, v, path).address;
 }
 
 /**
@@ -85,7 +88,7 @@ export function tracingContext(instance: ObjectInstance, def: ProgramDef, input:
   const objects = (): KernelObjects | undefined => (kernel !== undefined || instance.object.btfTypes !== undefined ? instance.runKernelObjects() : undefined);
   const what = `program ${def.name}`;
   if (def.attachError !== undefined) throw new BpfkitError(ErrorCode.Usage, def.attachError);
-  if (def.type === ProgType.TRACING || def.type === ProgType.LSM) {
+  if (def.type === ProgType.TRACING || def.type === ProgType.LSM || (def.type === ProgType.STRUCT_OPS && def.attachBtf !== undefined)) {
     const target = def.attachBtf;
     if (target?.kind === 'iter') return iterContext(instance, def, target, args);
     if (target === undefined) {
@@ -96,7 +99,7 @@ export function tracingContext(instance: ObjectInstance, def: ProgramDef, input:
     const ret = target.kind === 'fexit' || target.kind === 'fmod_ret' ? ['ret'] : [];
     const values = orderArgs(args ?? [], names, ret, what);
     const o = objects();
-    const slots = values.map((v, i) => argValue(o, kernel, target.args[i]?.type ?? (i === target.args.length ? target.proto.returnType : undefined), v, `${what}: argument ${names[i] ?? 'ret'}`));
+    const slots = values.map((v, i) => argValue(o, kernel, target.args[i]?.type ?? (i === target.args.length ? target.proto.returnType : undefined), v, `${what}: argument ${names[i] ?? 'ret'}`, target));
     return new TracingContext(memory, slots);
   }
   if (args === undefined || isBigintArray(args)) return undefined;

@@ -614,6 +614,9 @@ export function check(a: Assertion, s: StateView, env: VerifierEnv, node?: Node)
       if (s.refs.size === 0) return undefined;
       const lock = heldLock(s);
       if (lock) return `the ${lock[1].what} taken at pc ${lock[1].pc} may still be held at program exit: bpf_spin_unlock is missing on some path`;
+      // the kernel names an open RCU read section before any leaked reference
+      const rcu = [...s.refs.values()].find((x) => x.what.startsWith('bpf_rcu_read_lock'));
+      if (rcu) return `the RCU read section opened by bpf_rcu_read_lock at pc ${rcu.pc} may still be open at program exit: bpf_rcu_read_unlock is missing on some path`;
       const [id, ref] = [...s.refs][0]!;
       const how = ref.what.startsWith('ring buffer') ? ' (submitted or discarded)' : '';
       return `unreleased reference #${id}: the ${ref.what} at pc ${ref.pc} is not released${how} on every path to this exit`;

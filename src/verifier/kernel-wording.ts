@@ -27,6 +27,13 @@ const RULES: readonly Rule[] = [
   [/^map (\S+) has no struct (bpf_spin_lock|bpf_timer) in its value/, (m) => `map '${m[1]}' has no valid ${m[2]}`],
   [/^R(\d+) \(argument \d+ of bpf_\w+#\d+\) must be a socket this program acquired/, (m) => `R${m[1]} must be referenced when passed to release function`],
   [/^unreleased reference #\d+/, () => 'BPF_EXIT instruction in main prog would lead to reference leak'],
+  // kernel objects (BTF pointers, kfuncs)
+  [/may still be open at program exit: bpf_rcu_read_unlock is missing/, () => 'BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region'],
+  [/^only read is supported \(/, () => 'only read is supported'],
+  [/^calling kernel function (\S+) is not allowed/, (m) => `calling kernel function ${m[1]} is not allowed`],
+  [/^R(\d+) must be a rcu pointer \(/, (m) => `R${m[1]} must be a rcu pointer`],
+  [/^R(\d+) must be referenced or trusted \(/, (m) => `R${m[1]} must be referenced or trusted`],
+  [/^R(\d+) \(argument \d+ of bpf_\w+#\d+\) must be a pointer to a kernel struct \S+, not scalar\(/, (m) => `R${m[1]} type=scalar expected=ptr_, trusted_ptr_, rcu_ptr_`],
   [/^bpf_snprintf's format string .* is refused by the kernel/, () => 'Invalid format string'],
   [/^R(\d+) \(argument \d+ of [^)]*\) is not initialised/, (m) => `R${m[1]} !read_ok`],
   [/^R(\d+) \(size argument of .*\) may be negative/, (m) => `R${m[1]} min value is negative, either use unsigned or 'var &= const'`],

@@ -9,7 +9,7 @@
 import type { Btf } from '../btf/btf.js';
 import { resolveType, sizeof } from '../btf/btf.js';
 import type { BtfFuncProto } from '../btf/types.js';
-import { allocPointer, btfPointer, btfPointerName, pointeeStruct } from './btf-pointers.js';
+import { allocPointer, btfHelperArgMismatch, btfPointer, btfPointerName, pointeeStruct } from './btf-pointers.js';
 import { isTrustedPointer } from './btf-trust.js';
 import type { Editor, StateView } from './domains/ebpf-domain.js';
 import { counterVar } from './domains/ebpf-domain.js';
@@ -60,6 +60,21 @@ const KFUNCS: Readonly<Record<string, readonly Flag[]>> = {
   crash_kexec: ['destructive'],
   bpf_get_task_exe_file: ['acquire', 'trusted', 'retNull'],
   bpf_put_file: ['release'],
+  // bpf_tcp_ca_check_kfunc_ids (net/ipv4/bpf_tcp_ca.c): no flags, struct_ops programs only
+  tcp_reno_ssthresh: [],
+  tcp_reno_cong_avoid: [],
+  tcp_reno_undo_cwnd: [],
+  tcp_slow_start: [],
+  tcp_cong_avoid_ai: [],
+};
+
+/** kfuncs registered for some program types only (register_btf_kfunc_id_set's type), by bpfkit's program type key. */
+const KFUNC_PROG_TYPES: Readonly<Record<string, readonly string[]>> = {
+  tcp_reno_ssthresh: ['struct_ops'],
+  tcp_reno_cong_avoid: ['struct_ops'],
+  tcp_reno_undo_cwnd: ['struct_ops'],
+  tcp_slow_start: ['struct_ops'],
+  tcp_cong_avoid_ai: ['struct_ops'],
 };
 
 /** Reference id of the RCU read section (one per program; sections nest). */
@@ -95,6 +110,8 @@ export function kfuncInfo(env: VerifierEnv, btfId: number, callee: string | unde
   if (proto.kind !== 'FUNC_PROTO') return `kernel function ${fn.name} has no prototype in the kernel BTF`;
   const flags = KFUNCS[fn.name];
   if (flags === undefined) return `calling kernel function ${fn.name} is not allowed: bpfkit does not know its kfunc flags (it may not be a kfunc)`;
+  const types = KFUNC_PROG_TYPES[fn.name];
+  if (types !== undefined && !types.includes(env.progTypeName)) return `calling kernel function ${fn.name} is not allowed: the kernel registers it for ${types.join(', ')} programs only`;
   return { name: fn.name, proto, flags, btf };
 }
 
@@ -149,7 +166,9 @@ export function checkKfunc(s: StateView, env: VerifierEnv, info: KfuncInfo): str
       if (st === undefined) continue; // memory and size pairs, void *: not modelled beyond initialisation
       if ((v.kinds & ~Kind.NULLABLE) !== Kind.BTF) return `arg#${i} expected pointer to btf or socket (R${r} of ${name} is not a kernel object pointer)`;
       if (v.kinds & Kind.NULLABLE) return `Possibly NULL pointer passed to trusted arg${i}`;
-      if (v.btf !== st.id && v.btfName !== st.name) return `kernel function ${name} args#${i} expected pointer to STRUCT ${st.name} but R${r} has a pointer to STRUCT ${v.btfName ?? '?'}`;
+      // the kernel matches a struct that starts with the wanted one (tcp_sock for sock), except for a release
+      const matches = v.btf === st.id || v.btfName === st.name || (!flags.includes('release') && btfHelperArgMismatch(env.kernel, r, v, st.name) === undefined);
+      if (!matches) return `kernel function ${name} args#${i} expected pointer to STRUCT ${st.name} but R${r} has a pointer to STRUCT ${v.btfName ?? '?'}`;
       if (constValue(v.num) !== 0n) return `R${r} must have zero offset when passed to release func or trusted arg to kfunc`;
       if (flags.includes('release')) {
         if (v.ref <= 0) return `release kernel function ${name} expects refcounted PTR_TO_BTF_ID (R${r} is ${btfPointerName(v)})`;

@@ -35,12 +35,7 @@ export function structOpsHelpers(t: AttachTarget): Set<number> {
 }
 
 /** The struct an argument's BTF pointer points to, after the kernel's promotion (sock → tcp_sock for a congestion control). */
-export function structOpsArgStruct(btf: Btf, t: AttachTarget, structId: number): number {
-  if (t.structOps?.struct !== TCP_CA) return structId;
-  const s = resolveType(btf, structId);
-  if (s.kind !== 'STRUCT' || s.name !== 'sock') return structId;
-  return btf.named('tcp_sock').find((x) => x.kind === 'STRUCT')?.id ?? structId;
-}
+export { structOpsArgStruct } from '../btf/attach.js';
 
 /** Offset and size of member `path` (dotted) of struct `name`, or undefined when the BTF lacks it. */
 function field(btf: Btf, name: string, path: string): { off: number; end: number } | undefined {

@@ -1,5 +1,5 @@
 import type { EngineInstance, EngineOptions, HelperRuntime, HelperTable } from '../helpers/abi.js';
-import { FUNC_POINTER_BASE, TailCallSignal } from '../helpers/abi.js';
+import { FUNC_POINTER_BASE, kfuncId, TailCallSignal } from '../helpers/abi.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
 import { MAX_CALL_FRAMES, type Memory, PROBE_ZERO } from '../helpers/memory.js';
@@ -936,12 +936,12 @@ export class Interpreter implements HelperRuntime, EngineInstance {
             pc += imm[pc]!;
             break;
           }
-          if (kind === 2) {
-            this.remaining = remaining;
-            throw this.fault('helper', pc, `kfunc call (BTF id ${imm[pc]}) is not supported`);
-          }
           this.remaining = remaining;
-          this.callHelper(imm[pc]!, pc, L, H);
+          if (kind === 2) {
+            // kfuncs dispatch through the helper table under ids of their own (kernel-objects/kfuncs.ts)
+            if (this.helpers.get(kfuncId(imm[pc]!)) === undefined) throw this.fault('helper', pc, `kfunc call (BTF id ${imm[pc]}) is not supported`);
+            this.callHelper(kfuncId(imm[pc]!), pc, L, H);
+          } else this.callHelper(imm[pc]!, pc, L, H);
           remaining = this.remaining;
           dv = mem.dv;
           rS = rE = wS = wE = 0;

@@ -35,6 +35,22 @@ describe.skipIf(!built)('bpfkit CLI: tracing programs', () => {
     expect(Buffer.from(bss.slice(0, 10), 'hex').toString()).toBe('a.txt');
   });
 
+  it('run shows what an iterator wrote to its seq_file, in text and --json', () => {
+    const args = ['run', 'fixtures/tracing/build/iter_seq.o', '--btf', BTF, '--args', '{"meta":{"seq":{},"seq_num":0},"task":{"pid":42,"comm":"bash"}}'];
+    const text = bpfkit(args);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('seq_file:\n    pid comm\n     42 bash\n  #bk');
+    const json = bpfkit([...args, '--json']);
+    expect((JSON.parse(json.stdout) as { seq: string }).seq).toBe('  pid comm\n   42 bash\n#bk\n');
+  });
+
+  it('verify: struct_ops members against the member prototypes of the kernel BTF', () => {
+    const r = bpfkit(['verify', 'fixtures/tracing/build/reject_struct_ops_write.o', '--btf', BTF]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/ok {2}bad_ssthresh/);
+    expect(r.stdout).toMatch(/bad_cong_avoid: pc \d+ .*: no write support to tcp_sock at off \d+/);
+  });
+
   it('run --args by position with 64-bit integers as strings', () => {
     const r = bpfkit(['run', 'fixtures/tracing/build/fentry_unlink.o', '--program', 'unlink_exit', '--btf', BTF, '--args', '[1, null, "-2n"]']);
     expect(r.code).toBe(0);

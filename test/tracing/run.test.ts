@@ -126,6 +126,14 @@ describe.each(['interp', 'jit'] as EngineKind[])('tracing programs on %s', (engi
     expect(prog.run({ engine, args: { meta: { seq: {} }, task: null } }).seq).toBe('-- end\n');
   });
 
+  it('iter/task: bpf_seq_printf with a format bpf_snprintf refuses returns -EINVAL when it runs (the verifier does not look)', () => {
+    const obj = load('iter_seq_bad_format');
+    const r = obj.program('bad_format').run({ engine, args: { meta: { seq: {} }, task: { pid: 3 } } });
+    expect(r.error).toBeUndefined();
+    expect(r.seq).toBeUndefined();
+    expect(bss(obj).last_ret).toBe(-22n);
+  });
+
   it('bpf_task_pt_regs: the registers the test gave the task, read through a BTF pointer', () => {
     const obj = load('task_pt_regs');
     const task = obj.kernel.object('task_struct', { pid: 9 });
@@ -135,6 +143,46 @@ describe.each(['interp', 'jit'] as EngineKind[])('tracing programs on %s', (engi
     // a task whose registers were not set reads zeroes
     expect(obj.program('exec_regs').run({ engine, args: { arg0: { pid: 10 } } }).error).toBeUndefined();
     expect(bss(obj)).toMatchObject({ ip: 0n, sp: 0n });
+  });
+
+  it('kfuncs: bpf_task_acquire/release on an argument, bpf_task_from_pid finds the current task', () => {
+    const obj = load('kfunc_task');
+    obj.kernel.setCurrentTask({ pid: 1, tgid: 1, comm: 'init' });
+    expect(obj.program('task_ref').run({ engine, args: { arg0: { pid: 10 }, arg1: { pid: 11 } } }).error).toBeUndefined();
+    expect(bss(obj)).toMatchObject({ seen: 11, looked_up: 1 });
+  });
+
+  it('kfuncs: an open-coded bpf_iter_num loop runs its range', () => {
+    const obj = load('iter_num');
+    expect(obj.program('iter_sum').run({ engine, args: { arg0: { pid: 1 }, arg1: { pid: 2 } } }).error).toBeUndefined();
+    expect(bss(obj).sum).toBe(45n);
+  });
+
+  it('kfuncs: bpf_obj_new gives a zeroed object of the program\'s type, bpf_obj_drop takes it back', () => {
+    const obj = load('obj_new');
+    expect(obj.program('obj_sample').run({ engine, args: { arg0: { pid: 7 } } }).error).toBeUndefined();
+    const total = bss(obj).total as bigint;
+    expect(total).toBeGreaterThan(7n); // the clock's nanoseconds plus the pid
+  });
+
+  it('kfuncs: bpf_rcu_read_lock/unlock around a read of an RCU field', () => {
+    const obj = load('rcu_lock');
+    expect(obj.program('rcu_read').run({ engine, args: { arg0: { pid: 1 }, arg1: { pid: 2, real_parent: { tgid: 31 } } } }).error).toBeUndefined();
+    expect(bss(obj).ppid).toBe(31);
+  });
+
+  it('struct_ops: a congestion control\'s members run on a tcp_sock built from BTF and write its allowed fields', () => {
+    const obj = load('struct_ops_ca');
+    // member prototypes have no parameter names in BTF: arguments are arg0, arg1... or positional
+    const tp = obj.kernel.object('tcp_sock', { snd_cwnd: 10, snd_ssthresh: 20 });
+    expect(obj.program('ca_cong_avoid').run({ engine, args: { arg0: tp, arg1: 1, arg2: 3 } }).error).toBeUndefined();
+    expect(obj.kernel.read(tp, 'snd_cwnd')).toBe(13n); // slow start: cwnd + acked, below ssthresh
+    expect(obj.program('ca_ssthresh').run({ engine, args: [tp] }).r0).toBe(6n);
+    // the sock argument given as fields is built as the tcp_sock the kernel promotes it to
+    expect(obj.program('ca_init').run({ engine, args: { arg0: { snd_cwnd: 4 } } }).error).toBeUndefined();
+    const fresh = obj.kernel.object('tcp_sock', {});
+    obj.program('ca_init').run({ engine, args: [fresh] });
+    expect(obj.kernel.read(fresh, 'snd_ssthresh')).toBe(0x7fffffffn);
   });
 });
 

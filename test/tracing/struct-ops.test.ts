@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadObject } from '../../src/loader/load.js';
+import { formatInspect, inspectObject } from '../../src/loader/inspect.js';
+import { bindStructOpsPrograms } from '../../src/loader/struct-ops.js';
 import { verifyProgram } from '../../src/verifier/index.js';
 import { parseBtf } from '../../src/btf/parse.js';
 import { structOpsTarget } from '../../src/btf/attach.js';
@@ -37,6 +39,21 @@ describe('struct_ops maps', () => {
   it('reads .struct_ops.link as a BPF_F_LINK map', () => {
     const m = load('struct_ops_link').structOps![0]!;
     expect(m).toMatchObject({ name: 'bpfkit_ca_link', section: '.struct_ops.link', link: true, flags: 1 << 13 });
+  });
+
+  it('lists struct_ops maps in inspect, text and JSON', () => {
+    const r = inspectObject(load('struct_ops_link'));
+    expect(r.structOps).toEqual([
+      expect.objectContaining({ name: 'bpfkit_ca_link', struct: 'tcp_congestion_ops', section: '.struct_ops.link', flags: 1 << 13 }),
+    ]);
+    expect(formatInspect(r)).toContain('bpfkit_ca_link: struct tcp_congestion_ops (.struct_ops.link, BPF_F_LINK): ssthresh = link_ssthresh');
+  });
+
+  it('leaves a struct_ops program no map uses unverified, with why', () => {
+    const programs = load('struct_ops_ca').programs.map((p) => ({ ...p, attachBtf: undefined, notVerifiable: undefined }));
+    bindStructOpsPrograms(programs, [], parseBtf(BTF));
+    expect(programs[0]!.notVerifiable).toMatch(/struct_ops program ca_init is not used by any struct_ops map .* libbpf does not load it/);
+    expect(programs[0]!.attachBtf).toBeUndefined();
   });
 
   it('binds each program to its member: the member prototype is its attach target', () => {

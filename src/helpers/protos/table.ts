@@ -109,7 +109,7 @@ export const HELPER_ROWS: readonly HelperRow[] = [
   h(47, 'get_socket_uid', 'integer', ['ctx']),
   h(48, 'set_hash', 'integer', ['ctx', 'anything']),
   h(49, 'setsockopt', 'integer', ['ctx', 'anything', 'anything', 'mem', 'size'], { variants: [
-      { progTypes: ['cgroup_sockopt', 'lsm'], ret: 'integer', args: ['btf-sock-common', 'anything', 'anything', 'mem', 'size'] },
+      { progTypes: ['cgroup_sockopt', 'lsm', 'struct_ops'], ret: 'integer', args: ['btf-sock-common', 'anything', 'anything', 'mem', 'size'] },
     ] }),
   h(50, 'skb_adjust_room', 'integer', ['ctx', 'anything', 'anything', 'anything'], { changesPacket: true }),
   h(51, 'redirect_map', 'integer', ['map', 'anything', 'anything']),
@@ -119,7 +119,7 @@ export const HELPER_ROWS: readonly HelperRow[] = [
   h(55, 'perf_event_read_value', 'integer', ['map', 'anything', 'uninit-mem', 'size'], { gpl: true }),
   h(56, 'perf_prog_read_value', 'integer', ['ctx', 'uninit-mem', 'size'], { gpl: true }),
   h(57, 'getsockopt', 'integer', ['ctx', 'anything', 'anything', 'uninit-mem', 'size'], { variants: [
-      { progTypes: ['cgroup_sockopt', 'lsm'], ret: 'integer', args: ['btf-sock-common', 'anything', 'anything', 'uninit-mem', 'size'] },
+      { progTypes: ['cgroup_sockopt', 'lsm', 'struct_ops'], ret: 'integer', args: ['btf-sock-common', 'anything', 'anything', 'uninit-mem', 'size'] },
     ] }),
   h(58, 'override_return', 'integer', ['ctx', 'anything'], { gpl: true }),
   h(59, 'sock_ops_cb_flags_set', 'integer', ['ctx', 'anything']),

@@ -282,5 +282,11 @@ export function valueToString(v: RegValue, mapName: (i: number) => string = (i) 
   if (kinds & Kind.FUNC && v.func >= 0) parts.push(`pc=${v.func}`);
   const offsetless = Kind.PACKET_END | Kind.FUNC | Kind.MAP_PTR | Kind.SOCK | Kind.SOCK_COMMON | Kind.TCP_SOCK | Kind.BTF_ID;
   if (!(kinds & offsetless) && off !== 0n) parts.push(`off=${offText}`);
+  // a kernel object pointer alone is named as the kernel names it (reg_type_str): its trust, then
+  // ptr_, then or_null_ (`trusted_ptr_or_null_`, `rcu_ptr_`); bpfkit's untrusted is the plain kind
+  if ((kinds & ~Kind.NULLABLE) === Kind.BTF) {
+    const trust = v.alloc ? 'alloc_' : v.rcu ? 'rcu_' : v.untrusted || v.ref > 0 ? '' : 'trusted_';
+    return `${maybeUninit}${trust}ptr_${v.kinds & Kind.NULLABLE ? 'or_null_' : ''}(${parts.join(',')})`;
+  }
   return `${maybeUninit}${kindNames(kinds | (v.kinds & Kind.NULLABLE))}(${parts.join(',')})`;
 }
