@@ -27,6 +27,7 @@ import { cgroupStorageHelpers } from './cgroup-storage.js';
 import { cgroupArrayHelpers } from './cgroup-array.js';
 import { stackHelpers } from './stacks.js';
 import { userRingbufHelpers } from './user-ringbuf.js';
+import { tunnelHelpers } from './tunnel.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
@@ -64,6 +65,7 @@ const GROUPS: readonly HelperGroup[] = [
   cgroupArrayHelpers,
   stackHelpers,
   userRingbufHelpers,
+  tunnelHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */

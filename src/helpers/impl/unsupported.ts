@@ -22,7 +22,7 @@ export const UNSUPPORTED_HELPERS: ReadonlyMap<string, string> = new Map([
      skc_to_tcp6_sock skc_to_tcp_sock skc_to_tcp_timewait_sock skc_to_tcp_request_sock skc_to_udp6_sock skc_to_unix_sock
      skc_to_mptcp_sock sock_from_file`,
   ),
-  ...group('needs tunnel metadata (a metadata dst) bpfkit does not model yet', 'skb_get_tunnel_key skb_set_tunnel_key skb_get_tunnel_opt skb_set_tunnel_opt skb_get_xfrm_state'),
+  ...group('needs IPsec state (an xfrm security path) bpfkit does not model', 'skb_get_xfrm_state'),
   ...group(
     'needs hardware or kernel state bpfkit does not simulate (perf counters, branch records, stacks, VMAs, BTF-typed dumps, per-CPU kernel symbols, kptrs)',
     `perf_prog_read_value read_branch_records get_branch_snapshot get_task_stack
