@@ -28,6 +28,7 @@ import { cgroupArrayHelpers } from './cgroup-array.js';
 import { stackHelpers } from './stacks.js';
 import { userRingbufHelpers } from './user-ringbuf.js';
 import { tunnelHelpers } from './tunnel.js';
+import { syncookieHelpers } from './syncookies.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
@@ -66,6 +67,7 @@ const GROUPS: readonly HelperGroup[] = [
   stackHelpers,
   userRingbufHelpers,
   tunnelHelpers,
+  syncookieHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */
