@@ -1,6 +1,6 @@
 /**
  * The recorded kernel cases of program types whose BPF_PROG_TEST_RUN takes a context
- * (fixtures/kernel-cases/ctx: sk_lookup, ...): the return value, ctx_out, the packet, every map,
+ * (fixtures/kernel-cases/ctx: sk_lookup, raw tracepoints): the return value, ctx_out, the packet, every map,
  * ring buffer records and printk lines, field by field, on the interpreter and the JIT; inputs the
  * test run refuses give the same errno.
  */
@@ -26,7 +26,9 @@ const CASES = readdirSync(join(DIR, 'expected'))
   });
 
 const inputOf = (name: string): { ctx: Uint8Array; packet?: Uint8Array } => {
-  const ctx = new Uint8Array(readFileSync(join(DIR, 'inputs', `${name}.ctx`)));
+  // NAME.args: a raw tracepoint's u64 arguments; NAME.ctx: any other context.
+  const args = join(DIR, 'inputs', `${name}.args`);
+  const ctx = new Uint8Array(readFileSync(existsSync(args) ? args : join(DIR, 'inputs', `${name}.ctx`)));
   const bin = join(DIR, 'inputs', `${name}.bin`);
   return existsSync(bin) ? { ctx, packet: new Uint8Array(readFileSync(bin)) } : { ctx };
 };
