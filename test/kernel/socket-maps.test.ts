@@ -68,6 +68,25 @@ describe('socket maps (map-type table entries)', () => {
     expect(m.entries().map((e) => [...e.key])).toEqual([[80, 0, 0, 0], [81, 0, 0, 0]]);
   });
 
+  it('reuseport sockarray: SO_REUSEPORT sockets that are listening or bound, once', () => {
+    const m = make(MapType.REUSEPORT_SOCKARRAY);
+    const listener = { protocol: 'tcp' as const, localIp: '0.0.0.0', localPort: 80, reuseport: true };
+    const placed = m.placeSocket(key32(0), listener);
+    expect(placed.status).toBe(0);
+    expect(m.placeSocket(key32(1), placed.socket).status).toBe(-Errno.EBUSY);
+    expect(m.placeSocket(key32(1), { ...listener, reuseport: false }).status).toBe(-Errno.EINVAL);
+    expect(m.placeSocket(key32(1), { ...server, reuseport: true }).status).toBe(-Errno.EINVAL);
+    expect(m.placeSocket(key32(1), { protocol: 'udp', localIp: '::', localPort: 53, reuseport: true }).status).toBe(0);
+    expect(m.placeSocket(key32(0), listener, 1).status).toBe(-Errno.EEXIST);
+    expect(m.placeSocket(key32(2), listener).status).toBe(-Errno.E2BIG);
+    expect(m.sysLookup(key32(0))).toBeInstanceOf(Uint8Array);
+    expect(m.delete(key32(0))).toBe(0);
+    expect(m.delete(key32(0))).toBe(-Errno.ENOENT);
+    expect(m.delete(key32(9))).toBe(-Errno.E2BIG);
+    // Once out of the array the socket may go into another.
+    expect(m.placeSocket(key32(0), placed.socket).status).toBe(0);
+  });
+
   it('refuses definitions the kernel refuses, by name', () => {
     expect(() => make(MapType.SOCKMAP, 8)).toThrow(/key_size must be 4/);
     expect(() => make(MapType.SOCKHASH, 4, 16)).toThrow(/value_size must be 4 .* or 8/);
