@@ -34,12 +34,12 @@ import {
 import { Cell, STACK_SIZE } from './domains/stack.js';
 import { constNum, isNull, isNumber, Kind, mapField, mapsOf, NUM_UNKNOWN, numValue, pointer, POINTER_KINDS, type RegValue, UNINIT } from './domains/types.js';
 import type { VerifierEnv } from './env.js';
-import { btfLoad, contextLoad, helperBtfResult } from './btf-pointers.js';
+import { btfLoad, contextLoad, helperBtfResult, structContextLoad } from './btf-pointers.js';
 import { applyKfunc, kfuncInfo } from './kfuncs.js';
 import { boundedReturn } from './return-bounds.js';
 import { helperName, helperProto } from './helper-protos.js';
 import type { Operand, Stmt } from './ir.js';
-import { MapType } from '../loader/kinds.js';
+import { MapType, ProgType } from '../loader/kinds.js';
 import { FLOW_KEYS_SIZE } from './contexts/skb.js';
 
 const S64_MAX = (1n << 63n) - 1n;
@@ -356,7 +356,13 @@ function loadStmt(e: Editor, env: VerifierEnv, node: Node, dst: number, base: nu
         case 'btf':
         case 'num': {
           // a BTF-typed hook's argument: its type from the kernel's prototype
-          const typed = env.kernel?.attach !== undefined && constValue(b.num) === 0n ? contextLoad(env.kernel, off, size, env.idOf(node)) : undefined;
+          const atStart = constValue(b.num) === 0n;
+          const typed =
+            env.kernel?.attach !== undefined && atStart
+              ? contextLoad(env.kernel, off, size, env.idOf(node))
+              : env.progType === ProgType.NETFILTER && atStart
+                ? structContextLoad(env.kernel, 'bpf_nf_ctx', off, size)
+                : undefined;
           if (typed !== undefined) {
             if (typed.id) detachId(e, typed.id);
             result = typed;
