@@ -103,4 +103,11 @@ describe('stacks.o verdicts (the kernel accepts both programs)', () => {
     const report = verifyObject(caseObject('stacks'));
     expect(report.programs.map((p) => [p.name, p.accepted])).toEqual([['on_open', true], ['drain', true]]);
   });
+
+  it('a callback reading its dynptr directly is refused, as the kernel refuses it (reject_dynptr.o)', async () => {
+    const { verifyObject } = await import('../../src/verifier/index.js');
+    const [p] = verifyObject(caseObject('reject_dynptr')).programs;
+    expect(p?.accepted).toBe(false);
+    expect(p?.errors[0]?.message).toMatch(/dynptr the helper owns/);
+  });
 });
