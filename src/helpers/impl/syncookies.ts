@@ -70,6 +70,27 @@ function mssOption(th: Uint8Array, doff: number): number {
   return 0;
 }
 
+/** __cookie_v4/v6_init_sequence: the cookie for a SYN (its MSS option, else the family's default) | the MSS kept << 32. */
+function genCookie(seg: Segment, count: number): bigint {
+  const table = seg.version === 4 ? MSSTAB4 : MSSTAB6;
+  const want = mssOption(seg.th, seg.doff) || (seg.version === 4 ? MSS_CLAMP4 : MSS_CLAMP6);
+  let ind = table.length - 1;
+  while (ind > 0 && want < table[ind]!) ind--;
+  const cookie = (cookieHash(seg, 0, 0) + seg.seq + ((count << COOKIEBITS) >>> 0) + ((cookieHash(seg, count, 1) + ind) & COOKIEMASK)) >>> 0;
+  return BigInt(cookie) | (BigInt(table[ind]!) << 32n);
+}
+
+/** __cookie_v4/v6_check: whether the ACK returns a cookie made for this connection in the last two minutes. */
+function cookieValid(seg: Segment, count: number): boolean {
+  const table = seg.version === 4 ? MSSTAB4 : MSSTAB6;
+  const cookie = (seg.ackSeq - 1) >>> 0;
+  const sseq = (seg.seq - 1) >>> 0;
+  const stripped = (cookie - cookieHash(seg, 0, 0) - sseq) >>> 0;
+  const diff = (count - (stripped >>> COOKIEBITS)) & (0xffffffff >>> COOKIEBITS);
+  if (diff >= MAX_AGE) return false;
+  return ((stripped - cookieHash(seg, count - diff, 1)) & COOKIEMASK) < table.length;
+}
+
 /**
  * bpf_tcp_gen_syncookie and bpf_tcp_check_syncookie against listeners of the simulated socket
  * table, with the kernel's checks in its order and its cookie layout (secure_tcp_syn_cookie: the
@@ -79,6 +100,8 @@ function mssOption(th: Uint8Array, doff: number): number {
  * cookie bpfkit made checks as the kernel's would: valid for the minute it was made in and the
  * next (MAX_SYNCOOKIE_AGE), and only while the listener sent a cookie in the last two minutes
  * (-ENOENT otherwise). Time is the simulated CLOCK_MONOTONIC. gen answers cookie | mss << 32.
+ * The raw variants (bpf_tcp_raw_gen/check_syncookie_ipv4/6) work on the headers alone; a raw check
+ * that fails is -EACCES.
  */
 export const syncookieHelpers: HelperGroup = (k) => {
   const minute = (): number => Number((k.clock.now() / MINUTE_NS) & 0xffffffffn);
@@ -100,6 +123,20 @@ export const syncookieHelpers: HelperGroup = (k) => {
       flags: t[13]!,
       th: t,
     };
+  };
+  // The raw variants take the headers alone: no listener, no overflow window, no flag checks.
+  const rawGen = (iph: bigint, iphLen: number, th: bigint, thLen: number): bigint => {
+    if (thLen < 20) return BigInt(-Errno.EINVAL);
+    const t = view(k.memory, th, thLen);
+    if (thLen !== (t[12]! >> 4) * 4) return BigInt(-Errno.EINVAL);
+    const seg = segment(iph, iphLen, th, thLen);
+    if (typeof seg === 'number') return BigInt(seg);
+    return genCookie({ ...seg, version: iphLen === 20 ? 4 : 6 }, minute());
+  };
+  const rawCheck = (iph: bigint, iphLen: number, th: bigint): bigint => {
+    const seg = segment(iph, iphLen, th, 20);
+    if (typeof seg === 'number') return BigInt(seg);
+    return cookieValid({ ...seg, version: iphLen === 20 ? 4 : 6 }, minute()) ? 0n : BigInt(-Errno.EACCES);
   };
   const listener = (sk: bigint): SimSocket | undefined => socketAt(k, Number(BigInt.asUintN(64, sk)));
   const familyOk = (s: SimSocket, version: number): number => {
@@ -124,14 +161,9 @@ export const syncookieHelpers: HelperGroup = (k) => {
       if (typeof seg === 'number') return BigInt(seg);
       const bad = familyOk(s, seg.version);
       if (bad !== 0) return BigInt(bad);
-      const table = seg.version === 4 ? MSSTAB4 : MSSTAB6;
-      const want = mssOption(seg.th, seg.doff) || (seg.version === 4 ? MSS_CLAMP4 : MSS_CLAMP6);
-      let ind = table.length - 1;
-      while (ind > 0 && want < table[ind]!) ind--;
-      const count = minute();
-      const cookie = (cookieHash(seg, 0, 0) + seg.seq + ((count << COOKIEBITS) >>> 0) + ((cookieHash(seg, count, 1) + ind) & COOKIEMASK)) >>> 0;
+      const r = genCookie(seg, minute());
       lastOverflow.set(s, k.clock.now());
-      return BigInt(cookie) | (BigInt(table[ind]!) << 32n);
+      return r;
     },
     tcp_check_syncookie: (_rt, sk, iph, iphLenArg, th, thLenArg) => {
       const s = listener(sk);
@@ -149,15 +181,11 @@ export const syncookieHelpers: HelperGroup = (k) => {
       if (typeof seg === 'number') return BigInt(seg);
       const bad = familyOk(s, seg.version);
       if (bad !== 0) return BigInt(bad);
-      const table = seg.version === 4 ? MSSTAB4 : MSSTAB6;
-      const cookie = (seg.ackSeq - 1) >>> 0;
-      const sseq = (seg.seq - 1) >>> 0;
-      const count = minute();
-      const stripped = (cookie - cookieHash(seg, 0, 0) - sseq) >>> 0;
-      const diff = (count - (stripped >>> COOKIEBITS)) & (0xffffffff >>> COOKIEBITS);
-      if (diff >= MAX_AGE) return BigInt(-Errno.ENOENT);
-      const ind = (stripped - cookieHash(seg, count - diff, 1)) & COOKIEMASK;
-      return ind < table.length ? 0n : BigInt(-Errno.ENOENT);
+      return cookieValid(seg, minute()) ? 0n : BigInt(-Errno.ENOENT);
     },
+    tcp_raw_gen_syncookie_ipv4: (_rt, iph, th, thLen) => rawGen(iph, 20, th, u32(thLen)),
+    tcp_raw_gen_syncookie_ipv6: (_rt, iph, th, thLen) => rawGen(iph, 40, th, u32(thLen)),
+    tcp_raw_check_syncookie_ipv4: (_rt, iph, th) => rawCheck(iph, 20, th),
+    tcp_raw_check_syncookie_ipv6: (_rt, iph, th) => rawCheck(iph, 40, th),
   };
 };

@@ -17,8 +17,7 @@ export const UNSUPPORTED_HELPERS: ReadonlyMap<string, string> = new Map([
   ),
   ...group(
     'needs more of a socket than the simulated socket table keeps (syncookies, socket assignment, BTF socket casts)',
-    `tcp_raw_gen_syncookie_ipv4 tcp_raw_gen_syncookie_ipv6 tcp_raw_check_syncookie_ipv4 tcp_raw_check_syncookie_ipv6
-     skc_to_tcp6_sock skc_to_tcp_sock skc_to_tcp_timewait_sock skc_to_tcp_request_sock skc_to_udp6_sock skc_to_unix_sock
+    `skc_to_tcp6_sock skc_to_tcp_sock skc_to_tcp_timewait_sock skc_to_tcp_request_sock skc_to_udp6_sock skc_to_unix_sock
      skc_to_mptcp_sock sock_from_file`,
   ),
   ...group('needs IPsec state (an xfrm security path) bpfkit does not model', 'skb_get_xfrm_state'),
