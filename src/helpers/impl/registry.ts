@@ -29,6 +29,7 @@ import { stackHelpers } from './stacks.js';
 import { userRingbufHelpers } from './user-ringbuf.js';
 import { tunnelHelpers } from './tunnel.js';
 import { syncookieHelpers } from './syncookies.js';
+import { retvalHelpers } from './retval.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
@@ -68,6 +69,7 @@ const GROUPS: readonly HelperGroup[] = [
   userRingbufHelpers,
   tunnelHelpers,
   syncookieHelpers,
+  retvalHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */
