@@ -54,6 +54,10 @@ export interface LoadObjectOptions {
    * entries fail to load as the kernel refuses them.
    */
   maxEntries?: Readonly<Record<string, number>>;
+  /** Sockets of the simulated socket table (what bpf_sk_lookup_tcp/udp, bpf_skc_lookup_tcp find). */
+  sockets?: KernelOptions['sockets'];
+  /** The stacks bpf_get_stackid / bpf_get_stack walk: `{ kernel, user }` instruction pointers, innermost first. */
+  stacks?: KernelOptions['stacks'];
 }
 
 /** Options of {@link BpfkitProgram.run}. */
@@ -112,6 +116,8 @@ export class BpfkitObject {
     if (options.seed !== undefined) kernel.seed = options.seed;
     if (options.task !== undefined) kernel.task = options.task;
     if (options.maxEntries !== undefined) kernel.maxEntries = options.maxEntries;
+    if (options.sockets !== undefined) kernel.sockets = options.sockets;
+    if (options.stacks !== undefined) kernel.stacks = options.stacks;
     this.instance = new ObjectInstance(model, kernel);
     this.programs = model.programs.map((p) => new BpfkitProgram(this, p));
     this.maps = model.maps.map((m) => new BpfkitMap(this.instance.map(m.name), m));

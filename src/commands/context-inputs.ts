@@ -9,6 +9,7 @@ export const CONTEXT_INPUT_OPTIONS = [
   ['--sk-lookup <json>', 'sk_lookup: the lookup, e.g. \'{"protocol":"udp","remoteIp":"10.0.0.2","remotePort":5353,"localIp":"10.0.0.1","localPort":53}\' (or --ctx with a struct bpf_sk_lookup)'],
   ['--sysctl <json>', 'cgroup_sysctl: the access, e.g. \'{"name":"net/ipv4/tcp_mem","value":"4096\\\\n","newValue":"8192"}\''],
   ['--sockopt <json>', 'cgroup_sockopt: the call, e.g. \'{"op":"get","level":1,"optname":7,"optval":"00100000","retval":0}\' (optval in hex)'],
+  ['--netfilter <json>', 'netfilter: the hook and family, e.g. \'{"hook":0,"pf":2}\' (default LOCAL_OUT, IPv4; or --ctx with a struct nf_hook_state)'],
 ] as const;
 
 /** The parsed options as commander hands them over. */
@@ -19,6 +20,7 @@ export interface ContextInputCliOptions {
   skLookup?: string;
   sysctl?: string;
   sockopt?: string;
+  netfilter?: string;
 }
 
 function object(json: string, option: string): Record<string, unknown> {
@@ -47,6 +49,7 @@ export function contextInputs(opts: ContextInputCliOptions, run: Omit<ContextInp
   if (opts.sockOps !== undefined) run.sockOps = object(opts.sockOps, '--sock-ops') as unknown as ContextInput['sockOps'];
   if (opts.skLookup !== undefined) run.skLookup = object(opts.skLookup, '--sk-lookup') as unknown as ContextInput['skLookup'];
   if (opts.sysctl !== undefined) run.sysctl = object(opts.sysctl, '--sysctl') as unknown as ContextInput['sysctl'];
+  if (opts.netfilter !== undefined) run.netfilter = object(opts.netfilter, '--netfilter') as unknown as ContextInput['netfilter'];
   if (opts.sockopt !== undefined) {
     const o = object(opts.sockopt, '--sockopt');
     run.sockopt = { ...(o as unknown as NonNullable<ContextInput['sockopt']>), optval: hexBytes(o.optval ?? '', '--sockopt') };

@@ -100,6 +100,7 @@ export function registerRun(program: Command): void {
     .option(...CONTEXT_INPUT_OPTIONS[3])
     .option(...CONTEXT_INPUT_OPTIONS[4])
     .option(...CONTEXT_INPUT_OPTIONS[5])
+    .option(...CONTEXT_INPUT_OPTIONS[6])
     .addOption(engineOption())
     .option('--no-verify', 'run even when the verifier rejects the program (only it and its tail-call targets are judged)')
     .option('--repeat <n>', 'run this many times on the same context (like BPF_PROG_TEST_RUN repeat)', '1')

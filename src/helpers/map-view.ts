@@ -11,6 +11,11 @@ import { PerfEventArray, type PerfRecord } from './maps/perf-event.js';
 import { ProgArrayMap } from './maps/prog-array.js';
 import { QueueStackMap } from './maps/queue-stack.js';
 import { RingbufMap } from './maps/ringbuf.js';
+import { SockMapBase } from './maps/sockmap.js';
+import { CgroupArrayMap } from './maps/cgroup-array.js';
+import { CgroupStorageMap } from './maps/cgroup-storage.js';
+import { UserRingbufMap } from './maps/user-ringbuf.js';
+import type { SimSocket, SimSocketSpec } from './kernel/sockets.js';
 
 /** A failed map operation from TypeScript: the kernel's errno, named. */
 export class MapOpError extends BpfkitError {
@@ -166,6 +171,39 @@ export class MapView {
   /** Ring buffer: takes the submitted records not yet consumed. */
   consume(): Uint8Array[] {
     return this.map instanceof RingbufMap ? this.map.consume() : [];
+  }
+
+  /**
+   * Sockmap, sockhash, reuseport sockarray: places a simulated socket at `key` (what user space
+   * does with a socket fd), under the kernel's rules for the map type; returns the socket (its
+   * `cookie` is what lookups from user space give). Refusals throw a MapOpError with the errno.
+   */
+  placeSocket(key: MapKey, socket: SimSocketSpec | SimSocket, flags = 0): SimSocket {
+    if (!(this.map instanceof SockMapBase)) throw new BpfkitError(ErrorCode.Usage, `map '${this.name}' is not a sockmap, sockhash or reuseport sockarray`);
+    const r = this.map.placeSocket(this.keyBytes(key), socket, flags);
+    this.check('update', r.status);
+    return r.socket;
+  }
+
+  /** Cgroup array: places the cgroup of id `id` in slot `index` (the kernel takes a cgroup fd). */
+  setCgroup(index: number, id: bigint): void {
+    if (!(this.map instanceof CgroupArrayMap)) throw new BpfkitError(ErrorCode.Usage, `map '${this.name}' is not a cgroup_array`);
+    this.check('update', this.map.setCgroup(index, id));
+  }
+
+  /**
+   * Cgroup storage: links a storage for programs of `attachType` attached to cgroup `cgroupId`
+   * (runs while the task is in that cgroup use it); returns its key.
+   */
+  attachCgroup(cgroupId: bigint, attachType: number): Uint8Array {
+    if (!(this.map instanceof CgroupStorageMap)) throw new BpfkitError(ErrorCode.Usage, `map '${this.name}' is not a cgroup storage map`);
+    return this.map.attach(cgroupId, attachType);
+  }
+
+  /** User ring buffer: submits a record (or reserves and discards it) for bpf_user_ringbuf_drain. */
+  submit(record: Uint8Array, options: { discard?: boolean } = {}): void {
+    if (!(this.map instanceof UserRingbufMap)) throw new BpfkitError(ErrorCode.Usage, `map '${this.name}' is not a user_ringbuf`);
+    this.check('update', this.map.submit(record, options));
   }
 
   /** Global data (.data, .bss, .rodata...): the section's bytes. */

@@ -96,7 +96,7 @@ export const HELPER_PROTOTYPES: readonly HelperPrototype[] = HELPER_ROWS.map((r)
 
 function simulatedParam(p: CallbackProto['params'][number]): string {
   if (typeof p === 'object') return p.fromArg === 3 || p.fromArg === 4 ? 'stack-or-null' : 'anything';
-  return p === 'index' || p === 'scalar' || p === 'btf' ? 'anything' : p;
+  return p === 'index' || p === 'scalar' || p === 'btf' || p === 'dynptr' ? 'anything' : p;
 }
 
 const BY_ID = new Map(HELPER_PROTOTYPES.map((p) => [p.id, p]));

@@ -5,6 +5,7 @@ import type { SockOpsInput } from '../helpers/contexts/sock-ops.js';
 import type { SkLookupInput } from '../helpers/contexts/sk-lookup.js';
 import type { SysctlInput } from '../helpers/contexts/sysctl.js';
 import type { SockoptInput } from '../helpers/contexts/sockopt.js';
+import type { NetfilterInput } from '../helpers/contexts/netfilter.js';
 import type { PerfEventInput, SockAddrInput } from '../helpers/contexts/user-ctx.js';
 import type { SimSocketSpec } from '../helpers/kernel/sockets.js';
 import type { XdpOptions } from '../helpers/contexts/xdp.js';
@@ -39,6 +40,8 @@ export interface ContextInput {
   sysctl?: SysctlInput;
   /** cgroup_sockopt: the getsockopt/setsockopt call (with `socket`). */
   sockopt?: SockoptInput;
+  /** netfilter: the hook and family (or the struct nf_hook_state bytes as `ctx`), with `packet`. */
+  netfilter?: NetfilterInput;
 }
 
 /** BPF_PROG_TEST_RUN refused the input before running anything (what kernel-run reports as "test_run failed"). */

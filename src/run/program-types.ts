@@ -7,6 +7,7 @@ import { SkSkbContext } from '../helpers/contexts/sk-skb.js';
 import { SkMsgContext } from '../helpers/contexts/sk-msg.js';
 import { SysctlContext } from '../helpers/contexts/sysctl.js';
 import { SockoptContext } from '../helpers/contexts/sockopt.js';
+import { NetfilterContext, netfilterSetup, netfilterStateBytes } from '../helpers/contexts/netfilter.js';
 import { SockOpsContext } from '../helpers/contexts/sock-ops.js';
 import { SkLookupContext, skLookupBytes, skLookupInputProblem } from '../helpers/contexts/sk-lookup.js';
 import type { SimSocketSpec } from '../helpers/kernel/sockets.js';
@@ -187,6 +188,17 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     create: (memory, type, input) => {
       if (input.sockopt === undefined) throw new BpfkitError(ErrorCode.Usage, 'a cgroup_sockopt program runs on a getsockopt/setsockopt call: give sockopt { op, level, optname, optval }');
       return new SockoptContext(memory, simSocket(needSocket(input, type)), input.sockopt);
+    },
+  },
+  {
+    types: [ProgType.NETFILTER],
+    input: 'a packet (the IP datagram for LOCAL_OUT, else an Ethernet frame) and netfilter: hook, pf (or the struct nf_hook_state bytes as ctx); r0 only comes back',
+    kernelTestRun: true,
+    create: (memory, type, input) => {
+      const p = needPacket(input, type);
+      const setup = netfilterSetup(p, input.ctx ?? (input.netfilter === undefined ? undefined : netfilterStateBytes(input.netfilter)));
+      if ('errno' in setup) throw new TestRunError(setup.errno, setup.reason);
+      return new NetfilterContext(memory, p, setup);
     },
   },
 ];

@@ -82,6 +82,19 @@ export function contextLoad(k: KernelBtfEnv | undefined, off: number, size: numb
   return undefined;
 }
 
+/**
+ * A load from a context that is a kernel struct (netfilter's `struct bpf_nf_ctx`): the member at
+ * `off`, a pointer to a struct becoming a (trusted, non-NULL) BTF pointer. Undefined without the
+ * struct in the kernel BTF.
+ */
+export function structContextLoad(k: KernelBtfEnv | undefined, structName: string, off: number, size: number): RegValue | undefined {
+  const t = k?.btf.find(structName, 'STRUCT');
+  if (k === undefined || t === undefined) return undefined;
+  const r = walk(k.btf, t.id, off, size);
+  if ('error' in r) return undefined;
+  return r.ptr !== undefined ? btfPointer(k.btf, r.ptr) : sized(size);
+}
+
 type Walk = { ptr?: number; name: string; parent?: string; rcuTag?: boolean } | { error: string };
 
 /** Whether a pointer type carries the `__rcu` type tag (PTR → TYPE_TAG "rcu" → ...). */

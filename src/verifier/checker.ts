@@ -9,7 +9,7 @@ import { type StateView, META_SIZE, PKT_SIZE, regVar, counterVar } from './domai
 import { constValue, type Scalar } from './domains/scalar.js';
 import { STACK_SIZE } from './domains/stack.js';
 import { tnumAdd, tnumConst } from './domains/tnum.js';
-import { hasKind, isInitialized, isNull, Kind, kindNames, mapsOf, onlyKind, POINTER_KINDS, type RegValue, SOCKET_KINDS, valueToString } from './domains/types.js';
+import { CONST_DYNPTR, hasKind, isInitialized, isNull, Kind, kindNames, mapsOf, onlyKind, POINTER_KINDS, type RegValue, SOCKET_KINDS, valueToString } from './domains/types.js';
 import { mapFitsHelper } from '../helpers/prototypes.js';
 import { checkFormat } from './formats.js';
 import { FLOW_KEYS_SIZE } from './contexts/skb.js';
@@ -154,6 +154,8 @@ export function checkRegion(s: StateView, env: VerifierEnv, c: RegionCheck): str
       return undefined;
     }
     case Kind.MEM: {
+      // The kernel's CONST_PTR_TO_DYNPTR is not memory: only dynptr helpers take it.
+      if (v.btfName === CONST_DYNPTR) return `R${r} is a dynptr the helper owns (${describe(v, env)}): read its data with bpf_dynptr_read or bpf_dynptr_data, not by ${what.includes('write') ? 'writing' : 'reading'} it`;
       if (v.size < 0) return `R${r} may point to memory of different sizes: the ${what} cannot be checked`;
       const region = v.ref > 0 ? 'ring buffer memory' : v.size === FLOW_KEYS_SIZE ? 'the flow keys' : 'memory';
       if (lo < 0n || hi > BigInt(v.size)) return `invalid ${what} of ${region} (size ${v.size}): ${offText()}, size ${size}, may reach byte ${hi - 1n} (through R${r})`;
@@ -448,6 +450,11 @@ function checkHelper(s: StateView, env: VerifierEnv, id: number): string | undef
       case 'dynptr':
       case 'uninit-dynptr':
       case 'dynptr-release': {
+        // A helper's own dynptr (a user ring buffer record): readable, never initialised or released here.
+        if (onlyKind(v, Kind.MEM) && v.btfName === CONST_DYNPTR && constValue(v.num) === 0n) {
+          if (kind !== 'dynptr') return `${argText} is a read-only dynptr the helper owns (CONST_PTR_TO_DYNPTR): ${name} cannot ${kind === 'uninit-dynptr' ? 'initialise' : 'release'} it`;
+          break;
+        }
         if (!onlyKind(v, Kind.STACK) || v.kinds & Kind.NULLABLE) return `${argText} must point to a struct bpf_dynptr on the stack, not ${describe(v, env)}`;
         const k = constValue(v.num);
         if (k === undefined || Number(k) % 8 !== 0) return `${argText} must point to a struct bpf_dynptr at a constant 8-byte aligned stack offset`;

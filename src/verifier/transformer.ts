@@ -34,12 +34,13 @@ import {
 import { Cell, STACK_SIZE } from './domains/stack.js';
 import { constNum, isNull, isNumber, Kind, mapField, mapsOf, NUM_UNKNOWN, numValue, pointer, POINTER_KINDS, type RegValue, UNINIT } from './domains/types.js';
 import type { VerifierEnv } from './env.js';
-import { btfLoad, contextLoad, helperBtfResult } from './btf-pointers.js';
+import { btfLoad, contextLoad, helperBtfResult, structContextLoad } from './btf-pointers.js';
+import { CONST_DYNPTR } from './domains/types.js';
 import { applyKfunc, inRcuSection, kfuncInfo } from './kfuncs.js';
 import { boundedReturn } from './return-bounds.js';
 import { helperName, helperProto } from './helper-protos.js';
 import type { Operand, Stmt } from './ir.js';
-import { MapType } from '../loader/kinds.js';
+import { MapType, ProgType } from '../loader/kinds.js';
 import { FLOW_KEYS_SIZE } from './contexts/skb.js';
 
 const S64_MAX = (1n << 63n) - 1n;
@@ -180,6 +181,8 @@ export function applyStatement(stmt: Stmt, e: Editor, env: VerifierEnv, node: No
         const r = i + 1;
         if (p === 'index') regs[r] = numValue(scalarRange(0n, U32_MAX));
         else if (p === 'scalar' || p === 'btf') regs[r] = NUM_UNKNOWN;
+        // The helper's own read-only dynptr (CONST_PTR_TO_DYNPTR): dynptr helpers take it, nothing writes it.
+        else if (p === 'dynptr') regs[r] = pointer(Kind.MEM, scalarConst(0n), { size: 16, btfName: CONST_DYNPTR });
         else if (p === 'map') regs[r] = map ? pointer(Kind.MAP_PTR, scalarConst(0n), { map: mapArg.map }) : NUM_UNKNOWN;
         else if (p === 'map-key') regs[r] = map?.keyEntry !== undefined ? pointer(Kind.MAP_VALUE, scalarConst(0n), { map: map.keyEntry }) : NUM_UNKNOWN;
         else if (p === 'map-value') regs[r] = map ? pointer(Kind.MAP_VALUE, scalarConst(0n), { map: mapArg.map }) : NUM_UNKNOWN;
@@ -356,7 +359,13 @@ function loadStmt(e: Editor, env: VerifierEnv, node: Node, dst: number, base: nu
         case 'btf':
         case 'num': {
           // a BTF-typed hook's argument: its type from the kernel's prototype
-          const typed = env.kernel?.attach !== undefined && constValue(b.num) === 0n ? contextLoad(env.kernel, off, size, env.idOf(node)) : undefined;
+          const atStart = constValue(b.num) === 0n;
+          const typed =
+            env.kernel?.attach !== undefined && atStart
+              ? contextLoad(env.kernel, off, size, env.idOf(node))
+              : env.progType === ProgType.NETFILTER && atStart
+                ? structContextLoad(env.kernel, 'bpf_nf_ctx', off, size)
+                : undefined;
           if (typed !== undefined) {
             if (typed.id) detachId(e, typed.id);
             result = typed;

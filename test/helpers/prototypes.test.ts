@@ -84,8 +84,9 @@ describe('helper prototypes', () => {
 
   it("the helper table names unknown helpers the kernel's way", () => {
     const t = kernelHelperTable(k);
-    expect(t.get(204)).toBeUndefined();
-    expect(t.nameOf(204)).toBe('bpf_tcp_raw_gen_syncookie_ipv4');
+    const seqWrite = helperId('seq_write');
+    expect(t.get(seqWrite)).toBeUndefined();
+    expect(t.nameOf(seqWrite)).toBe('bpf_seq_write');
     expect(t.nameOf(100000)).toBe('unknown');
     expect(implemented.length).toBeGreaterThanOrEqual(50);
   });

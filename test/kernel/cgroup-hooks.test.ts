@@ -94,6 +94,12 @@ describe.each<EngineKind>(['interp', 'jit'])('cgroup_sysctl and cgroup_sockopt, 
     expect(bss(i).seen.slice(12, 14)).toEqual([1n, 255n]);
   });
 
+  it('bpf_get_retval / bpf_set_retval read and clear getsockopt\'s result, the context field with them', () => {
+    const i = inst();
+    runProgram(i, 'retval_opt', { socket, sockopt: { op: 'get', level: 1, optname: 1, optval: new Uint8Array(4), retval: -92 }, engine });
+    expect(bss(i).seen.slice(14)).toEqual([-92n, 0n]);
+  });
+
   it('refuses runs without their input', () => {
     expect(() => runProgram(inst(), 'sysctl_guard', { engine })).toThrow(/give sysctl/);
     expect(() => runProgram(inst(), 'get_opt', { socket, engine })).toThrow(/give sockopt/);

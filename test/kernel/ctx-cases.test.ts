@@ -1,6 +1,6 @@
 /**
  * The recorded kernel cases of program types whose BPF_PROG_TEST_RUN takes a context
- * (fixtures/kernel-cases/ctx: sk_lookup, ...): the return value, ctx_out, the packet, every map,
+ * (fixtures/kernel-cases/ctx: sk_lookup, raw tracepoints): the return value, ctx_out, the packet, every map,
  * ring buffer records and printk lines, field by field, on the interpreter and the JIT; inputs the
  * test run refuses give the same errno.
  */
@@ -15,6 +15,22 @@ import { runProgram, type RunResult } from '../../src/run/program.js';
 import { verifyForRun } from '../../src/run/verify-hook.js';
 import { hexOf } from '../../src/helpers/maps/map.js';
 import { caseObject, CASES_DIR } from './cases.js';
+import { loadObject } from '../../src/loader/index.js';
+import type { BpfObject } from '../../src/loader/model.js';
+
+/** netfilter.o reads kernel structs: it is loaded with the kernel BTF of those structs (build/nf-kernel.btf), as libbpf loads against the kernel's. */
+const NEEDS_BTF = new Set(['netfilter']);
+const withBtf = new Map<string, BpfObject>();
+const objectOf = (name: string): BpfObject => {
+  if (!NEEDS_BTF.has(name)) return caseObject(name);
+  let o = withBtf.get(name);
+  if (o === undefined) {
+    const build = join(CASES_DIR, 'build');
+    o = loadObject(new Uint8Array(readFileSync(join(build, `${name}.o`))), { btf: new Uint8Array(readFileSync(join(build, 'nf-kernel.btf'))) });
+    withBtf.set(name, o);
+  }
+  return o;
+};
 
 const DIR = join(CASES_DIR, 'ctx');
 const CASES = readdirSync(join(DIR, 'expected'))
@@ -26,7 +42,9 @@ const CASES = readdirSync(join(DIR, 'expected'))
   });
 
 const inputOf = (name: string): { ctx: Uint8Array; packet?: Uint8Array } => {
-  const ctx = new Uint8Array(readFileSync(join(DIR, 'inputs', `${name}.ctx`)));
+  // NAME.args: a raw tracepoint's u64 arguments; NAME.nf: a netfilter hook state; NAME.ctx: any other context.
+  const file = ['args', 'nf', 'ctx'].map((ext) => join(DIR, 'inputs', `${name}.${ext}`)).find((f) => existsSync(f))!;
+  const ctx = new Uint8Array(readFileSync(file));
   const bin = join(DIR, 'inputs', `${name}.bin`);
   return existsSync(bin) ? { ctx, packet: new Uint8Array(readFileSync(bin)) } : { ctx };
 };
@@ -44,8 +62,8 @@ describe.each<EngineKind>(['interp', 'jit'])('recorded kernel cases with a conte
 
   for (const c of CASES) {
     it(c.id, () => {
-      expect(verifyForRun(caseObject(c.object)).accepted, 'accepted').toBe(c.expected.accepted);
-      const instance = new ObjectInstance(caseObject(c.object), { cpus: 2 });
+      expect(verifyForRun(objectOf(c.object)).accepted, 'accepted').toBe(c.expected.accepted);
+      const instance = new ObjectInstance(objectOf(c.object), { cpus: 2 });
       const input = inputOf(c.input);
       if (c.expected.testRunErrno !== undefined) {
         let err: unknown;

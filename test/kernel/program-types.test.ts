@@ -6,7 +6,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ObjectInstance } from '../../src/helpers/kernel.js';
 import { PerfEventArray } from '../../src/helpers/maps/perf-event.js';
-import { ProgType } from '../../src/loader/kinds.js';
+import { ProgType, progTypeName } from '../../src/loader/kinds.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadJitEngine, type EngineKind } from '../../src/run/engine.js';
 import { runProgram } from '../../src/run/program.js';
 import { PROGRAM_TYPES, programTypeEntry } from '../../src/run/program-types.js';
@@ -121,6 +123,15 @@ describe('the program-type table', () => {
       expect(programTypeEntry(t)?.input).toBeTruthy();
     }
     expect(programTypeEntry(ProgType.SK_REUSEPORT)).toBeUndefined();
+  });
+
+  it('README\'s table of runnable types has a row for every type of the table', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    const rows = readme.split('\n').filter((l) => l.startsWith('| ')).map((l) => l.split('|')[1]!);
+    const missing = PROGRAM_TYPES.flatMap((e) => e.types)
+      .map((t) => progTypeName(t))
+      .filter((name) => !rows.some((r) => r.includes(name) || (name.startsWith('raw_tracepoint') && r.includes('raw_tracepoint'))));
+    expect(missing).toEqual([]);
   });
 });
 

@@ -5,6 +5,7 @@
  * accepts); sk_lookup steering to a socket from a socket map (sk_lookup.c's lk_redir: its
  * empty-map runs are kernel-recorded in ctx-cases).
  */
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Errno } from '../../src/helpers/errno.js';
 import { ObjectInstance } from '../../src/helpers/kernel.js';
@@ -66,6 +67,25 @@ describe('socket maps (map-type table entries)', () => {
     expect(m.placeSocket(key32(81), server).status).toBe(0);
     expect(m.delete(key32(99))).toBe(-Errno.ENOENT);
     expect(m.entries().map((e) => [...e.key])).toEqual([[80, 0, 0, 0], [81, 0, 0, 0]]);
+  });
+
+  it('reuseport sockarray: SO_REUSEPORT sockets that are listening or bound, once', () => {
+    const m = make(MapType.REUSEPORT_SOCKARRAY);
+    const listener = { protocol: 'tcp' as const, localIp: '0.0.0.0', localPort: 80, reuseport: true };
+    const placed = m.placeSocket(key32(0), listener);
+    expect(placed.status).toBe(0);
+    expect(m.placeSocket(key32(1), placed.socket).status).toBe(-Errno.EBUSY);
+    expect(m.placeSocket(key32(1), { ...listener, reuseport: false }).status).toBe(-Errno.EINVAL);
+    expect(m.placeSocket(key32(1), { ...server, reuseport: true }).status).toBe(-Errno.EINVAL);
+    expect(m.placeSocket(key32(1), { protocol: 'udp', localIp: '::', localPort: 53, reuseport: true }).status).toBe(0);
+    expect(m.placeSocket(key32(0), listener, 1).status).toBe(-Errno.EEXIST);
+    expect(m.placeSocket(key32(2), listener).status).toBe(-Errno.E2BIG);
+    expect(m.sysLookup(key32(0))).toBeInstanceOf(Uint8Array);
+    expect(m.delete(key32(0))).toBe(0);
+    expect(m.delete(key32(0))).toBe(-Errno.ENOENT);
+    expect(m.delete(key32(9))).toBe(-Errno.E2BIG);
+    // Once out of the array the socket may go into another.
+    expect(m.placeSocket(key32(0), placed.socket).status).toBe(0);
   });
 
   it('refuses definitions the kernel refuses, by name', () => {
@@ -189,5 +209,27 @@ describe.each<EngineKind>(['interp', 'jit'])('sk_lookup steering to a socket fro
     const i = inst();
     sockMap(i, 'socks').placeSocket(key32(0), { protocol: 'tcp', localIp: '0.0.0.0', localPort: 80, reuseport: true });
     expect(() => runProgram(i, 'lk_redir', { skLookup: lookup, engine })).toThrow(/EOPNOTSUPP/);
+  });
+});
+
+describe('through the public API', () => {
+  it('places sockets, cgroups, stacks and user ring buffer records; runs the new program types', async () => {
+    const { loadObject } = await import('../../src/node.js');
+    const dir = join(import.meta.dirname, '..', '..', 'fixtures', 'kernel-cases', 'build');
+    const lookup = loadObject(join(dir, 'sk_lookup.o'));
+    const sock = lookup.map('socks').view.placeSocket(0, { protocol: 'tcp', localIp: '0.0.0.0', localPort: 8080 });
+    const r = lookup.program('lk_redir').run({ skLookup: { remoteIp: '10.0.0.2', remotePort: 1, localIp: '10.0.0.1', localPort: 80 } });
+    expect(r.retval).toBe(1);
+    expect(Buffer.from(r.ctx!).readBigUInt64LE(0)).toBe(sock.cookie);
+    expect(() => lookup.map('socks').view.placeSocket(9, sock)).toThrow(/E2BIG/);
+    const stacks = loadObject(join(dir, 'stacks.o'), { stacks: { kernel: [0xffffffff81000000n] } });
+    stacks.map('requests').view.submit(new Uint8Array(8));
+    stacks.program('drain').run();
+    stacks.program('on_open').run();
+    expect(stacks.map('traces').entries()).toHaveLength(1);
+    const cg = loadObject(join(dir, 'cgmaps.o'));
+    cg.map('cgroups').view.setCgroup(0, 1n);
+    expect(() => cg.map('cg_bytes').view.setCgroup(0, 1n)).toThrow(/not a cgroup_array/);
+    expect(cg.map('cg_bytes').view.attachCgroup(1n, 0)).toHaveLength(16);
   });
 });

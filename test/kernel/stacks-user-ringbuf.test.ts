@@ -98,12 +98,16 @@ describe.each<EngineKind>(['interp', 'jit'])('stack traces and user ring buffers
 });
 
 describe('stacks.o verdicts (the kernel accepts both programs)', () => {
-  it('on_open verifies', async () => {
+  it('both verify: the drain callback\'s record is a read-only dynptr (CONST_PTR_TO_DYNPTR) bpf_dynptr_read takes', async () => {
     const { verifyObject } = await import('../../src/verifier/index.js');
     const report = verifyObject(caseObject('stacks'));
-    expect(report.programs.find((p) => p.name === 'on_open')?.accepted).toBe(true);
+    expect(report.programs.map((p) => [p.name, p.accepted])).toEqual([['on_open', true], ['drain', true]]);
   });
-  // bpfkit's verifier does not yet give a user ring buffer callback its dynptr argument (the
-  // kernel's PTR_TO_DYNPTR outside the stack): `drain` is a false reject until it does.
-  it.todo('drain verifies (verifier: dynptr callback argument of bpf_user_ringbuf_drain)');
+
+  it('a callback reading its dynptr directly is refused, as the kernel refuses it (reject_dynptr.o)', async () => {
+    const { verifyObject } = await import('../../src/verifier/index.js');
+    const [p] = verifyObject(caseObject('reject_dynptr')).programs;
+    expect(p?.accepted).toBe(false);
+    expect(p?.errors[0]?.message).toMatch(/dynptr the helper owns/);
+  });
 });

@@ -1,5 +1,5 @@
 /** What a run's context is, as the helpers and the orchestrator see it. */
-export type ContextKind = 'xdp' | 'skb' | 'kprobe' | 'tracepoint' | 'raw-tracepoint' | 'tracing' | 'flow-dissector' | 'syscall' | 'perf-event' | 'sock-addr' | 'sock' | 'sock-ops' | 'sk-lookup' | 'sk-msg' | 'sysctl' | 'sockopt';
+export type ContextKind = 'xdp' | 'skb' | 'kprobe' | 'tracepoint' | 'raw-tracepoint' | 'tracing' | 'flow-dissector' | 'syscall' | 'perf-event' | 'sock-addr' | 'sock' | 'sock-ops' | 'sk-lookup' | 'sk-msg' | 'sysctl' | 'sockopt' | 'netfilter';
 
 /**
  * The context a program runs with: the memory r1 points to, plus what the kernel keeps next to it

@@ -3,6 +3,26 @@ import type { Memory, Region } from '../memory.js';
 import { be16AsLoaded, type ProgramContext } from './context.js';
 
 /**
+ * `struct ip_tunnel_info` of a metadata dst as bpf_skb_set_tunnel_key fills it: addresses in network
+ * order (dst the remote end, src the local one: a transmit key), tun_flags as the kernel's bit
+ * numbers (IP_TUNNEL_*_BIT), options bytes once bpf_skb_set_tunnel_opt set them.
+ */
+export interface TunnelInfo {
+  ipv6: boolean;
+  /** tun_id in host order (a u32 from bpf_tunnel_key). */
+  id: bigint;
+  tos: number;
+  ttl: number;
+  /** The IPv6 flow label, host order (20 bits). */
+  label: number;
+  src: Uint8Array;
+  dst: Uint8Array;
+  /** tun_flags as a bitmap of IP_TUNNEL_*_BIT. */
+  flags: number;
+  options: Uint8Array;
+}
+
+/**
  * The `struct __sk_buff` context of BPF_PROG_TEST_RUN for tc (sched_cls/sched_act) and socket
  * filters, built as net/bpf/test_run.c builds its skb — behaviour checked against the kernel with
  * kernel-run:
@@ -131,6 +151,8 @@ export class SkbContext implements ProgramContext {
   swHash = false;
   /** The test run's socket's cookie, given out on the first bpf_get_socket_cookie. */
   cookie: bigint | undefined;
+  /** Tunnel metadata bpf_skb_set_tunnel_key attached (the skb's metadata dst), if any. */
+  tunnel: TunnelInfo | undefined;
   readonly legacyLoad: (offset: number, size: 1 | 2 | 4) => number | undefined;
 
   constructor(memory: Memory, frame: Uint8Array, options: SkbOptions) {

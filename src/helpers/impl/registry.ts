@@ -27,6 +27,9 @@ import { cgroupStorageHelpers } from './cgroup-storage.js';
 import { cgroupArrayHelpers } from './cgroup-array.js';
 import { stackHelpers } from './stacks.js';
 import { userRingbufHelpers } from './user-ringbuf.js';
+import { tunnelHelpers } from './tunnel.js';
+import { syncookieHelpers } from './syncookies.js';
+import { retvalHelpers } from './retval.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
@@ -64,6 +67,9 @@ const GROUPS: readonly HelperGroup[] = [
   cgroupArrayHelpers,
   stackHelpers,
   userRingbufHelpers,
+  tunnelHelpers,
+  syncookieHelpers,
+  retvalHelpers,
 ];
 
 /** The implementations by helper id, for the simulated kernel `k`. */

@@ -22,9 +22,8 @@ export const stackHelpers: HelperGroup = (k) => {
       const map = k.mapArg(m, 'bpf_get_stackid');
       if (!(map instanceof StackTraceMap)) throw new FaultSignal('helper', `bpf_get_stackid: map '${map.name}' is not a stack trace map`);
       const flags = BigInt.asUintN(64, flagsArg);
-      const all = frames(flags);
-      if (all.length === 0) return BigInt(-Errno.EFAULT);
-      return BigInt(map.stackId(all, flags));
+      // Flags are checked before the walk; an empty walk is then -EFAULT (nothing past the skip).
+      return BigInt(map.stackId(frames(flags), flags));
     },
     get_stack: (_rt, _ctx, buf, sizeArg, flagsArg) => {
       const size = u32(sizeArg);

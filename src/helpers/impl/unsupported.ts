@@ -8,21 +8,19 @@ const group = (reason: string, names: string): Array<[string, string]> => names.
 
 export const UNSUPPORTED_HELPERS: ReadonlyMap<string, string> = new Map([
   ...group(
-    'only for program types bpfkit does not run yet (sk_msg, sk_skb, cgroup_sockopt, cgroup_sysctl, sk_reuseport, lirc, lwt_seg6local, iterators, LSM, tracing), or socket state it does not simulate (socket options, TCP header options, bind)',
+    'only for program types bpfkit does not run yet (sk_reuseport, lirc, lwt_seg6local, iterators, LSM, tracing), or socket state it does not simulate (socket options, TCP header options, bind, ACKs)',
     `setsockopt getsockopt bind load_hdr_opt store_hdr_opt reserve_hdr_opt
      tcp_send_ack sk_select_reuseport
      rc_repeat rc_keydown rc_pointer_rel lwt_push_encap lwt_seg6_store_bytes lwt_seg6_adjust_srh lwt_seg6_action
      seq_printf_btf d_path bprm_opts_set ima_inode_hash ima_file_hash override_return get_func_arg get_func_ret
-     get_func_arg_cnt get_retval set_retval get_func_ip sys_bpf btf_find_by_name_kind sys_close kallsyms_lookup_name`,
+     get_func_arg_cnt get_func_ip sys_bpf btf_find_by_name_kind sys_close kallsyms_lookup_name`,
   ),
   ...group(
-    'needs more of a socket than the simulated socket table keeps (syncookies, socket assignment, BTF socket casts)',
-    `tcp_check_syncookie tcp_gen_syncookie
-     tcp_raw_gen_syncookie_ipv4 tcp_raw_gen_syncookie_ipv6 tcp_raw_check_syncookie_ipv4 tcp_raw_check_syncookie_ipv6
-     skc_to_tcp6_sock skc_to_tcp_sock skc_to_tcp_timewait_sock skc_to_tcp_request_sock skc_to_udp6_sock skc_to_unix_sock
+    'needs more of a socket than the simulated socket table keeps (BTF socket casts, sockets from files)',
+    `skc_to_tcp6_sock skc_to_tcp_sock skc_to_tcp_timewait_sock skc_to_tcp_request_sock skc_to_udp6_sock skc_to_unix_sock
      skc_to_mptcp_sock sock_from_file`,
   ),
-  ...group('needs tunnel metadata (a metadata dst) bpfkit does not model yet', 'skb_get_tunnel_key skb_set_tunnel_key skb_get_tunnel_opt skb_set_tunnel_opt skb_get_xfrm_state'),
+  ...group('needs IPsec state (an xfrm security path) bpfkit does not model', 'skb_get_xfrm_state'),
   ...group(
     'needs hardware or kernel state bpfkit does not simulate (perf counters, branch records, stacks, VMAs, BTF-typed dumps, per-CPU kernel symbols, kptrs)',
     `perf_prog_read_value read_branch_records get_branch_snapshot get_task_stack

@@ -20,6 +20,7 @@ import { CgroupStorageMap } from './cgroup-storage.js';
 import { CgroupArrayMap } from './cgroup-array.js';
 import { PERF_MAX_STACK, StackTraceMap } from './stack-trace.js';
 import { UserRingbufMap } from './user-ringbuf.js';
+import { ReuseportArrayMap } from './reuseport-array.js';
 
 const ACCESS = MapFlag.RDONLY | MapFlag.WRONLY | MapFlag.RDONLY_PROG | MapFlag.WRONLY_PROG;
 const ARRAY_FLAGS = MapFlag.NUMA_NODE | MapFlag.MMAPABLE | ACCESS | MapFlag.INNER_MAP;
@@ -67,6 +68,7 @@ const MAP_TYPE_TABLE = new Map<number, (def: MapDef, index: number, env: MapEnv)
   [MapType.PERCPU_CGROUP_STORAGE, (d, i, e) => new CgroupStorageMap(d, i, e)],
   [MapType.CGROUP_ARRAY, (d, i, e) => new CgroupArrayMap(d, i, e)],
   [MapType.USER_RINGBUF, (d, i, e) => new UserRingbufMap(d, i, e)],
+  [MapType.REUSEPORT_SOCKARRAY, (d, i, e) => new ReuseportArrayMap(d, i, e)],
   [MapType.STACK_TRACE, (d, i, e) => {
     if (d.flags & MapFlag.STACK_BUILD_ID) throw new BpfkitError(ErrorCode.Unsupported, `map '${d.name}' (stack_trace): BPF_F_STACK_BUILD_ID (build-id stacks) is not simulated by bpfkit`);
     return new StackTraceMap(d, i, e);
@@ -171,6 +173,10 @@ export function mapDefProblem(def: MapDef, cpus: number): string | undefined {
       if (!(flags & MapFlag.NO_PREALLOC)) return 'a local storage map needs BPF_F_NO_PREALLOC';
       if (def.origin === 'btf' && (!def.btfKeyTypeId || !def.btfValueTypeId)) return 'a local storage map needs BTF key and value types';
       return allowed(MapFlag.NO_PREALLOC | MapFlag.CLONE);
+    case MapType.REUSEPORT_SOCKARRAY:
+      if (k !== 4 || (v !== 4 && v !== 8)) return `key_size must be 4 and value_size 4 or 8, not ${k} and ${v}`;
+      if (n === 0) return 'max_entries must not be 0';
+      return allowed(ARRAY_FLAGS);
     case MapType.SOCKMAP:
     case MapType.SOCKHASH:
       if (n === 0) return 'max_entries must not be 0';

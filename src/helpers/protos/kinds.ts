@@ -110,9 +110,10 @@ export interface CallbackProto {
   /**
    * Each parameter: `index` (the iteration number), `scalar`, `map` / `map-key` / `map-value` (the
    * map of argument 1, a pointer to one of its keys / values), `{ fromArg: n }` (a copy of the
-   * helper's argument n), `btf` (a kernel object bpfkit passes as an opaque number).
+   * helper's argument n), `btf` (a kernel object bpfkit passes as an opaque number), `dynptr` (a
+   * pointer to a read-only struct bpf_dynptr the helper holds: the kernel's CONST_PTR_TO_DYNPTR).
    */
-  readonly params: ReadonlyArray<'index' | 'scalar' | 'map' | 'map-key' | 'map-value' | 'btf' | { readonly fromArg: number }>;
+  readonly params: ReadonlyArray<'index' | 'scalar' | 'map' | 'map-key' | 'map-value' | 'btf' | 'dynptr' | { readonly fromArg: number }>;
   /** Range of the callback's return value. */
   readonly ret: readonly [number, number];
 }

@@ -283,7 +283,7 @@ export const HELPER_ROWS: readonly HelperRow[] = [
   h(206, 'tcp_raw_check_syncookie_ipv4', 'integer', ['fixed-mem', 'fixed-mem'], { gpl: true, sizes: { 0: 20, 1: 20 } }),
   h(207, 'tcp_raw_check_syncookie_ipv6', 'integer', ['fixed-mem', 'fixed-mem'], { gpl: true, sizes: { 0: 40, 1: 20 } }),
   h(208, 'ktime_get_tai_ns', 'integer', []),
-  h(209, 'user_ringbuf_drain', 'integer', ['map', 'func', 'stack-or-null', 'anything'], { callback: { arg: 2, params: ['btf', { fromArg: 3 }], ret: [0, 1] } }),
+  h(209, 'user_ringbuf_drain', 'integer', ['map', 'func', 'stack-or-null', 'anything'], { callback: { arg: 2, params: ['dynptr', { fromArg: 3 }], ret: [0, 1] } }),
   h(210, 'cgrp_storage_get', 'map-value-or-null', ['map', 'btf-id-or-null', 'map-value-or-null', 'anything'], { btf: { 1: 'cgroup' } }),
   h(211, 'cgrp_storage_delete', 'integer', ['map', 'btf-id-or-null'], { btf: { 1: 'cgroup' } }),
 ];

@@ -98,6 +98,9 @@ export const numValue = (num: Scalar, stale?: string): RegValue =>
 export const constNum = (v: bigint): RegValue => numValue(scalarConst(v));
 export const pointer = (kind: number, num: Scalar, extra: Partial<RegValue> = {}): RegValue => ({ ...BASE, ...extra, kinds: kind, num });
 
+/** The btfName marking a MEM pointer as a helper's read-only struct bpf_dynptr (the kernel's CONST_PTR_TO_DYNPTR, e.g. bpf_user_ringbuf_drain's callback argument). */
+export const CONST_DYNPTR = 'const struct bpf_dynptr';
+
 export const hasKind = (v: RegValue, k: number): boolean => (v.kinds & k) !== 0;
 /** Exactly one kind (ignoring NULLABLE). */
 export const onlyKind = (v: RegValue, k: number): boolean => (v.kinds & ~Kind.NULLABLE) === k;
