@@ -282,17 +282,31 @@ export class ExprBuilder implements CodeBuilder {
       store32: store(0x3e),
     };
     this.f64 = { const: (v) => plain(F64, [0x44, ...f64Bytes(v)]), convert_s: { i64: un(0xb9, F64) }, store: store(0x39) };
+    // The most frequent nodes: their bytes go straight into `code`, with no array per node.
+    const localOp = (type: number, op: number, index: number, value: Expr | undefined): Expr => {
+      const e = this.node(K.Plain, type);
+      this.kidAt[e] = this.kids.length;
+      if (value !== undefined) this.kids.push(value);
+      this.kidCount[e] = value === undefined ? 0 : 1;
+      const code = this.code;
+      const at = code.length;
+      this.aux[e] = at;
+      code.byte(op);
+      for (let v = index >>> 0; ; ) {
+        const b = v & 0x7f;
+        v >>>= 7;
+        if (v === 0) {
+          code.byte(b);
+          break;
+        }
+        code.byte(b | 0x80);
+      }
+      this.auxLen[e] = code.length - at;
+      return e;
+    };
     this.local = {
-      get: (index, type) => {
-        const b = [0x20];
-        uleb(b, index);
-        return plain(type, b);
-      },
-      set: (index, value) => {
-        const b = [0x21];
-        uleb(b, index);
-        return plain(NONE, b, [value]);
-      },
+      get: (index, type) => localOp(type, 0x20, index, undefined),
+      set: (index, value) => localOp(NONE, 0x21, index, value),
     };
     this.global = {
       get: (name, type) => this.named(K.GlobalGet, type, NO_KIDS, name),
