@@ -228,6 +228,27 @@ export class ExprBuilder implements CodeBuilder {
       this.auxLen[e] = bytes.length;
       return e;
     };
+    /** i32.const / i64.const of a value in the i32 range, written straight into `code`. */
+    const constOp = (type: number, op: number, value: number): Expr => {
+      const e = this.node(K.Plain, type);
+      this.kidAt[e] = this.kids.length;
+      this.kidCount[e] = 0;
+      const code = this.code;
+      const at = code.length;
+      this.aux[e] = at;
+      code.byte(op);
+      for (let v = value | 0; ; ) {
+        const b = v & 0x7f;
+        v >>= 7;
+        if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+          code.byte(b);
+          break;
+        }
+        code.byte(b | 0x80);
+      }
+      this.auxLen[e] = code.length - at;
+      return e;
+    };
     const un = (op: number, type: number): Un => (a) => plain1(type, op, a);
     const bin = (op: number, type: number): Bin => (a, b) => plain1(type, op, a, b);
     const memarg = (op: number, offset: number, align: number): number[] => {
@@ -250,17 +271,16 @@ export class ExprBuilder implements CodeBuilder {
       extend8_s: un(ext, type), extend16_s: un(ext + 1, type),
     });
     this.i32 = {
-      ...ints<number>(0x67, 0x45, I32, (v) => {
-        const b = [0x41];
-        sleb32(b, v);
-        return plain(I32, b);
-      }, 0xc0),
+      ...ints<number>(0x67, 0x45, I32, (v) => constOp(I32, 0x41, v), 0xc0),
       wrap: un(0xa7, I32),
       load: load(0x28, I32),
       store: store(0x36),
     };
     this.i64 = {
       ...ints<bigint>(0x79, 0x50, I64, (v) => {
+        const w = BigInt.asIntN(64, v);
+        // The same LEB128 bytes as sleb64 for values in the i32 range (most constants).
+        if (w >= -0x80000000n && w <= 0x7fffffffn) return constOp(I64, 0x42, Number(w));
         const b = [0x42];
         sleb64(b, v);
         return plain(I64, b);
