@@ -318,7 +318,7 @@ function perCallTable(engines: EngineName[]): void {
 
 /** Every program of fixtures/kernel-cases/cases.txt on its first packet: JIT vs interpreter, many runs per call. */
 function steadyTable(): void {
-  console.log('\n4. Steady state on the fixture programs: program.run({ packet, repeat: R }) per run, interleaved');
+  console.log('\n4. Steady state on the fixture programs: program.run({ packet, repeat: R }) per run, after a warm-up, interleaved rounds (medians)');
   const lines = readFileSync(join(CASES_DIR, 'cases.txt'), 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
   console.log('program              interp/run      jit/run    jit speed-up');
   const ratios: number[] = [];
@@ -333,20 +333,28 @@ function steadyTable(): void {
       continue;
     }
     const packet = new Uint8Array(readFileSync(join(CASES_DIR, 'packets', `${packetName}.bin`)));
-    const run = (engine: EngineName): number => {
+    // Calls for at least `ms` milliseconds (a few calls are too short to time on a shared machine).
+    const run = (engine: EngineName, ms = quick ? 4 : 10): number => {
+      let calls = 0;
       const t0 = performance.now();
-      for (let i = 0; i < (quick ? 2 : 5); i++) p.run({ packet, engine, repeat });
-      return ((performance.now() - t0) * 1e6) / ((quick ? 2 : 5) * repeat);
+      let t = t0;
+      do {
+        p.run({ packet, engine, repeat });
+        calls++;
+        t = performance.now();
+      } while (t - t0 < ms);
+      return ((t - t0) * 1e6) / (calls * repeat);
     };
     try {
-      run('interp');
-      run('jit');
+      // Warm-up: the JIT's compile, and V8's own tiering of both engines' code.
+      run('interp', quick ? 10 : 30);
+      run('jit', quick ? 10 : 30);
     } catch {
       continue;
     }
     const a: number[] = [];
     const b: number[] = [];
-    for (let r = 0; r < 3; r++) {
+    for (let r = 0; r < (quick ? 3 : 5); r++) {
       a.push(run('interp'));
       b.push(run('jit'));
     }
