@@ -85,7 +85,7 @@ function loadCases(): Case[] {
  * in batches between clock reads (a clock read costs about as much as an empty run), the batch
  * sized during the warm-up to take about 50 us.
  */
-function time(fn: () => void, ms: number): { nsPerRun: number; runs: number } {
+function time(fn: () => void, ms: number): { nsPerRun: number; cpuNsPerRun: number; runs: number } {
   const warmEnd = performance.now() + ms / 4;
   let batch = 1;
   for (;;) {
@@ -96,6 +96,7 @@ function time(fn: () => void, ms: number): { nsPerRun: number; runs: number } {
     if (t >= warmEnd) break;
   }
   let runs = 0;
+  const c0 = process.cpuUsage();
   const start = performance.now();
   let now = start;
   while (now - start < ms) {
@@ -103,7 +104,8 @@ function time(fn: () => void, ms: number): { nsPerRun: number; runs: number } {
     runs += batch;
     now = performance.now();
   }
-  return { nsPerRun: ((now - start) * 1e6) / runs, runs };
+  const c = process.cpuUsage(c0);
+  return { nsPerRun: ((now - start) * 1e6) / runs, cpuNsPerRun: ((c.user + c.system) * 1e3) / runs, runs };
 }
 
 const fmtNs = (ns: number): string =>
@@ -211,9 +213,11 @@ function emptyTable(engines: EngineName[], ms: number): void {
     const { nsPerRun } = time(() => void vm.run(args), ms / 3);
     // run32: the entry program.run() takes (r1, a context pointer, as a number: no BigInt).
     const run32 = vm.run32?.bind(vm);
-    const fast = run32 === undefined ? undefined : time(() => void run32(0), ms / 3).nsPerRun;
+    const t32 = run32 === undefined ? undefined : time(() => void run32(0), ms / 3);
+    const fast = t32?.nsPerRun;
     const note = engine === 'jit' ? `   (uBPF JIT recorded: ${UBPF_EMPTY_JIT_NS} ns)` : '';
-    console.log(`${engine.padEnd(8)} run([0n, 0n]) ${fmtNs(nsPerRun).padStart(8)}   run32(0) ${fast === undefined ? '-' : fmtNs(fast).padStart(8)}${note}`);
+    const cpu = t32 === undefined ? '' : ` (cpu ${fmtNs(t32.cpuNsPerRun)})`;
+    console.log(`${engine.padEnd(8)} run([0n, 0n]) ${fmtNs(nsPerRun).padStart(8)}   run32(0) ${fast === undefined ? '-' : fmtNs(fast).padStart(8)}${cpu}${note}`);
     if (engine === 'jit') {
       const best = Math.min(nsPerRun, fast ?? Infinity);
       goals.push(['empty program, JIT run (run32, the entry program.run uses)', fmtNs(best), '<= 20 ns', best <= 20]);
@@ -249,10 +253,17 @@ function kernelBench(): string | undefined {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** ns per `program.run({ packet, engine })`, maps and context carrying over as in a test suite. */
-function perCall(p: ReturnType<BpfkitObject['program']>, packet: Uint8Array, engine: EngineName, calls: number): number {
+/**
+ * ns per `program.run({ packet, engine })`, wall clock and this process's CPU time (on a loaded
+ * machine the wall clock also counts other processes' turns; CPU time does not).
+ */
+function perCall(p: ReturnType<BpfkitObject['program']>, packet: Uint8Array, engine: EngineName, calls: number): { wall: number; cpu: number } {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < calls; i++) p.run({ packet, engine });
-  return ((performance.now() - t0) * 1e6) / calls;
+  const wall = ((performance.now() - t0) * 1e6) / calls;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: ((c.user + c.system) * 1e3) / calls };
 }
 
 function perCallTable(engines: EngineName[]): void {
@@ -262,13 +273,14 @@ function perCallTable(engines: EngineName[]): void {
     ['fixtures/build/xdp_counter.o', 'xdp_counter', 'fixtures/kernel-cases/packets/ipv4_udp.bin'],
     ['fixtures/kernel-cases/build/maps_hash.o', 'hash_ops', 'fixtures/kernel-cases/packets/ipv4_udp.bin'],
   ];
-  console.log('program        engine      bpfkit/call   kernel syscall/call   in-kernel/run   bpfkit / syscall');
+  console.log('program        engine      bpfkit/call   (cpu/call)   kernel syscall/call   in-kernel/run   bpfkit / syscall');
   const rounds = quick ? 3 : 7;
   for (const [objPath, name, pkt] of fixtures) {
     const obj = loadObject(join(repo, objPath));
     const p = obj.program(name);
     const packet = new Uint8Array(readFileSync(join(repo, pkt)));
     const times = new Map<EngineName, number[]>(engines.map((e) => [e, []]));
+    const cpuTimes = new Map<EngineName, number[]>(engines.map((e) => [e, []]));
     const kernel: number[] = [];
     let inKernel: number | undefined;
     for (const e of engines) perCall(p, packet, e, 500); // warm-up (and the JIT's compile)
@@ -285,7 +297,11 @@ function perCallTable(engines: EngineName[]): void {
           // Reported below as not measured.
         }
       }
-      for (const e of engines) times.get(e)!.push(perCall(p, packet, e, quick ? 1000 : 3000));
+      for (const e of engines) {
+        const t = perCall(p, packet, e, quick ? 1000 : 3000);
+        times.get(e)!.push(t.wall);
+        cpuTimes.get(e)!.push(t.cpu);
+      }
     }
     const k = kernel.length > 0 ? median(kernel) : undefined;
     const kNs = k ?? KERNEL_RECORDED.syscallNs;
@@ -293,7 +309,7 @@ function perCallTable(engines: EngineName[]): void {
       const ns = median(times.get(e)!);
       const ratio = ns / kNs;
       console.log(
-        `${name.padEnd(14)} ${e.padEnd(8)} ${fmtNs(ns).padStart(14)} ${(k === undefined ? `${fmtNs(kNs)} (recorded)` : fmtNs(k)).padStart(21)} ${(inKernel === undefined ? '-' : `${inKernel} ns`).padStart(15)} ${`${ratio.toFixed(2)}x`.padStart(18)}`,
+        `${name.padEnd(14)} ${e.padEnd(8)} ${fmtNs(ns).padStart(14)} ${`(${fmtNs(median(cpuTimes.get(e)!))})`.padStart(12)} ${(k === undefined ? `${fmtNs(kNs)} (recorded)` : fmtNs(k)).padStart(21)} ${(inKernel === undefined ? '-' : `${inKernel} ns`).padStart(15)} ${`${ratio.toFixed(2)}x`.padStart(18)}`,
       );
       goals.push([`per call, ${name}, ${e}, vs kernel syscall`, `${ratio.toFixed(2)}x (${fmtNs(ns)})`, e === 'jit' ? '<= 0.25x' : '<= 0.5x', ratio <= (e === 'jit' ? 0.25 : 0.5)]);
     }
@@ -302,7 +318,7 @@ function perCallTable(engines: EngineName[]): void {
 
 /** Every program of fixtures/kernel-cases/cases.txt on its first packet: JIT vs interpreter, many runs per call. */
 function steadyTable(): void {
-  console.log('\n4. Steady state on the fixture programs: program.run({ packet, repeat: R }) per run, interleaved');
+  console.log('\n4. Steady state on the fixture programs: program.run({ packet, repeat: R }) per run, after a warm-up, interleaved rounds (medians)');
   const lines = readFileSync(join(CASES_DIR, 'cases.txt'), 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
   console.log('program              interp/run      jit/run    jit speed-up');
   const ratios: number[] = [];
@@ -317,20 +333,28 @@ function steadyTable(): void {
       continue;
     }
     const packet = new Uint8Array(readFileSync(join(CASES_DIR, 'packets', `${packetName}.bin`)));
-    const run = (engine: EngineName): number => {
+    // Calls for at least `ms` milliseconds (a few calls are too short to time on a shared machine).
+    const run = (engine: EngineName, ms = quick ? 4 : 10): number => {
+      let calls = 0;
       const t0 = performance.now();
-      for (let i = 0; i < (quick ? 2 : 5); i++) p.run({ packet, engine, repeat });
-      return ((performance.now() - t0) * 1e6) / ((quick ? 2 : 5) * repeat);
+      let t = t0;
+      do {
+        p.run({ packet, engine, repeat });
+        calls++;
+        t = performance.now();
+      } while (t - t0 < ms);
+      return ((t - t0) * 1e6) / (calls * repeat);
     };
     try {
-      run('interp');
-      run('jit');
+      // Warm-up: the JIT's compile, and V8's own tiering of both engines' code.
+      run('interp', quick ? 10 : 30);
+      run('jit', quick ? 10 : 30);
     } catch {
       continue;
     }
     const a: number[] = [];
     const b: number[] = [];
-    for (let r = 0; r < 3; r++) {
+    for (let r = 0; r < (quick ? 3 : 5); r++) {
       a.push(run('interp'));
       b.push(run('jit'));
     }

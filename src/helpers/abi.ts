@@ -37,7 +37,12 @@ export interface HelperTable {
 export class TailCallSignal extends Error {
   readonly target: number;
   constructor(target: number) {
+    // Control flow, not a failure: no stack trace (capturing one through WebAssembly frames cost
+    // more than the rest of a tail call).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super('tail call');
+    Error.stackTraceLimit = limit;
     this.target = target;
   }
 }

@@ -32,6 +32,12 @@ export interface RegionOptions {
   elemSize?: number;
   /** Alignment of the start address (default 8). */
   align?: number;
+  /**
+   * Zero-fill the bytes (default true). False only for a region whose owner writes or zeroes every
+   * byte a program can reach before it runs (an XDP frame: its packet is copied in, its headroom
+   * zeroed; the rest is reachable only through helpers that zero what they expose).
+   */
+  zero?: boolean;
 }
 
 /** What {@link Memory.mark} returns: the allocation state to go back to. */
@@ -112,7 +118,7 @@ export class Memory {
     // A one-byte gap between regions keeps an access that runs off one region from landing in the next.
     this.top = end + 8;
     this.ensure(this.top);
-    this.u8.fill(0, start, end);
+    if (options.zero !== false) this.u8.fill(0, start, end);
     const region: Region = {
       name,
       kind,

@@ -60,28 +60,40 @@ export function useDef(slots: Slots, pc: number, exitUse = R0_R5): { use: number
  */
 export function liveIn(cfg: ControlFlow, slots: Slots, calls = true): Map<number, number> {
   const exitUse = calls ? R0_R5 : 1;
-  const live = new Map<number, number>();
-  for (const start of cfg.blocks.keys()) live.set(start, 0);
-  const transfer = (b: Block, out: number): number => {
-    let l = out;
+  // Each block as one transfer, in = (out & ~kill) | gen, composed once from its instructions;
+  // the fixpoint then visits blocks last to first (liveness flows backwards).
+  const blocks = [...cfg.blocks.values()].reverse();
+  const gen = new Int32Array(blocks.length);
+  const kill = new Int32Array(blocks.length);
+  const index = new Map<number, number>();
+  blocks.forEach((b, k) => {
+    index.set(b.start, k);
+    let g = 0;
+    let d = 0;
     for (let i = b.pcs.length - 1; i >= 0; i--) {
-      const { use, def } = useDef(slots, b.pcs[i]!, exitUse);
-      l = (l & ~def) | use;
+      const ud = useDef(slots, b.pcs[i]!, exitUse);
+      g = (g & ~ud.def) | ud.use;
+      d |= ud.def;
     }
-    return l;
-  };
+    gen[k] = g;
+    kill[k] = d;
+  });
+  const succs = blocks.map((b) => b.succs.map((s) => index.get(s) ?? -1));
+  const inOf = new Int32Array(blocks.length);
   for (let changed = true; changed; ) {
     changed = false;
-    for (const b of cfg.blocks.values()) {
+    for (let k = 0; k < blocks.length; k++) {
       let out = 0;
-      for (const s of b.succs) out |= live.get(s) ?? 0;
-      const l = transfer(b, out);
-      if (l !== live.get(b.start)) {
-        live.set(b.start, l);
+      for (const s of succs[k]!) if (s >= 0) out |= inOf[s]!;
+      const l = (out & ~kill[k]!) | gen[k]!;
+      if (l !== inOf[k]) {
+        inOf[k] = l;
         changed = true;
       }
     }
   }
+  const live = new Map<number, number>();
+  for (const start of cfg.blocks.keys()) live.set(start, inOf[index.get(start)!]!);
   return live;
 }
 

@@ -105,7 +105,11 @@ export interface StaticFault {
 /** Thrown by the `legacy` import to end the program early with r0 = 0 (an out-of-bounds LD_ABS). */
 export class AbortWithZero extends Error {
   constructor() {
+    // Control flow: no stack trace (see TailCallSignal).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super('LD_ABS/LD_IND out of bounds: the program ends with r0 = 0');
+    Error.stackTraceLimit = limit;
   }
 }
 

@@ -228,6 +228,27 @@ export class ExprBuilder implements CodeBuilder {
       this.auxLen[e] = bytes.length;
       return e;
     };
+    /** i32.const / i64.const of a value in the i32 range, written straight into `code`. */
+    const constOp = (type: number, op: number, value: number): Expr => {
+      const e = this.node(K.Plain, type);
+      this.kidAt[e] = this.kids.length;
+      this.kidCount[e] = 0;
+      const code = this.code;
+      const at = code.length;
+      this.aux[e] = at;
+      code.byte(op);
+      for (let v = value | 0; ; ) {
+        const b = v & 0x7f;
+        v >>= 7;
+        if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+          code.byte(b);
+          break;
+        }
+        code.byte(b | 0x80);
+      }
+      this.auxLen[e] = code.length - at;
+      return e;
+    };
     const un = (op: number, type: number): Un => (a) => plain1(type, op, a);
     const bin = (op: number, type: number): Bin => (a, b) => plain1(type, op, a, b);
     const memarg = (op: number, offset: number, align: number): number[] => {
@@ -250,17 +271,16 @@ export class ExprBuilder implements CodeBuilder {
       extend8_s: un(ext, type), extend16_s: un(ext + 1, type),
     });
     this.i32 = {
-      ...ints<number>(0x67, 0x45, I32, (v) => {
-        const b = [0x41];
-        sleb32(b, v);
-        return plain(I32, b);
-      }, 0xc0),
+      ...ints<number>(0x67, 0x45, I32, (v) => constOp(I32, 0x41, v), 0xc0),
       wrap: un(0xa7, I32),
       load: load(0x28, I32),
       store: store(0x36),
     };
     this.i64 = {
       ...ints<bigint>(0x79, 0x50, I64, (v) => {
+        const w = BigInt.asIntN(64, v);
+        // The same LEB128 bytes as sleb64 for values in the i32 range (most constants).
+        if (w >= -0x80000000n && w <= 0x7fffffffn) return constOp(I64, 0x42, Number(w));
         const b = [0x42];
         sleb64(b, v);
         return plain(I64, b);
@@ -282,17 +302,31 @@ export class ExprBuilder implements CodeBuilder {
       store32: store(0x3e),
     };
     this.f64 = { const: (v) => plain(F64, [0x44, ...f64Bytes(v)]), convert_s: { i64: un(0xb9, F64) }, store: store(0x39) };
+    // The most frequent nodes: their bytes go straight into `code`, with no array per node.
+    const localOp = (type: number, op: number, index: number, value: Expr | undefined): Expr => {
+      const e = this.node(K.Plain, type);
+      this.kidAt[e] = this.kids.length;
+      if (value !== undefined) this.kids.push(value);
+      this.kidCount[e] = value === undefined ? 0 : 1;
+      const code = this.code;
+      const at = code.length;
+      this.aux[e] = at;
+      code.byte(op);
+      for (let v = index >>> 0; ; ) {
+        const b = v & 0x7f;
+        v >>>= 7;
+        if (v === 0) {
+          code.byte(b);
+          break;
+        }
+        code.byte(b | 0x80);
+      }
+      this.auxLen[e] = code.length - at;
+      return e;
+    };
     this.local = {
-      get: (index, type) => {
-        const b = [0x20];
-        uleb(b, index);
-        return plain(type, b);
-      },
-      set: (index, value) => {
-        const b = [0x21];
-        uleb(b, index);
-        return plain(NONE, b, [value]);
-      },
+      get: (index, type) => localOp(type, 0x20, index, undefined),
+      set: (index, value) => localOp(NONE, 0x21, index, value),
     };
     this.global = {
       get: (name, type) => this.named(K.GlobalGet, type, NO_KIDS, name),

@@ -22,7 +22,15 @@ export interface InterpreterOptions extends EngineOptions {
 }
 
 /** Thrown internally to end the program early with r0 = 0 (an out-of-bounds `LD_ABS`). */
-class AbortWithZero extends Error {}
+class AbortWithZero extends Error {
+  constructor() {
+    // Control flow: no stack trace (see TailCallSignal).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super();
+    Error.stackTraceLimit = limit;
+  }
+}
 
 const SIZE_OF_LD = [4, 2, 1, 0]; // indexed by (size >> 3): W, H, B, DW
 
