@@ -23,8 +23,8 @@ export interface SkMsgVerdictState {
  * bpf_msg_pull_data asks otherwise), size its length; family, addresses (network order),
  * remote_port (network order, upper 16 bits), local_port (host order) and sk from the sending
  * socket. Read-only. r0 is SK_PASS (1) or SK_DROP (0), a bpf_msg_redirect_* target recorded in
- * the result; the message after push/pop comes back as the result's packet and the apply/cork
- * byte counts in the context's {@link SkMsgContext.verdict}.
+ * the result; the message after push/pop comes back as the result's packet (the apply/cork byte
+ * counts stay in {@link SkMsgContext.verdict}: the run result does not carry them yet).
  */
 export class SkMsgContext implements ProgramContext {
   readonly kind = 'sk-msg' as const;
