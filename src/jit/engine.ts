@@ -492,6 +492,14 @@ export class JitEngine implements EngineInstance, HelperRuntime {
       },
       [Import.helper]: (pc: number, id: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): bigint =>
         this.callHelper(self!, pc, id, a1, a2, a3, a4, a5),
+      // Registers past a helper's arity are never read (runtime.ts helperArity): 0n stands in.
+      helper0: (pc: number, id: number): bigint => this.callHelper(self!, pc, id, 0n, 0n, 0n, 0n, 0n),
+      helper1: (pc: number, id: number, a1: bigint): bigint => this.callHelper(self!, pc, id, a1, 0n, 0n, 0n, 0n),
+      helper2: (pc: number, id: number, a1: bigint, a2: bigint): bigint => this.callHelper(self!, pc, id, a1, a2, 0n, 0n, 0n),
+      helper3: (pc: number, id: number, a1: bigint, a2: bigint, a3: bigint): bigint =>
+        this.callHelper(self!, pc, id, a1, a2, a3, 0n, 0n),
+      helper4: (pc: number, id: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint): bigint =>
+        this.callHelper(self!, pc, id, a1, a2, a3, a4, 0n),
       [Import.callx]: (pc: number, target: bigint, ...regs: bigint[]): bigint => {
         this.checkPending();
         const live = me();
