@@ -77,7 +77,8 @@ export function emitHelperCall(c: EmitCtx, pc: number): Expr[] {
   const imm = c.slots.imm[pc]!;
   const id = c.slots.src[pc] === 2 ? kfuncId(imm) : imm;
   const n = helperArity(id);
-  const args = [m.i32.const(pc), m.i32.const(id), ...[1, 2, 3, 4, 5].slice(0, n).map((r) => reg(c, r))];
+  const depth = m.global.get(Global.depth, I32);
+  const args = [m.i32.const(pc), m.i32.const(id), depth, ...[1, 2, 3, 4, 5].slice(0, n).map((r) => reg(c, r))];
   return [spillBudget(c), setReg(c, 0, m.call(Import.helperN(n), args, I64)), reloadBudget(c), ...invalidateCache(c)];
 }
 

@@ -19,10 +19,10 @@ export const Import = {
   budget: 'budget',
   /** `fault(k)`: raises static fault `k` (or the pending budget fault). */
   fault: 'fault',
-  /** `helper(pc, id, r1..r5) -> r0`. */
+  /** `helper(pc, id, depth, r1..r5) -> r0` (depth: the call depth global, for the stack frame). */
   helper: 'helper',
   /**
-   * `helper0(pc, id) -> r0` .. `helper4(pc, id, r1..r4) -> r0`: a helper that reads fewer than five
+   * `helper0(pc, id, depth) -> r0` .. `helper4(pc, id, depth, r1..r4) -> r0`: a helper that reads fewer than five
    * registers (see helperArity) gets only those; each i64 crossing into JS costs a BigInt.
    */
   helperN: (n: number): string => (n === 5 ? 'helper' : `helper${n}`),
