@@ -16,7 +16,11 @@ export interface HelperRuntime {
   callFunction(slot: number, args: readonly bigint[]): bigint;
 }
 
-/** A helper implementation: r1..r5 in, r0 out, all as unsigned or signed 64-bit BigInts. */
+/**
+ * A helper implementation: r1..r5 in, r0 out, all as unsigned or signed 64-bit BigInts. Only the
+ * arguments of the helper's prototype are meaningful (all five for bpf_trace_printk, kfuncs and ids
+ * without a prototype): past them the JIT passes 0n, as reading them would not be the kernel's ABI.
+ */
 export type HelperFn = (rt: HelperRuntime, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
 
 /** The helper-table id of the kfunc with BTF id `btfId` (a `call` with src 2): negative, apart from every helper id. */

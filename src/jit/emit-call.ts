@@ -13,7 +13,7 @@ import { MAX_CALL_FRAMES } from '../helpers/memory.js';
 import type { Expr } from './types.js';
 import { type EmitCtx, I32, I64, NONE, reg, setReg } from './emit-context.js';
 import { invalidateCache, reloadBudget, spillBudget } from './emit-mem.js';
-import { fnName, Global, Import, Local, PARAM_COUNT, retGlobal } from './runtime.js';
+import { fnName, Global, helperArity, Import, Local, PARAM_COUNT, retGlobal } from './runtime.js';
 
 /**
  * Raises a fault known at compile time (or the pending budget fault, which JS checks first). The
@@ -76,8 +76,10 @@ export function emitHelperCall(c: EmitCtx, pc: number): Expr[] {
   const m = c.m;
   const imm = c.slots.imm[pc]!;
   const id = c.slots.src[pc] === 2 ? kfuncId(imm) : imm;
-  const args = [m.i32.const(pc), m.i32.const(id), ...[1, 2, 3, 4, 5].map((r) => reg(c, r))];
-  return [spillBudget(c), setReg(c, 0, m.call(Import.helper, args, I64)), reloadBudget(c), ...invalidateCache(c)];
+  const n = helperArity(id);
+  const depth = m.global.get(Global.depth, I32);
+  const args = [m.i32.const(pc), m.i32.const(id), depth, ...[1, 2, 3, 4, 5].slice(0, n).map((r) => reg(c, r))];
+  return [spillBudget(c), setReg(c, 0, m.call(Import.helperN(n), args, I64)), reloadBudget(c), ...invalidateCache(c)];
 }
 
 /** `callx REG`: a helper id or a function pointer, decided at run time by JS. */

@@ -400,7 +400,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     if (this.pending >= 0) throw this.budgetFault(this.pending);
   }
 
-  private callHelper(self: Live, pc: number, id: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): bigint {
+  private callHelper(self: Live, pc: number, id: number, depth: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): bigint {
     this.checkPending();
     const poison = this.prog.poisoned.size > 0 ? this.prog.poisoned.get(pc) : undefined;
     if (poison !== undefined) {
@@ -412,7 +412,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
       throw this.faultLeaving(self.rem.value as number, 'helper', pc, why);
     }
     this.pc = pc;
-    this.memory.setStackDepth(self.depth.value as number);
+    this.memory.setStackDepth(depth);
     const prev = this.cur;
     this.cur = self;
     try {
@@ -490,8 +490,18 @@ export class JitEngine implements EngineInstance, HelperRuntime {
         if (f.kind === 'budget') throw this.budgetFault(f.pc);
         throw this.faultLeaving(me().rem.value as number, f.kind, f.pc, f.reason);
       },
-      [Import.helper]: (pc: number, id: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): bigint =>
-        this.callHelper(self!, pc, id, a1, a2, a3, a4, a5),
+      // The call depth comes as an argument: reading the exported global from JS is an API call.
+      [Import.helper]: (pc: number, id: number, d: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): bigint =>
+        this.callHelper(self!, pc, id, d, a1, a2, a3, a4, a5),
+      // Registers past a helper's arity are never read (runtime.ts helperArity): 0n stands in.
+      helper0: (pc: number, id: number, d: number): bigint => this.callHelper(self!, pc, id, d, 0n, 0n, 0n, 0n, 0n),
+      helper1: (pc: number, id: number, d: number, a1: bigint): bigint => this.callHelper(self!, pc, id, d, a1, 0n, 0n, 0n, 0n),
+      helper2: (pc: number, id: number, d: number, a1: bigint, a2: bigint): bigint =>
+        this.callHelper(self!, pc, id, d, a1, a2, 0n, 0n, 0n),
+      helper3: (pc: number, id: number, d: number, a1: bigint, a2: bigint, a3: bigint): bigint =>
+        this.callHelper(self!, pc, id, d, a1, a2, a3, 0n, 0n),
+      helper4: (pc: number, id: number, d: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint): bigint =>
+        this.callHelper(self!, pc, id, d, a1, a2, a3, a4, 0n),
       [Import.callx]: (pc: number, target: bigint, ...regs: bigint[]): bigint => {
         this.checkPending();
         const live = me();
@@ -512,7 +522,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
           const text = `0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}`;
           throw this.faultLeaving(live.rem.value as number, 'bad-call', pc, `callx to ${text}, which is neither a helper nor a function`);
         }
-        const r0 = this.callHelper(live, pc, lo | 0, regs[1]!, regs[2]!, regs[3]!, regs[4]!, regs[5]!);
+        const r0 = this.callHelper(live, pc, lo | 0, live.depth.value as number, regs[1]!, regs[2]!, regs[3]!, regs[4]!, regs[5]!);
         // A helper leaves r1..r5 as they were; the generated code reads them back from `ret`.
         for (let r = 1; r <= 5; r++) live.ret[r]!.value = regs[r]!;
         return r0;

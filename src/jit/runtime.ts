@@ -5,6 +5,7 @@
  * from the same memory model and the same wording as the interpreter.
  */
 import type { FaultKind } from '../helpers/fault.js';
+import { helperPrototype } from '../helpers/prototypes.js';
 
 /** Import module name of the runtime functions, and of the memory. */
 export const RT = 'rt';
@@ -18,8 +19,13 @@ export const Import = {
   budget: 'budget',
   /** `fault(k)`: raises static fault `k` (or the pending budget fault). */
   fault: 'fault',
-  /** `helper(pc, id, r1..r5) -> r0`. */
+  /** `helper(pc, id, depth, r1..r5) -> r0` (depth: the call depth global, for the stack frame). */
   helper: 'helper',
+  /**
+   * `helper0(pc, id, depth) -> r0` .. `helper4(pc, id, depth, r1..r4) -> r0`: a helper that reads fewer than five
+   * registers (see helperArity) gets only those; each i64 crossing into JS costs a BigInt.
+   */
+  helperN: (n: number): string => (n === 5 ? 'helper' : `helper${n}`),
   /** `callx(pc, target, r0..r9) -> r0`; r1..r5 come back through the `ret` globals. */
   callx: 'callx',
   /** `legacy(pc, offset) -> value`: LD_ABS/LD_IND. */
@@ -115,3 +121,17 @@ export class AbortWithZero extends Error {
 
 /** Default instruction budget of a run (the interpreter's). */
 export const DEFAULT_BUDGET = 1_000_000;
+
+/**
+ * Registers r1..rN a call of helper `id` hands to JS: the prototype's arguments. bpf_trace_printk
+ * is variadic (the kernel's prototype names fmt and size; r3..r5 are its values), kfuncs and ids
+ * without a prototype get all five. A helper never sees the registers past its arity, in either
+ * engine's sense: test/jit/helper-arity.test.ts holds every implementation to it.
+ */
+export function helperArity(id: number): number {
+  if (id <= 0 || VARIADIC.has(id)) return 5;
+  const p = helperPrototype(id);
+  if (p === undefined) return 5;
+  return Math.max(p.args.length, ...p.variants.map((v) => v.args.length));
+}
+const VARIADIC = new Set([6]); // bpf_trace_printk
