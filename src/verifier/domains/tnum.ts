@@ -22,9 +22,14 @@ export const tnumIsConst = (a: Tnum): boolean => a.mask === 0n;
 export const tnumIsUnknown = (a: Tnum): boolean => a.mask === U64_MAX;
 export const tnumEquals = (a: Tnum, b: Tnum): boolean => a.value === b.value && a.mask === b.mask;
 
-/** Number of significant bits of x (0 for 0). */
-function bitLength(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
+/** Number of significant bits of x >= 0 (0 for 0), without building its binary string. */
+export function bitLength(x: bigint): number {
+  if (x === 0n) return 0;
+  if (x > 0n) {
+    if (x <= 0xffffffffn) return 32 - Math.clz32(Number(x));
+    if (x <= U64_MAX) return 64 - Math.clz32(Number(x >> 32n));
+  }
+  return x.toString(2).length;
 }
 
 /** The smallest tnum containing every value of the unsigned range [min, max]. */
