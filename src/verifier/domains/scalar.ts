@@ -820,8 +820,11 @@ export function scalarToString(a: Scalar): string {
 
 /** Signed bounds as doubles (±Infinity when outside the safe-integer range), for the zone domain. */
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-export function signedBoundsAsNumbers(a: Scalar): [number, number] {
-  const lo = a.smin >= -SAFE ? Number(a.smin) : -Infinity;
+const NEG_SAFE = -SAFE;
+/** Shared: most registers are unbounded, and the zone asks for their bounds at every join. */
+const UNBOUNDED: readonly [number, number] = Object.freeze([-Infinity, Infinity] as [number, number]);
+export function signedBoundsAsNumbers(a: Scalar): readonly [number, number] {
+  const lo = a.smin >= NEG_SAFE ? Number(a.smin) : -Infinity;
   const hi = a.smax <= SAFE ? Number(a.smax) : Infinity;
-  return [lo, hi];
+  return lo === -Infinity && hi === Infinity ? UNBOUNDED : [lo, hi];
 }
