@@ -44,6 +44,7 @@ import {
   tnumWithSubreg,
   tnumXor,
   bitLength,
+  LOW_MASKS,
 } from './tnum.js';
 
 export interface Scalar {
@@ -221,16 +222,14 @@ function knownLowBits(t: Tnum): number {
 
 /** The largest value <= x whose low bits match t's known low bits (when that value matches t). */
 function snapDown(t: Tnum, x: bigint): bigint | undefined {
-  const k = BigInt(knownLowBits(t));
-  const m = (1n << k) - 1n;
+  const m = LOW_MASKS[knownLowBits(t)]!;
   const v = x - ((x - (t.value & m)) & m);
   return v >= 0n && ((v ^ t.value) & ~t.mask & U64_MAX) === 0n ? v : undefined;
 }
 
 /** The smallest value >= x whose low bits match t's known low bits (when that value matches t). */
 function snapUp(t: Tnum, x: bigint): bigint | undefined {
-  const k = BigInt(knownLowBits(t));
-  const m = (1n << k) - 1n;
+  const m = LOW_MASKS[knownLowBits(t)]!;
   const v = x + (((t.value & m) - x) & m);
   return v <= U64_MAX && ((v ^ t.value) & ~t.mask & U64_MAX) === 0n ? v : undefined;
 }
