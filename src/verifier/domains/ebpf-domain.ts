@@ -484,7 +484,10 @@ function combineFrames(
     const fb = b.frames[i]!;
     if (fa === fb) return fa;
     const regs = fa.regs.map((ra, r) => value(ra, fb.regs[r]!));
-    return { regs, stack: stack(fa.stack, fb.stack), fn: fa.fn };
+    const st = stack(fa.stack, fb.stack);
+    // a frame that already holds the other's is the result itself (identity short-cuts later joins)
+    if (st === fa.stack && regs.every((v, r) => v === fa.regs[r])) return fa;
+    return { regs, stack: st, fn: fa.fn };
   });
 }
 
