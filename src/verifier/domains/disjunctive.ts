@@ -59,7 +59,7 @@ function componentsOf(s: AbsState, live: number, fine: boolean, next: Int32Array
     if (c === undefined) continue;
     const sc = BigInt.asIntN(64, c);
     // status codes and flags: what a later test of the register can tell apart
-    if ((sc >= -1n && sc <= 1n) || (fine && sc >= 0n && sc <= 512n)) out.push([r, `=${sc}`]);
+    if ((sc >= -1n && sc <= 1n) || (fine && sc >= 0n && sc <= 512n)) out.push([r, CONST_TAGS[Number(sc) + 1]!]);
   }
   // the same for pointers spilled to the stack and read back later
   for (const [at, sp] of s.top.stack.spills) {
@@ -71,6 +71,9 @@ function componentsOf(s: AbsState, live: number, fine: boolean, next: Int32Array
   return out;
 }
 
+/** The tags of the constants -1..512, built once (every join of every block asks for them). */
+const CONST_TAGS: readonly string[] = Array.from({ length: 514 }, (_, i) => `=${i - 1}`);
+
 /**
  * Where a pointer points: its kinds, and for a map value which map (a field at offset 32 of one
  * map's value and at offset 0 of another's cannot be checked once the two are one pointer), for
@@ -78,14 +81,22 @@ function componentsOf(s: AbsState, live: number, fine: boolean, next: Int32Array
  */
 function regionTag(v: RegValue): string {
   const k = v.kinds & ~Kind.NULLABLE;
-  if (k === Kind.MAP_VALUE && v.map >= 0) return `:${k}m${v.map}`;
-  // a socket or reservation from one acquisition or another: each must be released as itself
-  const ref = v.ref > 0 ? `r${v.ref}` : '';
   // a kernel object pointer at different fields (a branchless max of two fields): joined it
   // would have a variable offset, which BTF accesses refuse; the kernel checks each path
-  if (k & Kind.BTF) return `:${k}@${constValue(v.num) ?? '?'}${ref}`;
-  return `:${k}${ref}`;
+  if (k & Kind.BTF) return `:${k}@${constValue(v.num) ?? '?'}${v.ref > 0 ? `r${v.ref}` : ''}`;
+  // kinds fit in 16 bits: one number names the tag, so each string is built once
+  const id = k === Kind.MAP_VALUE && v.map >= 0 ? k + 0x10000 * (v.map + 1) : v.ref > 0 ? -(k + 0x10000 * v.ref) : k;
+  let tag = REGION_TAGS.get(id);
+  if (tag === undefined) {
+    if (k === Kind.MAP_VALUE && v.map >= 0) tag = `:${k}m${v.map}`;
+    // a socket or reservation from one acquisition or another: each must be released as itself
+    else if (v.ref > 0) tag = `:${k}r${v.ref}`;
+    else tag = `:${k}`;
+    if (REGION_TAGS.size < 4096) REGION_TAGS.set(id, tag);
+  }
+  return tag;
 }
+const REGION_TAGS = new Map<number, string>();
 
 const keyOf = (depth: number, cs: readonly Component[], dropped: ReadonlySet<number> | undefined): string => {
   let key = `${depth}:`;

@@ -54,14 +54,14 @@ function varBounds(frames: readonly Frame[], globals: ReadonlyMap<number, readon
   if (isStackVar(v)) {
     const f = frames[(v - 3000) >> 6];
     const sp = f?.stack.spills.get(((v - 3000) & 63) * 8);
-    if (!sp || sp.size !== 8 || sp.value.kinds === Kind.UNINIT) return [-Infinity, Infinity];
+    if (!sp || sp.size !== 8 || sp.value.kinds === Kind.UNINIT) return UNBOUNDED_RANGE;
     return signedBoundsAsNumbers(sp.value.num);
   }
   if (isGlobalVar(v)) return globals.get(v) ?? globalRange(v);
   const f = frames[Math.floor(v / REG_COUNT)];
-  if (!f) return [-Infinity, Infinity];
+  if (!f) return UNBOUNDED_RANGE;
   const r = f.regs[v % REG_COUNT]!;
-  if (r.kinds === Kind.UNINIT) return [-Infinity, Infinity];
+  if (r.kinds === Kind.UNINIT) return UNBOUNDED_RANGE;
   return signedBoundsAsNumbers(r.num);
 }
 
@@ -71,8 +71,11 @@ function varBounds(frames: readonly Frame[], globals: ReadonlyMap<number, readon
  */
 export function globalRange(v: number): readonly [number, number] {
   // a scaled counter with a negative stride goes down from 0
-  return isScaledVar(v) ? [-Infinity, Infinity] : [0, Infinity];
+  return isScaledVar(v) ? UNBOUNDED_RANGE : NON_NEGATIVE_RANGE;
 }
+/** Shared, never changed: asked for at every join and every zone bound. */
+const UNBOUNDED_RANGE: readonly [number, number] = Object.freeze([-Infinity, Infinity] as [number, number]);
+const NON_NEGATIVE_RANGE: readonly [number, number] = Object.freeze([0, Infinity] as [number, number]);
 
 export interface Frame {
   readonly regs: readonly RegValue[];
@@ -481,7 +484,10 @@ function combineFrames(
     const fb = b.frames[i]!;
     if (fa === fb) return fa;
     const regs = fa.regs.map((ra, r) => value(ra, fb.regs[r]!));
-    return { regs, stack: stack(fa.stack, fb.stack), fn: fa.fn };
+    const st = stack(fa.stack, fb.stack);
+    // a frame that already holds the other's is the result itself (identity short-cuts later joins)
+    if (st === fa.stack && regs.every((v, r) => v === fa.regs[r])) return fa;
+    return { regs, stack: st, fn: fa.fn };
   });
 }
 

@@ -43,6 +43,8 @@ import {
   tnumUnion,
   tnumWithSubreg,
   tnumXor,
+  bitLength,
+  LOW_MASKS,
 } from './tnum.js';
 
 export interface Scalar {
@@ -119,6 +121,8 @@ export function sync(a: Scalar): Scalar | undefined {
   }
   let { smin, smax, umin, umax, s32min, s32max, u32min, u32max, t } = a;
   for (let round = 0; round < 2; round++) {
+    // a round is a function of the components alone: once one changes nothing, the next would not either
+    const before0 = smin, before1 = smax, before2 = umin, before3 = umax, before4 = s32min, before5 = s32max, before6 = u32min, before7 = u32max, before8 = t;
     // bounds from known bits
     const t32 = tnumSubreg(t);
     u32min = bmax(u32min, t32.value);
@@ -195,28 +199,37 @@ export function sync(a: Scalar): Scalar | undefined {
         umax = uhi;
       }
     }
+    if (
+      smin === before0 && smax === before1 && umin === before2 && umax === before3 &&
+      s32min === before4 && s32max === before5 && u32min === before6 && u32max === before7 &&
+      t.value === before8.value && t.mask === before8.mask
+    ) break;
   }
+  // an already reduced value stays the same object (joins and inclusion tests short-cut on identity)
+  if (
+    smin === a.smin && smax === a.smax && umin === a.umin && umax === a.umax &&
+    s32min === a.s32min && s32max === a.s32max && u32min === a.u32min && u32max === a.u32max &&
+    t.value === a.t.value && t.mask === a.t.mask
+  ) return a;
   return { smin, smax, umin, umax, s32min, s32max, u32min, u32max, t };
 }
 
 /** Number of low bits a tnum knows exactly. */
 function knownLowBits(t: Tnum): number {
   if (t.mask === 0n) return 64;
-  return (t.mask & -t.mask).toString(2).length - 1;
+  return bitLength(t.mask & -t.mask) - 1;
 }
 
 /** The largest value <= x whose low bits match t's known low bits (when that value matches t). */
 function snapDown(t: Tnum, x: bigint): bigint | undefined {
-  const k = BigInt(knownLowBits(t));
-  const m = (1n << k) - 1n;
+  const m = LOW_MASKS[knownLowBits(t)]!;
   const v = x - ((x - (t.value & m)) & m);
   return v >= 0n && ((v ^ t.value) & ~t.mask & U64_MAX) === 0n ? v : undefined;
 }
 
 /** The smallest value >= x whose low bits match t's known low bits (when that value matches t). */
 function snapUp(t: Tnum, x: bigint): bigint | undefined {
-  const k = BigInt(knownLowBits(t));
-  const m = (1n << k) - 1n;
+  const m = LOW_MASKS[knownLowBits(t)]!;
   const v = x + (((t.value & m) - x) & m);
   return v <= U64_MAX && ((v ^ t.value) & ~t.mask & U64_MAX) === 0n ? v : undefined;
 }
@@ -689,17 +702,29 @@ export function decideCmp(op: CmpOp, a: Scalar, b: Scalar, is64: boolean): boole
 
 export function join(a: Scalar, b: Scalar): Scalar {
   if (a === b) return a;
-  return {
-    smin: bmin(a.smin, b.smin),
-    smax: bmax(a.smax, b.smax),
-    umin: bmin(a.umin, b.umin),
-    umax: bmax(a.umax, b.umax),
-    s32min: bmin(a.s32min, b.s32min),
-    s32max: bmax(a.s32max, b.s32max),
-    u32min: bmin(a.u32min, b.u32min),
-    u32max: bmax(a.u32max, b.u32max),
-    t: tnumUnion(a.t, b.t),
-  };
+  const smin = bmin(a.smin, b.smin);
+  const smax = bmax(a.smax, b.smax);
+  const umin = bmin(a.umin, b.umin);
+  const umax = bmax(a.umax, b.umax);
+  const s32min = bmin(a.s32min, b.s32min);
+  const s32max = bmax(a.s32max, b.s32max);
+  const u32min = bmin(a.u32min, b.u32min);
+  const u32max = bmax(a.u32max, b.u32max);
+  // a side that already holds the other is the join: no new value (joins at loop heads and of
+  // paths that did not touch a register mostly end here, and identity short-cuts what follows)
+  if (
+    smin === a.smin && smax === a.smax && umin === a.umin && umax === a.umax &&
+    s32min === a.s32min && s32max === a.s32max && u32min === a.u32min && u32max === a.u32max &&
+    tnumContains(a.t, b.t)
+  )
+    return a;
+  if (
+    smin === b.smin && smax === b.smax && umin === b.umin && umax === b.umax &&
+    s32min === b.s32min && s32max === b.s32max && u32min === b.u32min && u32max === b.u32max &&
+    tnumContains(b.t, a.t)
+  )
+    return b;
+  return { smin, smax, umin, umax, s32min, s32max, u32min, u32max, t: tnumUnion(a.t, b.t) };
 }
 
 export function meet(a: Scalar, b: Scalar): Scalar | undefined {
@@ -794,8 +819,11 @@ export function scalarToString(a: Scalar): string {
 
 /** Signed bounds as doubles (±Infinity when outside the safe-integer range), for the zone domain. */
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-export function signedBoundsAsNumbers(a: Scalar): [number, number] {
-  const lo = a.smin >= -SAFE ? Number(a.smin) : -Infinity;
+const NEG_SAFE = -SAFE;
+/** Shared: most registers are unbounded, and the zone asks for their bounds at every join. */
+const UNBOUNDED: readonly [number, number] = Object.freeze([-Infinity, Infinity] as [number, number]);
+export function signedBoundsAsNumbers(a: Scalar): readonly [number, number] {
+  const lo = a.smin >= NEG_SAFE ? Number(a.smin) : -Infinity;
   const hi = a.smax <= SAFE ? Number(a.smax) : Infinity;
-  return [lo, hi];
+  return lo === -Infinity && hi === Infinity ? UNBOUNDED : [lo, hi];
 }

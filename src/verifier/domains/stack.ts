@@ -70,6 +70,15 @@ export class StackFrame {
     return true;
   }
 
+  /** True when a spill overlaps [lo, hi) (spills are at most 8 bytes). */
+  private spilledIn(lo: number, hi: number): boolean {
+    for (let start = lo - 7; start < hi; start++) {
+      const s = this.spills.get(start);
+      if (s && start + s.size > lo) return true;
+    }
+    return false;
+  }
+
   /** Spills that overlap [lo, hi). */
   spillsIn(lo: number, hi: number): Array<[number, Spill]> {
     const r: Array<[number, Spill]> = [];
@@ -82,14 +91,33 @@ export class StackFrame {
    * when it can be given back whole: any pointer at 8 bytes, any number at its own size.
    */
   write(at: number, size: 1 | 2 | 4 | 8, value: RegValue | undefined): StackFrame {
-    const cells = new Uint8Array(this.cells);
-    const spills = new Map(this.spills);
-    scrub(cells, spills, at, at + size);
     const zero = value !== undefined && isNumber(value) && constValue(truncate(value.num, size)) === 0n;
     // the kernel keeps a spilled number only in an 8-byte aligned slot (check_stack_write_fixed_off);
     // elsewhere the bytes are just initialised, and a loop counter kept there is lost
     const spillable = size === 8 || (value !== undefined && isNumber(value) && at % 8 === 0);
-    if (value !== undefined && !zero && spillable && isInitialized(value)) {
+    const spill = value !== undefined && !zero && spillable && isInitialized(value);
+    // Frames never change their cells once built, so a write that leaves the bytes as they were
+    // shares them (most stores respill a slot, or rewrite bytes of the same state)
+    const old = this.spills.get(at);
+    if (spill && old !== undefined && old.size === size) {
+      const v = isNumber(value) ? numValue(truncate(value.num, size)) : value;
+      const spills = new Map(this.spills);
+      spills.set(at, { size, value: v });
+      return new StackFrame(this.cells, spills);
+    }
+    if (!spill && !this.spilledIn(at, at + size)) {
+      const cell = zero ? Cell.ZERO : Cell.MISC;
+      let same = true;
+      for (let i = at; i < at + size; i++) if (this.cells[i] !== cell) same = false;
+      if (same) return this;
+      const cells = new Uint8Array(this.cells);
+      cells.fill(cell, at, at + size);
+      return new StackFrame(cells, this.spills);
+    }
+    const cells = new Uint8Array(this.cells);
+    const spills = new Map(this.spills);
+    scrub(cells, spills, at, at + size);
+    if (spill) {
       spills.set(at, { size, value: isNumber(value) ? numValue(truncate(value.num, size)) : value });
       cells.fill(Cell.SPILL, at, at + size);
     } else {
@@ -308,8 +336,10 @@ function sameLayout(a: StackFrame, b: StackFrame): boolean {
 
 /** Removes spills overlapping [lo, hi); their bytes outside the range stay initialised. */
 function scrub(cells: Uint8Array, spills: Map<number, Spill>, lo: number, hi: number): void {
-  for (const [at, s] of [...spills]) {
-    if (at < hi && at + s.size > lo) {
+  // a spill is at most 8 bytes: only those starting in (lo - 8, hi) can overlap
+  for (let at = lo - 7; at < hi; at++) {
+    const s = spills.get(at);
+    if (s !== undefined && at + s.size > lo) {
       spills.delete(at);
       for (let i = at; i < at + s.size; i++) cells[i] = Cell.MISC;
     }

@@ -13,6 +13,9 @@ export const U64_MAX = (1n << 64n) - 1n;
 export const U32_MAX = (1n << 32n) - 1n;
 
 const wrap = (x: bigint): bigint => x & U64_MAX;
+/** LOW_MASKS[n] = 2^n - 1 for n in 0..64, built once (the reduction asks for them all the time). */
+export const LOW_MASKS: readonly bigint[] = Array.from({ length: 65 }, (_, n) => (1n << BigInt(n)) - 1n);
+const HIGH_WORD = ~U32_MAX & U64_MAX;
 
 export const tnum = (value: bigint, mask: bigint): Tnum => ({ value: wrap(value & ~mask), mask: wrap(mask) });
 export const tnumConst = (v: bigint): Tnum => ({ value: wrap(v), mask: 0n });
@@ -22,16 +25,21 @@ export const tnumIsConst = (a: Tnum): boolean => a.mask === 0n;
 export const tnumIsUnknown = (a: Tnum): boolean => a.mask === U64_MAX;
 export const tnumEquals = (a: Tnum, b: Tnum): boolean => a.value === b.value && a.mask === b.mask;
 
-/** Number of significant bits of x (0 for 0). */
-function bitLength(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
+/** Number of significant bits of x >= 0 (0 for 0), without building its binary string. */
+export function bitLength(x: bigint): number {
+  if (x === 0n) return 0;
+  if (x > 0n) {
+    if (x <= 0xffffffffn) return 32 - Math.clz32(Number(x));
+    if (x <= U64_MAX) return 64 - Math.clz32(Number(x >> 32n));
+  }
+  return x.toString(2).length;
 }
 
 /** The smallest tnum containing every value of the unsigned range [min, max]. */
 export function tnumRange(min: bigint, max: bigint): Tnum {
   const bits = bitLength(min ^ max);
   if (bits > 63) return TNUM_UNKNOWN;
-  const delta = (1n << BigInt(bits)) - 1n;
+  const delta = LOW_MASKS[bits]!;
   return { value: min & ~delta, mask: delta };
 }
 
@@ -143,7 +151,7 @@ export const tnumHas = (a: Tnum, v: bigint): boolean => ((wrap(v) ^ a.value) & ~
 
 /** The low `bytes` bytes (zero-extended). */
 export function tnumCast(a: Tnum, bytes: number): Tnum {
-  const m = (1n << BigInt(bytes * 8)) - 1n;
+  const m = bytes <= 8 ? LOW_MASKS[bytes * 8]! : (1n << BigInt(bytes * 8)) - 1n;
   return { value: a.value & m, mask: a.mask & m };
 }
 
@@ -152,7 +160,7 @@ export const tnumSubreg = (a: Tnum): Tnum => tnumCast(a, 4);
 
 /** Replaces the low 32 bits of a with b's. */
 export function tnumWithSubreg(a: Tnum, b: Tnum): Tnum {
-  const hi = ~U32_MAX & U64_MAX;
+  const hi = HIGH_WORD;
   return { value: (a.value & hi) | (b.value & U32_MAX), mask: (a.mask & hi) | (b.mask & U32_MAX) };
 }
 

@@ -123,6 +123,25 @@ function combine(a: RegValue, b: RegValue, num: (x: Scalar, y: Scalar) => Scalar
     return { ...b, kinds: b.kinds | Kind.NULLABLE };
   if (isNull(b) && (a.kinds & NULLABLE_KINDS) !== 0 && (a.kinds & ~(NULLABLE_KINDS | Kind.NULLABLE)) === 0)
     return { ...a, kinds: a.kinds | Kind.NULLABLE };
+  // the same kind of value with the same identity on both sides (the usual case): only the
+  // numbers join, and a side that already holds the other is the result itself
+  if (
+    a.kinds === b.kinds &&
+    (a.kinds & Kind.BTF) === 0 &&
+    a.map === b.map &&
+    a.maps === b.maps &&
+    a.frame === b.frame &&
+    a.id === b.id &&
+    a.ref === b.ref &&
+    a.size === b.size &&
+    a.func === b.func &&
+    a.stale === b.stale
+  ) {
+    const n = (a.kinds & ~Kind.UNINIT) === 0 ? b.num : num(a.num, b.num);
+    if (n === a.num) return a;
+    if (n === b.num) return b;
+    return { ...a, num: n };
+  }
   const kinds = a.kinds | b.kinds;
   const mapKinds = Kind.MAP_VALUE | Kind.MAP_PTR;
   const mapField = joinMaps(a, b, hasKind(a, mapKinds), hasKind(b, mapKinds));

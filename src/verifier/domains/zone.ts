@@ -185,9 +185,18 @@ export class Zone {
     const r = Zone.top();
     const visit = (x: number, y: number): void => {
       if (x === y || r.get(x, y) !== undefined) return;
-      const w = Math.max(Zone.bound(a, x, y, ba), Zone.bound(b, x, y, bb));
+      // each side's bounds asked once (Zone.bound, inlined, would ask again)
+      const ax = ba(x)[1];
+      const ay = ba(y)[0];
+      const bx = bb(x)[1];
+      const by = bb(y)[0];
+      const ea = a.get(x, y);
+      const eb = b.get(x, y);
+      const wa = ea === undefined ? ax - ay : Math.min(ea, ax - ay);
+      const wb = eb === undefined ? bx - by : Math.min(eb, bx - by);
+      const w = Math.max(wa, wb);
       // a difference no tighter than what the joined bounds imply is not worth keeping
-      const implied = Math.max(ba(x)[1], bb(x)[1]) - Math.min(ba(y)[0], bb(y)[0]);
+      const implied = Math.max(ax, bx) - Math.min(ay, by);
       if (Number.isFinite(w) && w < implied) r.set(x, y, w);
     };
     for (const [x, y] of a.edges()) visit(x, y);
