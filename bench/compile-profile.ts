@@ -10,7 +10,7 @@ import { Memory } from '../src/helpers/memory.js';
 import { compileProgram } from '../src/jit/index.js';
 import { generatedProgram } from './generated.js';
 
-const runs = Number(process.argv[2] ?? 50);
+const runs = Math.max(1, Number(process.argv[2] ?? 50));
 const size = Number(process.argv[3] ?? 4096);
 const exec = prepareProgram('gen', generatedProgram(size));
 const stackTop = new Memory().stackTop;
