@@ -35,5 +35,5 @@ wall.sort((a, b) => a - b);
 const f = (v: number): string => v.toFixed(2);
 console.log(
   `${size} slots: first ${f(firstWall)} ms wall, ${f(firstCpu)} ms cpu (generate ${f(first.analyseMs + first.generateMs)}, emit ${f(first.emitMs)}, wasm ${f(first.wasmMs)}); ` +
-    `then ${runs}: wall median ${f(wall[runs >> 1]!)} best ${f(wall[0]!)}, cpu median ${f(cpu[runs >> 1]!)} ms; load ${loadavg()[0]!.toFixed(2)}`,
+    `then ${runs}: wall median ${f(wall[runs >> 1]!)} best ${f(wall[0]!)}, cpu median ${f(cpu[runs >> 1]!)} ms min ${f(cpu[0]!)} ms; load ${loadavg()[0]!.toFixed(2)}`,
 );
