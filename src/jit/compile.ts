@@ -27,7 +27,7 @@ import { type EmitCtx, F64, I32, I64, NONE, SAVE_GLOBALS, spillAround } from './
 import { structure, type FlowGraph } from './structure.js';
 import type { Expr } from './types.js';
 import { type CodeBuilder, ModuleWriter } from './wasm-builder.js';
-import { liveAfter, liveIn, liveOut, useDef } from './liveness.js';
+import { liveAfter, liveIn, liveOut, useDefTable } from './liveness.js';
 import { jumpCondition } from './emit-jump.js';
 import { accessOf, emitMem } from './emit-mem.js';
 import { ENV, fnName, Global, Import, Local, LOOKUP, MAIN, MAIN32, MAILBOX, PARAM_COUNT, REGION_COUNT, REGION_TABLE, retGlobal, RT, type StaticFault } from './runtime.js';
@@ -217,13 +217,16 @@ function generate(sink: ModuleSink, prog: ExecProgram, cfg: ControlFlow, stackTo
   const faultCodes = new Map<string, number>();
   const calls = hasCalls(slots, cfg);
   const caches = cacheUse(slots, cfg);
-  const live = liveIn(cfg, slots, calls);
+  const exitUse = calls ? 0x3f : 1;
+  const table = useDefTable(slots, exitUse);
+  const live = liveIn(cfg, slots, calls, table);
   const ctx: EmitCtx = {
     m: sink.m,
     slots,
     live: 0,
     labels: 0,
-    exitUse: calls ? 0x3f : 1,
+    exitUse,
+    useDef: table,
     usesReadCache: caches.read,
     usesWriteCache: caches.write,
     blockLive: live,
@@ -473,8 +476,8 @@ function budgetCheck(c: EmitCtx, block: Block): Expr[] {
     // The copy reads these registers before writing them.
     let needs = 0;
     for (let i = last; i >= 0; i--) {
-      const { use, def } = useDef(c.slots, block.pcs[i]!, c.exitUse);
-      needs = (needs & ~def) | use;
+      const pc = block.pcs[i]!;
+      needs = (needs & ~c.useDef.def[pc]!) | c.useDef.use[pc]!;
     }
     c.live = needs;
     const copy: Expr[] = [];
@@ -503,12 +506,13 @@ export function blockCode(c: EmitCtx, block: Block): Expr[] {
       ]
     : budgetCheck(c, block);
   const { op, src } = c.slots;
-  const after = liveAfter(c.slots, block, liveOut(block, c.blockLive), c.exitUse);
+  const after = liveAfter(c.useDef, block, liveOut(block, c.blockLive));
+  const use = c.useDef.use;
   for (let i = 0; i < block.pcs.length; i++) {
     const pc = block.pcs[i]!;
     const o = op[pc]!;
     // Across an access's slow path: what the rest needs, and what the access itself still reads.
-    c.live = after[i]! | useDef(c.slots, pc, c.exitUse).use;
+    c.live = after[i]! | use[pc]!;
     switch (block.flow === 'next' || pc !== block.pcs[block.pcs.length - 1] ? 'next' : block.flow) {
       case 'next':
       case 'legacy':

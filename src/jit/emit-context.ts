@@ -7,6 +7,7 @@ import type { Slots } from '../isa/slots.js';
 import { Local, type StaticFault } from './runtime.js';
 import type { Expr } from './types.js';
 import type { CodeBuilder } from './wasm-builder.js';
+import type { UseDefTable } from './liveness.js';
 
 export { F64, I32, I64, NONE } from './types.js';
 import { I32, I64 } from './types.js';
@@ -27,6 +28,8 @@ export interface EmitCtx {
   staticFault(fault: StaticFault): number;
   /** Registers `exit` hands back: r0..r5 when some caller can read r1..r5 (a local call, callx), else r0. */
   readonly exitUse: number;
+  /** Each instruction's used and defined registers (./liveness.ts), with `exitUse` for exits. */
+  readonly useDef: UseDefTable;
   /** Registers live on entry to each block (./liveness.ts). */
   readonly blockLive: ReadonlyMap<number, number>;
   /** Registers live across the slow path of the instruction being emitted (bit r = register r). */

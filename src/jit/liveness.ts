@@ -53,13 +53,30 @@ export function useDef(slots: Slots, pc: number, exitUse = R0_R5): { use: number
   return { use: bit(d) | bit(s), def: 0 };
 }
 
+/** Every instruction's {@link useDef} sets, worked out once per compile (each is asked for several times). */
+export interface UseDefTable {
+  readonly use: Uint16Array;
+  readonly def: Uint16Array;
+}
+
+export function useDefTable(slots: Slots, exitUse = R0_R5): UseDefTable {
+  const use = new Uint16Array(slots.length);
+  const def = new Uint16Array(slots.length);
+  for (let pc = 0; pc < slots.length; pc++) {
+    const ud = useDef(slots, pc, exitUse);
+    use[pc] = ud.use;
+    def[pc] = ud.def;
+  }
+  return { use, def };
+}
+
 /**
  * Registers live on entry to each block (all functions share one block graph). `calls`: whether a
  * function may be entered by a local call or callx, whose caller gets r1..r5 back at `exit`; with
  * none, only r0 leaves a function.
  */
-export function liveIn(cfg: ControlFlow, slots: Slots, calls = true): Map<number, number> {
-  const exitUse = calls ? R0_R5 : 1;
+export function liveIn(cfg: ControlFlow, slots: Slots, calls = true, table?: UseDefTable): Map<number, number> {
+  const { use, def } = table ?? useDefTable(slots, calls ? R0_R5 : 1);
   // Each block as one transfer, in = (out & ~kill) | gen, composed once from its instructions;
   // the fixpoint then visits blocks last to first (liveness flows backwards).
   const blocks = [...cfg.blocks.values()].reverse();
@@ -71,9 +88,9 @@ export function liveIn(cfg: ControlFlow, slots: Slots, calls = true): Map<number
     let g = 0;
     let d = 0;
     for (let i = b.pcs.length - 1; i >= 0; i--) {
-      const ud = useDef(slots, b.pcs[i]!, exitUse);
-      g = (g & ~ud.def) | ud.use;
-      d |= ud.def;
+      const pc = b.pcs[i]!;
+      g = (g & ~def[pc]!) | use[pc]!;
+      d |= def[pc]!;
     }
     gen[k] = g;
     kill[k] = d;
@@ -98,13 +115,14 @@ export function liveIn(cfg: ControlFlow, slots: Slots, calls = true): Map<number
 }
 
 /** Registers live right after each instruction of `b`, given what is live on its way out. */
-export function liveAfter(slots: Slots, b: Block, out: number, exitUse = R0_R5): number[] {
-  const after = new Array<number>(b.pcs.length);
+export function liveAfter(table: UseDefTable, b: Block, out: number): Int32Array {
+  const { use, def } = table;
+  const after = new Int32Array(b.pcs.length);
   let l = out;
   for (let i = b.pcs.length - 1; i >= 0; i--) {
     after[i] = l;
-    const { use, def } = useDef(slots, b.pcs[i]!, exitUse);
-    l = (l & ~def) | use;
+    const pc = b.pcs[i]!;
+    l = (l & ~def[pc]!) | use[pc]!;
   }
   return after;
 }

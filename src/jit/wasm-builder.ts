@@ -52,20 +52,30 @@ export class Bytes {
     for (const b of bs) this.byte(b);
   }
   byte(b: number): void {
-    if (this.length === this.buf.length) {
-      const next = new Uint8Array(this.buf.length * 2);
-      next.set(this.buf);
-      this.buf = next;
-    }
+    if (this.length === this.buf.length) this.reserve(1);
     this.buf[this.length++] = b;
+  }
+  /** Makes room for `n` more bytes. */
+  reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+  /** Appends `src[from, to)`: one capacity check, not one per byte. */
+  copy(src: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    if (this.length + n > this.buf.length) this.reserve(n);
+    const buf = this.buf;
+    let at = this.length;
+    for (let i = from; i < to; i++) buf[at++] = src[i]!;
+    this.length = at;
   }
   append(src: Bytes | readonly number[]): void {
     if (src instanceof Bytes) {
-      while (this.length + src.length > this.buf.length) {
-        const next = new Uint8Array(this.buf.length * 2);
-        next.set(this.buf);
-        this.buf = next;
-      }
+      this.reserve(src.length);
       this.buf.set(src.buf.subarray(0, src.length), this.length);
       this.length += src.length;
     } else {
@@ -468,8 +478,7 @@ export class ExprBuilder implements CodeBuilder {
         case K.Plain: {
           for (let i = 0; i < n; i++) emit(kids[kAt + i]!);
           const from = aux[e]!;
-          const to = from + auxLen[e]!;
-          for (let i = from; i < to; i++) out.byte(code[i]!);
+          out.copy(code, from, from + auxLen[e]!);
           return;
         }
         case K.Block: {
