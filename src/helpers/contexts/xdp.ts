@@ -43,6 +43,11 @@ export class XdpContext implements ProgramContext {
   data: number;
   dataEnd: number;
   dataMeta: number;
+  /**
+   * Whether a run may have written below the packet's first byte (the head or metadata moved
+   * down): until then the zeroed headroom is still zero and a reset need not zero it again.
+   */
+  private headroomDirty = true;
 
   constructor(memory: Memory, packet: Uint8Array, options: XdpOptions = {}) {
     this.memory = memory;
@@ -66,9 +71,9 @@ export class XdpContext implements ProgramContext {
     this.dataMeta = this.data;
     this.dataEnd = this.data + packet.length;
     const u8 = this.memory.u8;
-    u8.fill(0, start, this.data);
+    if (this.headroomDirty) u8.fill(0, start, this.data);
+    this.headroomDirty = false;
     u8.set(packet, this.data);
-    u8.fill(0, this.address, this.address + XdpMd.size);
     const dv = this.memory.dv;
     dv.setUint32(this.address + XdpMd.ingress_ifindex, options.ingressIfindex ?? 1, true);
     dv.setUint32(this.address + XdpMd.rx_queue_index, options.rxQueueIndex ?? 0, true);
@@ -104,6 +109,7 @@ export class XdpContext implements ProgramContext {
     if (metalen) this.memory.u8.copyWithin(this.dataMeta + offset, this.dataMeta, this.data);
     this.dataMeta += offset;
     this.data = data;
+    if (this.dataMeta < this.frame.start + XDP_PACKET_HEADROOM) this.headroomDirty = true;
     this.sync();
     return 0;
   }
@@ -125,6 +131,7 @@ export class XdpContext implements ProgramContext {
     if (meta < this.frame.start + XDP_FRAME_STRUCT || meta > this.data) return -Errno.EINVAL;
     if (metalen % 4 !== 0 || metalen > XDP_META_MAX) return -Errno.EACCES;
     this.dataMeta = meta;
+    if (meta < this.frame.start + XDP_PACKET_HEADROOM) this.headroomDirty = true;
     this.sync();
     return 0;
   }
