@@ -15,6 +15,7 @@ import { ProgArrayMap } from './maps/prog-array.js';
 import { Memory, type MemoryMark, type Region } from './memory.js';
 import { KernelObjects } from './kernel-objects/objects.js';
 import type { Btf } from '../btf/btf.js';
+import type { ProgramContext } from './contexts/context.js';
 
 export type { KernelOptions } from './kernel/state.js';
 
@@ -67,6 +68,11 @@ export class ObjectInstance {
   /** The memory as it stands once the maps (and kernel objects) exist; each run's allocations go above it. */
   baseMark: MemoryMark;
   private objects: KernelObjects | undefined;
+  /**
+   * The context the last run left for the next run of the same program type (run/program.ts), its
+   * regions kept above {@link baseMark}; `mark` is the memory just above them. Undefined during a run.
+   */
+  runArea: { readonly type: number; readonly ctx: ProgramContext; readonly mark: MemoryMark } | undefined;
 
   constructor(object: BpfObject, options: KernelOptions = {}) {
     this.object = object;
@@ -124,12 +130,19 @@ export class ObjectInstance {
 
   /** Kernel memory that outlives runs: placed at the base of the run area, which then starts above it. */
   private allocKernel(name: string, size: number): Region {
+    if (this.runArea !== undefined && this.memory.mark().top === this.runArea.mark.top) this.releaseRuns();
     if (this.memory.mark().top !== this.baseMark.top) {
       throw new BpfkitError(ErrorCode.Usage, 'kernel objects are made between runs (give a run\'s own objects as fields of its args)');
     }
     const r = this.memory.alloc(name, 'kernel', size, { writable: true });
     this.baseMark = this.memory.mark();
     return r;
+  }
+
+  /** Drops what runs keep between them (the kept context): the memory goes back to {@link baseMark}. */
+  releaseRuns(): void {
+    this.runArea = undefined;
+    this.memory.release(this.baseMark);
   }
 
   get maps(): readonly BpfMap[] {

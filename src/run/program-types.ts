@@ -28,6 +28,12 @@ export interface ProgramTypeEntry {
   /** True when BPF_PROG_TEST_RUN runs it (then bpfkit does what the test run does). */
   kernelTestRun: boolean;
   create(memory: Memory, type: number, input: ContextInput): ProgramContext;
+  /**
+   * Makes `ctx` (one this entry created, its regions still in place) a fresh context for `input`,
+   * as `create` would, without allocating; false when it cannot (then a new one is created). Input
+   * `create` refuses is refused here the same way.
+   */
+  reuse?(ctx: ProgramContext, type: number, input: ContextInput): boolean;
 }
 
 const ETH_HLEN = 14;
@@ -35,6 +41,13 @@ const ETH_HLEN = 14;
 function needPacket(input: ContextInput, type: number): Uint8Array {
   if (input.packet === undefined) throw new BpfkitError(ErrorCode.Usage, `a ${progTypeName(type)} program runs on a packet: give one (--data FILE)`);
   return input.packet;
+}
+
+function xdpFrame(input: ContextInput, type: number): Uint8Array {
+  const p = needPacket(input, type);
+  if (p.length < ETH_HLEN) throw new TestRunError(-Errno.EINVAL, `a ${p.length}-byte frame is shorter than an Ethernet header`);
+  if (p.length > XDP_MAX_PACKET) throw new TestRunError(-Errno.EINVAL, `a ${p.length}-byte frame is over the ${XDP_MAX_PACKET} bytes of an XDP frame (fragments are not simulated)`);
+  return p;
 }
 
 function skbContext(memory: Memory, type: number, input: ContextInput): ProgramContext {
@@ -60,11 +73,12 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     types: [ProgType.XDP],
     input: 'a frame (14..3520 bytes); xdp: ingress ifindex, rx queue',
     kernelTestRun: true,
-    create: (memory, type, input) => {
-      const p = needPacket(input, type);
-      if (p.length < ETH_HLEN) throw new TestRunError(-Errno.EINVAL, `a ${p.length}-byte frame is shorter than an Ethernet header`);
-      if (p.length > XDP_MAX_PACKET) throw new TestRunError(-Errno.EINVAL, `a ${p.length}-byte frame is over the ${XDP_MAX_PACKET} bytes of an XDP frame (fragments are not simulated)`);
-      return new XdpContext(memory, p, input.xdp);
+    create: (memory, type, input) => new XdpContext(memory, xdpFrame(input, type), input.xdp),
+    reuse: (ctx, type, input) => {
+      const p = xdpFrame(input, type);
+      if (!(ctx instanceof XdpContext)) return false;
+      ctx.reset(p, input.xdp);
+      return true;
     },
   },
   {

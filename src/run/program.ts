@@ -7,9 +7,10 @@ import { PerfEventArray, type PerfRecord } from '../helpers/maps/perf-event.js';
 import { RingbufMap } from '../helpers/maps/ringbuf.js';
 import type { EngineOptions, HelperTable } from '../helpers/abi.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
-import type { Memory } from '../helpers/memory.js';
+import type { Memory, MemoryMark } from '../helpers/memory.js';
 import { DEFAULT_BUDGET, Interpreter, type InstructionHook } from '../vm/interpreter.js';
 import { createContext, type ContextInput } from './context.js';
+import { programTypeEntry } from './program-types.js';
 import { readsKernelPointers, tracingContext, type TracingArgs } from './tracing-context.js';
 import { BpfkitError, ErrorCode } from '../errors.js';
 import { createEngine, remainingBudget, type Engine, type EngineKind } from './engine.js';
@@ -207,10 +208,25 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
     if (!Number.isInteger(options.cpu) || options.cpu < 0 || options.cpu >= k.cpus) throw new RangeError(`cpu ${options.cpu} is not one of the ${k.cpus} CPUs`);
     k.cpu = options.cpu;
   }
-  instance.memory.release(instance.baseMark);
+  // The context of the last run is reset instead of re-created when nothing was allocated since
+  // (the same memory layout); a run of another type drops it. Taken off the instance for the run.
+  const memory = instance.memory;
+  const area = instance.runArea;
+  instance.runArea = undefined;
+  const entry = area !== undefined && area.type === def.type && memory.mark().top === area.mark.top && memory.mark().regions === area.mark.regions ? programTypeEntry(def.type) : undefined;
+  let kept: MemoryMark | undefined;
+  let ctx: ProgramContext | undefined;
+  if (entry === undefined) memory.release(instance.baseMark);
   try {
-    instance.memory.probeNullReads = readsKernelPointers(def.type);
-    const ctx = tracingContext(instance, def, options) ?? createContext(instance.memory, def.type, plainInput(options));
+    memory.probeNullReads = readsKernelPointers(def.type);
+    if (entry?.reuse !== undefined && entry.reuse(area!.ctx, def.type, plainInput(options))) {
+      ctx = area!.ctx;
+      kept = area!.mark;
+    } else {
+      if (entry !== undefined) memory.release(instance.baseMark);
+      ctx = tracingContext(instance, def, options) ?? createContext(memory, def.type, plainInput(options));
+      if (programTypeEntry(def.type)?.reuse !== undefined) kept = memory.mark();
+    }
     k.run = newRunState(def.type, ctx, first);
     const budget = options.budget ?? DEFAULT_BUDGET;
     let r0 = 0n;
@@ -283,20 +299,27 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       if (m instanceof RingbufMap) ringbuf.push(...m.consume());
       else perf.push(...m.drain());
     }
+    const run = k.run;
+    const packet = ctx.packetOut();
+    const ctxOut = 'ctxOut' in ctx && typeof ctx.ctxOut === 'function' ? (ctx.ctxOut(r0) as Uint8Array | undefined) : undefined;
+    // The run state is replaced below, so its arrays go to the result without copies.
+    if (run.seq === '' && !measure) {
+      // The common result as one literal: spreads in an object literal take the runtime's slow path.
+      return { retval: Number(r0 & 0xffffffffn), r0, packet, printk: run.printk, ringbuf, perf, redirect: run.redirect, clones: run.clones, signals: run.signals, ctx: ctxOut, tailCalls: run.tailCalls, executed, error };
+    }
     return {
       retval: Number(r0 & 0xffffffffn),
       r0,
-      packet: ctx.packetOut(),
-      // The run state is replaced below, so its arrays go to the result without copies.
-      printk: k.run.printk,
-      ...(k.run.seq !== '' ? { seq: k.run.seq } : {}),
+      packet,
+      printk: run.printk,
+      ...(run.seq !== '' ? { seq: run.seq } : {}),
       ringbuf,
       perf,
-      redirect: k.run.redirect,
-      clones: k.run.clones,
-      signals: k.run.signals,
-      ctx: 'ctxOut' in ctx && typeof ctx.ctxOut === 'function' ? (ctx.ctxOut(r0) as Uint8Array | undefined) : undefined,
-      tailCalls: k.run.tailCalls,
+      redirect: run.redirect,
+      clones: run.clones,
+      signals: run.signals,
+      ctx: ctxOut,
+      tailCalls: run.tailCalls,
       executed,
       error,
       ...(measure ? { engineNs } : {}),
@@ -304,8 +327,12 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
   } finally {
     k.run = newRunState();
     k.cpu = savedCpu;
-    instance.memory.probeNullReads = false;
-    instance.memory.release(instance.baseMark);
+    memory.probeNullReads = false;
+    if (kept !== undefined) {
+      // What the run allocated above its context goes; the context stays for the next run.
+      memory.release(kept);
+      instance.runArea = { type: def.type, ctx: ctx!, mark: kept };
+    } else memory.release(instance.baseMark);
   }
 }
 

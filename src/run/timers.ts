@@ -44,7 +44,7 @@ export function advanceTime(instance: ObjectInstance, ns: bigint, options: Advan
     t.expires = undefined;
     if (t.program === undefined || t.slot === undefined) continue;
     const map = k.maps[t.map]!;
-    instance.memory.release(instance.baseMark);
+    instance.releaseRuns();
     // The key of the element holding the timer, in memory for the callback's r2.
     const entry = map.entries().find((e) => map.lookup(e.key, k.cpu) === t.value);
     const keyRegion = instance.memory.allocBytes('timer key', 'scratch', entry?.key ?? new Uint8Array(map.keySize), { writable: false });
@@ -70,7 +70,7 @@ export function advanceTime(instance: ObjectInstance, ns: bigint, options: Advan
     } finally {
       fired.push({ at, program: instance.program(t.program).name, map: map.name, r0, error, printk: [...k.run.printk] });
       k.run = newRunState();
-      instance.memory.release(instance.baseMark);
+      instance.releaseRuns();
     }
   }
   k.clock.set(target);

@@ -42,3 +42,24 @@ describe('XDP frame reuse', () => {
     expect(memory.u8.subarray(ctx.dataMeta, ctx.data).every((b) => b === 0)).toBe(true);
   });
 });
+
+describe('XDP context reset', () => {
+  it('a reset after the head or metadata moved down zeroes the headroom again; untouched headroom stays zero', () => {
+    const memory = new Memory();
+    const ctx = new XdpContext(memory, new Uint8Array(100).fill(0xab));
+    const start = ctx.packet.span!.start;
+    for (const move of [(c: XdpContext) => c.adjustHead(-200), (c: XdpContext) => c.adjustMeta(-32), (c: XdpContext) => c.adjustTail(40)]) {
+      expect(move(ctx)).toBe(0);
+      memory.u8.fill(0xcd, ctx.dataMeta, ctx.dataEnd);
+      ctx.reset(new Uint8Array(60).fill(0x11), { rxQueueIndex: 3 });
+      expect(ctx.data).toBe(start + 256);
+      expect(ctx.dataMeta).toBe(ctx.data);
+      expect(ctx.length).toBe(60);
+      expect(memory.dv.getUint32(ctx.address + 16, true)).toBe(3);
+      expect(ctx.adjustHead(-(256 - 40))).toBe(0);
+      expect(memory.u8.subarray(ctx.data, start + 256).every((b) => b === 0)).toBe(true);
+      expect(memory.u8.subarray(start + 256, start + 316).every((b) => b === 0x11)).toBe(true);
+      ctx.reset(new Uint8Array(60).fill(0x11));
+    }
+  });
+});

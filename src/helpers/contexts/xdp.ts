@@ -43,6 +43,11 @@ export class XdpContext implements ProgramContext {
   data: number;
   dataEnd: number;
   dataMeta: number;
+  /**
+   * Whether a run may have written below the packet's first byte (the head or metadata moved
+   * down): until then the zeroed headroom is still zero and a reset need not zero it again.
+   */
+  private headroomDirty = true;
 
   constructor(memory: Memory, packet: Uint8Array, options: XdpOptions = {}) {
     this.memory = memory;
@@ -51,15 +56,27 @@ export class XdpContext implements ProgramContext {
     const region = memory.alloc('packet', 'packet', XDP_FRAME_SIZE, { writable: true, align: 64, zero: false });
     this.frame = { start: region.start, end: region.end };
     this.packet = region;
-    this.data = region.start + XDP_PACKET_HEADROOM;
+    this.address = memory.alloc('xdp_md', 'ctx', XdpMd.size, { writable: false }).start;
+    this.data = this.dataMeta = this.dataEnd = 0;
+    this.reset(packet, options);
+  }
+
+  /**
+   * Puts the context back as a fresh one on `packet`: what a later run of the same memory layout
+   * uses instead of a new context (the regions stay where they are, so nothing is re-allocated).
+   */
+  reset(packet: Uint8Array, options: XdpOptions = {}): void {
+    const start = this.frame.start;
+    this.data = start + XDP_PACKET_HEADROOM;
     this.dataMeta = this.data;
     this.dataEnd = this.data + packet.length;
-    memory.u8.fill(0, region.start, this.data);
-    memory.u8.set(packet, this.data);
-    const ctx = memory.alloc('xdp_md', 'ctx', XdpMd.size, { writable: false });
-    this.address = ctx.start;
-    memory.dv.setUint32(this.address + XdpMd.ingress_ifindex, options.ingressIfindex ?? 1, true);
-    memory.dv.setUint32(this.address + XdpMd.rx_queue_index, options.rxQueueIndex ?? 0, true);
+    const u8 = this.memory.u8;
+    if (this.headroomDirty) u8.fill(0, start, this.data);
+    this.headroomDirty = false;
+    u8.set(packet, this.data);
+    const dv = this.memory.dv;
+    dv.setUint32(this.address + XdpMd.ingress_ifindex, options.ingressIfindex ?? 1, true);
+    dv.setUint32(this.address + XdpMd.rx_queue_index, options.rxQueueIndex ?? 0, true);
     this.sync();
   }
 
@@ -69,7 +86,10 @@ export class XdpContext implements ProgramContext {
     dv.setUint32(this.address + XdpMd.data, this.data, true);
     dv.setUint32(this.address + XdpMd.data_end, this.dataEnd, true);
     dv.setUint32(this.address + XdpMd.data_meta, this.dataMeta, true);
-    this.memory.setBounds(this.packet, this.dataMeta, this.dataEnd, this.frame);
+    // Bounds already in place leave the layout as it is (engines that mirror it then skip a rewrite).
+    if (this.packet.start !== this.dataMeta || this.packet.end !== this.dataEnd || this.packet.span === undefined) {
+      this.memory.setBounds(this.packet, this.dataMeta, this.dataEnd, this.frame);
+    }
   }
 
   get length(): number {
@@ -89,6 +109,7 @@ export class XdpContext implements ProgramContext {
     if (metalen) this.memory.u8.copyWithin(this.dataMeta + offset, this.dataMeta, this.data);
     this.dataMeta += offset;
     this.data = data;
+    if (this.dataMeta < this.frame.start + XDP_PACKET_HEADROOM) this.headroomDirty = true;
     this.sync();
     return 0;
   }
@@ -110,6 +131,7 @@ export class XdpContext implements ProgramContext {
     if (meta < this.frame.start + XDP_FRAME_STRUCT || meta > this.data) return -Errno.EINVAL;
     if (metalen % 4 !== 0 || metalen > XDP_META_MAX) return -Errno.EACCES;
     this.dataMeta = meta;
+    if (meta < this.frame.start + XDP_PACKET_HEADROOM) this.headroomDirty = true;
     this.sync();
     return 0;
   }
