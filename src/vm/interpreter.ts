@@ -93,11 +93,16 @@ export class Interpreter implements HelperRuntime, EngineInstance {
 
   /** Runs the program from slot 0 with r1..r5 = `args`; returns r0 (unsigned 64-bit). */
   run(args: readonly bigint[] = [], budget?: number): bigint {
+    this.startRun(budget);
+    return this.invoke(0, 0, args);
+  }
+
+  /** A fresh run from slot 0: the budget (a new one when given) and counters reset. */
+  private startRun(budget: number | undefined): void {
     if (budget !== undefined) this.budget = budget;
     this.remaining = this.budget;
     this.executed = 0;
     this.depth = 0;
-    return this.invoke(0, 0, args);
   }
 
   /** Runs a bpf function as a callback, in a fresh frame below the current one. */
@@ -113,9 +118,6 @@ export class Interpreter implements HelperRuntime, EngineInstance {
   }
 
   private invoke(entry: number, depth: number, args: readonly bigint[]): bigint {
-    if (depth >= MAX_CALL_FRAMES) {
-      throw new RuntimeFault('call-depth', this.pc, `call depth exceeds ${MAX_CALL_FRAMES} frames`, this.prog.source[this.pc]);
-    }
     const L = new Int32Array(11);
     const H = new Int32Array(11);
     for (let i = 0; i < 5 && i < args.length; i++) {
@@ -131,10 +133,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
    * (runProgram's path).
    */
   run32(r1: number, budget?: number): bigint {
-    if (budget !== undefined) this.budget = budget;
-    this.remaining = this.budget;
-    this.executed = 0;
-    this.depth = 0;
+    this.startRun(budget);
     const L = new Int32Array(11);
     L[1] = r1 | 0;
     return this.invokeRegs(0, 0, L, new Int32Array(11));
