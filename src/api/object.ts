@@ -227,6 +227,7 @@ export class BpfkitProgram {
   }
 
   private verified = false;
+  private index: number | undefined;
 
   /**
    * Runs the program once (or `repeat` times) on a packet or context, like BPF_PROG_TEST_RUN.
@@ -254,7 +255,9 @@ export class BpfkitProgram {
     } else if (coverage) {
       run = { ...options, instrument: (coverage === true ? this.owner.coverage : coverage).instrument() };
     }
-    const result = runProgram(this.owner.instance, this.def.name, run) as RunResult as ProgramRunResult;
+    // The program's index, found by name once (runProgram takes either).
+    this.index ??= this.owner.instance.programIndex(this.def.name);
+    const result = runProgram(this.owner.instance, this.index, run) as RunResult as ProgramRunResult;
     const btf = this.owner.model.btfTypes;
     result.ringbuf = decodableRingbuf(result.ringbuf, btf);
     result.perf = decodablePerf(result.perf, btf);

@@ -50,32 +50,54 @@ class PerfArray extends Array<PerfRecord> {
 // constructors), and map/filter/slice of the records give plain arrays.
 for (const c of [RingbufArray, PerfArray]) Object.defineProperty(c.prototype, 'constructor', { value: Array, writable: true, configurable: true });
 
+type RecordsClass<T> = new () => T[];
+
 /**
- * A prototype per BTF below `base`, holding the BTF (not an own property, so the records still
- * compare and serialise as plain arrays). A run's array gets it with one prototype change, which
- * V8 caches: cheaper than constructing an Array subclass, which goes through the runtime.
+ * A subclass per BTF below `base`, its prototype holding the BTF (not an own property, so the
+ * records still compare and serialise as plain arrays). A run's records are built in a new instance
+ * of it: constructing a known subclass is inlined by the optimizer, where changing a fresh array's
+ * prototype goes through the runtime (this is on every `run()`).
  */
-function protoFor(cache: WeakMap<object, object>, base: object, btf: Btf | undefined): object {
+function classFor<T>(cache: WeakMap<object, RecordsClass<T>>, base: RecordsClass<T>, btf: Btf | undefined): RecordsClass<T> {
   const key = btf ?? NO_BTF;
-  let proto = cache.get(key);
-  if (proto === undefined) {
-    proto = Object.create(base, { [BTF]: { value: btf } }) as object;
-    cache.set(key, proto);
+  let c = cache.get(key);
+  if (c === undefined) {
+    c = class extends base {};
+    Object.defineProperty(c.prototype, BTF, { value: btf });
+    Object.defineProperty(c.prototype, 'constructor', { value: Array, writable: true, configurable: true });
+    cache.set(key, c);
   }
-  return proto;
+  return c;
 }
 
 const NO_BTF = {};
-const ringbufProtos = new WeakMap<object, object>();
-const perfProtos = new WeakMap<object, object>();
+const ringbufClasses = new WeakMap<object, RecordsClass<Uint8Array>>();
+const perfClasses = new WeakMap<object, RecordsClass<PerfRecord>>();
+/** The last BTF asked for and its classes: a program's runs all ask for the same one. */
+let lastBtf: object = NO_BTF;
+let lastRingbuf: RecordsClass<Uint8Array> | undefined;
+let lastPerf: RecordsClass<PerfRecord> | undefined;
 
-/** A run's ring-buffer records with `decode` (the array compares and serialises as before). */
-export function decodableRingbuf(records: Uint8Array[], btf: Btf | undefined): RingbufRecords {
-  // The array is the run's own (a fresh one per result), so it takes the prototype in place.
-  return Object.setPrototypeOf(records, protoFor(ringbufProtos, RingbufArray.prototype, btf)) as RingbufRecords;
+function classesFor(btf: Btf | undefined): void {
+  const key = btf ?? NO_BTF;
+  if (key === lastBtf && lastRingbuf !== undefined) return;
+  lastBtf = key;
+  lastRingbuf = classFor(ringbufClasses, RingbufArray, btf);
+  lastPerf = classFor(perfClasses, PerfArray, btf);
+}
+
+/** A run's ring-buffer records with `decode` (the array compares and serialises as a plain array). */
+export function decodableRingbuf(records: readonly Uint8Array[], btf: Btf | undefined): RingbufRecords {
+  classesFor(btf);
+  const out = new lastRingbuf!();
+  for (let i = 0; i < records.length; i++) out.push(records[i]!);
+  return out as RingbufRecords;
 }
 
 /** A run's perf-event records with `decode`. */
-export function decodablePerf(records: PerfRecord[], btf: Btf | undefined): PerfRecords {
-  return Object.setPrototypeOf(records, protoFor(perfProtos, PerfArray.prototype, btf)) as PerfRecords;
+export function decodablePerf(records: readonly PerfRecord[], btf: Btf | undefined): PerfRecords {
+  classesFor(btf);
+  const out = new lastPerf!();
+  for (let i = 0; i < records.length; i++) out.push(records[i]!);
+  return out as PerfRecords;
 }

@@ -262,6 +262,11 @@ export class Memory {
     return { regions: this.regions.length, top: this.top };
   }
 
+  /** True when nothing has been allocated or released since `mark` was taken (no allocation, unlike comparing with a new mark). */
+  isAt(mark: MemoryMark): boolean {
+    return this.top === mark.top && this.regions.length === mark.regions;
+  }
+
   /** Drops every region allocated after `mark` and reuses their addresses. */
   release(mark: MemoryMark): void {
     if (mark.regions > this.regions.length || mark.top > this.top) throw new Error('memory mark released out of order');

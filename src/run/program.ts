@@ -2,7 +2,7 @@ import { TailCallSignal } from '../helpers/abi.js';
 import type { ProgramContext } from '../helpers/contexts/context.js';
 import { RuntimeFault } from '../helpers/fault.js';
 import type { ObjectInstance } from '../helpers/kernel.js';
-import { newRunState, type CloneRecord, type RedirectTarget } from '../helpers/kernel/state.js';
+import { newRunState, type CloneRecord, type RedirectTarget, type RunState } from '../helpers/kernel/state.js';
 import { PerfEventArray, type PerfRecord } from '../helpers/maps/perf-event.js';
 import { RingbufMap } from '../helpers/maps/ringbuf.js';
 import type { EngineOptions, HelperTable } from '../helpers/abi.js';
@@ -127,20 +127,53 @@ export interface RunResult {
 }
 
 const engines = new WeakMap<ObjectInstance, Map<string, Engine>>();
-/** Plain engines by instance, then by program index * 2 + (jit ? 1 : 0): looked up on every run. */
-const plainEngines = new WeakMap<ObjectInstance, Engine[]>();
-/** The ring buffers and perf event arrays of an instance (its maps are fixed at load): drained after each run. */
-const outputMaps = new WeakMap<ObjectInstance, { of: number; list: Array<RingbufMap | PerfEventArray> }>();
 
-function outputMapsOf(instance: ObjectInstance): Array<RingbufMap | PerfEventArray> {
-  const maps = instance.kernel.maps;
-  let cached = outputMaps.get(instance);
-  // Rebuilt should the kernel ever gain maps after load.
-  if (cached === undefined || cached.of !== maps.length) {
-    cached = { of: maps.length, list: maps.filter((m): m is RingbufMap | PerfEventArray => m instanceof RingbufMap || m instanceof PerfEventArray) };
-    outputMaps.set(instance, cached);
+/** What runs of an instance keep between them: looked up once per run. */
+interface InstanceRuns {
+  /** Plain engines by program index * 2 + (jit ? 1 : 0). */
+  readonly engines: Engine[];
+  /** The ring buffers and perf event arrays (drained after each run), for `outputsOf` maps. */
+  outputs: Array<RingbufMap | PerfEventArray>;
+  outputsOf: number;
+  /**
+   * The run state between runs (k.run outside a run): one object per instance, so finishing a run
+   * allocates nothing. Each run gets a fresh state of its own, whose arrays go to its result.
+   */
+  readonly idle: RunState;
+}
+
+const instanceRuns = new WeakMap<ObjectInstance, InstanceRuns>();
+
+function runsOf(instance: ObjectInstance): InstanceRuns {
+  let r = instanceRuns.get(instance);
+  if (r === undefined) {
+    r = { engines: [], outputs: [], outputsOf: -1, idle: newRunState() };
+    instanceRuns.set(instance, r);
   }
-  return cached.list;
+  const maps = instance.kernel.maps;
+  // Rebuilt should the kernel ever gain maps after load.
+  if (r.outputsOf !== maps.length) {
+    r.outputs = maps.filter((m): m is RingbufMap | PerfEventArray => m instanceof RingbufMap || m instanceof PerfEventArray);
+    r.outputsOf = maps.length;
+  }
+  return r;
+}
+
+/** Puts the instance's idle state back in place, as a fresh one (only what something outside a run changed). */
+function idleState(runs: InstanceRuns): RunState {
+  const s = runs.idle;
+  s.progType = 0;
+  s.program = -1;
+  s.slotBias = 0;
+  s.inTimer = undefined;
+  s.context = undefined;
+  s.tailCalls = 0;
+  s.redirect = undefined;
+  s.seq = '';
+  if (s.printk.length !== 0) s.printk = [];
+  if (s.clones.length !== 0) s.clones = [];
+  if (s.signals.length !== 0) s.signals = [];
+  return s;
 }
 
 /** The input of a plain (non-BTF) context: arguments as u64s only. */
@@ -156,14 +189,9 @@ function plainInput(options: RunOptions): ContextInput {
 }
 
 /** The engine for program `index`, reused across runs; LD_ABS goes to the current run's context. */
-function engineFor(instance: ObjectInstance, index: number, kind: EngineKind): Engine {
-  let byIndex = plainEngines.get(instance);
-  if (byIndex === undefined) {
-    byIndex = [];
-    plainEngines.set(instance, byIndex);
-  }
+function engineFor(instance: ObjectInstance, runs: InstanceRuns, index: number, kind: EngineKind): Engine {
   const key = index * 2 + (kind === 'jit' ? 1 : 0);
-  let e = byIndex[key];
+  let e = runs.engines[key];
   if (e === undefined) {
     const k = instance.kernel;
     e = createEngine(kind, instance.execProgram(index), instance.memory, instance.helpers, {
@@ -173,7 +201,7 @@ function engineFor(instance: ObjectInstance, index: number, kind: EngineKind): E
         return ctx.legacyLoad(offset, size);
       },
     });
-    byIndex[key] = e;
+    runs.engines[key] = e;
   }
   return e;
 }
@@ -191,18 +219,19 @@ function instrumentedEngine(instance: ObjectInstance, index: number, instrument:
 }
 
 /**
- * Runs program `name` of `instance` once (or `repeat` times) on a packet or context, as the
- * kernel's BPF_PROG_TEST_RUN would: tail calls run their target with the same context (at most
- * 33 per run), maps keep their state, ring buffer records are consumed after the run.
- * A runtime fault does not throw: it comes back in `error`. Input the test run itself refuses
- * throws a TestRunError (with the kernel's errno); usage errors throw BpfkitError.
+ * Runs program `name` (or the program at index `name`) of `instance` once (or `repeat` times) on a
+ * packet or context, as the kernel's BPF_PROG_TEST_RUN would: tail calls run their target with the
+ * same context (at most 33 per run), maps keep their state, ring buffer records are consumed after
+ * the run. A runtime fault does not throw: it comes back in `error`. Input the test run itself
+ * refuses throws a TestRunError (with the kernel's errno); usage errors throw BpfkitError.
  */
-export function runProgram(instance: ObjectInstance, name: string, options: RunOptions = {}): RunResult {
-  const first = instance.programIndex(name);
+export function runProgram(instance: ObjectInstance, name: string | number, options: RunOptions = {}): RunResult {
+  const first = typeof name === 'number' ? name : instance.programIndex(name);
   const def = instance.program(first);
   const kind = options.engine ?? 'interp';
-  const repeat = Math.max(1, Math.floor(options.repeat ?? 1));
+  const repeat = options.repeat === undefined ? 1 : Math.max(1, Math.floor(options.repeat));
   const k = instance.kernel;
+  const runs = runsOf(instance);
   const savedCpu = k.cpu;
   if (options.cpu !== undefined) {
     if (!Number.isInteger(options.cpu) || options.cpu < 0 || options.cpu >= k.cpus) throw new RangeError(`cpu ${options.cpu} is not one of the ${k.cpus} CPUs`);
@@ -211,23 +240,37 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
   // The context of the last run is reset instead of re-created when nothing was allocated since
   // (the same memory layout); a run of another type drops it. Taken off the instance for the run.
   const memory = instance.memory;
-  const area = instance.runArea;
+  let area = instance.runArea;
   instance.runArea = undefined;
-  const entry = area !== undefined && area.type === def.type && memory.mark().top === area.mark.top && memory.mark().regions === area.mark.regions ? programTypeEntry(def.type) : undefined;
+  const type = def.type;
+  const entry = programTypeEntry(type);
+  const reusable = area !== undefined && area.type === type && memory.isAt(area.mark);
   let kept: MemoryMark | undefined;
   let ctx: ProgramContext | undefined;
-  if (entry === undefined) memory.release(instance.baseMark);
+  if (!reusable) memory.release(instance.baseMark);
   try {
-    memory.probeNullReads = readsKernelPointers(def.type);
-    if (entry?.reuse !== undefined && entry.reuse(area!.ctx, def.type, plainInput(options))) {
+    memory.probeNullReads = readsKernelPointers(type);
+    // Reused only where the plain contexts apply (tracingContext makes the others, with kernel
+    // objects of the run's own); the entry refuses input `create` would refuse, the same way.
+    const args = options.args;
+    if (
+      reusable &&
+      entry?.reuse !== undefined &&
+      def.attachError === undefined &&
+      (args === undefined || (Array.isArray(args) && args.every((a) => typeof a === 'bigint'))) &&
+      entry.reuse(area!.ctx, type, plainInput(options))
+    ) {
       ctx = area!.ctx;
       kept = area!.mark;
     } else {
-      if (entry !== undefined) memory.release(instance.baseMark);
-      ctx = tracingContext(instance, def, options) ?? createContext(memory, def.type, plainInput(options));
-      if (programTypeEntry(def.type)?.reuse !== undefined) kept = memory.mark();
+      area = undefined;
+      if (reusable) memory.release(instance.baseMark);
+      const traced = tracingContext(instance, def, options);
+      ctx = traced ?? createContext(memory, type, plainInput(options));
+      if (traced === undefined && entry?.reuse !== undefined) kept = memory.mark();
     }
-    k.run = newRunState(def.type, ctx, first);
+    const run = newRunState(type, ctx, first);
+    k.run = run;
     const budget = options.budget ?? DEFAULT_BUDGET;
     let r0 = 0n;
     let executed = 0;
@@ -238,26 +281,24 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
     const jitCoverage = kind === 'jit' && inst?.coverage !== undefined && inst.wrapHelpers === undefined ? inst.coverage : undefined;
     // Allocated only for coverage runs on the JIT: a plain run's set-up stays allocation-light.
     const counted = jitCoverage !== undefined ? new Map<number, Engine & CoverageCounting>() : undefined;
-    const engineAt = (index: number): Engine => {
-      if (counted !== undefined) {
-        const e = coverageJitEngine(instance, index);
-        // Counts left by a run that threw (not a fault) belong to no one.
-        if (!counted.has(index)) e.resetCoverage();
-        counted.set(index, e);
-        return e;
-      }
-      return inst ? instrumentedEngine(instance, index, inst) : engineFor(instance, index, kind);
-    };
     // r1 of every run and tail call: the context's address (one array for the whole call).
     const address = ctx.address;
     // For engines without run32 (made once per call, on first use).
     let r1: bigint[] | undefined;
     for (let rep = 0; rep < repeat && error === undefined; rep++) {
-      k.run.tailCalls = 0;
+      run.tailCalls = 0;
       let current = first;
       let left = budget;
       for (;;) {
-        const engine = engineAt(current);
+        let engine: Engine;
+        if (inst === undefined) engine = engineFor(instance, runs, current, kind);
+        else if (counted !== undefined) {
+          const e = coverageJitEngine(instance, current);
+          // Counts left by a run that threw (not a fault) belong to no one.
+          if (!counted.has(current)) e.resetCoverage();
+          counted.set(current, e);
+          engine = e;
+        } else engine = instrumentedEngine(instance, current, inst);
         const t0 = measure ? performance.now() : 0;
         try {
           r0 = engine.run32 !== undefined ? engine.run32(address, left) : engine.run((r1 ??= [BigInt(address)]), left);
@@ -271,8 +312,8 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
               left = rest;
             }
             current = e.target;
-            k.run.progType = instance.program(current).type;
-            k.run.program = current;
+            run.progType = instance.program(current).type;
+            run.program = current;
             continue;
           }
           if (e instanceof RuntimeFault) {
@@ -295,14 +336,15 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
     }
     const ringbuf: Uint8Array[] = [];
     const perf: PerfRecord[] = [];
-    for (const m of outputMapsOf(instance)) {
+    const outputs = runs.outputs;
+    for (let i = 0; i < outputs.length; i++) {
+      const m = outputs[i]!;
       if (m instanceof RingbufMap) ringbuf.push(...m.consume());
       else perf.push(...m.drain());
     }
-    const run = k.run;
     const packet = ctx.packetOut();
     const ctxOut = 'ctxOut' in ctx && typeof ctx.ctxOut === 'function' ? (ctx.ctxOut(r0) as Uint8Array | undefined) : undefined;
-    // The run state is replaced below, so its arrays go to the result without copies.
+    // The run state is not used again, so its arrays go to the result without copies.
     if (run.seq === '' && !measure) {
       // The common result as one literal: spreads in an object literal take the runtime's slow path.
       return { retval: Number(r0 & 0xffffffffn), r0, packet, printk: run.printk, ringbuf, perf, redirect: run.redirect, clones: run.clones, signals: run.signals, ctx: ctxOut, tailCalls: run.tailCalls, executed, error };
@@ -325,14 +367,13 @@ export function runProgram(instance: ObjectInstance, name: string, options: RunO
       ...(measure ? { engineNs } : {}),
     };
   } finally {
-    k.run = newRunState();
+    k.run = idleState(runs);
     k.cpu = savedCpu;
     memory.probeNullReads = false;
     if (kept !== undefined) {
       // What the run allocated above its context goes; the context stays for the next run.
       memory.release(kept);
-      instance.runArea = { type: def.type, ctx: ctx!, mark: kept };
+      instance.runArea = area ?? { type, ctx: ctx!, mark: kept };
     } else memory.release(instance.baseMark);
   }
 }
-
