@@ -6,11 +6,12 @@ import { newRunState, type CloneRecord, type RedirectTarget, type RunState } fro
 import { PerfEventArray, type PerfRecord } from '../helpers/maps/perf-event.js';
 import { RingbufMap } from '../helpers/maps/ringbuf.js';
 import type { EngineOptions, HelperTable } from '../helpers/abi.js';
+import type { ProgramDef } from '../loader/model.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
 import type { Memory, MemoryMark } from '../helpers/memory.js';
 import { DEFAULT_BUDGET, Interpreter, type InstructionHook } from '../vm/interpreter.js';
 import { createContext, type ContextInput } from './context.js';
-import { programTypeEntry } from './program-types.js';
+import { programTypeEntry, type ProgramTypeEntry } from './program-types.js';
 import { readsKernelPointers, tracingContext, type TracingArgs } from './tracing-context.js';
 import { BpfkitError, ErrorCode } from '../errors.js';
 import { createEngine, remainingBudget, type Engine, type EngineKind } from './engine.js';
@@ -140,14 +141,24 @@ interface InstanceRuns {
    * allocates nothing. Each run gets a fresh state of its own, whose arrays go to its result.
    */
   readonly idle: RunState;
+  /** What a run of program i looks up, found on its first run. */
+  readonly progs: Array<ProgramRuns | undefined>;
 }
+
+/** A program's definition and what its runs use, fixed at load. */
+interface ProgramRuns {
+  readonly def: ProgramDef;
+  readonly entry: ProgramTypeEntry | undefined;
+  readonly probeNullReads: boolean;
+}
+
 
 const instanceRuns = new WeakMap<ObjectInstance, InstanceRuns>();
 
 function runsOf(instance: ObjectInstance): InstanceRuns {
   let r = instanceRuns.get(instance);
   if (r === undefined) {
-    r = { engines: [], outputs: [], outputsOf: -1, idle: newRunState() };
+    r = { engines: [], outputs: [], outputsOf: -1, idle: newRunState(), progs: [] };
     instanceRuns.set(instance, r);
   }
   const maps = instance.kernel.maps;
@@ -157,6 +168,16 @@ function runsOf(instance: ObjectInstance): InstanceRuns {
     r.outputsOf = maps.length;
   }
   return r;
+}
+
+function programRuns(instance: ObjectInstance, runs: InstanceRuns, index: number): ProgramRuns {
+  let p = runs.progs[index];
+  if (p === undefined) {
+    const def = instance.program(index);
+    p = { def, entry: programTypeEntry(def.type), probeNullReads: readsKernelPointers(def.type) };
+    runs.progs[index] = p;
+  }
+  return p;
 }
 
 /** Puts the instance's idle state back in place, as a fresh one (only what something outside a run changed). */
@@ -218,6 +239,9 @@ function instrumentedEngine(instance: ObjectInstance, index: number, instrument:
   });
 }
 
+/** The low 32 bits of r0 as a number (no BigInt is made for the common r0 below 2^32). */
+const u32Of = (r0: bigint): number => Number(r0 & 0xffffffffn);
+
 /**
  * Runs program `name` (or the program at index `name`) of `instance` once (or `repeat` times) on a
  * packet or context, as the kernel's BPF_PROG_TEST_RUN would: tail calls run their target with the
@@ -227,11 +251,12 @@ function instrumentedEngine(instance: ObjectInstance, index: number, instrument:
  */
 export function runProgram(instance: ObjectInstance, name: string | number, options: RunOptions = {}): RunResult {
   const first = typeof name === 'number' ? name : instance.programIndex(name);
-  const def = instance.program(first);
+  const runs = runsOf(instance);
+  const prog = programRuns(instance, runs, first);
+  const def = prog.def;
   const kind = options.engine ?? 'interp';
   const repeat = options.repeat === undefined ? 1 : Math.max(1, Math.floor(options.repeat));
   const k = instance.kernel;
-  const runs = runsOf(instance);
   const savedCpu = k.cpu;
   if (options.cpu !== undefined) {
     if (!Number.isInteger(options.cpu) || options.cpu < 0 || options.cpu >= k.cpus) throw new RangeError(`cpu ${options.cpu} is not one of the ${k.cpus} CPUs`);
@@ -243,13 +268,13 @@ export function runProgram(instance: ObjectInstance, name: string | number, opti
   let area = instance.runArea;
   instance.runArea = undefined;
   const type = def.type;
-  const entry = programTypeEntry(type);
+  const entry = prog.entry;
   const reusable = area !== undefined && area.type === type && memory.isAt(area.mark);
   let kept: MemoryMark | undefined;
   let ctx: ProgramContext | undefined;
   if (!reusable) memory.release(instance.baseMark);
   try {
-    memory.probeNullReads = readsKernelPointers(type);
+    memory.probeNullReads = prog.probeNullReads;
     // Reused only where the plain contexts apply (tracingContext makes the others, with kernel
     // objects of the run's own); the entry refuses input `create` would refuse, the same way.
     const args = options.args;
@@ -347,10 +372,10 @@ export function runProgram(instance: ObjectInstance, name: string | number, opti
     // The run state is not used again, so its arrays go to the result without copies.
     if (run.seq === '' && !measure) {
       // The common result as one literal: spreads in an object literal take the runtime's slow path.
-      return { retval: Number(r0 & 0xffffffffn), r0, packet, printk: run.printk, ringbuf, perf, redirect: run.redirect, clones: run.clones, signals: run.signals, ctx: ctxOut, tailCalls: run.tailCalls, executed, error };
+      return { retval: u32Of(r0), r0, packet, printk: run.printk, ringbuf, perf, redirect: run.redirect, clones: run.clones, signals: run.signals, ctx: ctxOut, tailCalls: run.tailCalls, executed, error };
     }
     return {
-      retval: Number(r0 & 0xffffffffn),
+      retval: u32Of(r0),
       r0,
       packet,
       printk: run.printk,
