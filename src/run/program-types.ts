@@ -50,10 +50,15 @@ function xdpFrame(input: ContextInput, type: number): Uint8Array {
   return p;
 }
 
-function skbContext(memory: Memory, type: number, input: ContextInput): ProgramContext {
+function skbFrame(input: ContextInput, type: number): Uint8Array {
   const p = needPacket(input, type);
   const problem = skbPacketProblem(p);
   if (problem !== undefined) throw new TestRunError(problem.errno, problem.reason);
+  return p;
+}
+
+function skbContext(memory: Memory, type: number, input: ContextInput): ProgramContext {
+  const p = skbFrame(input, type);
   const l2 = type === ProgType.SCHED_CLS || type === ProgType.SCHED_ACT;
   const direct = l2 || type === ProgType.LWT_IN || type === ProgType.LWT_OUT || type === ProgType.LWT_XMIT;
   return new SkbContext(memory, p, { l2, directAccess: direct });
@@ -86,6 +91,10 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     input: 'a frame (14..3712 bytes; IPv4/IPv6 at least their header)',
     kernelTestRun: true,
     create: skbContext,
+    reuse: (ctx, type, input) => {
+      const p = skbFrame(input, type);
+      return ctx instanceof SkbContext && ctx.reset(p);
+    },
   },
   {
     types: [ProgType.FLOW_DISSECTOR],

@@ -123,6 +123,9 @@ const CHECKSUM_NONE = 0;
 const CHECKSUM_UNNECESSARY = 1;
 const SKB_MAX_CSUM_LEVEL = 3;
 
+/** The test run's skb buffer for a frame of `length` bytes: headroom, the frame rounded up to 64, shared info. */
+const skbBufferSize = (length: number): number => EXTRA_HEADROOM + SKB_HEADROOM + Math.ceil(Math.max(length, 1) / 64) * 64 + SKB_SHARED_INFO_SIZE;
+
 export class SkbContext implements ProgramContext {
   readonly kind = 'skb' as const;
   readonly address: number;
@@ -155,51 +158,94 @@ export class SkbContext implements ProgramContext {
   tunnel: TunnelInfo | undefined;
   readonly legacyLoad: (offset: number, size: 1 | 2 | 4) => number | undefined;
 
+  /** The packet region as made, its buffer, and its size (a reset puts them back: reserve() may replace them). */
+  private readonly home: Region;
+  private readonly homeBuf: { start: number; end: number };
+  private readonly homeSize: number;
+  /** The test run's socket (`struct bpf_sock`, what skb->sk points to). */
+  private readonly sock: number;
+
   constructor(memory: Memory, frame: Uint8Array, options: SkbOptions) {
     this.memory = memory;
     this.l2 = options.l2;
-    const total = EXTRA_HEADROOM + SKB_HEADROOM + Math.ceil(Math.max(frame.length, 1) / 64) * 64 + SKB_SHARED_INFO_SIZE;
+    const total = skbBufferSize(frame.length);
     const region = memory.alloc('packet', 'packet', total, { writable: true, align: 64 });
-    this.packet = region;
-    this.buf = { start: region.start, end: region.end - SKB_SHARED_INFO_SIZE };
-    this.macHeader = region.start + EXTRA_HEADROOM + SKB_HEADROOM;
+    this.packet = this.home = region;
+    this.homeSize = total;
+    this.buf = this.homeBuf = { start: region.start, end: region.end - SKB_SHARED_INFO_SIZE };
+    this.address = memory.alloc('__sk_buff', 'ctx', SkbField.size, { writable: true }).start;
+    this.sock = memory.alloc('bpf_sock', 'ctx', BpfSock.size, { writable: false }).start;
+    this.macHeader = this.networkHeader = this.data = this.len = this.protocol = 0;
+    this.fill(frame);
+    this.legacyLoad = (offset, size) => this.loadAbs(offset, size);
+  }
+
+  /**
+   * Makes this a fresh context on `frame`, as the constructor would make it in the same memory
+   * layout (every byte a program or helper can reach rewritten), without allocating; false when the
+   * frame needs a buffer of another size (then a new context is made). The frame was checked by
+   * the caller as for the constructor.
+   */
+  reset(frame: Uint8Array): boolean {
+    if (skbBufferSize(frame.length) !== this.homeSize) return false;
+    const u8 = this.memory.u8;
+    const start = this.homeBuf.start;
+    u8.fill(0, start, start + this.homeSize);
+    u8.fill(0, this.address, this.address + SkbField.size);
+    u8.fill(0, this.sock, this.sock + BpfSock.size);
+    this.packet = this.home;
+    this.buf = this.homeBuf;
+    this.vlanPresent = false;
+    this.vlanTci = 0;
+    this.vlanProto = 0;
+    this.ipSummed = CHECKSUM_NONE;
+    this.csumLevel = 0;
+    this.encapsulation = false;
+    this.swHash = false;
+    this.cookie = undefined;
+    this.tunnel = undefined;
+    this.fill(frame);
+    return true;
+  }
+
+  /** Lays `frame` out in zeroed memory: the packet, the socket, the fields the test run sets. */
+  private fill(frame: Uint8Array): void {
+    const memory = this.memory;
+    this.macHeader = this.homeBuf.start + EXTRA_HEADROOM + SKB_HEADROOM;
     memory.u8.set(frame, this.macHeader);
     // eth_type_trans pulls the MAC header; tc programs get it pushed back.
     this.networkHeader = this.macHeader + ETH_HLEN;
     this.protocol = ethType(frame);
-    this.data = options.l2 ? this.macHeader : this.networkHeader;
-    this.len = options.l2 ? frame.length : frame.length - ETH_HLEN;
-
-    const ctx = memory.alloc('__sk_buff', 'ctx', SkbField.size, { writable: true });
-    this.address = ctx.start;
+    this.data = this.l2 ? this.macHeader : this.networkHeader;
+    this.len = this.l2 ? frame.length : frame.length - ETH_HLEN;
     const dv = memory.dv;
     dv.setUint32(this.address + SkbField.pkt_type, pktType(frame), true);
     dv.setUint32(this.address + SkbField.ifindex, 1, true);
-    dv.setUint32(this.address + SkbField.sk, this.makeSock(memory, frame), true);
+    this.fillSock(frame);
+    dv.setUint32(this.address + SkbField.sk, this.sock, true);
     this.fillSocketFields(frame);
     this.sync();
-    this.legacyLoad = (offset, size) => this.loadAbs(offset, size);
   }
 
   /** The dummy socket the test run attaches (sk_alloc with AF_UNSPEC, addresses from the IP header). */
-  private makeSock(memory: Memory, frame: Uint8Array): number {
-    const sk = memory.alloc('bpf_sock', 'ctx', BpfSock.size, { writable: false });
+  private fillSock(frame: Uint8Array): void {
+    const memory = this.memory;
+    const at = this.sock;
     const dv = memory.dv;
     const proto = (frame[12]! << 8) | frame[13]!;
     let family = 0;
     if (proto === ETH_P_IP) {
       family = 2;
-      memory.u8.set(frame.subarray(ETH_HLEN + 12, ETH_HLEN + 16), sk.start + BpfSock.src_ip4);
-      memory.u8.set(frame.subarray(ETH_HLEN + 16, ETH_HLEN + 20), sk.start + BpfSock.dst_ip4);
+      memory.u8.set(frame.subarray(ETH_HLEN + 12, ETH_HLEN + 16), at + BpfSock.src_ip4);
+      memory.u8.set(frame.subarray(ETH_HLEN + 16, ETH_HLEN + 20), at + BpfSock.dst_ip4);
     } else if (proto === ETH_P_IPV6) {
       family = 10;
-      memory.u8.set(frame.subarray(ETH_HLEN + 8, ETH_HLEN + 24), sk.start + BpfSock.src_ip6);
-      memory.u8.set(frame.subarray(ETH_HLEN + 24, ETH_HLEN + 40), sk.start + BpfSock.dst_ip6);
+      memory.u8.set(frame.subarray(ETH_HLEN + 8, ETH_HLEN + 24), at + BpfSock.src_ip6);
+      memory.u8.set(frame.subarray(ETH_HLEN + 24, ETH_HLEN + 40), at + BpfSock.dst_ip6);
     }
-    dv.setUint32(sk.start + BpfSock.family, family, true);
-    dv.setUint32(sk.start + BpfSock.state, 7, true); // TCP_CLOSE, as sock_init_data leaves it
-    dv.setInt32(sk.start + BpfSock.rx_queue_mapping, -1, true);
-    return sk.start;
+    dv.setUint32(at + BpfSock.family, family, true);
+    dv.setUint32(at + BpfSock.state, 7, true); // TCP_CLOSE, as sock_init_data leaves it
+    dv.setInt32(at + BpfSock.rx_queue_mapping, -1, true);
   }
 
   /**
@@ -424,9 +470,9 @@ export class SkbContext implements ProgramContext {
   /** The frame as the test run returns it: socket filters get a zeroed MAC header pushed back. */
   packetOut(): Uint8Array {
     if (this.l2) return this.memory.copyOut(this.data, this.data + this.len);
-    const body = this.memory.u8.subarray(this.data, this.data + this.len);
-    const out = new Uint8Array(ETH_HLEN + body.length);
-    out.set(body, ETH_HLEN);
+    // The copy is the caller's own: its first bytes become the zeroed MAC header.
+    const out = this.memory.copyOut(this.data - ETH_HLEN, this.data + this.len);
+    out.fill(0, 0, ETH_HLEN);
     return out;
   }
 }

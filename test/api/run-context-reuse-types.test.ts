@@ -1,0 +1,99 @@
+/**
+ * Every program type whose entry in the program-type table reuses the last run's context must
+ * give, run after run, exactly what a context made afresh gives. Two long-lived objects run the
+ * same sequence (so their maps evolve alike); one drops its kept context before every run
+ * (releaseRuns), so only context reuse differs between them. Packets of several sizes make some
+ * resets impossible (another buffer size) and others reuse the same buffer after a bigger packet.
+ */
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadJit, loadObject } from '../../src/node.js';
+import type { BpfkitObject, ProgramRunOptions, ProgramRunResult } from '../../src/node.js';
+
+const packet = (f: string): Uint8Array => new Uint8Array(readFileSync(`fixtures/kernel-cases/packets/${f}.bin`));
+const PACKETS = ['ipv4_udp', 'big1514', 'min14', 'arp', 'ipv6_udp', 'vlan_ipv4', 'ipv4_tcp', 'qinq_ipv4'].map(packet);
+
+/** Objects and programs of the skb entry (tc, socket filter, cgroup_skb): they write fields, resize, push tags. */
+const SKB: Array<[string, string[]]> = [
+  ['ctx', ['tc_ctx', 'sock_ctx']],
+  ['skb_ops', ['skb_bytes', 'skb_vlan', 'skb_vlan_pop', 'skb_redirect']],
+  ['ld_abs', ['sock_parse']],
+  ['skb_resize', ['rs_tail', 'rs_head', 'rs_room', 'rs_encap', 'rs_encap6', 'rs_proto']],
+  ['cg_skb', ['cg_fields', 'cg_egress']],
+  ['skb_info', ['info_tc']],
+  ['tunnel', ['tun_ops']],
+  ['misc', ['misc_tc']],
+];
+
+beforeAll(async () => {
+  await loadJit();
+});
+
+const plain = (r: ProgramRunResult): unknown => ({
+  ...r,
+  packet: r.packet === undefined ? undefined : [...r.packet],
+  ringbuf: r.ringbuf.map((b) => [...b]),
+  clones: r.clones.map((c) => ({ ...c, packet: [...c.packet] })),
+  error: r.error?.message,
+});
+
+const maps = (o: BpfkitObject): unknown => o.maps.map((m) => (/hash|array/.test(m.type) && !/prog|perf|of_maps/.test(m.type) ? m.entries() : m.name));
+
+/** Runs `inputs` on `programs` of `path` on a reusing and a non-reusing object, comparing each result. */
+function compare(path: string, programs: string[], inputs: ProgramRunOptions[]): number {
+  const reusing = loadObject(path);
+  const fresh = loadObject(path);
+  let n = 0;
+  for (let round = 0; round < 2; round++) {
+    for (const name of programs) {
+      for (const input of inputs) {
+        let a: unknown;
+        let b: unknown;
+        try {
+          a = plain(reusing.program(name).run(input));
+        } catch (e) {
+          a = String(e);
+        }
+        fresh.instance.releaseRuns();
+        try {
+          b = plain(fresh.program(name).run(input));
+        } catch (e) {
+          b = String(e);
+        }
+        expect(a, `${path} ${name} packet ${input.packet?.length} round ${round}`).toEqual(b);
+        n++;
+      }
+    }
+  }
+  expect(maps(reusing)).toEqual(maps(fresh));
+  return n;
+}
+
+/** The context a second run of `name` on `input` used is the first run's (it was reused, not made again). */
+function reuses(path: string, name: string, input: ProgramRunOptions): boolean {
+  const o = loadObject(path);
+  o.program(name).run(input);
+  const first = o.instance.runArea?.ctx;
+  o.program(name).run(input);
+  return first !== undefined && o.instance.runArea?.ctx === first;
+}
+
+describe('context reuse per program type', () => {
+  it('the skb entry reuses its context for a frame of the same buffer size, not for another size', () => {
+    expect(reuses('fixtures/kernel-cases/build/ctx.o', 'tc_ctx', { packet: PACKETS[0]! })).toBe(true);
+    expect(reuses('fixtures/kernel-cases/build/ctx.o', 'sock_ctx', { packet: PACKETS[0]! })).toBe(true);
+    const o = loadObject('fixtures/kernel-cases/build/ctx.o');
+    o.program('tc_ctx').run({ packet: PACKETS[0]! });
+    const first = o.instance.runArea?.ctx;
+    o.program('tc_ctx').run({ packet: PACKETS[1]! });
+    expect(o.instance.runArea?.ctx).not.toBe(first);
+  });
+
+  for (const engine of ['interp', 'jit'] as const) {
+    it(`${engine}: skb programs (tc, socket filter, cgroup_skb) see a fresh context every run`, () => {
+      let n = 0;
+      for (const [obj, programs] of SKB) n += compare(`fixtures/kernel-cases/build/${obj}.o`, programs, PACKETS.map((p) => ({ packet: p, engine })));
+      expect(n).toBe(288);
+    });
+  }
+});
