@@ -12,7 +12,7 @@ import { SockOpsContext } from '../helpers/contexts/sock-ops.js';
 import { SkLookupContext, skLookupBytes, skLookupInputProblem } from '../helpers/contexts/sk-lookup.js';
 import type { SimSocketSpec } from '../helpers/kernel/sockets.js';
 import { rawTracepointArgs, TracepointContext } from '../helpers/contexts/tracepoint.js';
-import { PerfEventContext, SockAddrContext, SYSCALL_CTX_MAX, SyscallContext } from '../helpers/contexts/user-ctx.js';
+import { PerfEventContext, SockAddrContext, SYSCALL_CTX_MAX, SyscallContext, type SockAddrInput } from '../helpers/contexts/user-ctx.js';
 import { XDP_MAX_PACKET, XdpContext } from '../helpers/contexts/xdp.js';
 import { Errno } from '../helpers/errno.js';
 import type { Memory } from '../helpers/memory.js';
@@ -64,6 +64,22 @@ function skbContext(memory: Memory, type: number, input: ContextInput): ProgramC
   return new SkbContext(memory, p, { l2, directAccess: direct });
 }
 
+function flowFrame(input: ContextInput, type: number): Uint8Array {
+  const p = needPacket(input, type);
+  if (p.length < ETH_HLEN) throw new TestRunError(-Errno.EINVAL, `a ${p.length}-byte frame is shorter than an Ethernet header`);
+  return p;
+}
+
+function syscallBytes(input: ContextInput): Uint8Array | undefined {
+  if (input.ctx !== undefined && input.ctx.length > SYSCALL_CTX_MAX) throw new TestRunError(-Errno.EINVAL, `a ${input.ctx.length}-byte context is over ${SYSCALL_CTX_MAX} bytes`);
+  return input.ctx;
+}
+
+function needSockAddr(input: ContextInput, type: number): SockAddrInput {
+  if (input.sockAddr === undefined) throw new BpfkitError(ErrorCode.Usage, `a ${progTypeName(type)} program runs on a socket address: give sockAddr { ip, port }`);
+  return input.sockAddr;
+}
+
 function needSocket(input: ContextInput, type: number): SimSocketSpec {
   if (input.socket === undefined) throw new BpfkitError(ErrorCode.Usage, `a ${progTypeName(type)} program runs on a socket: give socket { protocol, localIp, localPort }`);
   return input.socket;
@@ -100,19 +116,20 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     types: [ProgType.FLOW_DISSECTOR],
     input: 'a frame (at least 14 bytes); the result is the struct bpf_flow_keys',
     kernelTestRun: true,
-    create: (memory, type, input) => {
-      const p = needPacket(input, type);
-      if (p.length < ETH_HLEN) throw new TestRunError(-Errno.EINVAL, `a ${p.length}-byte frame is shorter than an Ethernet header`);
-      return new FlowDissectorContext(memory, p);
+    create: (memory, type, input) => new FlowDissectorContext(memory, flowFrame(input, type)),
+    reuse: (ctx, type, input) => {
+      const p = flowFrame(input, type);
+      return ctx instanceof FlowDissectorContext && ctx.reset(p);
     },
   },
   {
     types: [ProgType.SYSCALL],
     input: 'context bytes (ctx, up to 65535, writable; none: r1 = NULL); the result carries them back',
     kernelTestRun: true,
-    create: (memory, _type, input) => {
-      if (input.ctx !== undefined && input.ctx.length > SYSCALL_CTX_MAX) throw new TestRunError(-Errno.EINVAL, `a ${input.ctx.length}-byte context is over ${SYSCALL_CTX_MAX} bytes`);
-      return new SyscallContext(memory, input.ctx);
+    create: (memory, _type, input) => new SyscallContext(memory, syscallBytes(input)),
+    reuse: (ctx, _type, input) => {
+      const bytes = syscallBytes(input);
+      return ctx instanceof SyscallContext && ctx.reset(bytes);
     },
   },
   {
@@ -120,18 +137,25 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     input: 'pt_regs registers (regs) or function arguments (args)',
     kernelTestRun: false,
     create: (memory, _type, input) => new KprobeContext(memory, input.regs ?? {}, input.args ?? []),
+    reuse: (ctx, _type, input) => {
+      if (!(ctx instanceof KprobeContext)) return false;
+      ctx.reset(input.regs ?? {}, input.args ?? []);
+      return true;
+    },
   },
   {
     types: [ProgType.TRACEPOINT],
     input: 'the event record bytes (ctx)',
     kernelTestRun: false,
     create: (memory, _type, input) => new TracepointContext(memory, 'tracepoint', input.ctx ?? new Uint8Array(8)),
+    reuse: (ctx, _type, input) => ctx instanceof TracepointContext && ctx.reset('tracepoint', input.ctx ?? new Uint8Array(8)),
   },
   {
     types: [ProgType.RAW_TRACEPOINT, ProgType.RAW_TRACEPOINT_WRITABLE],
     input: 'the u64 arguments (args) or their bytes (ctx)',
     kernelTestRun: true,
     create: (memory, _type, input) => new TracepointContext(memory, 'raw-tracepoint', input.ctx ?? rawTracepointArgs(input.args ?? [])),
+    reuse: (ctx, _type, input) => ctx instanceof TracepointContext && ctx.reset('raw-tracepoint', input.ctx ?? rawTracepointArgs(input.args ?? [])),
   },
   {
     types: [ProgType.PERF_EVENT],
@@ -143,9 +167,12 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     types: [ProgType.CGROUP_SOCK_ADDR],
     input: 'sockAddr: ip, port, type, protocol (msgSrc for sendmsg); the rewritten struct bpf_sock_addr comes back',
     kernelTestRun: false,
-    create: (memory, type, input) => {
-      if (input.sockAddr === undefined) throw new BpfkitError(ErrorCode.Usage, `a ${progTypeName(type)} program runs on a socket address: give sockAddr { ip, port }`);
-      return new SockAddrContext(memory, input.sockAddr);
+    create: (memory, type, input) => new SockAddrContext(memory, needSockAddr(input, type)),
+    reuse: (ctx, type, input) => {
+      const a = needSockAddr(input, type);
+      if (!(ctx instanceof SockAddrContext)) return false;
+      ctx.reset(a);
+      return true;
     },
   },
   {

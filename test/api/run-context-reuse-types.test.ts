@@ -78,7 +78,40 @@ function reuses(path: string, name: string, input: ProgramRunOptions): boolean {
   return first !== undefined && o.instance.runArea?.ctx === first;
 }
 
+const B = 'fixtures/kernel-cases/build';
+const bytes = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
+
+/** Other entries that reuse their context: object, programs, inputs of several sizes and values. */
+const OTHERS: Array<[string, string, string[], ProgramRunOptions[]]> = [
+  ['flow_dissector', 'flow', ['dissect'], PACKETS.map((p) => ({ packet: p }))],
+  ['syscall', 'progtypes', ['sys_add'], [bytes(16, 1), bytes(16, 9), bytes(24, 3), bytes(16, 200)].map((ctx) => ({ ctx })).concat([{}])],
+  [
+    'cgroup_sock_addr',
+    'progtypes',
+    ['connect4'],
+    [
+      { sockAddr: { ip: '10.0.0.2', port: 80 } },
+      { sockAddr: { ip: '10.0.0.3', port: 25, type: 2 } },
+      { sockAddr: { ip: '10.0.0.2', port: 443, protocol: 17 } },
+      { sockAddr: { ip: '10.0.0.9', port: 70000 } },
+      { sockAddr: { ip: '10.0.0.4', port: 53, msgSrc: '10.9.9.9' } },
+    ],
+  ],
+  ['kprobe', 'tracing', ['trace_open'], [{ args: [1n, 0x10000n, 3n] }, { regs: { di: 5n, si: 7n } }, { args: [9n] }, {}]],
+  ['tracepoint', 'tracing', ['tp_openat'], [{ ctx: bytes(64, 1) }, { ctx: bytes(64, 5) }, { ctx: bytes(48, 2) }, {}]],
+  ['raw_tracepoint', 'tracing', ['raw_sys_enter'], [{ args: [1n, 2n] }, { args: [3n, 4n] }, { args: [5n] }, { ctx: bytes(16, 4) }]],
+];
+
 describe('context reuse per program type', () => {
+  for (const [type, obj, programs, inputs] of OTHERS) {
+    it(`${type}: reuses its context, and every run sees a fresh one (both engines)`, () => {
+      expect(reuses(`${B}/${obj}.o`, programs[0]!, inputs[0]!)).toBe(true);
+      for (const engine of ['interp', 'jit'] as const) {
+        expect(compare(`${B}/${obj}.o`, programs, inputs.map((i) => ({ ...i, engine })))).toBe(2 * programs.length * inputs.length);
+      }
+    });
+  }
+
   it('the skb entry reuses its context for a frame of the same buffer size, not for another size', () => {
     expect(reuses('fixtures/kernel-cases/build/ctx.o', 'tc_ctx', { packet: PACKETS[0]! })).toBe(true);
     expect(reuses('fixtures/kernel-cases/build/ctx.o', 'sock_ctx', { packet: PACKETS[0]! })).toBe(true);

@@ -28,16 +28,33 @@ export class FlowDissectorContext implements ProgramContext {
     this.len = frame.length;
     this.packet = memory.allocBytes('packet', 'packet', frame, { writable: false, align: 64 });
     this.keys = memory.alloc('bpf_flow_keys', 'ctx', FLOW_KEYS_SIZE, { writable: true });
+    this.address = memory.alloc('__sk_buff', 'ctx', SkbField.size, { writable: false }).start;
+    this.fill(frame);
+  }
+
+  /** Makes this a fresh context on `frame`; false when it is of another length (its regions' sizes differ). */
+  reset(frame: Uint8Array): boolean {
+    if (frame.length !== this.len) return false;
+    // Programs write only the keys; __sk_buff is zeroed too, as a new region is (cheap, and safe
+    // should a helper ever write it).
+    this.memory.u8.fill(0, this.keys.start, this.keys.end);
+    this.memory.u8.fill(0, this.address, this.address + SkbField.size);
+    this.memory.u8.set(frame, this.packet.start);
+    this.fill(frame);
+    return true;
+  }
+
+  private fill(frame: Uint8Array): void {
+    const memory = this.memory;
     const dv = memory.dv;
     dv.setUint16(this.keys.start + FlowKeys.nhoff, ETH_HLEN, true);
     dv.setUint16(this.keys.start + FlowKeys.thoff, ETH_HLEN, true);
     memory.u8[this.keys.start + FlowKeys.n_proto] = frame[12]!;
     memory.u8[this.keys.start + FlowKeys.n_proto + 1] = frame[13]!;
-    const ctx = memory.alloc('__sk_buff', 'ctx', SkbField.size, { writable: false });
-    this.address = ctx.start;
-    dv.setUint32(ctx.start + SkbField.data, this.packet.start, true);
-    dv.setUint32(ctx.start + SkbField.data_end, this.packet.end, true);
-    dv.setBigUint64(ctx.start + SkbField.flow_keys, BigInt(this.keys.start), true);
+    const ctx = this.address;
+    dv.setUint32(ctx + SkbField.data, this.packet.start, true);
+    dv.setUint32(ctx + SkbField.data_end, this.packet.end, true);
+    dv.setBigUint64(ctx + SkbField.flow_keys, BigInt(this.keys.start), true);
   }
 
   /** The flow keys with nhoff and thoff clamped as bpf_flow_dissect clamps them. */

@@ -19,15 +19,23 @@ export class KprobeContext implements ProgramContext {
   readonly kind = 'kprobe' as const;
   readonly address: number;
 
+  private readonly memory: Memory;
+
   constructor(memory: Memory, regs: PtRegs, args: readonly bigint[] = []) {
-    const region = memory.alloc('pt_regs', 'ctx', PT_REGS.length * 8, { writable: false });
-    this.address = region.start;
+    this.memory = memory;
+    this.address = memory.alloc('pt_regs', 'ctx', PT_REGS.length * 8, { writable: false }).start;
+    this.reset(regs, args);
+  }
+
+  /** Makes this a fresh context with these registers (every byte of pt_regs is rewritten). */
+  reset(regs: PtRegs, args: readonly bigint[] = []): void {
     const all: PtRegs = { ...regs };
     args.forEach((v, i) => {
       const r = ARG_REGS[i];
       if (r !== undefined && all[r] === undefined) all[r] = v;
     });
-    PT_REGS.forEach((name, i) => memory.dv.setBigUint64(region.start + i * 8, BigInt.asUintN(64, all[name] ?? 0n), true));
+    const dv = this.memory.dv;
+    PT_REGS.forEach((name, i) => dv.setBigUint64(this.address + i * 8, BigInt.asUintN(64, all[name] ?? 0n), true));
   }
 
   packetOut(): undefined {

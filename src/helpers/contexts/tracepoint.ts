@@ -12,11 +12,25 @@ export class TracepointContext implements ProgramContext {
   readonly kind: 'tracepoint' | 'raw-tracepoint';
   readonly address: number;
 
+  private readonly memory: Memory;
+  private readonly size: number;
+
   constructor(memory: Memory, kind: 'tracepoint' | 'raw-tracepoint', bytes: Uint8Array) {
     this.kind = kind;
-    const region = memory.alloc(kind === 'tracepoint' ? 'tracepoint' : 'bpf_raw_tracepoint_args', 'ctx', Math.max(bytes.length, 1), { writable: false });
+    this.memory = memory;
+    this.size = Math.max(bytes.length, 1);
+    const region = memory.alloc(kind === 'tracepoint' ? 'tracepoint' : 'bpf_raw_tracepoint_args', 'ctx', this.size, { writable: false });
     memory.u8.set(bytes, region.start);
     this.address = region.start;
+  }
+
+  /** Makes this a fresh context on `bytes` of the same kind; false when they need a region of another size. */
+  reset(kind: 'tracepoint' | 'raw-tracepoint', bytes: Uint8Array): boolean {
+    if (kind !== this.kind || Math.max(bytes.length, 1) !== this.size) return false;
+    // An empty record's one byte is zero, as a new region's is.
+    if (bytes.length === 0) this.memory.u8[this.address] = 0;
+    this.memory.u8.set(bytes, this.address);
+    return true;
   }
 
   packetOut(): undefined {

@@ -33,6 +33,13 @@ export class SyscallContext implements ContextWithOutput {
     this.address = memory.allocBytes('syscall ctx', 'ctx', bytes, { writable: true }).start;
   }
 
+  /** Makes this a fresh context on `bytes`; false when they are of another length. */
+  reset(bytes: Uint8Array | undefined): boolean {
+    if ((bytes?.length ?? 0) !== this.size) return false;
+    if (bytes !== undefined && this.address !== 0) this.memory.u8.set(bytes, this.address);
+    return true;
+  }
+
   packetOut(): undefined {
     return undefined;
   }
@@ -58,6 +65,12 @@ export interface SockAddrInput {
 /** Offsets in `struct bpf_sock_addr`. */
 export const SockAddr = { user_family: 0, user_ip4: 4, user_ip6: 8, user_port: 24, family: 28, type: 32, protocol: 36, msg_src_ip4: 40, msg_src_ip6: 44, sk: 64, size: 72 } as const;
 
+function checkSockAddr(input: SockAddrInput): void {
+  parseAddress(input.ip);
+  if (!Number.isInteger(input.port) || input.port < 0 || input.port > 0xffff) throw new BpfkitError(ErrorCode.Usage, `port ${input.port} is not 0..65535`);
+  if (input.msgSrc !== undefined) parseAddress(input.msgSrc);
+}
+
 /**
  * `struct bpf_sock_addr` for a cgroup_sock_addr program (the kernel has no test run for them): the
  * user's address (family, IP and port in network order), the socket's family, type and protocol,
@@ -71,12 +84,23 @@ export class SockAddrContext implements ContextWithOutput {
 
   constructor(memory: Memory, input: SockAddrInput) {
     this.memory = memory;
+    checkSockAddr(input);
+    this.address = memory.alloc('bpf_sock_addr', 'ctx', SockAddr.size, { writable: true }).start;
+    this.fill(input);
+  }
+
+  /** Makes this a fresh context for `input` (refused as the constructor refuses it). */
+  reset(input: SockAddrInput): void {
+    checkSockAddr(input);
+    this.memory.u8.fill(0, this.address, this.address + SockAddr.size);
+    this.fill(input);
+  }
+
+  private fill(input: SockAddrInput): void {
+    const memory = this.memory;
     const ip = parseAddress(input.ip);
     const family = ip.length === 4 ? 2 : 10;
-    if (!Number.isInteger(input.port) || input.port < 0 || input.port > 0xffff) throw new BpfkitError(ErrorCode.Usage, `port ${input.port} is not 0..65535`);
-    const region = memory.alloc('bpf_sock_addr', 'ctx', SockAddr.size, { writable: true });
-    const a = region.start;
-    this.address = a;
+    const a = this.address;
     const dv = memory.dv;
     dv.setUint32(a + SockAddr.user_family, family, true);
     memory.u8.set(ip, a + (family === 2 ? SockAddr.user_ip4 : SockAddr.user_ip6));

@@ -1,0 +1,63 @@
+/**
+ * The resets the program-type table's `reuse` entries use must leave memory exactly as a new
+ * context on the same input would: every region the context made is dirtied (read-only ones too),
+ * the context reset, and the bytes compared with a new context made in a memory of its own.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ProgramContext } from '../../src/helpers/contexts/context.js';
+import { FlowDissectorContext } from '../../src/helpers/contexts/flow-dissector.js';
+import { KprobeContext } from '../../src/helpers/contexts/kprobe.js';
+import { rawTracepointArgs, TracepointContext } from '../../src/helpers/contexts/tracepoint.js';
+import { SockAddrContext, SyscallContext } from '../../src/helpers/contexts/user-ctx.js';
+import { Memory } from '../../src/helpers/memory.js';
+
+const bytes = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 13 + seed) & 0xff);
+
+interface Case<C extends ProgramContext> {
+  name: string;
+  make(memory: Memory, input: number): C;
+  reset(ctx: C, input: number): boolean;
+}
+
+const CASES: Array<Case<any>> = [
+  { name: 'kprobe', make: (m, i) => new KprobeContext(m, { di: BigInt(i), ax: 7n }, [BigInt(i), 2n]), reset: (c: KprobeContext, i) => (c.reset({ di: BigInt(i), ax: 7n }, [BigInt(i), 2n]), true) },
+  { name: 'tracepoint', make: (m, i) => new TracepointContext(m, 'tracepoint', bytes(40, i)), reset: (c: TracepointContext, i) => c.reset('tracepoint', bytes(40, i)) },
+  { name: 'raw tracepoint', make: (m, i) => new TracepointContext(m, 'raw-tracepoint', rawTracepointArgs([BigInt(i), 3n])), reset: (c: TracepointContext, i) => c.reset('raw-tracepoint', rawTracepointArgs([BigInt(i), 3n])) },
+  { name: 'flow dissector', make: (m, i) => new FlowDissectorContext(m, bytes(80, i)), reset: (c: FlowDissectorContext, i) => c.reset(bytes(80, i)) },
+  { name: 'syscall', make: (m, i) => new SyscallContext(m, bytes(24, i)), reset: (c: SyscallContext, i) => c.reset(bytes(24, i)) },
+  {
+    name: 'sock_addr',
+    make: (m, i) => new SockAddrContext(m, i === 1 ? { ip: '2001:db8::1', port: 443, msgSrc: '2001:db8::2' } : { ip: '10.0.0.2', port: i }),
+    reset: (c: SockAddrContext, i) => (c.reset(i === 1 ? { ip: '2001:db8::1', port: 443, msgSrc: '2001:db8::2' } : { ip: '10.0.0.2', port: i }), true),
+  },
+];
+
+describe('context resets equal new contexts', () => {
+  for (const c of CASES) {
+    it(c.name, () => {
+      const used = new Memory();
+      const base = used.mark();
+      const ctx = c.make(used, 1);
+      for (const r of used.listRegions().slice(base.regions)) used.u8.fill(0xee, r.span?.start ?? r.start, r.span?.end ?? r.end);
+      expect(c.reset(ctx, 2)).toBe(true);
+      const made = new Memory();
+      const fresh = c.make(made, 2);
+      expect(ctx.address).toBe(fresh.address);
+      expect(used.listRegions()).toEqual(made.listRegions());
+      const end = made.listRegions().at(-1)!.end;
+      const diff = used.u8.subarray(0, end).findIndex((b, i) => b !== made.u8[i]);
+      expect(diff, `first differing byte at ${diff}`).toBe(-1);
+      expect(ctx.packetOut()).toEqual(fresh.packetOut());
+    });
+  }
+
+  it('resets refuse input whose regions would have other sizes', () => {
+    const m = new Memory();
+    expect(new TracepointContext(m, 'tracepoint', bytes(40, 1)).reset('tracepoint', bytes(48, 1))).toBe(false);
+    expect(new TracepointContext(m, 'raw-tracepoint', bytes(8, 1)).reset('tracepoint', bytes(8, 1))).toBe(false);
+    expect(new FlowDissectorContext(m, bytes(80, 1)).reset(bytes(81, 1))).toBe(false);
+    expect(new SyscallContext(m, bytes(24, 1)).reset(undefined)).toBe(false);
+    expect(new SyscallContext(m, undefined).reset(undefined)).toBe(true);
+    expect(() => new SockAddrContext(m, { ip: '10.0.0.1', port: 1 }).reset({ ip: '10.0.0.1', port: -1 })).toThrow(/port -1/);
+  });
+});
