@@ -239,38 +239,46 @@ export class JitEngine implements EngineInstance, HelperRuntime {
    * the rest of an empty run).
    */
   run32(r1: number, budget?: number, r2 = 0): bigint {
+    // Kept small enough for the optimizer to inline into its caller: the rare ways out (no 32-bit
+    // entry, faults, a wide r0) are methods of their own.
     const top = this.primary;
     const main32 = top.main32;
     if (main32 === undefined) return this.runWide(r2 === 0 ? [BigInt(r1)] : [BigInt(r1), BigInt(r2)], budget);
-    this.syncRegions();
+    const memory = this.memory;
+    if (this.synced !== memory.layout) this.syncRegions();
     if (budget !== undefined) this.budget = budget;
     this.executed = 0;
     this.pending = -1;
     this.cur = undefined;
     this.exhausted = false;
     this.top = top;
-    this.memory.setStackDepth(0);
+    memory.setStackDepth(0);
     let lo: number;
     try {
       lo = main32(r1, r2, this.budget);
     } catch (e) {
-      // A fault leaves the memory model's stack where the run stopped, as the interpreter does.
-      if (!(e instanceof AbortWithZero) || this.pending >= 0) {
-        this.memory.setStackDepth(top.depth.value as number);
-        throw e instanceof AbortWithZero ? this.budgetFault(this.pending) : e;
-      }
-      this.executed = this.budget - (top.rem.value as number);
-      return 0n;
+      return this.stopped32(top, e);
     }
-    if (this.pending >= 0) {
-      this.memory.setStackDepth(top.depth.value as number);
-      throw this.budgetFault(this.pending);
-    }
-    const dv = this.memory.dv;
+    if (this.pending >= 0) return this.stopped32(top, undefined);
+    const dv = memory.dv;
     this.executed = this.budget - dv.getFloat64(MAILBOX + 8, true);
     const hi = dv.getUint32(MAILBOX, true);
     if (hi === 0 && lo >= 0 && lo < SMALL.length) return SMALL[lo]!;
     return hi === 0 ? BigInt(lo >>> 0) : (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+  }
+
+  /**
+   * A run32 that threw `e`, or returned with a budget fault pending (`e` undefined): raises the
+   * fault, or answers 0 for an LD_ABS/LD_IND out of the packet (AbortWithZero).
+   */
+  private stopped32(top: Live, e: unknown): bigint {
+    // A fault leaves the memory model's stack where the run stopped, as the interpreter does.
+    if (e === undefined || !(e instanceof AbortWithZero) || this.pending >= 0) {
+      this.memory.setStackDepth(top.depth.value as number);
+      throw e === undefined || e instanceof AbortWithZero ? this.budgetFault(this.pending) : e;
+    }
+    this.executed = this.budget - (top.rem.value as number);
+    return 0n;
   }
 
   /** A run through the 64-bit entry (arguments that do not fit main32). */
