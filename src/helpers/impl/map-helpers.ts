@@ -3,7 +3,7 @@ import { BloomFilterMap } from '../maps/bloom-filter.js';
 import { SockMapBase } from '../maps/sockmap.js';
 import { sockMapLookup, sockMapUpdate } from './sockmap-helpers.js';
 import type { HelperGroup } from './group.js';
-import { copyIn, copyOut, u32, view, zeroOut } from './args.js';
+import { addressArg, copyIn, copyOut, u32, zeroOut } from './args.js';
 
 /** Map access from programs: lookup/update/delete, the queue/stack push/pop/peek, per-CPU lookup. */
 export const mapHelpers: HelperGroup = (k) => ({
@@ -11,17 +11,18 @@ export const mapHelpers: HelperGroup = (k) => ({
     const map = k.mapArg(m, 'bpf_map_lookup_elem');
     // A socket map answers with a socket, not a value.
     if (map instanceof SockMapBase) return sockMapLookup(k, map, copyIn(k.memory, key, map.keySize));
-    return BigInt(map.lookup(view(k.memory, key, map.keySize), k.cpu));
+    return BigInt(map.lookupAt(addressArg(k.memory, key, map.keySize), k.cpu));
   },
   map_update_elem: (_rt, m, key, value, flags) => {
     const map = k.mapArg(m, 'bpf_map_update_elem');
     const f = flags > 0xffffffffn ? -1 : Number(flags);
     if (map instanceof SockMapBase) return sockMapUpdate(k, map, copyIn(k.memory, key, map.keySize), value, f);
-    return BigInt(map.update(copyIn(k.memory, key, map.keySize), copyIn(k.memory, value, map.valueSize), f, k.cpu));
+    const keyAddr = addressArg(k.memory, key, map.keySize);
+    return status(map.updateAt(keyAddr, addressArg(k.memory, value, map.valueSize), f, k.cpu));
   },
   map_delete_elem: (_rt, m, key) => {
     const map = k.mapArg(m, 'bpf_map_delete_elem');
-    return BigInt(map.delete(copyIn(k.memory, key, map.keySize)));
+    return status(map.deleteAt(addressArg(k.memory, key, map.keySize)));
   },
   map_push_elem: (_rt, m, value, flags) => {
     const map = k.mapArg(m, 'bpf_map_push_elem');
@@ -39,9 +40,13 @@ export const mapHelpers: HelperGroup = (k) => ({
     const map = k.mapArg(m, 'bpf_map_lookup_percpu_elem');
     const c = u32(cpu);
     if (c >= k.cpus) return 0n;
-    return BigInt(map.lookup(view(k.memory, key, map.keySize), c));
+    return BigInt(map.lookupAt(addressArg(k.memory, key, map.keySize), c));
   },
 });
+
+/** 0 and the negative errnos as BigInts made once: a map operation's status costs no allocation. */
+const STATUS: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(-i));
+const status = (r: number): bigint => (r <= 0 && r > -256 ? STATUS[-r]! : BigInt(r));
 
 /** pop/peek copy the value out; on failure the kernel zeroes the destination. */
 function popInto(k: Parameters<HelperGroup>[0], m: bigint, value: bigint, peek: boolean, name: string): bigint {

@@ -60,6 +60,21 @@ export class SlotStore {
     if (bytes.length < this.size) this.memory.u8.fill(0, a + bytes.length, a + this.size);
   }
 
+  /**
+   * Copies `len` bytes of `src` from `off` into a slot (zeroing the rest of the value), without a
+   * view or a copy of the source: the map helpers' path, where `src` is the memory itself. A
+   * source in the same memory is either this very value or disjoint from it (a checked value
+   * pointer spans one whole element), so a forward copy is exact.
+   */
+  writeFrom(slot: number, copy: number, src: Uint8Array, off: number, len: number): void {
+    const u8 = this.memory.u8;
+    const a = this.addr(slot, copy);
+    const n = len < this.size ? len : this.size;
+    if (n > 64) u8.set(src.subarray(off, off + n), a);
+    else for (let i = 0; i < n; i++) u8[a + i] = src[off + i]!;
+    for (let i = n; i < this.size; i++) u8[a + i] = 0;
+  }
+
   zero(slot: number, copy?: number): void {
     if (copy !== undefined) {
       const a = this.addr(slot, copy);
