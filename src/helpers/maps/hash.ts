@@ -14,11 +14,12 @@ const EMPTY = -1;
  * finalizer. Bytes past the end of a short user-space key count as zeros, as the zero-padded
  * copy the table keeps of it.
  */
-function hashKey(src: Uint8Array, off: number, size: number): number {
+function hashKey(src: Uint8Array, off: number, size: number, dv: DataView | undefined): number {
   let h = size;
   let i = 0;
   for (; i + 4 <= size; i += 4) {
-    const w = src[off + i]! | (src[off + i + 1]! << 8) | (src[off + i + 2]! << 16) | (src[off + i + 3]! << 24);
+    // `dv`: the memory's view when `src` is the memory (a helper's key), whose word reads are faster.
+    const w = dv !== undefined ? dv.getInt32(off + i, true) : src[off + i]! | (src[off + i + 1]! << 8) | (src[off + i + 2]! << 16) | (src[off + i + 3]! << 24);
     h = Math.imul(h ^ Math.imul(w, 0xcc9e2d51), 0x1b873593);
     h = (h << 13) | (h >>> 19);
   }
@@ -112,10 +113,17 @@ export class HashMap extends BpfMap {
 
   /** Whether the key of `slot` is the `keySize` bytes at `src[off..]`. */
   private keyIs(slot: number, src: Uint8Array, off: number): boolean {
-    const u8 = this.env.memory.u8;
+    const memory = this.env.memory;
     const a = this.keys.addr(slot);
     const n = this.keySize;
-    for (let i = 0; i < n; i++) if (u8[a + i] !== (src[off + i]! | 0)) return false;
+    let i = 0;
+    if (src === memory.u8) {
+      // A helper's key, in the memory itself: word by word.
+      const dv = memory.dv;
+      for (; i + 4 <= n; i += 4) if (dv.getInt32(a + i, true) !== dv.getInt32(off + i, true)) return false;
+    }
+    const u8 = memory.u8;
+    for (; i < n; i++) if (u8[a + i] !== (src[off + i]! | 0)) return false;
     return true;
   }
 
@@ -225,7 +233,12 @@ export class HashMap extends BpfMap {
   }
 
   private slotOf(src: Uint8Array, off: number): number {
-    return this.find(src, off, hashKey(src, off, this.keySize));
+    return this.find(src, off, this.hash(src, off));
+  }
+
+  private hash(src: Uint8Array, off: number): number {
+    const memory = this.env.memory;
+    return hashKey(src, off, this.keySize, src === memory.u8 ? memory.dv : undefined);
   }
 
   /** Slots in insertion order (a snapshot: callbacks may change the table while it is walked). */
@@ -300,7 +313,7 @@ export class HashMap extends BpfMap {
   /** An update with the key at `k[ko..]` and `vlen` value bytes at `v[vo..]` (both possibly the memory itself). */
   private doUpdate(k: Uint8Array, ko: number, v: Uint8Array, vo: number, vlen: number, flags: number, cpu: number, allCpus: boolean): MapStatus {
     if (badUpdateFlags(flags)) return -Errno.EINVAL;
-    const h = hashKey(k, ko, this.keySize);
+    const h = this.hash(k, ko);
     if (this.lru !== undefined) {
       return this.percpu ? this.lruPercpuUpdate(h, k, ko, v, vo, vlen, flags, cpu, allCpus) : this.lruUpdate(h, k, ko, v, vo, vlen, flags, cpu);
     }

@@ -67,12 +67,22 @@ export class SlotStore {
    * pointer spans one whole element), so a forward copy is exact.
    */
   writeFrom(slot: number, copy: number, src: Uint8Array, off: number, len: number): void {
-    const u8 = this.memory.u8;
     const a = this.addr(slot, copy);
-    const n = len < this.size ? len : this.size;
-    if (n > 64) u8.set(src.subarray(off, off + n), a);
-    else for (let i = 0; i < n; i++) u8[a + i] = src[off + i]!;
-    for (let i = n; i < this.size; i++) u8[a + i] = 0;
+    const size = this.size;
+    const n = len < size ? len : size;
+    if (n > 64) {
+      this.memory.u8.set(src.subarray(off, off + n), a);
+    } else if (src === this.memory.u8 && (n & 3) === 0) {
+      // From the memory itself (a helper's argument): 32-bit words, which V8 does fastest here.
+      const dv = this.memory.dv;
+      for (let i = 0; i < n; i += 4) dv.setInt32(a + i, dv.getInt32(off + i, true), true);
+      if (n === size) return;
+    } else {
+      const u8 = this.memory.u8;
+      for (let i = 0; i < n; i++) u8[a + i] = src[off + i]!;
+    }
+    const u8 = this.memory.u8;
+    for (let i = n; i < size; i++) u8[a + i] = 0;
   }
 
   zero(slot: number, copy?: number): void {
