@@ -108,10 +108,13 @@ export function helperTable(
   names: ReadonlyMap<number, string>,
   fast: ReadonlyMap<number, FastHelperFn> = new Map(),
 ): HelperTable {
+  // By id in an array: engines ask on every call of a helper.
+  const byId: Array<FastHelperFn | undefined> = [];
+  for (const [id, fn] of fast) if (id >= 0) byId[id] = fn;
   return {
     get: (id) => fns.get(id),
     nameOf: (id) => names.get(id) ?? 'unknown',
-    fast: (id) => fast.get(id),
+    fast: (id) => (id >= 0 ? byId[id] : undefined),
   };
 }
 
