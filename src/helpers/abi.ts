@@ -23,6 +23,34 @@ export interface HelperRuntime {
  */
 export type HelperFn = (rt: HelperRuntime, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
 
+/**
+ * A helper's fast path, which no BigInt crosses: r1..r5 lie as little-endian u64s at `args` in
+ * the memory (read them as 32-bit halves through `memory.dv`; only the prototype's arguments are
+ * meaningful, as for {@link HelperFn}), and r0 comes back as a number that is an exact integer
+ * (r0 is it modulo 2^64), or as a BigInt when it may not fit. Same faults, same effects as the
+ * helper's {@link HelperFn}, which engines call instead whenever the table has no fast path.
+ */
+export type FastHelperFn = (rt: HelperRuntime, args: number) => number | bigint;
+
+/**
+ * Where an engine puts r1..r5 for a {@link FastHelperFn}: the never-mapped page under NULL_GUARD,
+ * which no region covers, so no program can read or write it (bytes [80, 120)).
+ */
+export const HELPER_ARGS = 80;
+/** Where the JIT's `helperm` import leaves the high half of r0 (bytes [120, 124) of that page). */
+export const HELPER_RET_HI = 120;
+
+/**
+ * Helpers whose JIT calls pass their arguments in memory at {@link HELPER_ARGS} (the `helperm`
+ * import) so that a fast path, when the table has one, makes no BigInt: the map operations.
+ */
+export const MEMORY_ARG_HELPERS: ReadonlySet<number> = new Set([
+  1, // bpf_map_lookup_elem
+  2, // bpf_map_update_elem
+  3, // bpf_map_delete_elem
+  195, // bpf_map_lookup_percpu_elem
+]);
+
 /** The helper-table id of the kfunc with BTF id `btfId` (a `call` with src 2): negative, apart from every helper id. */
 export const kfuncId = (btfId: number): number => -(btfId + 1);
 
@@ -32,6 +60,8 @@ export interface HelperTable {
   get(id: number): HelperFn | undefined;
   /** The kernel's name of helper `id` (`bpf_map_lookup_elem`), or `unknown`. */
   nameOf(id: number): string;
+  /** The fast path of helper `id`, if it has one (a table that wraps another may leave it out). */
+  fast?(id: number): FastHelperFn | undefined;
 }
 
 /**
@@ -62,17 +92,29 @@ export const mapHandle = (index: number): number => MAP_HANDLE_BASE + index * MA
 /** The map index behind a handle value, or -1 when the value is not a map handle. */
 export function mapIndexOfHandle(v: bigint): number {
   // Number() first: every handle is below 2^32, so no BigInt is made on this path (each map helper call).
-  const n = Number(v);
+  return mapIndexOfNumber(Number(v));
+}
+
+/** {@link mapIndexOfHandle} of a value given as a number (its low half, when its high half is 0). */
+export function mapIndexOfNumber(n: number): number {
   if (!(n >= MAP_HANDLE_BASE && n < FUNC_POINTER_BASE)) return -1;
   const rel = n - MAP_HANDLE_BASE;
   return rel % MAP_HANDLE_STRIDE === 0 ? rel / MAP_HANDLE_STRIDE : -1;
 }
 
 /** Builds a table from a plain id → implementation record and a name list. */
-export function helperTable(fns: ReadonlyMap<number, HelperFn>, names: ReadonlyMap<number, string>): HelperTable {
+export function helperTable(
+  fns: ReadonlyMap<number, HelperFn>,
+  names: ReadonlyMap<number, string>,
+  fast: ReadonlyMap<number, FastHelperFn> = new Map(),
+): HelperTable {
+  // By id in an array: engines ask on every call of a helper.
+  const byId: Array<FastHelperFn | undefined> = [];
+  for (const [id, fn] of fast) if (id >= 0) byId[id] = fn;
   return {
     get: (id) => fns.get(id),
     nameOf: (id) => names.get(id) ?? 'unknown',
+    fast: (id) => (id >= 0 ? byId[id] : undefined),
   };
 }
 

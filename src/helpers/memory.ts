@@ -182,6 +182,9 @@ export class Memory {
    */
   check(lo: number, hi: number, size: number, write: boolean): Region {
     const addr = lo >>> 0;
+    // Helpers' pointer arguments (map keys and values) are on the stack nearly always: no search.
+    const st = this.stack;
+    if (hi === 0 && addr >= st.start && addr + size <= st.end && (!write || st.writable)) return st;
     const r = hi === 0 ? this.regionAt(addr) : undefined;
     // The common case: inside one region, within one element, writable if written. Messages are
     // built only on the way to a fault. `addr >= r.start` matters for the stack (below the current

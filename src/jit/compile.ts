@@ -379,6 +379,7 @@ function declareEnvironment(sink: ModuleSink): void {
   sink.importFunction(Import.budget, RT, Import.budget, [I32, I32], NONE);
   sink.importFunction(Import.fault, RT, Import.fault, [I32], NONE);
   for (let n = 0; n <= 5; n++) sink.importFunction(Import.helperN(n), RT, Import.helperN(n), [I32, I32, I32, ...i64s(n)], I64);
+  sink.importFunction(Import.helperm, RT, Import.helperm, [I32, I32, I32], I32);
   sink.importFunction(Import.callx, RT, Import.callx, [I32, I64, ...i64s(PARAM_COUNT)], I64);
   sink.importFunction(Import.legacy, RT, Import.legacy, [I32, I32], I32);
   sink.addGlobal(Global.rem, F64, true, 0);

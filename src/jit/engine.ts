@@ -5,7 +5,7 @@
  * is built here with the interpreter's wording, so both engines report the same thing.
  */
 import type { EngineInstance, EngineOptions, HelperRuntime, HelperTable } from '../helpers/abi.js';
-import { FUNC_POINTER_BASE } from '../helpers/abi.js';
+import { FUNC_POINTER_BASE, HELPER_ARGS, HELPER_RET_HI } from '../helpers/abi.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
 import { MAX_CALL_FRAMES, type Memory, PROBE_ZERO } from '../helpers/memory.js';
@@ -438,6 +438,46 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     }
   }
 
+  /**
+   * The `helperm` import: r1..r5 wait at HELPER_ARGS; the fast path runs when the table has one,
+   * else the HelperFn with the registers read as BigInts. Leaves r0's high half at HELPER_RET_HI.
+   */
+  private callHelperMem(self: Live, pc: number, id: number, depth: number): number {
+    const fast = this.helpers.fast?.(id);
+    let r: number | bigint;
+    if (fast === undefined) {
+      const dv = this.memory.dv;
+      const a = (i: number): bigint => dv.getBigUint64(HELPER_ARGS + 8 * (i - 1), true);
+      r = this.callHelper(self, pc, id, depth, a(1), a(2), a(3), a(4), a(5));
+    } else {
+      this.checkPending();
+      const poison = this.prog.poisoned.size > 0 ? this.prog.poisoned.get(pc) : undefined;
+      if (poison !== undefined) {
+        throw this.faultLeaving(self.rem.value as number, 'poisoned', pc, `instruction poisoned by a failed CO-RE relocation: ${poison}`);
+      }
+      this.pc = pc;
+      this.memory.setStackDepth(depth);
+      const prev = this.cur;
+      this.cur = self;
+      try {
+        r = fast(this, HELPER_ARGS);
+        this.syncRegions();
+      } catch (e) {
+        if (e instanceof FaultSignal) throw this.faultLeaving(self.rem.value as number, e.kind, pc, e.message);
+        throw e;
+      } finally {
+        this.cur = prev;
+      }
+    }
+    const dv = this.memory.dv;
+    if (typeof r === 'number') {
+      dv.setInt32(HELPER_RET_HI, r >= 0 && r <= 0xffffffff ? 0 : Math.floor(r / 0x100000000) | 0, true);
+      return r | 0;
+    }
+    dv.setInt32(HELPER_RET_HI, Number(BigInt.asUintN(64, r) >> 32n) | 0, true);
+    return Number(BigInt.asUintN(32, r)) | 0;
+  }
+
   private instantiate(compiled: CompiledProgram): Live {
     const { op } = this.prog.slots;
     const n = this.prog.slots.length;
@@ -510,6 +550,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
         this.callHelper(self!, pc, id, d, a1, a2, a3, 0n, 0n),
       helper4: (pc: number, id: number, d: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint): bigint =>
         this.callHelper(self!, pc, id, d, a1, a2, a3, a4, 0n),
+      [Import.helperm]: (pc: number, id: number, d: number): number => this.callHelperMem(self!, pc, id, d),
       [Import.callx]: (pc: number, target: bigint, ...regs: bigint[]): bigint => {
         this.checkPending();
         const live = me();

@@ -26,6 +26,12 @@ export const Import = {
    * registers (see helperArity) gets only those; each i64 crossing into JS costs a BigInt.
    */
   helperN: (n: number): string => (n === 5 ? 'helper' : `helper${n}`),
+  /**
+   * `helperm(pc, id, depth) -> low half of r0` for the helpers of MEMORY_ARG_HELPERS: r1..rN are
+   * stored at HELPER_ARGS first and the high half of r0 comes back at HELPER_RET_HI, so a helper
+   * with a fast path (FastHelperFn) runs without a BigInt either way.
+   */
+  helperm: 'helperm',
   /** `callx(pc, target, r0..r9) -> r0`; r1..r5 come back through the `ret` globals. */
   callx: 'callx',
   /** `legacy(pc, offset) -> value`: LD_ABS/LD_IND. */

@@ -1,5 +1,5 @@
 import type { EngineInstance, EngineOptions, HelperRuntime, HelperTable } from '../helpers/abi.js';
-import { FUNC_POINTER_BASE, kfuncId, TailCallSignal } from '../helpers/abi.js';
+import { FUNC_POINTER_BASE, HELPER_ARGS, kfuncId, TailCallSignal, type FastHelperFn } from '../helpers/abi.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
 import { MAX_CALL_FRAMES, type Memory, PROBE_ZERO } from '../helpers/memory.js';
@@ -225,6 +225,11 @@ export class Interpreter implements HelperRuntime, EngineInstance {
     if (fn === undefined) {
       throw this.fault('helper', pc, `helper ${this.helpers.nameOf(id)} (#${id}) is not supported`);
     }
+    const fast = this.helpers.fast?.(id);
+    if (fast !== undefined) {
+      this.callFast(fast, pc, L, H);
+      return;
+    }
     // Most arguments (pointers, small constants) fit in 32 bits: one conversion, or none.
     const a = (i: number): bigint => {
       const h = H[i]!;
@@ -252,6 +257,34 @@ export class Interpreter implements HelperRuntime, EngineInstance {
       H[0] = Number(v >> 32n) | 0;
     }
     // r1-r5 are caller-saved: the kernel leaves them unreadable after a call; keep them as they were.
+    this.invalidate();
+  }
+
+  /** A helper's fast path (FastHelperFn): r1..r5 go to HELPER_ARGS as halves, r0 comes back a number. */
+  private callFast(fast: FastHelperFn, pc: number, L: Int32Array, H: Int32Array): void {
+    const dv = this.memory.dv;
+    for (let i = 1; i <= 5; i++) {
+      dv.setInt32(HELPER_ARGS + 8 * (i - 1), L[i]!, true);
+      dv.setInt32(HELPER_ARGS + 8 * (i - 1) + 4, H[i]!, true);
+    }
+    this.pc = pc;
+    const depth = this.depth;
+    let r0: number | bigint;
+    try {
+      r0 = fast(this, HELPER_ARGS);
+    } catch (e) {
+      if (e instanceof FaultSignal) throw this.fault(e.kind, pc, e.message);
+      throw e;
+    }
+    this.depth = depth;
+    if (typeof r0 === 'number') {
+      L[0] = r0 | 0;
+      H[0] = r0 >= 0 && r0 <= 0xffffffff ? 0 : Math.floor(r0 / 0x100000000) | 0;
+    } else {
+      const v = BigInt.asUintN(64, r0);
+      L[0] = Number(v & 0xffffffffn) | 0;
+      H[0] = Number(v >> 32n) | 0;
+    }
     this.invalidate();
   }
 

@@ -17,6 +17,29 @@ describe('array map', () => {
     expect(m.entries().map((e) => hex(e.key))).toEqual(['00000000', '01000000', '02000000', '03000000']);
   });
 
+  it('reads keys and values in place (the helpers path) as the byte API does', () => {
+    for (const type of [MapType.ARRAY, MapType.PERCPU_ARRAY]) {
+      const e = env();
+      const m = new ArrayMap(mapDef({ type, maxEntries: 4, valueSize: 12 }), 0, e);
+      const b = e.memory.alloc('args', 'mem', 16).start;
+      const v = new Uint8Array(12).map((_, i) => i + 1);
+      e.memory.u8.set(v, b + 4);
+      for (const [k, flags, want] of [
+        [2, UpdateFlags.ANY, 0],
+        [3, UpdateFlags.EXIST, 0],
+        [1, UpdateFlags.NOEXIST, -Errno.EEXIST],
+        [4, UpdateFlags.ANY, -Errno.E2BIG],
+        [0, 7, -Errno.EINVAL],
+      ] as const) {
+        e.memory.dv.setUint32(b, k, true);
+        expect(m.updateAt(b, b + 4, flags, 1)).toBe(want);
+        expect(m.lookupAt(b, 1)).toBe(m.lookup(u32(k), 1));
+      }
+      expect(hex(e.memory.u8.slice(m.lookup(u32(3), 1), m.lookup(u32(3), 1) + 12))).toBe(hex(v));
+      expect(m.lookup(u32(3), 0) === m.lookup(u32(3), 1)).toBe(type === MapType.ARRAY);
+    }
+  });
+
   it('updates with the kernel error codes', () => {
     const m = make();
     const v = new Uint8Array(12).fill(7);

@@ -23,6 +23,22 @@ export function view(memory: Memory, ptr: bigint, size: number, write = false): 
   return memory.u8.subarray(lo, lo + size);
 }
 
+/**
+ * The address of `size` bytes at the 64-bit pointer `ptr`, checked as {@link view} checks them,
+ * for helpers that read the bytes in place (no view is made).
+ */
+export function addressArg(memory: Memory, ptr: bigint, size: number, write = false): number {
+  const n = Number(ptr);
+  if (n >= 0 && n <= 0xffffffff) {
+    if (size !== 0) memory.check(n, 0, size, write);
+    return n;
+  }
+  const p = BigInt.asUintN(64, ptr);
+  const lo = Number(p & 0xffffffffn);
+  if (size !== 0) memory.check(lo, Number(p >> 32n) | 0, size, write);
+  return lo;
+}
+
 /** A copy of `size` bytes at `ptr`. */
 export const copyIn = (memory: Memory, ptr: bigint, size: number): Uint8Array => view(memory, ptr, size).slice();
 

@@ -2,8 +2,11 @@ import { Errno } from '../errno.js';
 import { BloomFilterMap } from '../maps/bloom-filter.js';
 import { SockMapBase } from '../maps/sockmap.js';
 import { sockMapLookup, sockMapUpdate } from './sockmap-helpers.js';
-import type { HelperGroup } from './group.js';
-import { copyIn, copyOut, u32, view, zeroOut } from './args.js';
+import { mapIndexOfNumber } from '../abi.js';
+import type { KernelState } from '../kernel/state.js';
+import type { BpfMap } from '../maps/map.js';
+import type { FastHelperGroup, HelperGroup } from './group.js';
+import { addressArg, copyIn, copyOut, u32, zeroOut } from './args.js';
 
 /** Map access from programs: lookup/update/delete, the queue/stack push/pop/peek, per-CPU lookup. */
 export const mapHelpers: HelperGroup = (k) => ({
@@ -11,17 +14,18 @@ export const mapHelpers: HelperGroup = (k) => ({
     const map = k.mapArg(m, 'bpf_map_lookup_elem');
     // A socket map answers with a socket, not a value.
     if (map instanceof SockMapBase) return sockMapLookup(k, map, copyIn(k.memory, key, map.keySize));
-    return BigInt(map.lookup(view(k.memory, key, map.keySize), k.cpu));
+    return BigInt(map.lookupAt(addressArg(k.memory, key, map.keySize), k.cpu));
   },
   map_update_elem: (_rt, m, key, value, flags) => {
     const map = k.mapArg(m, 'bpf_map_update_elem');
     const f = flags > 0xffffffffn ? -1 : Number(flags);
     if (map instanceof SockMapBase) return sockMapUpdate(k, map, copyIn(k.memory, key, map.keySize), value, f);
-    return BigInt(map.update(copyIn(k.memory, key, map.keySize), copyIn(k.memory, value, map.valueSize), f, k.cpu));
+    const keyAddr = addressArg(k.memory, key, map.keySize);
+    return status(map.updateAt(keyAddr, addressArg(k.memory, value, map.valueSize), f, k.cpu));
   },
   map_delete_elem: (_rt, m, key) => {
     const map = k.mapArg(m, 'bpf_map_delete_elem');
-    return BigInt(map.delete(copyIn(k.memory, key, map.keySize)));
+    return status(map.deleteAt(addressArg(k.memory, key, map.keySize)));
   },
   map_push_elem: (_rt, m, value, flags) => {
     const map = k.mapArg(m, 'bpf_map_push_elem');
@@ -39,9 +43,69 @@ export const mapHelpers: HelperGroup = (k) => ({
     const map = k.mapArg(m, 'bpf_map_lookup_percpu_elem');
     const c = u32(cpu);
     if (c >= k.cpus) return 0n;
-    return BigInt(map.lookup(view(k.memory, key, map.keySize), c));
+    return BigInt(map.lookupAt(addressArg(k.memory, key, map.keySize), c));
   },
 });
+
+/**
+ * The fast paths of the map operations: arguments read as 32-bit halves where the engine put them,
+ * results as numbers. Each does what its HelperFn above does, check for check and fault for fault.
+ */
+export const mapFastHelpers: FastHelperGroup = (k) => ({
+  map_lookup_elem: (_rt, a) => {
+    const map = mapAt(k, a, 'bpf_map_lookup_elem');
+    if (map instanceof SockMapBase) return sockMapLookup(k, map, k.memory.u8.slice(...sliceOf(k, a + 8, map.keySize)));
+    return map.lookupAt(pointerAt(k, a + 8, map.keySize), k.cpu);
+  },
+  map_update_elem: (_rt, a) => {
+    const map = mapAt(k, a, 'bpf_map_update_elem');
+    const dv = k.memory.dv;
+    const f = dv.getUint32(a + 28, true) !== 0 ? -1 : dv.getUint32(a + 24, true);
+    if (map instanceof SockMapBase) {
+      const key = k.memory.u8.slice(...sliceOf(k, a + 8, map.keySize));
+      return sockMapUpdate(k, map, key, dv.getBigUint64(a + 16, true), f);
+    }
+    const keyAddr = pointerAt(k, a + 8, map.keySize);
+    return map.updateAt(keyAddr, pointerAt(k, a + 16, map.valueSize), f, k.cpu);
+  },
+  map_delete_elem: (_rt, a) => {
+    const map = mapAt(k, a, 'bpf_map_delete_elem');
+    return map.deleteAt(pointerAt(k, a + 8, map.keySize));
+  },
+  map_lookup_percpu_elem: (_rt, a) => {
+    const map = mapAt(k, a, 'bpf_map_lookup_percpu_elem');
+    const c = k.memory.dv.getUint32(a + 16, true);
+    if (c >= k.cpus) return 0;
+    return map.lookupAt(pointerAt(k, a + 8, map.keySize), c);
+  },
+});
+
+/** The map whose handle is the u64 at `at`, or the fault KernelState.mapArg raises. */
+function mapAt(k: KernelState, at: number, helper: string): BpfMap {
+  const dv = k.memory.dv;
+  const lo = dv.getUint32(at, true);
+  const hi = dv.getUint32(at + 4, true);
+  const m = hi === 0 ? k.maps[mapIndexOfNumber(lo)] : undefined;
+  return m ?? k.mapArg(dv.getBigUint64(at, true), helper);
+}
+
+/** The pointer (u64 at `at`) to `size` bytes, checked as addressArg checks it. */
+function pointerAt(k: KernelState, at: number, size: number): number {
+  const dv = k.memory.dv;
+  const lo = dv.getUint32(at, true);
+  if (size !== 0) k.memory.check(lo, dv.getUint32(at + 4, true), size, false);
+  return lo;
+}
+
+/** [start, end) of the checked `size` bytes the pointer at `at` points to. */
+function sliceOf(k: KernelState, at: number, size: number): [number, number] {
+  const p = pointerAt(k, at, size);
+  return [p, p + size];
+}
+
+/** 0 and the negative errnos as BigInts made once: a map operation's status costs no allocation. */
+const STATUS: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(-i));
+const status = (r: number): bigint => (r <= 0 && r > -256 ? STATUS[-r]! : BigInt(r));
 
 /** pop/peek copy the value out; on failure the kernel zeroes the destination. */
 function popInto(k: Parameters<HelperGroup>[0], m: bigint, value: bigint, peek: boolean, name: string): bigint {

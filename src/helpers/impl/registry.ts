@@ -1,10 +1,10 @@
-import { helperTable, type HelperFn, type HelperTable } from '../abi.js';
+import { helperTable, type FastHelperFn, type HelperFn, type HelperTable } from '../abi.js';
 import { HELPER_NAMES, helperId, helperName } from '../helper-ids.js';
 import type { KernelState } from '../kernel/state.js';
 import { callbackHelpers } from './callbacks.js';
 import { csumHelpers } from './csum.js';
-import type { HelperGroup } from './group.js';
-import { mapHelpers } from './map-helpers.js';
+import type { FastHelperGroup, HelperGroup } from './group.js';
+import { mapFastHelpers, mapHelpers } from './map-helpers.js';
 import { packetHelpers } from './packet.js';
 import { perfHelpers } from './perf.js';
 import { printkHelpers } from './printk.js';
@@ -85,8 +85,23 @@ export function helperFunctions(k: KernelState): Map<number, HelperFn> {
   return fns;
 }
 
+const FAST_GROUPS: readonly FastHelperGroup[] = [mapFastHelpers];
+
+/** The fast paths by helper id, for the simulated kernel `k` (each also has its HelperFn). */
+export function fastHelperFunctions(k: KernelState): Map<number, FastHelperFn> {
+  const fns = new Map<number, FastHelperFn>();
+  for (const group of FAST_GROUPS) {
+    for (const [name, fn] of Object.entries(group(k))) {
+      const id = helperId(name);
+      if (id < 0) throw new Error(`helper ${name} has no id in the kernel UAPI`);
+      fns.set(id, fn);
+    }
+  }
+  return fns;
+}
+
 /** The helper table engines dispatch through: every helper bpfkit implements, named as the kernel names them. */
 export function kernelHelperTable(k: KernelState): HelperTable {
   const names = new Map<number, string>(HELPER_NAMES.map((_, id) => [id, helperName(id)]));
-  return helperTable(helperFunctions(k), names);
+  return helperTable(helperFunctions(k), names, fastHelperFunctions(k));
 }

@@ -99,5 +99,6 @@ export function withKfuncs(table: HelperTable, k: KernelState, externs: readonly
   return {
     get: (id) => (id < 0 ? fns.get(id) : table.get(id)),
     nameOf: (id) => (id < 0 ? (names.get(id) ?? `kfunc (BTF id ${-id - 1})`) : table.nameOf(id)),
+    fast: (id) => table.fast?.(id),
   };
 }

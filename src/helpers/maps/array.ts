@@ -51,6 +51,21 @@ export class ArrayMap extends BpfMap {
     return this.valueAddress(i, cpu);
   }
 
+  override lookupAt(keyAddr: number, cpu: number): number {
+    const i = this.keySize >= 4 ? this.env.memory.dv.getUint32(keyAddr, true) : Number.MAX_SAFE_INTEGER;
+    if (i >= this.maxEntries) return 0;
+    return this.valueAddress(i, cpu);
+  }
+
+  override updateAt(keyAddr: number, valueAddr: number, flags: number, cpu: number): MapStatus {
+    if (badUpdateFlags(flags)) return -Errno.EINVAL;
+    const i = this.keySize >= 4 ? this.env.memory.dv.getUint32(keyAddr, true) : Number.MAX_SAFE_INTEGER;
+    if (i >= this.maxEntries) return -Errno.E2BIG;
+    if (flags === UpdateFlags.NOEXIST) return -Errno.EEXIST;
+    this.values.writeFrom(i, this.percpu ? cpu : 0, this.env.memory.u8, valueAddr, this.valueSize);
+    return 0;
+  }
+
   override update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): MapStatus {
     if (badUpdateFlags(flags)) return -Errno.EINVAL;
     const i = this.indexOf(key);

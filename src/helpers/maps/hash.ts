@@ -6,26 +6,32 @@ import { KernelLru } from './lru.js';
 import { BpfMap, UpdateFlags, badUpdateFlags, type MapEnv, type MapStatus } from './map.js';
 import { SlotStore } from './slot-store.js';
 
-/**
- * A key as the table holds it: keys of up to 6 bytes as the number they spell (exact in a double),
- * longer ones as a string of 16-bit units (half the characters of hex, built without a lookup).
- * All keys of one map have one size, so the two forms never meet. Every map update, lookup and
- * delete makes one: it is the hash map's hot path.
- */
-type TableKey = number | string;
+/** No slot in a bucket (buckets hold slot numbers). */
+const EMPTY = -1;
 
-function keyOf(key: Uint8Array, size: number): TableKey {
-  if (size <= 6) {
-    let v = 0;
-    for (let i = size - 1; i >= 0; i--) v = v * 256 + key[i]!;
-    return v;
-  }
-  let s = '';
+/**
+ * Hash of the `size` key bytes at `src[off..]`: 32-bit words mixed as murmur3's body and
+ * finalizer. Bytes past the end of a short user-space key count as zeros, as the zero-padded
+ * copy the table keeps of it.
+ */
+function hashKey(src: Uint8Array, off: number, size: number, dv: DataView | undefined): number {
+  let h = size;
   let i = 0;
-  for (; i + 1 < size; i += 2) s += String.fromCharCode(key[i]! | (key[i + 1]! << 8));
-  if (i < size) s += String.fromCharCode(key[i]!);
-  return s;
+  for (; i + 4 <= size; i += 4) {
+    // `dv`: the memory's view when `src` is the memory (a helper's key), whose word reads are faster.
+    const w = dv !== undefined ? dv.getInt32(off + i, true) : src[off + i]! | (src[off + i + 1]! << 8) | (src[off + i + 2]! << 16) | (src[off + i + 3]! << 24);
+    h = Math.imul(h ^ Math.imul(w, 0xcc9e2d51), 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+  }
+  for (; i < size; i++) h = Math.imul(h ^ (src[off + i]! | 0), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
+
+const pow2AtLeast = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(n, 8)));
 
 /**
  * The hash family: `HASH`, `PERCPU_HASH`, `LRU_HASH`, `LRU_PERCPU_HASH`, with the kernel's
@@ -42,8 +48,22 @@ function keyOf(key: Uint8Array, size: number): TableKey {
 export class HashMap extends BpfMap {
   private readonly keys: SlotStore;
   private readonly values: SlotStore;
-  private readonly table = new Map<TableKey, number>();
-  private readonly keyOfSlot: Array<TableKey | undefined>;
+  /**
+   * The table: open addressing with linear probing over `buckets` (slot numbers, EMPTY when
+   * free; deletion shifts back, so there are no tombstones). Keys are compared in the keys store
+   * itself, so a lookup, update or delete hashes the program's key bytes where they lie and
+   * allocates nothing. It grows (doubling) to keep at most half of its buckets used.
+   */
+  private buckets: Int32Array;
+  private mask: number;
+  /** Per slot: the hash of its key, whether it is in the table, and its neighbours in insertion order. */
+  private readonly hashOf: Int32Array;
+  private readonly live: Uint8Array;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  private head = EMPTY;
+  private tail = EMPTY;
+  private count = 0;
   private readonly percpu: boolean;
   private readonly lru: KernelLru | undefined;
   /** The CPU user-space operations run on (the kernel's current CPU during the syscall). */
@@ -63,7 +83,13 @@ export class HashMap extends BpfMap {
     const slots = def.maxEntries + (isLru || this.percpu ? 0 : env.cpus);
     this.keys = new SlotStore(env.memory, `${def.name}:keys`, 'map-value', slots, def.keySize, 1, false);
     this.values = new SlotStore(env.memory, def.name, 'map-value', slots, def.valueSize, this.percpu ? env.cpus : 1, true);
-    this.keyOfSlot = new Array<TableKey | undefined>(slots).fill(undefined);
+    const cap = Math.min(pow2AtLeast(2 * slots), 1024);
+    this.buckets = new Int32Array(cap).fill(EMPTY);
+    this.mask = cap - 1;
+    this.hashOf = new Int32Array(slots);
+    this.live = new Uint8Array(slots);
+    this.next = new Int32Array(slots).fill(EMPTY);
+    this.prev = new Int32Array(slots).fill(EMPTY);
     if (!isLru && !this.percpu) for (let c = 0; c < env.cpus; c++) this.spare.push(this.values.take());
     if (isLru) {
       this.lru = new KernelLru({
@@ -80,62 +106,202 @@ export class HashMap extends BpfMap {
   }
 
   get size(): number {
-    return this.table.size;
+    return this.count;
+  }
+
+  // ---- the table ---------------------------------------------------------------------------
+
+  /** Whether the key of `slot` is the `keySize` bytes at `src[off..]`. */
+  private keyIs(slot: number, src: Uint8Array, off: number): boolean {
+    const memory = this.env.memory;
+    const a = this.keys.addr(slot);
+    const n = this.keySize;
+    let i = 0;
+    if (src === memory.u8) {
+      // A helper's key, in the memory itself: word by word.
+      const dv = memory.dv;
+      for (; i + 4 <= n; i += 4) if (dv.getInt32(a + i, true) !== dv.getInt32(off + i, true)) return false;
+    }
+    const u8 = memory.u8;
+    for (; i < n; i++) if (u8[a + i] !== (src[off + i]! | 0)) return false;
+    return true;
+  }
+
+  /** The slot holding the key at `src[off..]` whose hash is `h`, or EMPTY. */
+  private find(src: Uint8Array, off: number, h: number): number {
+    const buckets = this.buckets;
+    const mask = this.mask;
+    for (let b = h & mask; ; b = (b + 1) & mask) {
+      const s = buckets[b]!;
+      if (s === EMPTY) return EMPTY;
+      if (this.hashOf[s] === h && this.keyIs(s, src, off)) return s;
+    }
+  }
+
+  private bucketOf(slot: number): number {
+    const buckets = this.buckets;
+    const mask = this.mask;
+    let b = this.hashOf[slot]! & mask;
+    while (buckets[b] !== slot) b = (b + 1) & mask;
+    return b;
+  }
+
+  private place(slot: number): void {
+    const buckets = this.buckets;
+    const mask = this.mask;
+    let b = this.hashOf[slot]! & mask;
+    while (buckets[b] !== EMPTY) b = (b + 1) & mask;
+    buckets[b] = slot;
+  }
+
+  /** Adds `slot` (its key already written, its hash `h`) at the end of the insertion order. */
+  private link(slot: number, h: number): void {
+    if ((this.count + 1) * 2 > this.buckets.length) this.grow();
+    this.hashOf[slot] = h;
+    this.place(slot);
+    this.live[slot] = 1;
+    this.prev[slot] = this.tail;
+    this.next[slot] = EMPTY;
+    if (this.tail === EMPTY) this.head = slot;
+    else this.next[this.tail] = slot;
+    this.tail = slot;
+    this.count++;
+  }
+
+  /** Puts `slot` where `old` was, in the buckets and in the insertion order (a key's replacement). */
+  private swap(old: number, slot: number): void {
+    this.buckets[this.bucketOf(old)] = slot;
+    this.hashOf[slot] = this.hashOf[old]!;
+    const p = this.prev[old]!;
+    const n = this.next[old]!;
+    this.prev[slot] = p;
+    this.next[slot] = n;
+    if (p === EMPTY) this.head = slot;
+    else this.next[p] = slot;
+    if (n === EMPTY) this.tail = slot;
+    else this.prev[n] = slot;
+    this.live[old] = 0;
+    this.live[slot] = 1;
+  }
+
+  /** Takes `slot` out of the table (backward-shift deletion) and out of the insertion order. */
+  private drop(slot: number): void {
+    const buckets = this.buckets;
+    const mask = this.mask;
+    let i = this.bucketOf(slot);
+    for (let j = i; ; ) {
+      buckets[i] = EMPTY;
+      for (;;) {
+        j = (j + 1) & mask;
+        const s = buckets[j]!;
+        if (s === EMPTY) {
+          i = -1;
+          break;
+        }
+        const home = this.hashOf[s]! & mask;
+        // `s` may move to the hole at i unless its home lies cyclically in (i, j].
+        const stays = i <= j ? i < home && home <= j : i < home || home <= j;
+        if (!stays) {
+          buckets[i] = s;
+          i = j;
+          break;
+        }
+      }
+      if (i < 0) break;
+    }
+    const p = this.prev[slot]!;
+    const n = this.next[slot]!;
+    if (p === EMPTY) this.head = n;
+    else this.next[p] = n;
+    if (n === EMPTY) this.tail = p;
+    else this.prev[n] = p;
+    this.live[slot] = 0;
+    this.count--;
+  }
+
+  private grow(): void {
+    this.buckets = new Int32Array(this.buckets.length * 2).fill(EMPTY);
+    this.mask = this.buckets.length - 1;
+    for (let s = this.head; s !== EMPTY; s = this.next[s]!) this.place(s);
   }
 
   /** Removes the element in `slot` from the table (the LRU's del_from_htab); false when it is not there. */
   private unlink(slot: number): boolean {
-    const k = this.keyOfSlot[slot];
-    if (k === undefined || this.table.get(k) !== slot) return false;
-    this.table.delete(k);
-    this.keyOfSlot[slot] = undefined;
+    if (this.live[slot] === 0) return false;
+    this.drop(slot);
     return true;
   }
 
-  private slotOf(key: Uint8Array): number | undefined {
-    return this.table.get(keyOf(key, this.keySize));
+  private slotOf(src: Uint8Array, off: number): number {
+    return this.find(src, off, this.hash(src, off));
   }
 
+  private hash(src: Uint8Array, off: number): number {
+    const memory = this.env.memory;
+    return hashKey(src, off, this.keySize, src === memory.u8 ? memory.dv : undefined);
+  }
+
+  /** Slots in insertion order (a snapshot: callbacks may change the table while it is walked). */
+  private order(): number[] {
+    const out: number[] = [];
+    for (let s = this.head; s !== EMPTY; s = this.next[s]!) out.push(s);
+    return out;
+  }
+
+  // ---- program side ------------------------------------------------------------------------
+
   override lookup(key: Uint8Array, cpu: number): number {
-    const slot = this.slotOf(key);
-    if (slot === undefined) return 0;
+    return this.lookupIn(key, 0, cpu);
+  }
+
+  override lookupAt(keyAddr: number, cpu: number): number {
+    return this.lookupIn(this.env.memory.u8, keyAddr, cpu);
+  }
+
+  private lookupIn(src: Uint8Array, off: number, cpu: number): number {
+    const slot = this.slotOf(src, off);
+    if (slot === EMPTY) return 0;
     this.lru?.setRef(slot);
     return this.values.addr(slot, this.percpu ? cpu : 0);
   }
 
   /** A lookup that leaves the LRU's reference bits alone, as the syscall's does. */
   private peekAddr(key: Uint8Array, cpu: number): number {
-    const slot = this.slotOf(key);
-    return slot === undefined ? 0 : this.values.addr(slot, this.percpu ? cpu : 0);
+    const slot = this.slotOf(key, 0);
+    return slot === EMPTY ? 0 : this.values.addr(slot, this.percpu ? cpu : 0);
   }
 
-  private install(slot: number, k: TableKey, key: Uint8Array): void {
-    this.keys.write(slot, 0, key.subarray(0, this.keySize));
-    this.keyOfSlot[slot] = k;
-    this.table.set(k, slot);
+  /** Writes the key of a new element (before its value, as alloc_htab_elem copies them). */
+  private writeKey(slot: number, src: Uint8Array, off: number): void {
+    this.keys.writeFrom(slot, 0, src, off, src.length - off);
   }
 
   /** Writes a new element's value: one CPU's copy (the others zeroed) or, from user space, all. */
-  private initValue(slot: number, value: Uint8Array, cpu: number, allCpus: boolean): void {
+  private initValue(slot: number, v: Uint8Array, off: number, len: number, cpu: number, allCpus: boolean): void {
     if (!this.percpu) {
-      this.values.write(slot, 0, value);
+      this.values.writeFrom(slot, 0, v, off, len);
       return;
     }
     if (allCpus) {
-      scatterPerCpu(this.env.cpus, this.valueSize, value, (c, v) => this.values.write(slot, c, v));
+      scatterPerCpu(this.env.cpus, this.valueSize, v.subarray(off, off + len), (c, b) => this.values.write(slot, c, b));
       return;
     }
     this.values.zero(slot);
-    this.values.write(slot, cpu, value);
+    this.values.writeFrom(slot, cpu, v, off, len);
   }
 
-  private copyValue(slot: number, value: Uint8Array, cpu: number, allCpus: boolean): void {
-    if (allCpus && this.percpu) scatterPerCpu(this.env.cpus, this.valueSize, value, (c, v) => this.values.write(slot, c, v));
-    else this.values.write(slot, this.percpu ? cpu : 0, value);
+  private copyValue(slot: number, v: Uint8Array, off: number, len: number, cpu: number, allCpus: boolean): void {
+    if (allCpus && this.percpu) scatterPerCpu(this.env.cpus, this.valueSize, v.subarray(off, off + len), (c, b) => this.values.write(slot, c, b));
+    else this.values.writeFrom(slot, this.percpu ? cpu : 0, v, off, len);
   }
 
   override update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): MapStatus {
-    return this.doUpdate(key, value, flags, cpu, false);
+    return this.doUpdate(key, 0, value, 0, value.length, flags, cpu, false);
+  }
+
+  override updateAt(keyAddr: number, valueAddr: number, flags: number, cpu: number): MapStatus {
+    const u8 = this.env.memory.u8;
+    return this.doUpdate(u8, keyAddr, u8, valueAddr, this.valueSize, flags, cpu, false);
   }
 
   private checkFlags(exists: boolean, flags: number): MapStatus {
@@ -144,70 +310,89 @@ export class HashMap extends BpfMap {
     return 0;
   }
 
-  private doUpdate(key: Uint8Array, value: Uint8Array, flags: number, cpu: number, allCpus: boolean): MapStatus {
+  /** An update with the key at `k[ko..]` and `vlen` value bytes at `v[vo..]` (both possibly the memory itself). */
+  private doUpdate(k: Uint8Array, ko: number, v: Uint8Array, vo: number, vlen: number, flags: number, cpu: number, allCpus: boolean): MapStatus {
     if (badUpdateFlags(flags)) return -Errno.EINVAL;
-    const k = keyOf(key, this.keySize);
-    if (this.lru !== undefined) return this.percpu ? this.lruPercpuUpdate(k, key, value, flags, cpu, allCpus) : this.lruUpdate(k, key, value, flags, cpu);
-    const old = this.table.get(k);
-    const err = this.checkFlags(old !== undefined, flags);
+    const h = this.hash(k, ko);
+    if (this.lru !== undefined) {
+      return this.percpu ? this.lruPercpuUpdate(h, k, ko, v, vo, vlen, flags, cpu, allCpus) : this.lruUpdate(h, k, ko, v, vo, vlen, flags, cpu);
+    }
+    const old = this.find(k, ko, h);
+    const err = this.checkFlags(old !== EMPTY, flags);
     if (err) return err;
-    if (this.percpu && old !== undefined) {
-      this.copyValue(old, value, cpu, allCpus);
+    if (this.percpu && old !== EMPTY) {
+      this.copyValue(old, v, vo, vlen, cpu, allCpus);
       return 0;
     }
-    if (old === undefined && this.table.size >= this.maxEntries) return -Errno.E2BIG;
-    let slot: number;
-    if (old !== undefined && !this.percpu) {
-      slot = this.spare[cpu]!;
+    if (old === EMPTY && this.count >= this.maxEntries) return -Errno.E2BIG;
+    if (old !== EMPTY && !this.percpu) {
+      const slot = this.spare[cpu]!;
       this.spare[cpu] = old;
-      this.keyOfSlot[old] = undefined;
-    } else {
-      slot = this.values.take();
-      if (slot < 0) return -Errno.E2BIG;
+      this.writeKey(slot, k, ko);
+      this.initValue(slot, v, vo, vlen, cpu, allCpus);
+      this.swap(old, slot);
+      return 0;
     }
-    this.initValue(slot, value, cpu, allCpus);
-    this.install(slot, k, key);
+    const slot = this.values.take();
+    if (slot < 0) return -Errno.E2BIG;
+    this.writeKey(slot, k, ko);
+    this.initValue(slot, v, vo, vlen, cpu, allCpus);
+    this.link(slot, h);
     return 0;
   }
 
   /** htab_lru_map_update_elem: the new node is taken (possibly evicting) before the flags are checked. */
-  private lruUpdate(k: TableKey, key: Uint8Array, value: Uint8Array, flags: number, cpu: number): MapStatus {
+  private lruUpdate(h: number, k: Uint8Array, ko: number, v: Uint8Array, vo: number, vlen: number, flags: number, cpu: number): MapStatus {
     const lru = this.lru!;
     const slot = lru.pop(cpu);
     if (slot < 0) return -Errno.ENOMEM;
-    this.values.write(slot, 0, value);
-    const old = this.table.get(k);
-    const err = this.checkFlags(old !== undefined, flags);
+    // prealloc_lru_pop copies the key, then the value is copied, then the flags are checked.
+    this.writeKey(slot, k, ko);
+    this.values.writeFrom(slot, 0, v, vo, vlen);
+    const old = this.find(k, ko, h);
+    const err = this.checkFlags(old !== EMPTY, flags);
     if (err) {
       lru.pushFree(slot);
       return err;
     }
-    if (old !== undefined) {
+    if (old !== EMPTY) {
       lru.setRef(slot);
-      this.keyOfSlot[old] = undefined;
+      this.swap(old, slot);
+      lru.pushFree(old);
+    } else {
+      this.link(slot, h);
     }
-    this.install(slot, k, key);
-    if (old !== undefined) lru.pushFree(old);
     return 0;
   }
 
   /** __htab_lru_percpu_map_update_elem: updates in place; takes a node only when the key may be new. */
-  private lruPercpuUpdate(k: TableKey, key: Uint8Array, value: Uint8Array, flags: number, cpu: number, allCpus: boolean): MapStatus {
+  private lruPercpuUpdate(
+    h: number,
+    k: Uint8Array,
+    ko: number,
+    v: Uint8Array,
+    vo: number,
+    vlen: number,
+    flags: number,
+    cpu: number,
+    allCpus: boolean,
+  ): MapStatus {
     const lru = this.lru!;
     let fresh = -1;
     if (flags !== UpdateFlags.EXIST) {
       fresh = lru.pop(cpu);
       if (fresh < 0) return -Errno.ENOMEM;
     }
-    const old = this.table.get(k);
-    let err = this.checkFlags(old !== undefined, flags);
+    const old = this.find(k, ko, h);
+    let err = this.checkFlags(old !== EMPTY, flags);
     if (!err) {
-      if (old !== undefined) {
+      if (old !== EMPTY) {
         lru.setRef(old);
-        this.copyValue(old, value, cpu, allCpus);
+        this.copyValue(old, v, vo, vlen, cpu, allCpus);
       } else {
-        this.initValue(fresh, value, cpu, allCpus);
-        this.install(fresh, k, key);
+        this.writeKey(fresh, k, ko);
+        this.initValue(fresh, v, vo, vlen, cpu, allCpus);
+        this.link(fresh, h);
         fresh = -1;
       }
       err = 0;
@@ -217,45 +402,51 @@ export class HashMap extends BpfMap {
   }
 
   override delete(key: Uint8Array): MapStatus {
-    const k = keyOf(key, this.keySize);
-    const slot = this.table.get(k);
-    if (slot === undefined) return -Errno.ENOENT;
-    this.table.delete(k);
-    this.keyOfSlot[slot] = undefined;
+    return this.deleteIn(key, 0);
+  }
+
+  override deleteAt(keyAddr: number): MapStatus {
+    return this.deleteIn(this.env.memory.u8, keyAddr);
+  }
+
+  private deleteIn(src: Uint8Array, off: number): MapStatus {
+    const slot = this.slotOf(src, off);
+    if (slot === EMPTY) return -Errno.ENOENT;
+    this.drop(slot);
     if (this.lru !== undefined) this.lru.pushFree(slot);
     else this.values.give(slot);
     return 0;
   }
 
+  // ---- user space --------------------------------------------------------------------------
+
   override sysLookup(key: Uint8Array): Uint8Array | MapStatus {
-    const slot = this.slotOf(key);
-    if (slot === undefined) return -Errno.ENOENT;
+    const slot = this.slotOf(key, 0);
+    if (slot === EMPTY) return -Errno.ENOENT;
     if (!this.percpu) return this.values.read(slot, 0);
     return gatherPerCpu(this.env.cpus, this.valueSize, (c) => this.values.read(slot, c));
   }
 
   override sysUpdate(key: Uint8Array, value: Uint8Array, flags: number): MapStatus {
-    return this.doUpdate(key, value, flags, this.sysCpu, true);
+    return this.doUpdate(key, 0, value, 0, value.length, flags, this.sysCpu, true);
   }
 
   override sysNextKey(key: Uint8Array | undefined): Uint8Array | undefined {
-    const order = [...this.table.keys()];
-    let i = 0;
+    let s = this.head;
     if (key !== undefined) {
-      const at = order.indexOf(keyOf(key, this.keySize));
-      i = at < 0 ? 0 : at + 1;
+      const at = this.slotOf(key, 0);
+      if (at !== EMPTY) s = this.next[at]!;
     }
-    const k = order[i];
-    return k === undefined ? undefined : this.keys.read(this.table.get(k)!, 0);
+    return s === EMPTY ? undefined : this.keys.read(s, 0);
   }
 
   override entries(cpu = 0): Array<{ key: Uint8Array; value: Uint8Array }> {
-    return [...this.table.values()].map((slot) => ({ key: this.keys.read(slot, 0), value: this.values.read(slot, this.percpu ? cpu : 0) }));
+    return this.order().map((slot) => ({ key: this.keys.read(slot, 0), value: this.values.read(slot, this.percpu ? cpu : 0) }));
   }
 
   override forEach(cpu: number, visit: (keyAddr: number, valueAddr: number) => boolean): number {
     let n = 0;
-    for (const slot of [...this.table.values()]) {
+    for (const slot of this.order()) {
       n++;
       if (visit(this.keys.addr(slot), this.values.addr(slot, this.percpu ? cpu : 0))) break;
     }

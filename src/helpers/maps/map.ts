@@ -83,6 +83,21 @@ export abstract class BpfMap {
   delete(_key: Uint8Array): MapStatus {
     return -Errno.EINVAL;
   }
+  /**
+   * {@link lookup}, {@link update} and {@link delete} with the key (and value) read where they lie
+   * in the memory, at addresses the caller has checked: the path of the map helpers. A map type
+   * whose operations are hot overrides them to read the bytes in place; these copy.
+   */
+  lookupAt(keyAddr: number, cpu: number): number {
+    return this.lookup(this.env.memory.u8.subarray(keyAddr, keyAddr + this.keySize), cpu);
+  }
+  updateAt(keyAddr: number, valueAddr: number, flags: number, cpu: number): MapStatus {
+    const u8 = this.env.memory.u8;
+    return this.update(u8.slice(keyAddr, keyAddr + this.keySize), u8.slice(valueAddr, valueAddr + this.valueSize), flags, cpu);
+  }
+  deleteAt(keyAddr: number): MapStatus {
+    return this.delete(this.env.memory.u8.slice(keyAddr, keyAddr + this.keySize));
+  }
   push(_value: Uint8Array, _flags: number): MapStatus {
     return -Errno.ENOTSUPP;
   }

@@ -60,6 +60,31 @@ export class SlotStore {
     if (bytes.length < this.size) this.memory.u8.fill(0, a + bytes.length, a + this.size);
   }
 
+  /**
+   * Copies `len` bytes of `src` from `off` into a slot (zeroing the rest of the value), without a
+   * view or a copy of the source: the map helpers' path, where `src` is the memory itself. A
+   * source in the same memory is either this very value or disjoint from it (a checked value
+   * pointer spans one whole element), so a forward copy is exact.
+   */
+  writeFrom(slot: number, copy: number, src: Uint8Array, off: number, len: number): void {
+    const a = this.addr(slot, copy);
+    const size = this.size;
+    const n = len < size ? len : size;
+    if (n > 64) {
+      this.memory.u8.set(src.subarray(off, off + n), a);
+    } else if (src === this.memory.u8 && (n & 3) === 0) {
+      // From the memory itself (a helper's argument): 32-bit words, which V8 does fastest here.
+      const dv = this.memory.dv;
+      for (let i = 0; i < n; i += 4) dv.setInt32(a + i, dv.getInt32(off + i, true), true);
+      if (n === size) return;
+    } else {
+      const u8 = this.memory.u8;
+      for (let i = 0; i < n; i++) u8[a + i] = src[off + i]!;
+    }
+    const u8 = this.memory.u8;
+    for (let i = n; i < size; i++) u8[a + i] = 0;
+  }
+
   zero(slot: number, copy?: number): void {
     if (copy !== undefined) {
       const a = this.addr(slot, copy);

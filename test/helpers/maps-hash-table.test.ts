@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { Errno } from '../../src/helpers/errno.js';
+import { HashMap } from '../../src/helpers/maps/hash.js';
+import { UpdateFlags } from '../../src/helpers/maps/map.js';
+import { MapType } from '../../src/loader/kinds.js';
+import { env, hex, mapDef, readU64, u64 } from './util.js';
+
+/** A deterministic generator, so a failure replays. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s;
+  };
+}
+
+/**
+ * The hash map's own open-addressing table against a model (a JS Map, whose order is insertion
+ * order, as the map promises for get_next_key): many inserts, replacements and deletes in a key
+ * space small enough to collide, and a map large enough that the table grows.
+ */
+describe('hash map table', () => {
+  for (const [keySize, maxEntries] of [
+    [4, 3000],
+    [16, 700],
+    [3, 50],
+  ] as const) {
+    it(`matches a model over random operations (key ${keySize} bytes, ${maxEntries} entries)`, () => {
+      const e = env();
+      const m = new HashMap(mapDef({ type: MapType.HASH, keySize, maxEntries }), 0, e);
+      const model = new Map<string, bigint>();
+      const next = rng(keySize * 7919 + maxEntries);
+      const keyOf = (n: number): Uint8Array => {
+        const k = new Uint8Array(keySize);
+        for (let i = 0; i < keySize; i++) k[i] = (n * (i + 3)) & 0xff;
+        k[0] = n & 0xff;
+        k[keySize - 1] = (n >> 8) & 0xff;
+        return k;
+      };
+      for (let step = 0; step < 20000; step++) {
+        const r = next();
+        const key = keyOf(r % Math.floor(maxEntries * 1.3));
+        const h = hex(key);
+        const op = (r >>> 24) % 4;
+        if (op === 3) {
+          expect(m.delete(key)).toBe(model.delete(h) ? 0 : -Errno.ENOENT);
+          continue;
+        }
+        const v = BigInt(step);
+        const want = model.has(h) ? 0 : model.size >= maxEntries ? -Errno.E2BIG : 0;
+        expect(m.update(key, u64(v), UpdateFlags.ANY, step & 1)).toBe(want);
+        if (want === 0) model.set(h, v);
+        if (step % 997 === 0) {
+          expect(m.size).toBe(model.size);
+          expect(m.entries().map((x) => [hex(x.key), readU64(x.value)])).toEqual([...model]);
+        }
+      }
+      for (const [h, v] of model) {
+        const key = new Uint8Array(Buffer.from(h, 'hex'));
+        expect(e.memory.dv.getBigUint64(m.lookup(key, 0), true)).toBe(v);
+      }
+      const walked: string[] = [];
+      for (let k = m.sysNextKey(undefined); k !== undefined; k = m.sysNextKey(k)) walked.push(hex(k));
+      expect(walked).toEqual([...model.keys()]);
+    });
+  }
+
+  it('reads keys and values in place from the memory (the helpers path) as the byte API does', () => {
+    const e = env();
+    const m = new HashMap(mapDef({ type: MapType.HASH, keySize: 8, maxEntries: 4 }), 0, e);
+    const scratch = e.memory.alloc('scratch', 'scratch', 16);
+    e.memory.u8.set([1, 2, 3, 4, 5, 6, 7, 8], scratch.start);
+    e.memory.dv.setBigUint64(scratch.start + 8, 42n, true);
+    expect(m.updateAt(scratch.start, scratch.start + 8, UpdateFlags.NOEXIST, 0)).toBe(0);
+    expect(m.updateAt(scratch.start, scratch.start + 8, UpdateFlags.NOEXIST, 0)).toBe(-Errno.EEXIST);
+    const addr = m.lookup(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), 0);
+    expect(m.lookupAt(scratch.start, 0)).toBe(addr);
+    expect(e.memory.dv.getBigUint64(addr, true)).toBe(42n);
+    // The key bytes changing after the update do not change the stored key.
+    e.memory.u8[scratch.start] = 9;
+    expect(m.lookupAt(scratch.start, 0)).toBe(0);
+    expect(m.deleteAt(scratch.start)).toBe(-Errno.ENOENT);
+    e.memory.u8[scratch.start] = 1;
+    expect(m.deleteAt(scratch.start)).toBe(0);
+    expect(m.size).toBe(0);
+  });
+
+  it('keeps a replaced key at its place in the iteration order', () => {
+    const e = env();
+    const m = new HashMap(mapDef({ type: MapType.HASH, maxEntries: 4 }), 0, e);
+    const k = (n: number): Uint8Array => new Uint8Array([n, 0, 0, 0]);
+    for (const n of [5, 6, 7]) m.update(k(n), u64(n), 0, 0);
+    m.update(k(6), u64(60), 0, 0);
+    expect(m.entries().map((x) => [x.key[0], readU64(x.value)])).toEqual([
+      [5, 5n],
+      [6, 60n],
+      [7, 7n],
+    ]);
+  });
+});
