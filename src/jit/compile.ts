@@ -31,6 +31,8 @@ import { type CodeBuilder, ModuleWriter } from './wasm-builder.js';
 import { liveAfter, liveIn, liveOut, useDefTable } from './liveness.js';
 import { jumpCondition } from './emit-jump.js';
 import { accessOf, emitMem } from './emit-mem.js';
+import { fastLoop } from './emit-loop.js';
+import { countedLoop } from './loops.js';
 import { ENV, fnName, Global, Import, Local, LOOKUP, MAIN, MAIN32, MAILBOX, PARAM_COUNT, REGION_COUNT, REGION_TABLE, retGlobal, RT, type StaticFault } from './runtime.js';
 
 /**
@@ -79,7 +81,7 @@ export const coverageGlobals = {
 } as const;
 
 /** Extra i32 local of coverage builds: a conditional jump's outcome, counted then branched on. */
-const COND_LOCAL = Local.BLK + 1;
+const COND_LOCAL = Local.LEND + 1;
 
 /** Blocks per Relooper run in a large function (binaryen's Relooper recurses per block). */
 export const DEFAULT_CHUNK = 256;
@@ -265,7 +267,7 @@ function generate(sink: ModuleSink, prog: ExecProgram, cfg: ControlFlow, stackTo
   declareEnvironment(sink);
   if (options.coverage) declareCoverage(sink, cfg);
   const regs = Array.from({ length: PARAM_COUNT }, () => I64);
-  const vars = [I64, I64, I64, I64, I64, I64, I64, I64, I64, I32, I32, I32, I32];
+  const vars = [I64, I64, I64, I64, I64, I64, I64, I64, I64, I32, I32, I32, I32, I64];
   if (options.coverage) vars.push(I32); // COND_LOCAL
   let blockCount = 0;
   for (const entry of cfg.entries) {
@@ -342,6 +344,12 @@ function flowGraph(c: EmitCtx, cfg: ControlFlow, entry: number): FlowGraph {
     entry,
     code: (pc) => (inProgram(c, pc) ? blockCode(c, cfg.blocks.get(pc)!) : emitOutOfProgram(c, pc)),
     edges: (pc) => (inProgram(c, pc) ? edges(c, cfg.blocks.get(pc)!) : []),
+    preheader(pc) {
+      // Coverage builds count every trip of every block: they keep the loop as it is.
+      if (c.coverage || !inProgram(c, pc)) return [];
+      const loop = countedLoop(c.slots, cfg.blocks.get(pc)!, c.staticStack);
+      return loop === undefined ? [] : fastLoop(c, loop);
+    },
   };
 }
 
@@ -559,7 +567,7 @@ export function compileReplay(prog: ExecProgram, cfg: ControlFlow, start: number
   const code: Expr[] = [];
   for (let i = 0; i <= last; i++) {
     const pc = block.pcs[i]!;
-    code.push(...(isAlu(slots.op[pc]!) ? emitAlu(ctx, pc) : emitMem(ctx, pc, true)));
+    code.push(...(isAlu(slots.op[pc]!) ? emitAlu(ctx, pc) : emitMem(ctx, pc, 'short')));
   }
   const vars = [I64, I64, I64, I64, I64, I64, I64, I64, I32, I32, I32];
   sink.addFunction(REPLAY, Array.from({ length: 11 }, () => I64), NONE, vars, sink.m.block(null, code));

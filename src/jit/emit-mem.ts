@@ -50,11 +50,15 @@ interface Guarded {
 }
 
 /**
- * The check for an access of `size` bytes at `base + off` made by the instruction at `pc`. In
- * `short` code (a block whose budget runs out part-way, see compile.ts) every access goes to JS,
- * which raises the budget fault on reaching the instruction it stops at.
+ * How an access is checked: `checked` (the cache, then the slow path); `short`, every access
+ * through JS (a block the budget stops part-way, replayed: see compile.ts `compileReplay`);
+ * `unchecked`, no check at all (a counted loop's fast trips, whose every address was checked
+ * before the loop: see ./emit-loop.ts).
  */
-function guard(c: EmitCtx, pc: number, base: number, off: number, size: number, write: boolean, short: boolean): Guarded {
+export type AccessMode = 'checked' | 'short' | 'unchecked';
+
+/** The check for an access of `size` bytes at `base + off` made by the instruction at `pc`. */
+function guard(c: EmitCtx, pc: number, base: number, off: number, size: number, write: boolean, mode: AccessMode): Guarded {
   const m = c.m;
   const ea = (): Expr => m.local.get(Local.EA, I64);
   const setEa = m.local.set(Local.EA, off === 0 ? reg(c, base) : m.i64.add(reg(c, base), k64(c, off)));
@@ -66,11 +70,12 @@ function guard(c: EmitCtx, pc: number, base: number, off: number, size: number, 
       // the local, and its save slot when the call is spilled around (which restores EA from it)
       m.block(null, [m.local.set(Local.EA, m.i64.const(0n)), m.global.set('sEA', m.i64.const(0n))]),
     );
-  if (short) return { pre: [setEa, access()], ptr: () => m.i32.wrap(ea()), offset: 0 };
+  if (mode === 'short') return { pre: [setEa, access()], ptr: () => m.i32.wrap(ea()), offset: 0 };
   if (c.staticStack && base === 10 && off >= -512 && off + size <= 0) {
     // FPB holds r10 - 512 (never below the stack region), so the offset is a non-negative memarg.
     return { pre: [], ptr: () => m.local.get(Local.FPB, I32), offset: off + 512 };
   }
+  if (mode === 'unchecked') return { pre: [setEa], ptr: () => m.i32.wrap(ea()), offset: 0 };
   const [S, E] = write ? [Local.WS, Local.WE] : [Local.RS, Local.RE];
   const other = write ? [Local.RS, Local.RE] : [Local.WS, Local.WE];
   const slow = spillAround(
@@ -101,7 +106,7 @@ function guard(c: EmitCtx, pc: number, base: number, off: number, size: number, 
 }
 
 /** Statements for a load, store, atomic, lddw or legacy load at `pc`. */
-export function emitMem(c: EmitCtx, pc: number, short = false): Expr[] {
+export function emitMem(c: EmitCtx, pc: number, mode: AccessMode = 'checked'): Expr[] {
   const { op: ops, dst, src, off, imm } = c.slots;
   const m = c.m;
   const op = ops[pc]!;
@@ -116,7 +121,7 @@ export function emitMem(c: EmitCtx, pc: number, short = false): Expr[] {
   const cls = op & 7;
   if (cls === 1) {
     const size = LOAD_SIZE[op]!;
-    const g = guard(c, pc, s, o, size, false, short);
+    const g = guard(c, pc, s, o, size, false, mode);
     const p = g.ptr();
     const at = g.offset;
     const value =
@@ -131,7 +136,7 @@ export function emitMem(c: EmitCtx, pc: number, short = false): Expr[] {
   }
   if (cls === 2 || (cls === 3 && (op & 0xe0) === 0x60)) {
     const size = STORE_SIZE[op]!;
-    const g = guard(c, pc, d, o, size, true, short);
+    const g = guard(c, pc, d, o, size, true, mode);
     const value = cls === 2 ? k64(c, k) : reg(c, s);
     const p = g.ptr();
     const at = g.offset;
@@ -142,7 +147,7 @@ export function emitMem(c: EmitCtx, pc: number, short = false): Expr[] {
       : m.i64.store(at, 1, p, value);
     return [...g.pre, store];
   }
-  if (op === 0xc3 || op === 0xdb) return atomic(c, pc, op === 0xdb, d, s, o, k, short);
+  if (op === 0xc3 || op === 0xdb) return atomic(c, pc, op === 0xdb, d, s, o, k, mode);
   // LD_ABS / LD_IND: the import applies the context's legacy loader (or ends the program).
   const offset = (op & 0xe0) === 0x40 ? m.i32.add(lo32(c, s), k32(c, k)) : k32(c, k);
   return [spillBudget(c), setReg(c, 0, zext(c, m.call(Import.legacy, [m.i32.const(pc), offset], I32)))];
@@ -152,9 +157,9 @@ export function emitMem(c: EmitCtx, pc: number, short = false): Expr[] {
  * An atomic read-modify-write. Single-threaded, so plain loads and stores are atomic enough; every
  * register is read before any is written, as in the interpreter.
  */
-function atomic(c: EmitCtx, pc: number, wide: boolean, d: number, s: number, o: number, kind: number, short: boolean): Expr[] {
+function atomic(c: EmitCtx, pc: number, wide: boolean, d: number, s: number, o: number, kind: number, mode: AccessMode): Expr[] {
   const m = c.m;
-  const g = guard(c, pc, d, o, wide ? 8 : 4, true, short);
+  const g = guard(c, pc, d, o, wide ? 8 : 4, true, mode);
   const at = g.offset;
   const old = (): Expr => m.local.get(Local.T1, I64);
   const store = (v: Expr): Expr => (wide ? m.i64.store(at, 1, g.ptr(), v) : m.i64.store32(at, 1, g.ptr(), v));

@@ -104,6 +104,8 @@ export const Local = {
   NEXT: 21,
   /** The block the budget could not cover, for the function's exhaustion exit (i32). */
   BLK: 22,
+  /** The value a counted loop's stepped register has after its fast trips (i64; ./emit-loop.ts). */
+  LEND: 23,
 } as const;
 export const PARAM_COUNT = 10;
 
