@@ -30,7 +30,7 @@ import type { Expr } from './types.js';
 import { type CodeBuilder, ModuleWriter } from './wasm-builder.js';
 import { liveAfter, liveIn, liveOut, useDefTable } from './liveness.js';
 import { jumpCondition } from './emit-jump.js';
-import { accessOf, emitMem } from './emit-mem.js';
+import { accessOf, emitMem, isAccess } from './emit-mem.js';
 import { fastLoop } from './emit-loop.js';
 import { countedLoop } from './loops.js';
 import { ENV, fnName, Global, Import, Local, LOOKUP, MAIN, MAIN32, MAILBOX, PARAM_COUNT, REGION_COUNT, REGION_TABLE, retGlobal, RT, type StaticFault } from './runtime.js';
@@ -475,7 +475,6 @@ function prologue(c: EmitCtx): Expr[] {
   ];
 }
 
-const isAccess = (op: number): boolean => accessOf(op) !== undefined;
 
 /**
  * Charges the block's instructions. When they do not fit, the block leaves the function's body for

@@ -19,13 +19,20 @@ const STORE_SIZE: Record<number, 1 | 2 | 4 | 8> = {
   0x62: 4, 0x6a: 2, 0x72: 1, 0x7a: 8, 0x63: 4, 0x6b: 2, 0x73: 1, 0x7b: 8, 0xc3: 4, 0xdb: 8,
 };
 
+/** Per opcode: the bytes a load, store or atomic moves (0 for anything else); writes (atomics too) get bit 4. */
+const ACCESS = new Uint8Array(256);
+for (const [op, size] of Object.entries(LOAD_SIZE)) ACCESS[Number(op)] = size;
+for (const [op, size] of Object.entries(STORE_SIZE)) ACCESS[Number(op)] = size | 16;
+/** Shared answers of {@link accessOf}: it is asked for every instruction, several times a compile. */
+const ACCESS_INFO = Array.from({ length: 32 }, (_, a) => ({ size: (a & 15) as 1 | 2 | 4 | 8, write: a >= 16 }));
+
+/** True when the opcode is a load, store or atomic (see {@link accessOf}). */
+export const isAccess = (op: number): boolean => ACCESS[op] !== 0;
+
 /** Size in bytes and direction of the access the instruction at `op` makes (atomics count as writes). */
-export function accessOf(op: number): { size: 1 | 2 | 4 | 8; write: boolean } | undefined {
-  const l = LOAD_SIZE[op];
-  if (l !== undefined) return { size: l, write: false };
-  const s = STORE_SIZE[op];
-  if (s !== undefined) return { size: s, write: true };
-  return undefined;
+export function accessOf(op: number): { readonly size: 1 | 2 | 4 | 8; readonly write: boolean } | undefined {
+  const a = ACCESS[op]!;
+  return a === 0 ? undefined : ACCESS_INFO[a];
 }
 
 /** Saves the budget local to its global (before anything in JS may read or spend it). */
