@@ -313,14 +313,15 @@ export class ExprBuilder implements CodeBuilder {
       le_s: bin(cmp + 7, I32), le_u: bin(cmp + 8, I32), ge_s: bin(cmp + 9, I32), ge_u: bin(cmp + 10, I32),
       extend8_s: un(ext, type), extend16_s: un(ext + 1, type),
     });
-    this.i32 = {
-      ...ints<number>(0x67, 0x45, I32, (v) => constOp(I32, 0x41, v), 0xc0),
+    // Object.assign, not a spread: a spread copy got a map of its own in every builder, so code
+    // optimized on one compile's `m.i64.add` deoptimized on the next (a dozen compiles to settle).
+    this.i32 = Object.assign(ints<number>(0x67, 0x45, I32, (v) => constOp(I32, 0x41, v), 0xc0), {
       wrap: un(0xa7, I32),
       load: load(0x28, I32),
       store: store(0x36),
-    };
-    this.i64 = {
-      ...ints<bigint>(0x79, 0x50, I64, (v) => {
+    });
+    this.i64 = Object.assign(
+      ints<bigint>(0x79, 0x50, I64, (v) => {
         const w = BigInt.asIntN(64, v);
         // The same LEB128 bytes as sleb64 for values in the i32 range (most constants).
         if (w >= -0x80000000n && w <= 0x7fffffffn) return constOp(I64, 0x42, Number(w));
@@ -328,6 +329,7 @@ export class ExprBuilder implements CodeBuilder {
         sleb64(b, v);
         return plain(I64, b);
       }, 0xc2),
+      {
       extend32_s: un(0xc4, I64),
       extend_u: un(0xad, I64),
       extend_s: un(0xac, I64),
@@ -343,7 +345,8 @@ export class ExprBuilder implements CodeBuilder {
       store8: store(0x3c),
       store16: store(0x3d),
       store32: store(0x3e),
-    };
+      },
+    );
     this.f64 = { const: (v) => plain(F64, [0x44, ...f64Bytes(v)]), convert_s: { i64: un(0xb9, F64) }, store: store(0x39) };
     // The most frequent nodes: their bytes go straight into `code`, with no array per node.
     const localOp = (type: number, op: number, index: number, value: Expr | undefined): Expr => {
