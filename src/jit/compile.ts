@@ -10,10 +10,11 @@
  * layout, for comparison and for graphs structure.ts cannot lay out (irreducible ones).
  *
  * Each basic block starts by charging its whole instruction count to the budget. When the budget
- * cannot cover a block, the `budget` import works out which instruction the interpreter would have
- * stopped at; if anything in the block before it could be observed (a store, a memory fault), a
- * checked copy of the block runs instead, every access of it through JS, which raises the budget
- * fault on reaching that instruction, so nothing past it takes effect (see `budgetCheck`).
+ * cannot cover a block, the block leaves for its function's exhaustion exit and the `budget` import
+ * works out which instruction the interpreter would have stopped at; if anything in the block
+ * before it could be observed (a store, a memory fault), a replay of the block up to there, built
+ * then (`compileReplay`), runs with every access through JS, so the engine raises the same fault
+ * at the same pc with the same memory as the interpreter (see `budgetCheck`).
  *
  * Functions larger than a chunk of blocks are laid out chunk by chunk (`chunkedBody`): binaryen's
  * Relooper recurses per block and would overflow the stack on 100k-instruction programs.
@@ -23,13 +24,15 @@ import { BpfkitError, ErrorCode } from '../errors.js';
 import { analyse, type Block, type ControlFlow, flowOf, jumpTarget, callTarget, staticStackLoad } from './cfg.js';
 import { emitAlu, isAlu } from './emit-alu.js';
 import { emitCallx, emitExit, emitFault, emitHelperCall, emitLocalCall, emitOutOfProgram } from './emit-call.js';
-import { type EmitCtx, F64, I32, I64, NONE, SAVE_GLOBALS, spillAround } from './emit-context.js';
+import { type EmitCtx, F64, I32, I64, NONE, SAVE_GLOBALS, saveGlobal } from './emit-context.js';
 import { structure, type FlowGraph } from './structure.js';
 import type { Expr } from './types.js';
 import { type CodeBuilder, ModuleWriter } from './wasm-builder.js';
 import { liveAfter, liveIn, liveOut, useDefTable } from './liveness.js';
 import { jumpCondition } from './emit-jump.js';
-import { accessOf, emitMem } from './emit-mem.js';
+import { accessOf, emitMem, isAccess } from './emit-mem.js';
+import { fastLoop } from './emit-loop.js';
+import { countedLoop } from './loops.js';
 import { ENV, fnName, Global, Import, Local, LOOKUP, MAIN, MAIN32, MAILBOX, PARAM_COUNT, REGION_COUNT, REGION_TABLE, retGlobal, RT, type StaticFault } from './runtime.js';
 
 /**
@@ -78,7 +81,7 @@ export const coverageGlobals = {
 } as const;
 
 /** Extra i32 local of coverage builds: a conditional jump's outcome, counted then branched on. */
-const COND_LOCAL = PARAM_COUNT + 12;
+const COND_LOCAL = Local.LEND + 1;
 
 /** Blocks per Relooper run in a large function (binaryen's Relooper recurses per block). */
 export const DEFAULT_CHUNK = 256;
@@ -98,6 +101,11 @@ export interface CompileStats {
 
 export interface CompiledProgram {
   readonly module: WebAssembly.Module;
+  /**
+   * The replay of the block at `start` stopped by the budget after `count` instructions (see
+   * {@link compileReplay}), compiled on first use and kept.
+   */
+  replay(start: number, count: number): WebAssembly.Module;
   readonly cfg: ControlFlow;
   /** Faults known at compile time, indexed by the code the `fault` import receives. */
   readonly faults: readonly StaticFault[];
@@ -151,8 +159,20 @@ export function compileProgram(
     const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
     const t5 = now();
     const direct = sink instanceof DirectModule;
+    const replays = new Map<string, WebAssembly.Module>();
     return {
       module,
+      replay(start, count) {
+        // Stopping points with the same last access share a replay.
+        const upTo = lastReplayed(prog.slots, cfg.blocks.get(start)!, count, !cfg.writesR10) + 1;
+        const key = `${start}:${upTo}`;
+        let r = replays.get(key);
+        if (r === undefined) {
+          r = compileReplay(prog, cfg, start, upTo, stackTop);
+          replays.set(key, r);
+        }
+        return r;
+      },
       cfg,
       faults,
       entries: new Set(cfg.entries),
@@ -247,7 +267,7 @@ function generate(sink: ModuleSink, prog: ExecProgram, cfg: ControlFlow, stackTo
   declareEnvironment(sink);
   if (options.coverage) declareCoverage(sink, cfg);
   const regs = Array.from({ length: PARAM_COUNT }, () => I64);
-  const vars = [I64, I64, I64, I64, I64, I64, I64, I64, I64, I32, I32, I32];
+  const vars = [I64, I64, I64, I64, I64, I64, I64, I64, I64, I32, I32, I32, I32, I64];
   if (options.coverage) vars.push(I32); // COND_LOCAL
   let blockCount = 0;
   for (const entry of cfg.entries) {
@@ -260,7 +280,8 @@ function generate(sink: ModuleSink, prog: ExecProgram, cfg: ControlFlow, stackTo
       if (code !== undefined) body = m.block(null, code);
     }
     body ??= loopBody(ctx, cfg, order);
-    sink.addFunction(fnName(entry), regs, I64, vars, m.block(null, [...prologue(ctx), body, m.unreachable()]));
+    const exits = m.block(null, [m.block(EXHAUSTED, [body, m.unreachable()]), ...exhaustionExit(ctx)]);
+    sink.addFunction(fnName(entry), regs, I64, vars, m.block(null, [...prologue(ctx), exits]));
     sink.exportFunction(fnName(entry));
   }
   if (cfg.entries.includes(0)) addMain(sink);
@@ -323,6 +344,12 @@ function flowGraph(c: EmitCtx, cfg: ControlFlow, entry: number): FlowGraph {
     entry,
     code: (pc) => (inProgram(c, pc) ? blockCode(c, cfg.blocks.get(pc)!) : emitOutOfProgram(c, pc)),
     edges: (pc) => (inProgram(c, pc) ? edges(c, cfg.blocks.get(pc)!) : []),
+    preheader(pc) {
+      // Coverage builds count every trip of every block: they keep the loop as it is.
+      if (c.coverage || !inProgram(c, pc)) return [];
+      const loop = countedLoop(c.slots, cfg.blocks.get(pc)!, c.staticStack);
+      return loop === undefined ? [] : fastLoop(c, loop);
+    },
   };
 }
 
@@ -376,7 +403,7 @@ function declareEnvironment(sink: ModuleSink): void {
   sink.importMemory(ENV, 'memory', 1, 65536);
   const i64s = (n: number): number[] => Array.from({ length: n }, () => I64);
   sink.importFunction(Import.access, RT, Import.access, [I32, I32, I32], I32);
-  sink.importFunction(Import.budget, RT, Import.budget, [I32, I32], NONE);
+  sink.importFunction(Import.budget, RT, Import.budget, [I32, I32, ...i64s(11)], NONE);
   sink.importFunction(Import.fault, RT, Import.fault, [I32], NONE);
   for (let n = 0; n <= 5; n++) sink.importFunction(Import.helperN(n), RT, Import.helperN(n), [I32, I32, I32, ...i64s(n)], I64);
   sink.importFunction(Import.helperm, RT, Import.helperm, [I32, I32, I32], I32);
@@ -449,50 +476,103 @@ function prologue(c: EmitCtx): Expr[] {
   ];
 }
 
-const isAccess = (op: number): boolean => accessOf(op) !== undefined;
 
 /**
- * Charges the block's instructions. When they do not fit, the `budget` import works out where the
- * interpreter would stop; with nothing observable before that point it faults at once. Otherwise
- * a copy of the block up to its last memory access runs instead of the block, every access of it
- * through JS, which faults on reaching the stopping point; the copy ends in that fault. The hot
- * block itself never looks at the budget again, and its registers are saved around the call (see
- * ./liveness.ts), so this cold path costs the loop nothing.
+ * Charges the block's instructions. When they do not fit, the block leaves the function's body for
+ * its exhaustion exit (`exhaustionExit`) with the registers a replay of the block reads in their
+ * save globals. Nothing but a branch out stays in the block: a loop keeps no call into JS for the
+ * budget (V8's optimizing tier unrolls only loops without calls), and no copy of the block is
+ * compiled ahead: the replay is built when the budget actually runs out ({@link compileReplay}).
  */
 function budgetCheck(c: EmitCtx, block: Block): Expr[] {
   const m = c.m;
   const n = block.pcs.length;
   const rem = (): Expr => m.local.get(Local.REM, I64);
-  const budget = (remBefore: Expr): Expr => m.call(Import.budget, [m.i32.const(block.start), remBefore], NONE);
-  const remBefore = (): Expr => m.i32.wrap(m.i64.add(rem(), m.i64.const(BigInt(n))));
-  // The copy replays the block up to its last access that can fault or be seen afterwards.
-  let last = -1;
-  block.pcs.forEach((pc, i) => {
-    if (isAccess(c.slots.op[pc]!) && !(c.staticStack && staticStackLoad(c.slots, pc))) last = i;
-  });
-  let onShort: Expr[];
-  if (last < 0) {
-    onShort = [budget(remBefore()), m.unreachable()];
-  } else {
-    // The copy reads these registers before writing them.
-    let needs = 0;
-    for (let i = last; i >= 0; i--) {
-      const pc = block.pcs[i]!;
-      needs = (needs & ~c.useDef.def[pc]!) | c.useDef.use[pc]!;
-    }
-    c.live = needs;
-    const copy: Expr[] = [];
-    for (let i = 0; i <= last; i++) {
-      const pc = block.pcs[i]!;
-      copy.push(...(isAlu(c.slots.op[pc]!) ? emitAlu(c, pc) : emitMem(c, pc, true)));
-    }
-    // The second call finds the fault armed by the first and raises it.
-    onShort = [...spillAround(c, [budget(remBefore())]), ...copy, budget(m.i32.const(0)), m.unreachable()];
+  const last = lastReplayed(c.slots, block, n, c.staticStack);
+  // The replay reads these registers before writing them.
+  let needs = 0;
+  for (let i = last; i >= 0; i--) {
+    const pc = block.pcs[i]!;
+    needs = (needs & ~c.useDef.def[pc]!) | c.useDef.use[pc]!;
   }
-  return [
-    m.local.set(Local.REM, m.i64.sub(rem(), m.i64.const(BigInt(n)))),
-    m.if(m.i64.lt_s(rem(), m.i64.const(0n)), m.block(null, onShort)),
-  ];
+  const out: Expr[] = [];
+  for (let r = 0; r <= 10; r++) if (needs & (1 << r)) out.push(m.global.set(saveGlobal(r), m.local.get(r, I64)));
+  out.push(m.local.set(Local.BLK, m.i32.const(block.start)), m.br(EXHAUSTED));
+  return [m.local.set(Local.REM, m.i64.sub(rem(), m.i64.const(BigInt(n)))), m.if(m.i64.lt_s(rem(), m.i64.const(0n)), m.block(null, out))];
+}
+
+/**
+ * Index of the last instruction among a block's first `count` that a replay must run: the last
+ * memory access that can fault or be seen afterwards (a static stack load can do neither), or -1.
+ */
+function lastReplayed(slots: ExecProgram['slots'], block: Block, count: number, staticStack: boolean): number {
+  let last = -1;
+  for (let i = 0; i < count; i++) {
+    const pc = block.pcs[i]!;
+    if (isAccess(slots.op[pc]!) && !(staticStack && staticStackLoad(slots, pc))) last = i;
+  }
+  return last;
+}
+
+/** Label of the block each function's body sits in; a block the budget cannot cover leaves it. */
+const EXHAUSTED = 'xh';
+
+/**
+ * Where a block the budget cannot cover goes: the `budget` import, with the block, the budget
+ * left and the registers its replay reads (from their save globals, so no register local is live
+ * into this exit). It never comes back: it raises the budget fault, or a fault the replay reaches.
+ */
+function exhaustionExit(c: EmitCtx): Expr[] {
+  const m = c.m;
+  const regs = Array.from({ length: 11 }, (_, r) => m.global.get(saveGlobal(r), I64));
+  return [m.call(Import.budget, [m.local.get(Local.BLK, I32), m.i32.wrap(m.local.get(Local.REM, I64)), ...regs], NONE), m.unreachable()];
+}
+
+/** Export name of a replay module's function (see {@link compileReplay}). */
+export const REPLAY = 'replay';
+
+/**
+ * The replay of the block at `start` when the budget stops it after `count` instructions: those
+ * instructions up to the last memory access among them, every access through the `access` import
+ * (which the engine has armed to raise the budget fault past that point, and which faults as the
+ * interpreter does before it). `replay(r0..r10)` starts from the registers the block started
+ * with. Built only when the budget runs out: most runs never need it.
+ */
+export function compileReplay(prog: ExecProgram, cfg: ControlFlow, start: number, count: number, stackTop: number): WebAssembly.Module {
+  const { slots } = prog;
+  const block = cfg.blocks.get(start)!;
+  const staticStack = !cfg.writesR10;
+  const last = lastReplayed(slots, block, count, staticStack);
+  const sink = new DirectModule();
+  sink.importMemory(ENV, 'memory', 1, 65536);
+  sink.importFunction(Import.access, RT, Import.access, [I32, I32, I32], I32);
+  for (const [name, type] of SAVE_GLOBALS) sink.addGlobal(name, type, true, type === I64 ? 0n : 0);
+  const ctx: EmitCtx = {
+    m: sink.m,
+    slots,
+    live: 0,
+    labels: 0,
+    exitUse: 1,
+    useDef: { use: new Uint16Array(0), def: new Uint16Array(0) },
+    usesReadCache: false,
+    usesWriteCache: false,
+    blockLive: new Map(),
+    stackTop,
+    coverage: false,
+    staticStack,
+    staticFault() {
+      throw new Error('jit: a replay raises no static fault');
+    },
+  };
+  const code: Expr[] = [];
+  for (let i = 0; i <= last; i++) {
+    const pc = block.pcs[i]!;
+    code.push(...(isAlu(slots.op[pc]!) ? emitAlu(ctx, pc) : emitMem(ctx, pc, 'short')));
+  }
+  const vars = [I64, I64, I64, I64, I64, I64, I64, I64, I32, I32, I32];
+  sink.addFunction(REPLAY, Array.from({ length: 11 }, () => I64), NONE, vars, sink.m.block(null, code));
+  sink.exportFunction(REPLAY);
+  return new WebAssembly.Module(sink.emit() as Uint8Array<ArrayBuffer>);
 }
 
 /** The block's statements, its terminator's included (jumps have none: they become branches). */
@@ -513,7 +593,7 @@ export function blockCode(c: EmitCtx, block: Block): Expr[] {
     const pc = block.pcs[i]!;
     const o = op[pc]!;
     // Across an access's slow path: what the rest needs, and what the access itself still reads.
-    c.live = after[i]! | use[pc]!;
+    c.live = (after[i]! & ~c.useDef.def[pc]!) | use[pc]!;
     switch (block.flow === 'next' || pc !== block.pcs[block.pcs.length - 1] ? 'next' : block.flow) {
       case 'next':
       case 'legacy':

@@ -19,13 +19,20 @@ const STORE_SIZE: Record<number, 1 | 2 | 4 | 8> = {
   0x62: 4, 0x6a: 2, 0x72: 1, 0x7a: 8, 0x63: 4, 0x6b: 2, 0x73: 1, 0x7b: 8, 0xc3: 4, 0xdb: 8,
 };
 
+/** Per opcode: the bytes a load, store or atomic moves (0 for anything else); writes (atomics too) get bit 4. */
+const ACCESS = new Uint8Array(256);
+for (const [op, size] of Object.entries(LOAD_SIZE)) ACCESS[Number(op)] = size;
+for (const [op, size] of Object.entries(STORE_SIZE)) ACCESS[Number(op)] = size | 16;
+/** Shared answers of {@link accessOf}: it is asked for every instruction, several times a compile. */
+const ACCESS_INFO = Array.from({ length: 32 }, (_, a) => ({ size: (a & 15) as 1 | 2 | 4 | 8, write: a >= 16 }));
+
+/** True when the opcode is a load, store or atomic (see {@link accessOf}). */
+export const isAccess = (op: number): boolean => ACCESS[op] !== 0;
+
 /** Size in bytes and direction of the access the instruction at `op` makes (atomics count as writes). */
-export function accessOf(op: number): { size: 1 | 2 | 4 | 8; write: boolean } | undefined {
-  const l = LOAD_SIZE[op];
-  if (l !== undefined) return { size: l, write: false };
-  const s = STORE_SIZE[op];
-  if (s !== undefined) return { size: s, write: true };
-  return undefined;
+export function accessOf(op: number): { readonly size: 1 | 2 | 4 | 8; readonly write: boolean } | undefined {
+  const a = ACCESS[op]!;
+  return a === 0 ? undefined : ACCESS_INFO[a];
 }
 
 /** Saves the budget local to its global (before anything in JS may read or spend it). */
@@ -50,11 +57,15 @@ interface Guarded {
 }
 
 /**
- * The check for an access of `size` bytes at `base + off` made by the instruction at `pc`. In
- * `short` code (a block whose budget runs out part-way, see compile.ts) every access goes to JS,
- * which raises the budget fault on reaching the instruction it stops at.
+ * How an access is checked: `checked` (the cache, then the slow path); `short`, every access
+ * through JS (a block the budget stops part-way, replayed: see compile.ts `compileReplay`);
+ * `unchecked`, no check at all (a counted loop's fast trips, whose every address was checked
+ * before the loop: see ./emit-loop.ts).
  */
-function guard(c: EmitCtx, pc: number, base: number, off: number, size: number, write: boolean, short: boolean): Guarded {
+export type AccessMode = 'checked' | 'short' | 'unchecked';
+
+/** The check for an access of `size` bytes at `base + off` made by the instruction at `pc`. */
+function guard(c: EmitCtx, pc: number, base: number, off: number, size: number, write: boolean, mode: AccessMode): Guarded {
   const m = c.m;
   const ea = (): Expr => m.local.get(Local.EA, I64);
   const setEa = m.local.set(Local.EA, off === 0 ? reg(c, base) : m.i64.add(reg(c, base), k64(c, off)));
@@ -66,11 +77,12 @@ function guard(c: EmitCtx, pc: number, base: number, off: number, size: number, 
       // the local, and its save slot when the call is spilled around (which restores EA from it)
       m.block(null, [m.local.set(Local.EA, m.i64.const(0n)), m.global.set('sEA', m.i64.const(0n))]),
     );
-  if (short) return { pre: [setEa, access()], ptr: () => m.i32.wrap(ea()), offset: 0 };
+  if (mode === 'short') return { pre: [setEa, access()], ptr: () => m.i32.wrap(ea()), offset: 0 };
   if (c.staticStack && base === 10 && off >= -512 && off + size <= 0) {
     // FPB holds r10 - 512 (never below the stack region), so the offset is a non-negative memarg.
     return { pre: [], ptr: () => m.local.get(Local.FPB, I32), offset: off + 512 };
   }
+  if (mode === 'unchecked') return { pre: [setEa], ptr: () => m.i32.wrap(ea()), offset: 0 };
   const [S, E] = write ? [Local.WS, Local.WE] : [Local.RS, Local.RE];
   const other = write ? [Local.RS, Local.RE] : [Local.WS, Local.WE];
   const slow = spillAround(
@@ -101,7 +113,7 @@ function guard(c: EmitCtx, pc: number, base: number, off: number, size: number, 
 }
 
 /** Statements for a load, store, atomic, lddw or legacy load at `pc`. */
-export function emitMem(c: EmitCtx, pc: number, short = false): Expr[] {
+export function emitMem(c: EmitCtx, pc: number, mode: AccessMode = 'checked'): Expr[] {
   const { op: ops, dst, src, off, imm } = c.slots;
   const m = c.m;
   const op = ops[pc]!;
@@ -116,7 +128,7 @@ export function emitMem(c: EmitCtx, pc: number, short = false): Expr[] {
   const cls = op & 7;
   if (cls === 1) {
     const size = LOAD_SIZE[op]!;
-    const g = guard(c, pc, s, o, size, false, short);
+    const g = guard(c, pc, s, o, size, false, mode);
     const p = g.ptr();
     const at = g.offset;
     const value =
@@ -131,7 +143,7 @@ export function emitMem(c: EmitCtx, pc: number, short = false): Expr[] {
   }
   if (cls === 2 || (cls === 3 && (op & 0xe0) === 0x60)) {
     const size = STORE_SIZE[op]!;
-    const g = guard(c, pc, d, o, size, true, short);
+    const g = guard(c, pc, d, o, size, true, mode);
     const value = cls === 2 ? k64(c, k) : reg(c, s);
     const p = g.ptr();
     const at = g.offset;
@@ -142,7 +154,7 @@ export function emitMem(c: EmitCtx, pc: number, short = false): Expr[] {
       : m.i64.store(at, 1, p, value);
     return [...g.pre, store];
   }
-  if (op === 0xc3 || op === 0xdb) return atomic(c, pc, op === 0xdb, d, s, o, k, short);
+  if (op === 0xc3 || op === 0xdb) return atomic(c, pc, op === 0xdb, d, s, o, k, mode);
   // LD_ABS / LD_IND: the import applies the context's legacy loader (or ends the program).
   const offset = (op & 0xe0) === 0x40 ? m.i32.add(lo32(c, s), k32(c, k)) : k32(c, k);
   return [spillBudget(c), setReg(c, 0, zext(c, m.call(Import.legacy, [m.i32.const(pc), offset], I32)))];
@@ -152,9 +164,9 @@ export function emitMem(c: EmitCtx, pc: number, short = false): Expr[] {
  * An atomic read-modify-write. Single-threaded, so plain loads and stores are atomic enough; every
  * register is read before any is written, as in the interpreter.
  */
-function atomic(c: EmitCtx, pc: number, wide: boolean, d: number, s: number, o: number, kind: number, short: boolean): Expr[] {
+function atomic(c: EmitCtx, pc: number, wide: boolean, d: number, s: number, o: number, kind: number, mode: AccessMode): Expr[] {
   const m = c.m;
-  const g = guard(c, pc, d, o, wide ? 8 : 4, true, short);
+  const g = guard(c, pc, d, o, wide ? 8 : 4, true, mode);
   const at = g.offset;
   const old = (): Expr => m.local.get(Local.T1, I64);
   const store = (v: Expr): Expr => (wide ? m.i64.store(at, 1, g.ptr(), v) : m.i64.store32(at, 1, g.ptr(), v));

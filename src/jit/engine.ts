@@ -9,7 +9,7 @@ import { FUNC_POINTER_BASE, HELPER_ARGS, HELPER_RET_HI } from '../helpers/abi.js
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
 import { MAX_CALL_FRAMES, type Memory, PROBE_ZERO } from '../helpers/memory.js';
-import { coverageGlobals, type CompiledProgram } from './compile.js';
+import { coverageGlobals, type CompiledProgram, REPLAY } from './compile.js';
 import { accessOf } from './emit-mem.js';
 import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAILBOX, MAIN, MAIN32, REGION_COUNT, REGION_MAX, REGION_TABLE, retGlobal, RT } from './runtime.js';
 
@@ -485,52 +485,69 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     // `self` is this instance's handles, bound once instantiation is done.
     let self: Live | undefined;
     const me = (): Live => self!;
+    const access = (pc: number, lo: number, hi: number): number => {
+      if (this.pending >= 0 && pc >= this.pending) throw this.budgetFault(this.pending);
+      const a = accessOf(op[pc]!)!;
+      const live = me();
+      memory.setStackDepth(live.depth.value as number);
+      let region;
+      try {
+        region = memory.check(lo, hi, a.size, a.write);
+      } catch (e) {
+        if (!(e instanceof FaultSignal)) throw e;
+        this.uncount(live, pc, true);
+        // The block was charged whole on entry; the interpreter had counted only up to here.
+        const left =
+          this.pending >= 0
+            ? this.pendingRemBefore - (live.index[pc]! + 1)
+            : Number(live.sRem.value as bigint) + live.tail[pc]!;
+        throw this.faultLeaving(left, e.kind, pc, e.message);
+      }
+      if (this.pending >= 0 || region === PROBE_ZERO) {
+        // Keep every later access on this path, so none past the faulting pc slips through (and
+        // none of a probe load that reads 0 is cached).
+        live.bS.value = 0;
+        live.bE.value = 0;
+        return region === PROBE_ZERO ? 1 : 0;
+      }
+      let start = region.start;
+      let end = region.end;
+      if (region.stride > 0) {
+        start += Math.floor(((lo >>> 0) - region.start) / region.stride) * region.stride;
+        end = start + region.elemSize;
+      }
+      live.bS.value = start;
+      live.bE.value = end;
+      return 0;
+    };
+    /** Replays of blocks the budget stopped part-way, instantiated on first use (see compile.ts `compileReplay`). */
+    const replays = new Map<WebAssembly.Module, (...regs: bigint[]) => void>();
     const rt = {
-      [Import.access]: (pc: number, lo: number, hi: number): number => {
-        if (this.pending >= 0 && pc >= this.pending) throw this.budgetFault(this.pending);
-        const a = accessOf(op[pc]!)!;
-        const live = me();
-        memory.setStackDepth(live.depth.value as number);
-        let region;
-        try {
-          region = memory.check(lo, hi, a.size, a.write);
-        } catch (e) {
-          if (!(e instanceof FaultSignal)) throw e;
-          this.uncount(live, pc, true);
-          // The block was charged whole on entry; the interpreter had counted only up to here.
-          const left =
-            this.pending >= 0
-              ? this.pendingRemBefore - (live.index[pc]! + 1)
-              : Number(live.sRem.value as bigint) + live.tail[pc]!;
-          throw this.faultLeaving(left, e.kind, pc, e.message);
-        }
-        if (this.pending >= 0 || region === PROBE_ZERO) {
-          // Keep every later access on this path, so none past the faulting pc slips through (and
-          // none of a probe load that reads 0 is cached).
-          live.bS.value = 0;
-          live.bE.value = 0;
-          return region === PROBE_ZERO ? 1 : 0;
-        }
-        let start = region.start;
-        let end = region.end;
-        if (region.stride > 0) {
-          start += Math.floor(((lo >>> 0) - region.start) / region.stride) * region.stride;
-          end = start + region.elemSize;
-        }
-        live.bS.value = start;
-        live.bE.value = end;
-        return 0;
-      },
-      [Import.budget]: (start: number, remBefore: number): void => {
+      [Import.access]: access,
+      [Import.budget]: (start: number, rem: number, ...regs: bigint[]): void => {
         this.checkPending();
-        const block = me().compiled.cfg.blocks.get(start)!;
+        const live = me();
+        const block = live.compiled.cfg.blocks.get(start)!;
+        // `rem` is what charging the whole block left: the interpreter runs remBefore of its instructions.
+        const remBefore = rem + block.pcs.length;
         const at = block.pcs[remBefore]!;
         // Nothing before `at` can be observed: stop right here.
-        if (remBefore === 0) this.unbranch(me(), block.start);
-        if (remBefore <= block.firstEffect) throw this.budgetFault(at, me());
-        this.pendingLive = me();
+        if (remBefore === 0) this.unbranch(live, block.start);
+        if (remBefore <= block.firstEffect) throw this.budgetFault(at, live);
+        this.pendingLive = live;
         this.pending = at;
         this.pendingRemBefore = remBefore;
+        // The replay runs the block's accesses before `at` through `access`, which faults where the
+        // interpreter would; past them nothing can be observed.
+        const module = live.compiled.replay(start, remBefore);
+        let replay = replays.get(module);
+        if (replay === undefined) {
+          const ex = new WebAssembly.Instance(module, { [ENV]: { memory: memory.wasm }, [RT]: { [Import.access]: access } }).exports;
+          replay = ex[REPLAY] as (...r: bigint[]) => void;
+          replays.set(module, replay);
+        }
+        replay(...regs);
+        throw this.budgetFault(at);
       },
       [Import.fault]: (code: number): void => {
         this.checkPending();

@@ -15,7 +15,11 @@ export const ENV = 'env';
 export const Import = {
   /** `access(pc, lo, hi)`: slow path of a memory access; faults or refreshes the bounds globals. */
   access: 'access',
-  /** `budget(blockPc, remBefore)`: the budget cannot cover a block; faults or arms a pending fault. */
+  /**
+   * `budget(blockPc, rem, r0..r10)`: the budget cannot cover a block (`rem` is what is left after
+   * charging it, negative); raises the budget fault at the instruction the interpreter stops at,
+   * or a memory fault the block's replay reaches first (compile.ts `budgetCheck`).
+   */
   budget: 'budget',
   /** `fault(k)`: raises static fault `k` (or the pending budget fault). */
   fault: 'fault',
@@ -104,6 +108,10 @@ export const Local = {
   FPB: 20,
   /** Block number to enter next, in a large function's chunk dispatch (i32). */
   NEXT: 21,
+  /** The block the budget could not cover, for the function's exhaustion exit (i32). */
+  BLK: 22,
+  /** The value a counted loop's stepped register has after its fast trips (i64; ./emit-loop.ts). */
+  LEND: 23,
 } as const;
 export const PARAM_COUNT = 10;
 

@@ -19,6 +19,8 @@ export interface FlowGraph {
   code(node: number): Expr[];
   /** Outgoing edges: [target, condition] with condition 0 for "otherwise" (at most two). */
   edges(node: number): ReadonlyArray<readonly [number, Expr]>;
+  /** Statements run on each entry into loop header `node` from outside its loop (none by default). */
+  preheader?(node: number): Expr[];
 }
 
 /** The function body for `g`, or undefined when the graph is irreducible (or too deep to lay out). */
@@ -158,6 +160,8 @@ export function structure(m: CodeBuilder, g: FlowGraph): Expr[] | undefined {
       const inner: Expr[] = [];
       const next = nodeWithin(i, ys, 0, inner);
       if (next >= 0) doTree(next, inner);
+      // Every forward edge into a header ends here (by falling in, or at the end of a merge block).
+      if (g.preheader !== undefined) for (const e of g.preheader(order[i]!)) out.push(e);
       out.push(m.loop(name('H', i), m.block(null, inner)));
       return;
     }

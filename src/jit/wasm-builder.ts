@@ -193,6 +193,31 @@ class Ints {
   }
 }
 
+/** An expression builder's node tables (see {@link ExprBuilder}), reused from one builder to the next. */
+interface Tables {
+  kind: Uint8Array;
+  type: Uint8Array;
+  kidAt: Int32Array;
+  kidCount: Int32Array;
+  aux: Int32Array;
+  auxLen: Int32Array;
+  readonly kids: Ints;
+  readonly code: Bytes;
+}
+const NODES = 16384;
+const newTables = (): Tables => ({
+  kind: new Uint8Array(NODES),
+  type: new Uint8Array(NODES),
+  kidAt: new Int32Array(NODES),
+  kidCount: new Int32Array(NODES),
+  aux: new Int32Array(NODES),
+  auxLen: new Int32Array(NODES),
+  kids: new Ints(),
+  code: new Bytes(),
+});
+/** The tables of the last builder released (compiles are synchronous: one builder fills them at a time). */
+let spareTables: Tables | undefined;
+
 /**
  * Builds expressions as nodes of a table (see the file comment), kept as columns of typed arrays:
  * a compile makes tens of thousands of nodes, and an object (and an array of children) each was
@@ -200,16 +225,16 @@ class Ints {
  */
 export class ExprBuilder implements CodeBuilder {
   /** Per node: kind, result type, first child in `kids`, child count, and an operand (see `aux`). */
-  private kind = new Uint8Array(16384);
-  private type = new Uint8Array(16384);
-  private kidAt = new Int32Array(16384);
-  private kidCount = new Int32Array(16384);
+  private kind: Uint8Array;
+  private type: Uint8Array;
+  private kidAt: Int32Array;
+  private kidCount: Int32Array;
   /** Plain: offset of its bytes in `code` (length in `auxLen`); named kinds: the name's id; Switch: offset in `kids` of its label ids. */
-  private aux = new Int32Array(16384);
-  private auxLen = new Int32Array(16384);
+  private aux: Int32Array;
+  private auxLen: Int32Array;
   private count = 0;
-  private readonly kids = new Ints();
-  private readonly code = new Bytes();
+  private readonly kids: Ints;
+  private readonly code: Bytes;
   private readonly names: string[] = [];
   private readonly nameIds = new Map<string, number>();
   readonly i32: CodeBuilder['i32'];
@@ -219,6 +244,14 @@ export class ExprBuilder implements CodeBuilder {
   readonly global: CodeBuilder['global'];
 
   constructor() {
+    // The tables of the last builder released, when there is one: a compile fills tens of
+    // thousands of nodes, and fresh (and growing) typed arrays each time were much of its garbage.
+    const t = spareTables ?? newTables();
+    spareTables = undefined;
+    t.kids.length = 0;
+    t.code.length = 0;
+    this.tables = t;
+    ({ kind: this.kind, type: this.type, kidAt: this.kidAt, kidCount: this.kidCount, aux: this.aux, auxLen: this.auxLen, kids: this.kids, code: this.code } = t);
     const plain1 = (type: number, op: number, a: Expr, b?: Expr): Expr => {
       const e = this.node(K.Plain, type);
       this.kidAt[e] = this.kids.length;
@@ -280,14 +313,15 @@ export class ExprBuilder implements CodeBuilder {
       le_s: bin(cmp + 7, I32), le_u: bin(cmp + 8, I32), ge_s: bin(cmp + 9, I32), ge_u: bin(cmp + 10, I32),
       extend8_s: un(ext, type), extend16_s: un(ext + 1, type),
     });
-    this.i32 = {
-      ...ints<number>(0x67, 0x45, I32, (v) => constOp(I32, 0x41, v), 0xc0),
+    // Object.assign, not a spread: a spread copy got a map of its own in every builder, so code
+    // optimized on one compile's `m.i64.add` deoptimized on the next (a dozen compiles to settle).
+    this.i32 = Object.assign(ints<number>(0x67, 0x45, I32, (v) => constOp(I32, 0x41, v), 0xc0), {
       wrap: un(0xa7, I32),
       load: load(0x28, I32),
       store: store(0x36),
-    };
-    this.i64 = {
-      ...ints<bigint>(0x79, 0x50, I64, (v) => {
+    });
+    this.i64 = Object.assign(
+      ints<bigint>(0x79, 0x50, I64, (v) => {
         const w = BigInt.asIntN(64, v);
         // The same LEB128 bytes as sleb64 for values in the i32 range (most constants).
         if (w >= -0x80000000n && w <= 0x7fffffffn) return constOp(I64, 0x42, Number(w));
@@ -295,6 +329,7 @@ export class ExprBuilder implements CodeBuilder {
         sleb64(b, v);
         return plain(I64, b);
       }, 0xc2),
+      {
       extend32_s: un(0xc4, I64),
       extend_u: un(0xad, I64),
       extend_s: un(0xac, I64),
@@ -310,7 +345,8 @@ export class ExprBuilder implements CodeBuilder {
       store8: store(0x3c),
       store16: store(0x3d),
       store32: store(0x3e),
-    };
+      },
+    );
     this.f64 = { const: (v) => plain(F64, [0x44, ...f64Bytes(v)]), convert_s: { i64: un(0xb9, F64) }, store: store(0x39) };
     // The most frequent nodes: their bytes go straight into `code`, with no array per node.
     const localOp = (type: number, op: number, index: number, value: Expr | undefined): Expr => {
@@ -344,20 +380,43 @@ export class ExprBuilder implements CodeBuilder {
     };
   }
 
+  /** The tables this builder fills (handed on by {@link release}). */
+  private readonly tables: Tables;
+
+  /**
+   * Hands the builder's tables to the next builder made: call once nothing more will be built or
+   * written with this one (ModuleWriter.emit does, at its end).
+   */
+  release(): void {
+    const t = this.tables;
+    t.kind = this.kind;
+    t.type = this.type;
+    t.kidAt = this.kidAt;
+    t.kidCount = this.kidCount;
+    t.aux = this.aux;
+    t.auxLen = this.auxLen;
+    spareTables = t;
+  }
+
   private node(k: K, type: number): Expr {
     const e = this.count++;
     if (e === this.kind.length) {
-      const grow = <T extends Uint8Array | Int32Array>(a: T): T => {
-        const next = new (a.constructor as new (n: number) => T)(a.length * 2);
+      const grow8 = (a: Uint8Array): Uint8Array => {
+        const next = new Uint8Array(a.length * 2);
         next.set(a);
         return next;
       };
-      this.kind = grow(this.kind);
-      this.type = grow(this.type);
-      this.kidAt = grow(this.kidAt);
-      this.kidCount = grow(this.kidCount);
-      this.aux = grow(this.aux);
-      this.auxLen = grow(this.auxLen);
+      const grow32 = (a: Int32Array): Int32Array => {
+        const next = new Int32Array(a.length * 2);
+        next.set(a);
+        return next;
+      };
+      this.kind = grow8(this.kind);
+      this.type = grow8(this.type);
+      this.kidAt = grow32(this.kidAt);
+      this.kidCount = grow32(this.kidCount);
+      this.aux = grow32(this.aux);
+      this.auxLen = grow32(this.auxLen);
     }
     this.kind[e] = k;
     this.type[e] = type;
@@ -714,6 +773,8 @@ export class ModuleWriter {
       code.append(body);
     }
     section(10, code);
+    // Nothing more is built with this writer's expressions: the next writer reuses their tables.
+    this.b.release();
     return out.bytes();
   }
 }
