@@ -824,57 +824,127 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           if ((L[d]! & L[s]!) !== 0 || (H[d]! & H[s]!) !== 0) pc += off[pc]!;
           break;
         }
-        case 0x25:
-        case 0x2d:
-        case 0x35:
-        case 0x3d:
-        case 0xa5:
-        case 0xad:
-        case 0xb5:
-        case 0xbd: {
-          // Unsigned 64-bit compares: compare high words, then low words.
-          const o = op[pc]!;
-          let bl: number;
-          let bh: number;
-          if (o & 0x08) {
-            const s = src[pc]!;
-            bl = L[s]!;
-            bh = H[s]!;
-          } else {
-            bl = imm[pc]!;
-            bh = bl >> 31;
-          }
+        // Unsigned 64-bit compares: high words decide unless equal, then the low words (one
+        // case per opcode: the comparison is not re-derived from the opcode at run time).
+        case 0x25: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31 >>> 0;
           const ah = H[d]! >>> 0;
-          const bhu = bh >>> 0;
-          const c = ah !== bhu ? (ah > bhu ? 1 : -1) : L[d]! >>> 0 === bl >>> 0 ? 0 : (L[d]! >>> 0) > (bl >>> 0) ? 1 : -1;
-          const j = o & 0xf0;
-          if (j === 0x20 ? c > 0 : j === 0x30 ? c >= 0 : j === 0xa0 ? c < 0 : c <= 0) pc += off[pc]!;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 > (bl >>> 0))) pc += off[pc]!;
           break;
         }
-        case 0x65:
-        case 0x6d:
-        case 0x75:
-        case 0x7d:
-        case 0xc5:
-        case 0xcd:
-        case 0xd5:
-        case 0xdd: {
-          // Signed 64-bit compares: signed high words, then unsigned low words.
-          const o = op[pc]!;
-          let bl: number;
-          let bh: number;
-          if (o & 0x08) {
-            const s = src[pc]!;
-            bl = L[s]!;
-            bh = H[s]!;
-          } else {
-            bl = imm[pc]!;
-            bh = bl >> 31;
-          }
+        case 0x2d: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]! >>> 0;
+          const ah = H[d]! >>> 0;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 > bl)) pc += off[pc]!;
+          break;
+        }
+        case 0x35: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31 >>> 0;
+          const ah = H[d]! >>> 0;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 >= (bl >>> 0))) pc += off[pc]!;
+          break;
+        }
+        case 0x3d: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]! >>> 0;
+          const ah = H[d]! >>> 0;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 >= bl)) pc += off[pc]!;
+          break;
+        }
+        case 0xa5: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31 >>> 0;
+          const ah = H[d]! >>> 0;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 < (bl >>> 0))) pc += off[pc]!;
+          break;
+        }
+        case 0xad: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]! >>> 0;
+          const ah = H[d]! >>> 0;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 < bl)) pc += off[pc]!;
+          break;
+        }
+        case 0xb5: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31 >>> 0;
+          const ah = H[d]! >>> 0;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 <= (bl >>> 0))) pc += off[pc]!;
+          break;
+        }
+        case 0xbd: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]! >>> 0;
+          const ah = H[d]! >>> 0;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 <= bl)) pc += off[pc]!;
+          break;
+        }
+        // Signed 64-bit compares: signed high words, then unsigned low words.
+        case 0x65: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31;
           const ah = H[d]!;
-          const c = ah !== bh ? (ah > bh ? 1 : -1) : L[d]! >>> 0 === bl >>> 0 ? 0 : (L[d]! >>> 0) > (bl >>> 0) ? 1 : -1;
-          const j = o & 0xf0;
-          if (j === 0x60 ? c > 0 : j === 0x70 ? c >= 0 : j === 0xc0 ? c < 0 : c <= 0) pc += off[pc]!;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 > (bl >>> 0))) pc += off[pc]!;
+          break;
+        }
+        case 0x6d: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]!;
+          const ah = H[d]!;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 > bl)) pc += off[pc]!;
+          break;
+        }
+        case 0x75: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31;
+          const ah = H[d]!;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 >= (bl >>> 0))) pc += off[pc]!;
+          break;
+        }
+        case 0x7d: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]!;
+          const ah = H[d]!;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 >= bl)) pc += off[pc]!;
+          break;
+        }
+        case 0xc5: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31;
+          const ah = H[d]!;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 < (bl >>> 0))) pc += off[pc]!;
+          break;
+        }
+        case 0xcd: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]!;
+          const ah = H[d]!;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 < bl)) pc += off[pc]!;
+          break;
+        }
+        case 0xd5: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31;
+          const ah = H[d]!;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 <= (bl >>> 0))) pc += off[pc]!;
+          break;
+        }
+        case 0xdd: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]!;
+          const ah = H[d]!;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 <= bl)) pc += off[pc]!;
           break;
         }
         // ---- 32-bit jumps -------------------------------------------------------------------
@@ -897,35 +967,53 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           if ((L[d]! & L[src[pc]!]!) !== 0) pc += off[pc]!;
           break;
         case 0x26:
+          if (L[d]! >>> 0 > imm[pc]! >>> 0) pc += off[pc]!;
+          break;
         case 0x2e:
+          if (L[d]! >>> 0 > L[src[pc]!]! >>> 0) pc += off[pc]!;
+          break;
         case 0x36:
+          if (L[d]! >>> 0 >= imm[pc]! >>> 0) pc += off[pc]!;
+          break;
         case 0x3e:
+          if (L[d]! >>> 0 >= L[src[pc]!]! >>> 0) pc += off[pc]!;
+          break;
         case 0xa6:
+          if (L[d]! >>> 0 < imm[pc]! >>> 0) pc += off[pc]!;
+          break;
         case 0xae:
+          if (L[d]! >>> 0 < L[src[pc]!]! >>> 0) pc += off[pc]!;
+          break;
         case 0xb6:
-        case 0xbe: {
-          const o = op[pc]!;
-          const a = L[d]! >>> 0;
-          const b = (o & 0x08 ? L[src[pc]!]! : imm[pc]!) >>> 0;
-          const j = o & 0xf0;
-          if (j === 0x20 ? a > b : j === 0x30 ? a >= b : j === 0xa0 ? a < b : a <= b) pc += off[pc]!;
+          if (L[d]! >>> 0 <= imm[pc]! >>> 0) pc += off[pc]!;
           break;
-        }
+        case 0xbe:
+          if (L[d]! >>> 0 <= L[src[pc]!]! >>> 0) pc += off[pc]!;
+          break;
         case 0x66:
-        case 0x6e:
-        case 0x76:
-        case 0x7e:
-        case 0xc6:
-        case 0xce:
-        case 0xd6:
-        case 0xde: {
-          const o = op[pc]!;
-          const a = L[d]!;
-          const b = o & 0x08 ? L[src[pc]!]! : imm[pc]!;
-          const j = o & 0xf0;
-          if (j === 0x60 ? a > b : j === 0x70 ? a >= b : j === 0xc0 ? a < b : a <= b) pc += off[pc]!;
+          if (L[d]! > imm[pc]!) pc += off[pc]!;
           break;
-        }
+        case 0x6e:
+          if (L[d]! > L[src[pc]!]!) pc += off[pc]!;
+          break;
+        case 0x76:
+          if (L[d]! >= imm[pc]!) pc += off[pc]!;
+          break;
+        case 0x7e:
+          if (L[d]! >= L[src[pc]!]!) pc += off[pc]!;
+          break;
+        case 0xc6:
+          if (L[d]! < imm[pc]!) pc += off[pc]!;
+          break;
+        case 0xce:
+          if (L[d]! < L[src[pc]!]!) pc += off[pc]!;
+          break;
+        case 0xd6:
+          if (L[d]! <= imm[pc]!) pc += off[pc]!;
+          break;
+        case 0xde:
+          if (L[d]! <= L[src[pc]!]!) pc += off[pc]!;
+          break;
         // ---- Calls and exit --------------------------------------------------------------------
         case 0x85: {
           const kind = src[pc]!;
