@@ -61,6 +61,12 @@ export class Interpreter implements HelperRuntime, EngineInstance {
   private rEnd = 0;
   private wStart = 0;
   private wEnd = 0;
+  /** Whether the caller takes tail calls from {@link takeTailCall} (EngineOptions.returnOnTailCall). */
+  private readonly returnOnTailCall: boolean;
+  /** The target of the tail call the last run ended with, or -1. */
+  private tailTarget = -1;
+  /** Callbacks in progress (callFunction): a tail call there unwinds by exception, as before. */
+  private callbacks = 0;
 
   /**
    * The slots plus one sentinel slot (opcode 0, which no instruction has): running off the end
@@ -89,6 +95,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
     this.hook = options.hook;
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.remaining = this.budget;
+    this.returnOnTailCall = options.returnOnTailCall === true;
   }
 
   /** Runs the program from slot 0 with r1..r5 = `args`; returns r0 (unsigned 64-bit). */
@@ -108,13 +115,33 @@ export class Interpreter implements HelperRuntime, EngineInstance {
   /** Runs a bpf function as a callback, in a fresh frame below the current one. */
   callFunction(slot: number, args: readonly bigint[]): bigint {
     const saved = this.depth;
+    this.callbacks++;
     try {
       return this.invoke(slot, saved + 1, args);
     } finally {
+      this.callbacks--;
       this.depth = saved;
       this.memory.setStackDepth(saved);
       this.invalidate();
     }
+  }
+
+  /**
+   * HelperRuntime: a tail call ends the run by returning from the helper call (exec looks at
+   * `tailTarget` after each one). A callback's frames lie under a helper that would carry on, so a
+   * tail call there is still thrown.
+   */
+  deferTailCall(target: number): boolean {
+    if (!this.returnOnTailCall || this.callbacks !== 0) return false;
+    this.tailTarget = target;
+    return true;
+  }
+
+  /** EngineInstance: the tail call the last run ended with (-1: none), cleared. */
+  takeTailCall(): number {
+    const t = this.tailTarget;
+    this.tailTarget = -1;
+    return t;
   }
 
   private invoke(entry: number, depth: number, args: readonly bigint[]): bigint {
@@ -1038,6 +1065,12 @@ export class Interpreter implements HelperRuntime, EngineInstance {
             this.callHelper(kfuncId(imm[pc]!), pc, L, H);
           } else this.callHelper(imm[pc]!, pc, L, H);
           remaining = this.remaining;
+          if (this.tailTarget >= 0) {
+            // A deferred tail call: the program ends here, its frames with it.
+            this.executed = this.budget - remaining;
+            this.depth = baseDepth;
+            return;
+          }
           dv = mem.dv;
           rS = rE = wS = wE = 0;
           break;
@@ -1065,6 +1098,11 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           this.remaining = remaining;
           this.callHelper(lo | 0, pc, L, H);
           remaining = this.remaining;
+          if (this.tailTarget >= 0) {
+            this.executed = this.budget - remaining;
+            this.depth = baseDepth;
+            return;
+          }
           dv = mem.dv;
           rS = rE = wS = wE = 0;
           break;
