@@ -30,7 +30,12 @@ export function checkedAddress(memory: Memory, ptr: bigint, size: number, write 
 }
 
 /** A copy of `size` bytes at `ptr`. */
-export const copyIn = (memory: Memory, ptr: bigint, size: number): Uint8Array => view(memory, ptr, size).slice();
+export function copyIn(memory: Memory, ptr: bigint, size: number): Uint8Array {
+  if (size === 0) return new Uint8Array(0);
+  // Copied straight from the memory: no view made first (map keys and values, every map helper call).
+  const at = checkedAddress(memory, ptr, size);
+  return memory.u8.slice(at, at + size);
+}
 
 /** Writes `bytes` at `ptr` (checked as a write). */
 export function copyOut(memory: Memory, ptr: bigint, bytes: Uint8Array): void {
