@@ -32,7 +32,10 @@ class AbortWithZero extends Error {
   }
 }
 
-const SIZE_OF_LD = [4, 2, 1, 0]; // indexed by (size >> 3): W, H, B, DW
+const SIZE_OF_LD = [4, 2, 1, 0];
+/** Products below 2^53 are exact in a double; 2^-32 scales one exactly to its high word. */
+const TWO53 = 9007199254740992;
+const TWO_NEG32 = 1 / 4294967296; // indexed by (size >> 3): W, H, B, DW
 
 /** r0 values most programs return (verdicts, small counts), made once: no BigInt per run for them. */
 const SMALL: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
@@ -324,13 +327,28 @@ export class Interpreter implements HelperRuntime, EngineInstance {
         }
         case 0x27: {
           const k = imm[pc]!;
-          mul64(L[d]!, H[d]!, k, k >> 31);
+          const a = L[d]!;
+          // Both factors below 2^32 and an exact product (counters, sizes): no call.
+          if ((H[d]! | (k >> 31)) === 0) {
+            const p = (a >>> 0) * k;
+            if (p < TWO53) {
+              L[d] = Math.imul(a, k);
+              H[d] = Math.floor(p * TWO_NEG32);
+              break;
+            }
+          }
+          mul64(a, H[d]!, k, k >> 31);
           L[d] = out.lo;
           H[d] = out.hi;
           break;
         }
         case 0x37: {
           const k = imm[pc]!;
+          // Unsigned, both below 2^32: an integer division in place (the high word stays 0).
+          if (off[pc] !== 1 && (H[d]! | (k >> 31)) === 0 && k !== 0) {
+            L[d] = ((L[d]! >>> 0) / k) | 0;
+            break;
+          }
           if (off[pc] === 1) sdiv64(L[d]!, H[d]!, k, k >> 31);
           else udiv64(L[d]!, H[d]!, k, k >> 31);
           L[d] = out.lo;
@@ -363,6 +381,10 @@ export class Interpreter implements HelperRuntime, EngineInstance {
         }
         case 0x97: {
           const k = imm[pc]!;
+          if (off[pc] !== 1 && (H[d]! | (k >> 31)) === 0 && k !== 0) {
+            L[d] = ((L[d]! >>> 0) % k) | 0;
+            break;
+          }
           if (off[pc] === 1) smod64(L[d]!, H[d]!, k, k >> 31);
           else umod64(L[d]!, H[d]!, k, k >> 31);
           L[d] = out.lo;
@@ -416,13 +438,28 @@ export class Interpreter implements HelperRuntime, EngineInstance {
         }
         case 0x2f: {
           const s = src[pc]!;
-          mul64(L[d]!, H[d]!, L[s]!, H[s]!);
+          const a = L[d]!;
+          const b = L[s]!;
+          if ((H[d]! | H[s]!) === 0) {
+            const p = (a >>> 0) * (b >>> 0);
+            if (p < TWO53) {
+              L[d] = Math.imul(a, b);
+              H[d] = Math.floor(p * TWO_NEG32);
+              break;
+            }
+          }
+          mul64(a, H[d]!, b, H[s]!);
           L[d] = out.lo;
           H[d] = out.hi;
           break;
         }
         case 0x3f: {
           const s = src[pc]!;
+          const b = L[s]!;
+          if (off[pc] !== 1 && (H[d]! | H[s]!) === 0 && b !== 0) {
+            L[d] = ((L[d]! >>> 0) / (b >>> 0)) | 0;
+            break;
+          }
           if (off[pc] === 1) sdiv64(L[d]!, H[d]!, L[s]!, H[s]!);
           else udiv64(L[d]!, H[d]!, L[s]!, H[s]!);
           L[d] = out.lo;
@@ -449,6 +486,11 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           break;
         case 0x9f: {
           const s = src[pc]!;
+          const b = L[s]!;
+          if (off[pc] !== 1 && (H[d]! | H[s]!) === 0 && b !== 0) {
+            L[d] = ((L[d]! >>> 0) % (b >>> 0)) | 0;
+            break;
+          }
           if (off[pc] === 1) smod64(L[d]!, H[d]!, L[s]!, H[s]!);
           else umod64(L[d]!, H[d]!, L[s]!, H[s]!);
           L[d] = out.lo;

@@ -14,12 +14,23 @@ const hi = (v: bigint): number => Number((v >> 32n) & 0xffffffffn) | 0;
 const pair = (): bigint => (BigInt(out.hi >>> 0) << 32n) | BigInt(out.lo >>> 0);
 const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 
+/**
+ * Pairs whose product is k * 2^32 - 1 above 2^53: a double rounds it up to k * 2^32, so a
+ * multiply that trusted an inexact product would get the high word wrong.
+ */
+const INEXACT_PRODUCTS: bigint[] = [(1n << 23n) + 1n, (1n << 27n) + 3n, 0x7fffffffn].flatMap((a) => {
+  let inv = a;
+  for (let i = 0; i < 5; i++) inv = BigInt.asUintN(32, inv * (2n - a * inv));
+  return [a, BigInt.asUintN(32, -inv)];
+});
+
 /** Boundary values (around 0, 2^26, 2^31, 2^32, 2^53, 2^63) and a deterministic pseudo-random spread. */
 function values(): bigint[] {
   const edges = [0n, 1n, 2n, 3n, 7n, 67n, 0xffffn, 1n << 26n, (1n << 26n) + 1n, 0x7fffffffn, 0x80000000n, 0x80000001n, 0xffffffffn, 1n << 32n, (1n << 32n) + 1n];
   edges.push(0x1fffffn, 0x200000n, (1n << 53n) - 1n, 1n << 53n, 0x7fffffffffffffffn, 1n << 63n);
   const set = new Set<bigint>();
   for (const e of edges) for (const v of [e, -e, e - 1n, -e - 1n]) set.add(BigInt.asUintN(64, v));
+  for (const v of INEXACT_PRODUCTS) set.add(v);
   let x = 0x243f6a8885a308d3n;
   for (let i = 0; i < 60; i++) {
     x = BigInt.asUintN(64, x * 6364136223846793005n + 1442695040888963407n);
@@ -72,6 +83,33 @@ describe('64-bit arithmetic on lo/hi pairs', () => {
       }
     }
   });
+});
+
+/** 64-bit multiply, divide and modulo (off 1: signed) against BigInt, as the interpreter runs them. */
+const ARITH: Array<[number, number, string, (a: bigint, b: bigint) => bigint]> = [
+  [0x20, 0, 'mul', (a, b) => (a * b) & M64],
+  [0x30, 0, 'div', (a, b) => (b === 0n ? 0n : a / b)],
+  [0x90, 0, 'mod', (a, b) => (b === 0n ? a : a % b)],
+  [0x30, 1, 'sdiv', (a, b) => (b === 0n ? 0n : BigInt.asUintN(64, s64(a) / s64(b)))],
+  [0x90, 1, 'smod', (a, b) => (b === 0n ? a : BigInt.asUintN(64, s64(a) % s64(b)))],
+];
+
+describe('interpreter 64-bit multiply, divide and modulo', () => {
+  const ops = [...new Set([...V.filter((_, i) => i % 2 === 0), ...INEXACT_PRODUCTS])];
+  for (const [code, off, name, ref] of ARITH) {
+    it(`${name}: register and immediate operands`, () => {
+      for (const a of ops) {
+        for (const b of ops) {
+          const reg = [insn(0x18, 1, 0, 0, lo(a), hi(a)), insn(0x18, 2, 0, 0, lo(b), hi(b)), insn(0x07 | code | 0x08, 1, 2, off), insn(0xbf, 0, 1), insn(0x95)];
+          expect(runRaw(reg).r0, `${name} ${a}, ${b}`).toBe(ref(a, b));
+          // The immediate is sign-extended to 64 bits.
+          const k = BigInt.asUintN(64, BigInt(lo(b)));
+          const im = [insn(0x18, 1, 0, 0, lo(a), hi(a)), insn(0x07 | code, 1, 0, off, lo(b)), insn(0xbf, 0, 1), insn(0x95)];
+          expect(runRaw(im).r0, `${name} ${a}, imm ${lo(b)}`).toBe(ref(a, k));
+        }
+      }
+    });
+  }
 });
 
 /** The jump opcodes by condition (bits 4-7), with a reference on unsigned 64-bit operands. */
