@@ -14,6 +14,13 @@ export interface HelperRuntime {
    * own stack frame below the caller's and shares the instruction budget.
    */
   callFunction(slot: number, args: readonly bigint[]): bigint;
+  /**
+   * For `bpf_tail_call`: ends the running program as soon as the helper returns, without an
+   * exception, leaving `target` for {@link EngineInstance.takeTailCall}. False where the engine
+   * cannot (not asked to by {@link EngineOptions.returnOnTailCall}, or inside a callback): the
+   * helper then throws {@link TailCallSignal}.
+   */
+  deferTailCall?(target: number): boolean;
 }
 
 /**
@@ -127,6 +134,11 @@ export interface EngineOptions {
    * (already converted from network byte order), or undefined to end the program with r0 = 0.
    */
   legacyLoad?: (offset: number, size: 1 | 2 | 4) => number | undefined;
+  /**
+   * The caller asks {@link EngineInstance.takeTailCall} after every run that returns: a tail call
+   * may then end a run by returning (cheap) instead of by throwing {@link TailCallSignal}.
+   */
+  returnOnTailCall?: boolean;
 }
 
 /**
@@ -139,4 +151,9 @@ export interface EngineInstance {
   run(args: readonly bigint[], budget?: number): bigint;
   /** Instructions executed by the last run (budget used). */
   readonly executed: number;
+  /**
+   * After a run that returned: the program a tail call ended it for (its r0 means nothing then),
+   * or -1; clears it. Only engines made with {@link EngineOptions.returnOnTailCall} end runs so.
+   */
+  takeTailCall?(): number;
 }

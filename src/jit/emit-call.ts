@@ -13,7 +13,7 @@ import { MAX_CALL_FRAMES } from '../helpers/memory.js';
 import type { Expr } from './types.js';
 import { type EmitCtx, I32, I64, NONE, reg, setReg } from './emit-context.js';
 import { invalidateCache, reloadBudget, spillBudget } from './emit-mem.js';
-import { fnName, Global, helperArity, Import, Local, PARAM_COUNT, retGlobal } from './runtime.js';
+import { fnName, Global, helperArity, Import, Local, mayTailCall, PARAM_COUNT, retGlobal, TAIL_CALL_HELPER, TAIL_FLAG } from './runtime.js';
 
 /**
  * Raises a fault known at compile time (or the pending budget fault, which JS checks first). The
@@ -43,6 +43,17 @@ export function emitOutOfProgram(c: EmitCtx, target: number): Expr[] {
   ];
 }
 
+/**
+ * After a call that may have taken a tail call (the helper, or a callee or callx that reached it):
+ * the engine deferred it (runtime.ts TAIL_FLAG), so return at once. The budget global already holds
+ * what the call left; r0 is not looked at.
+ */
+function tailReturn(c: EmitCtx): Expr[] {
+  if (!mayTailCall(c.slots)) return [];
+  const m = c.m;
+  return [m.if(m.i32.load(0, 1, m.i32.const(TAIL_FLAG)), m.return(m.i64.const(0n)))];
+}
+
 const allRegs = (c: EmitCtx): Expr[] => Array.from({ length: PARAM_COUNT }, (_, r) => reg(c, r));
 const readRets = (c: EmitCtx): Expr[] =>
   [1, 2, 3, 4, 5].map((r) => setReg(c, r, c.m.global.get(retGlobal(r), I64)));
@@ -63,6 +74,7 @@ export function emitLocalCall(c: EmitCtx, pc: number, target: number): Expr[] {
   out.push(
     spillBudget(c),
     setReg(c, 0, m.call(fnName(target), allRegs(c), I64)),
+    ...tailReturn(c),
     reloadBudget(c),
     m.global.set(Global.depth, m.i32.sub(depth(), m.i32.const(1))),
     ...readRets(c),
@@ -86,14 +98,16 @@ export function emitHelperCall(c: EmitCtx, pc: number): Expr[] {
     return [...stores, spillBudget(c), setReg(c, 0, lo), setReg(c, 0, m.i64.or(reg(c, 0), hi)), reloadBudget(c), ...invalidateCache(c)];
   }
   const args = [m.i32.const(pc), m.i32.const(id), depth, ...[1, 2, 3, 4, 5].slice(0, n).map((r) => reg(c, r))];
-  return [spillBudget(c), setReg(c, 0, m.call(Import.helperN(n), args, I64)), reloadBudget(c), ...invalidateCache(c)];
+  const call = [spillBudget(c), setReg(c, 0, m.call(Import.helperN(n), args, I64))];
+  if (id === TAIL_CALL_HELPER) call.push(...tailReturn(c));
+  return [...call, reloadBudget(c), ...invalidateCache(c)];
 }
 
 /** `callx REG`: a helper id or a function pointer, decided at run time by JS. */
 export function emitCallx(c: EmitCtx, pc: number): Expr[] {
   const m = c.m;
   const args = [m.i32.const(pc), reg(c, c.slots.dst[pc]!), ...allRegs(c)];
-  return [spillBudget(c), setReg(c, 0, m.call(Import.callx, args, I64)), reloadBudget(c), ...readRets(c), ...invalidateCache(c)];
+  return [spillBudget(c), setReg(c, 0, m.call(Import.callx, args, I64)), ...tailReturn(c), reloadBudget(c), ...readRets(c), ...invalidateCache(c)];
 }
 
 /** `exit`: hands r1..r5 (when a caller can read them) and the budget back, returns r0. */

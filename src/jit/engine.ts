@@ -11,7 +11,7 @@ import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
 import { MAX_CALL_FRAMES, type Memory, PROBE_ZERO } from '../helpers/memory.js';
 import { coverageGlobals, type CompiledProgram, REPLAY } from './compile.js';
 import { accessOf } from './emit-mem.js';
-import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAILBOX, MAIN, MAIN32, REGION_COUNT, REGION_MAX, REGION_TABLE, retGlobal, RT } from './runtime.js';
+import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAILBOX, MAIN, MAIN32, mayTailCall, REGION_COUNT, REGION_MAX, REGION_TABLE, retGlobal, RT, TAIL_FLAG } from './runtime.js';
 
 /** A generated function: r0..r9 in, r0 out. */
 type EntryFn = (...regs: bigint[]) => bigint;
@@ -99,6 +99,13 @@ export class JitEngine implements EngineInstance, HelperRuntime {
   /** True once the last run ran out of budget. */
   private exhausted = false;
 
+  /** Whether the caller takes tail calls from {@link takeTailCall} (EngineOptions.returnOnTailCall). */
+  private readonly returnOnTailCall: boolean;
+  /** The target of the tail call the last run ended with, or -1. */
+  private tailTarget = -1;
+  /** Callbacks in progress (callFunction): a tail call there unwinds by exception, as before. */
+  private callbacks = 0;
+
   /**
    * Budget left where the last run stopped, as the interpreter's `remaining` field: runProgram
    * reads it after a tail call to charge what ran to the run's shared budget. Generated code writes
@@ -117,6 +124,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     this.legacyLoad = options.legacyLoad;
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.source = source;
+    this.returnOnTailCall = options.returnOnTailCall === true && mayTailCall(prog.slots);
     this.uncounted = new Int32Array(prog.slots.length);
     this.primary = this.instantiate(source([]));
   }
@@ -321,12 +329,36 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     this.syncRegions();
     const from = this.cur ?? this.primary;
     const saved = from.depth.value as number;
+    this.callbacks++;
     try {
       return this.invoke(from, slot, saved + 1, args);
     } finally {
+      this.callbacks--;
       from.depth.value = saved;
       this.memory.setStackDepth(saved);
     }
+  }
+
+  /**
+   * HelperRuntime: a tail call ends the run by returning. The generated code returns from every
+   * frame on seeing TAIL_FLAG (compiled in where mayTailCall); a callback's frames lie under a
+   * helper that would carry on, so a tail call there is still thrown.
+   */
+  deferTailCall(target: number): boolean {
+    if (!this.returnOnTailCall || this.callbacks !== 0) return false;
+    this.tailTarget = target;
+    this.memory.dv.setInt32(TAIL_FLAG, 1, true);
+    return true;
+  }
+
+  /** EngineInstance: the tail call the last run ended with (-1: none), cleared. */
+  takeTailCall(): number {
+    const t = this.tailTarget;
+    if (t >= 0) {
+      this.tailTarget = -1;
+      this.memory.dv.setInt32(TAIL_FLAG, 0, true);
+    }
+    return t;
   }
 
   private invoke(from: Live, slot: number, depth: number, args: readonly bigint[]): bigint {

@@ -136,6 +136,7 @@ export function compileJit(
   const engineOptions: EngineOptions = {};
   if (options.budget !== undefined) engineOptions.budget = options.budget;
   if (options.legacyLoad !== undefined) engineOptions.legacyLoad = options.legacyLoad;
+  if (options.returnOnTailCall !== undefined) engineOptions.returnOnTailCall = options.returnOnTailCall;
   return new JitEngine(
     prog,
     memory,

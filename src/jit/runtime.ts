@@ -6,6 +6,7 @@
  */
 import type { FaultKind } from '../helpers/fault.js';
 import { helperPrototype } from '../helpers/prototypes.js';
+import type { Slots } from '../isa/slots.js';
 
 /** Import module name of the runtime functions, and of the memory. */
 export const RT = 'rt';
@@ -69,6 +70,31 @@ export const MAIN32 = 'main32';
  * program cannot reach them; the memory model never writes there.
  */
 export const MAILBOX = 16;
+/**
+ * Also in that page: non-zero while a deferred tail call unwinds (i32). Generated code tests it
+ * after every call that may have taken a tail call (see {@link mayTailCall}) and returns at once;
+ * the engine clears it when its caller takes the tail call.
+ */
+export const TAIL_FLAG = MAILBOX + 4;
+/** `enum bpf_func_id` of bpf_tail_call. */
+export const TAIL_CALL_HELPER = 12;
+
+/**
+ * Whether a program can reach bpf_tail_call from its own code (a `call 12`, or a `callx`, whose
+ * target is known only at run time): only then does its code test {@link TAIL_FLAG} after calls.
+ */
+export function mayTailCall(slots: Slots): boolean {
+  let v = tailCallers.get(slots);
+  if (v === undefined) {
+    v = false;
+    const { op, src, imm } = slots;
+    for (let pc = 0; pc < slots.length && !v; pc++) v = op[pc] === 0x8d || (op[pc] === 0x85 && src[pc] === 0 && imm[pc] === TAIL_CALL_HELPER);
+    tailCallers.set(slots, v);
+  }
+  return v;
+}
+const tailCallers = new WeakMap<Slots, boolean>();
+
 /**
  * The region table, also in that page: at REGION_COUNT the number of entries, from REGION_TABLE
  * 16 bytes each: start, end, stride, and element size with bit 31 set when writable (u32, little

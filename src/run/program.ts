@@ -221,6 +221,7 @@ function engineFor(instance: ObjectInstance, runs: InstanceRuns, index: number, 
         if (ctx?.legacyLoad === undefined) return undefined;
         return ctx.legacyLoad(offset, size);
       },
+      returnOnTailCall: true,
     });
     runs.engines[key] = e;
   }
@@ -325,31 +326,33 @@ export function runProgram(instance: ObjectInstance, name: string | number, opti
           engine = e;
         } else engine = instrumentedEngine(instance, current, inst);
         const t0 = measure ? performance.now() : 0;
+        let next: number;
         try {
           r0 = engine.run32 !== undefined ? engine.run32(address, left) : engine.run((r1 ??= [BigInt(address)]), left);
-          executed += engine.executed;
-          break;
-        } catch (e) {
-          if (e instanceof TailCallSignal) {
-            const rest = remainingBudget(engine);
-            if (rest !== undefined) {
-              executed += left - rest;
-              left = rest;
-            }
-            current = e.target;
-            run.progType = instance.program(current).type;
-            run.program = current;
-            continue;
+          // A tail call ends a run by returning when the engine was made to (engineFor), else by TailCallSignal.
+          next = engine.takeTailCall?.() ?? -1;
+          if (next < 0) {
+            executed += engine.executed;
+            break;
           }
-          if (e instanceof RuntimeFault) {
+        } catch (e) {
+          if (e instanceof TailCallSignal) next = e.target;
+          else if (e instanceof RuntimeFault) {
             executed += engine.executed;
             error = e;
             break;
-          }
-          throw e;
+          } else throw e;
         } finally {
           if (measure) engineNs += (performance.now() - t0) * 1e6;
         }
+        const rest = remainingBudget(engine);
+        if (rest !== undefined) {
+          executed += left - rest;
+          left = rest;
+        }
+        current = next;
+        run.progType = instance.program(current).type;
+        run.program = current;
       }
     }
     if (counted !== undefined) {

@@ -32,7 +32,10 @@ class AbortWithZero extends Error {
   }
 }
 
-const SIZE_OF_LD = [4, 2, 1, 0]; // indexed by (size >> 3): W, H, B, DW
+const SIZE_OF_LD = [4, 2, 1, 0];
+/** Products below 2^53 are exact in a double; 2^-32 scales one exactly to its high word. */
+const TWO53 = 9007199254740992;
+const TWO_NEG32 = 1 / 4294967296; // indexed by (size >> 3): W, H, B, DW
 
 /** r0 values most programs return (verdicts, small counts), made once: no BigInt per run for them. */
 const SMALL: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
@@ -61,6 +64,12 @@ export class Interpreter implements HelperRuntime, EngineInstance {
   private rEnd = 0;
   private wStart = 0;
   private wEnd = 0;
+  /** Whether the caller takes tail calls from {@link takeTailCall} (EngineOptions.returnOnTailCall). */
+  private readonly returnOnTailCall: boolean;
+  /** The target of the tail call the last run ended with, or -1. */
+  private tailTarget = -1;
+  /** Callbacks in progress (callFunction): a tail call there unwinds by exception, as before. */
+  private callbacks = 0;
 
   /**
    * The slots plus one sentinel slot (opcode 0, which no instruction has): running off the end
@@ -89,6 +98,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
     this.hook = options.hook;
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.remaining = this.budget;
+    this.returnOnTailCall = options.returnOnTailCall === true;
   }
 
   /** Runs the program from slot 0 with r1..r5 = `args`; returns r0 (unsigned 64-bit). */
@@ -108,13 +118,33 @@ export class Interpreter implements HelperRuntime, EngineInstance {
   /** Runs a bpf function as a callback, in a fresh frame below the current one. */
   callFunction(slot: number, args: readonly bigint[]): bigint {
     const saved = this.depth;
+    this.callbacks++;
     try {
       return this.invoke(slot, saved + 1, args);
     } finally {
+      this.callbacks--;
       this.depth = saved;
       this.memory.setStackDepth(saved);
       this.invalidate();
     }
+  }
+
+  /**
+   * HelperRuntime: a tail call ends the run by returning from the helper call (exec looks at
+   * `tailTarget` after each one). A callback's frames lie under a helper that would carry on, so a
+   * tail call there is still thrown.
+   */
+  deferTailCall(target: number): boolean {
+    if (!this.returnOnTailCall || this.callbacks !== 0) return false;
+    this.tailTarget = target;
+    return true;
+  }
+
+  /** EngineInstance: the tail call the last run ended with (-1: none), cleared. */
+  takeTailCall(): number {
+    const t = this.tailTarget;
+    this.tailTarget = -1;
+    return t;
   }
 
   private invoke(entry: number, depth: number, args: readonly bigint[]): bigint {
@@ -330,13 +360,28 @@ export class Interpreter implements HelperRuntime, EngineInstance {
         }
         case 0x27: {
           const k = imm[pc]!;
-          mul64(L[d]!, H[d]!, k, k >> 31);
+          const a = L[d]!;
+          // Both factors below 2^32 and an exact product (counters, sizes): no call.
+          if ((H[d]! | (k >> 31)) === 0) {
+            const p = (a >>> 0) * k;
+            if (p < TWO53) {
+              L[d] = Math.imul(a, k);
+              H[d] = Math.floor(p * TWO_NEG32);
+              break;
+            }
+          }
+          mul64(a, H[d]!, k, k >> 31);
           L[d] = out.lo;
           H[d] = out.hi;
           break;
         }
         case 0x37: {
           const k = imm[pc]!;
+          // Unsigned, both below 2^32: an integer division in place (the high word stays 0).
+          if (off[pc] !== 1 && (H[d]! | (k >> 31)) === 0 && k !== 0) {
+            L[d] = ((L[d]! >>> 0) / k) | 0;
+            break;
+          }
           if (off[pc] === 1) sdiv64(L[d]!, H[d]!, k, k >> 31);
           else udiv64(L[d]!, H[d]!, k, k >> 31);
           L[d] = out.lo;
@@ -369,6 +414,10 @@ export class Interpreter implements HelperRuntime, EngineInstance {
         }
         case 0x97: {
           const k = imm[pc]!;
+          if (off[pc] !== 1 && (H[d]! | (k >> 31)) === 0 && k !== 0) {
+            L[d] = ((L[d]! >>> 0) % k) | 0;
+            break;
+          }
           if (off[pc] === 1) smod64(L[d]!, H[d]!, k, k >> 31);
           else umod64(L[d]!, H[d]!, k, k >> 31);
           L[d] = out.lo;
@@ -422,13 +471,28 @@ export class Interpreter implements HelperRuntime, EngineInstance {
         }
         case 0x2f: {
           const s = src[pc]!;
-          mul64(L[d]!, H[d]!, L[s]!, H[s]!);
+          const a = L[d]!;
+          const b = L[s]!;
+          if ((H[d]! | H[s]!) === 0) {
+            const p = (a >>> 0) * (b >>> 0);
+            if (p < TWO53) {
+              L[d] = Math.imul(a, b);
+              H[d] = Math.floor(p * TWO_NEG32);
+              break;
+            }
+          }
+          mul64(a, H[d]!, b, H[s]!);
           L[d] = out.lo;
           H[d] = out.hi;
           break;
         }
         case 0x3f: {
           const s = src[pc]!;
+          const b = L[s]!;
+          if (off[pc] !== 1 && (H[d]! | H[s]!) === 0 && b !== 0) {
+            L[d] = ((L[d]! >>> 0) / (b >>> 0)) | 0;
+            break;
+          }
           if (off[pc] === 1) sdiv64(L[d]!, H[d]!, L[s]!, H[s]!);
           else udiv64(L[d]!, H[d]!, L[s]!, H[s]!);
           L[d] = out.lo;
@@ -455,6 +519,11 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           break;
         case 0x9f: {
           const s = src[pc]!;
+          const b = L[s]!;
+          if (off[pc] !== 1 && (H[d]! | H[s]!) === 0 && b !== 0) {
+            L[d] = ((L[d]! >>> 0) % (b >>> 0)) | 0;
+            break;
+          }
           if (off[pc] === 1) smod64(L[d]!, H[d]!, L[s]!, H[s]!);
           else umod64(L[d]!, H[d]!, L[s]!, H[s]!);
           L[d] = out.lo;
@@ -857,57 +926,127 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           if ((L[d]! & L[s]!) !== 0 || (H[d]! & H[s]!) !== 0) pc += off[pc]!;
           break;
         }
-        case 0x25:
-        case 0x2d:
-        case 0x35:
-        case 0x3d:
-        case 0xa5:
-        case 0xad:
-        case 0xb5:
-        case 0xbd: {
-          // Unsigned 64-bit compares: compare high words, then low words.
-          const o = op[pc]!;
-          let bl: number;
-          let bh: number;
-          if (o & 0x08) {
-            const s = src[pc]!;
-            bl = L[s]!;
-            bh = H[s]!;
-          } else {
-            bl = imm[pc]!;
-            bh = bl >> 31;
-          }
+        // Unsigned 64-bit compares: high words decide unless equal, then the low words (one
+        // case per opcode: the comparison is not re-derived from the opcode at run time).
+        case 0x25: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31 >>> 0;
           const ah = H[d]! >>> 0;
-          const bhu = bh >>> 0;
-          const c = ah !== bhu ? (ah > bhu ? 1 : -1) : L[d]! >>> 0 === bl >>> 0 ? 0 : (L[d]! >>> 0) > (bl >>> 0) ? 1 : -1;
-          const j = o & 0xf0;
-          if (j === 0x20 ? c > 0 : j === 0x30 ? c >= 0 : j === 0xa0 ? c < 0 : c <= 0) pc += off[pc]!;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 > (bl >>> 0))) pc += off[pc]!;
           break;
         }
-        case 0x65:
-        case 0x6d:
-        case 0x75:
-        case 0x7d:
-        case 0xc5:
-        case 0xcd:
-        case 0xd5:
-        case 0xdd: {
-          // Signed 64-bit compares: signed high words, then unsigned low words.
-          const o = op[pc]!;
-          let bl: number;
-          let bh: number;
-          if (o & 0x08) {
-            const s = src[pc]!;
-            bl = L[s]!;
-            bh = H[s]!;
-          } else {
-            bl = imm[pc]!;
-            bh = bl >> 31;
-          }
+        case 0x2d: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]! >>> 0;
+          const ah = H[d]! >>> 0;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 > bl)) pc += off[pc]!;
+          break;
+        }
+        case 0x35: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31 >>> 0;
+          const ah = H[d]! >>> 0;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 >= (bl >>> 0))) pc += off[pc]!;
+          break;
+        }
+        case 0x3d: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]! >>> 0;
+          const ah = H[d]! >>> 0;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 >= bl)) pc += off[pc]!;
+          break;
+        }
+        case 0xa5: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31 >>> 0;
+          const ah = H[d]! >>> 0;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 < (bl >>> 0))) pc += off[pc]!;
+          break;
+        }
+        case 0xad: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]! >>> 0;
+          const ah = H[d]! >>> 0;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 < bl)) pc += off[pc]!;
+          break;
+        }
+        case 0xb5: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31 >>> 0;
+          const ah = H[d]! >>> 0;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 <= (bl >>> 0))) pc += off[pc]!;
+          break;
+        }
+        case 0xbd: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]! >>> 0;
+          const ah = H[d]! >>> 0;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 <= bl)) pc += off[pc]!;
+          break;
+        }
+        // Signed 64-bit compares: signed high words, then unsigned low words.
+        case 0x65: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31;
           const ah = H[d]!;
-          const c = ah !== bh ? (ah > bh ? 1 : -1) : L[d]! >>> 0 === bl >>> 0 ? 0 : (L[d]! >>> 0) > (bl >>> 0) ? 1 : -1;
-          const j = o & 0xf0;
-          if (j === 0x60 ? c > 0 : j === 0x70 ? c >= 0 : j === 0xc0 ? c < 0 : c <= 0) pc += off[pc]!;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 > (bl >>> 0))) pc += off[pc]!;
+          break;
+        }
+        case 0x6d: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]!;
+          const ah = H[d]!;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 > bl)) pc += off[pc]!;
+          break;
+        }
+        case 0x75: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31;
+          const ah = H[d]!;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 >= (bl >>> 0))) pc += off[pc]!;
+          break;
+        }
+        case 0x7d: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]!;
+          const ah = H[d]!;
+          if (ah > bh || (ah === bh && L[d]! >>> 0 >= bl)) pc += off[pc]!;
+          break;
+        }
+        case 0xc5: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31;
+          const ah = H[d]!;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 < (bl >>> 0))) pc += off[pc]!;
+          break;
+        }
+        case 0xcd: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]!;
+          const ah = H[d]!;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 < bl)) pc += off[pc]!;
+          break;
+        }
+        case 0xd5: {
+          const bl = imm[pc]!;
+          const bh = bl >> 31;
+          const ah = H[d]!;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 <= (bl >>> 0))) pc += off[pc]!;
+          break;
+        }
+        case 0xdd: {
+          const s = src[pc]!;
+          const bl = L[s]! >>> 0;
+          const bh = H[s]!;
+          const ah = H[d]!;
+          if (ah < bh || (ah === bh && L[d]! >>> 0 <= bl)) pc += off[pc]!;
           break;
         }
         // ---- 32-bit jumps -------------------------------------------------------------------
@@ -930,35 +1069,53 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           if ((L[d]! & L[src[pc]!]!) !== 0) pc += off[pc]!;
           break;
         case 0x26:
+          if (L[d]! >>> 0 > imm[pc]! >>> 0) pc += off[pc]!;
+          break;
         case 0x2e:
+          if (L[d]! >>> 0 > L[src[pc]!]! >>> 0) pc += off[pc]!;
+          break;
         case 0x36:
+          if (L[d]! >>> 0 >= imm[pc]! >>> 0) pc += off[pc]!;
+          break;
         case 0x3e:
+          if (L[d]! >>> 0 >= L[src[pc]!]! >>> 0) pc += off[pc]!;
+          break;
         case 0xa6:
+          if (L[d]! >>> 0 < imm[pc]! >>> 0) pc += off[pc]!;
+          break;
         case 0xae:
+          if (L[d]! >>> 0 < L[src[pc]!]! >>> 0) pc += off[pc]!;
+          break;
         case 0xb6:
-        case 0xbe: {
-          const o = op[pc]!;
-          const a = L[d]! >>> 0;
-          const b = (o & 0x08 ? L[src[pc]!]! : imm[pc]!) >>> 0;
-          const j = o & 0xf0;
-          if (j === 0x20 ? a > b : j === 0x30 ? a >= b : j === 0xa0 ? a < b : a <= b) pc += off[pc]!;
+          if (L[d]! >>> 0 <= imm[pc]! >>> 0) pc += off[pc]!;
           break;
-        }
+        case 0xbe:
+          if (L[d]! >>> 0 <= L[src[pc]!]! >>> 0) pc += off[pc]!;
+          break;
         case 0x66:
-        case 0x6e:
-        case 0x76:
-        case 0x7e:
-        case 0xc6:
-        case 0xce:
-        case 0xd6:
-        case 0xde: {
-          const o = op[pc]!;
-          const a = L[d]!;
-          const b = o & 0x08 ? L[src[pc]!]! : imm[pc]!;
-          const j = o & 0xf0;
-          if (j === 0x60 ? a > b : j === 0x70 ? a >= b : j === 0xc0 ? a < b : a <= b) pc += off[pc]!;
+          if (L[d]! > imm[pc]!) pc += off[pc]!;
           break;
-        }
+        case 0x6e:
+          if (L[d]! > L[src[pc]!]!) pc += off[pc]!;
+          break;
+        case 0x76:
+          if (L[d]! >= imm[pc]!) pc += off[pc]!;
+          break;
+        case 0x7e:
+          if (L[d]! >= L[src[pc]!]!) pc += off[pc]!;
+          break;
+        case 0xc6:
+          if (L[d]! < imm[pc]!) pc += off[pc]!;
+          break;
+        case 0xce:
+          if (L[d]! < L[src[pc]!]!) pc += off[pc]!;
+          break;
+        case 0xd6:
+          if (L[d]! <= imm[pc]!) pc += off[pc]!;
+          break;
+        case 0xde:
+          if (L[d]! <= L[src[pc]!]!) pc += off[pc]!;
+          break;
         // ---- Calls and exit --------------------------------------------------------------------
         case 0x85: {
           const kind = src[pc]!;
@@ -983,6 +1140,12 @@ export class Interpreter implements HelperRuntime, EngineInstance {
             this.callHelper(kfuncId(imm[pc]!), pc, L, H);
           } else this.callHelper(imm[pc]!, pc, L, H);
           remaining = this.remaining;
+          if (this.tailTarget >= 0) {
+            // A deferred tail call: the program ends here, its frames with it.
+            this.executed = this.budget - remaining;
+            this.depth = baseDepth;
+            return;
+          }
           dv = mem.dv;
           rS = rE = wS = wE = 0;
           break;
@@ -1010,6 +1173,11 @@ export class Interpreter implements HelperRuntime, EngineInstance {
           this.remaining = remaining;
           this.callHelper(lo | 0, pc, L, H);
           remaining = this.remaining;
+          if (this.tailTarget >= 0) {
+            this.executed = this.budget - remaining;
+            this.depth = baseDepth;
+            return;
+          }
           dv = mem.dv;
           rS = rE = wS = wE = 0;
           break;

@@ -8,15 +8,27 @@ export const out = { lo: 0, hi: 0 };
 
 const TWO32 = 4294967296;
 
+const TWO_NEG32 = 1 / TWO32;
+
 /** Low 64 bits of a × b. */
 export function mul64(aLo: number, aHi: number, bLo: number, bHi: number): void {
+  const a = aLo >>> 0;
+  const b = bLo >>> 0;
+  const p = a * b;
+  // Small factors (counters, sizes, a quotient times its divisor): the low product is exact in a
+  // double, and scaling by 2^-32 is exact too (no division on the hot path).
+  if (p < 9007199254740992) {
+    out.lo = p | 0;
+    out.hi = (Math.floor(p * TWO_NEG32) + Math.imul(aLo, bHi) + Math.imul(aHi, bLo)) | 0;
+    return;
+  }
   const a0 = aLo & 0xffff;
   const a1 = aLo >>> 16;
   const b0 = bLo & 0xffff;
   const b1 = bLo >>> 16;
   // The cross terms plus the low product stay below 2^50, exact in a double.
   const cross = (a0 * b1 + a1 * b0) * 65536 + a0 * b0;
-  const carry = Math.floor(cross / TWO32);
+  const carry = Math.floor(cross * TWO_NEG32);
   out.lo = cross | 0;
   out.hi = (a1 * b1 + carry + Math.imul(aLo, bHi) + Math.imul(aHi, bLo)) | 0;
 }
@@ -34,7 +46,8 @@ export function udiv64(aLo: number, aHi: number, bLo: number, bHi: number): void
     out.lo = 0;
     out.hi = 0;
   } else if (aHi === 0 && bHi === 0) {
-    out.lo = Math.floor((aLo >>> 0) / (bLo >>> 0)) | 0;
+    // Two uint32 operands truncated to 32 bits: V8 divides integers (no floating-point division).
+    out.lo = ((aLo >>> 0) / (bLo >>> 0)) | 0;
     out.hi = 0;
   } else {
     setBig(toBig(aLo, aHi) / toBig(bLo, bHi));
@@ -86,7 +99,7 @@ export function smod64(aLo: number, aHi: number, bLo: number, bHi: number): void
 }
 
 /** Unsigned 32-bit division with the ISA's zero rule. */
-export const udiv32 = (a: number, b: number): number => (b === 0 ? 0 : Math.floor((a >>> 0) / (b >>> 0)) | 0);
+export const udiv32 = (a: number, b: number): number => (b === 0 ? 0 : ((a >>> 0) / (b >>> 0)) | 0);
 /** Unsigned 32-bit modulo with the ISA's zero rule. */
 export const umod32 = (a: number, b: number): number => (b === 0 ? a : ((a >>> 0) % (b >>> 0)) | 0);
 /** Signed 32-bit division: zero rule, and INT32_MIN / -1 wraps. */

@@ -147,6 +147,23 @@ describe('checksum helpers', () => {
     expect(hex(ctx.packetOut().subarray(40, 42))).not.toBe('0000');
   });
 
+  it('refuses flags with any bit past the low byte (however large), and sums unaligned and odd-sized buffers in place', () => {
+    const { h, skb } = tc();
+    for (const f of [1n << 32n, (1n << 32n) | 4n, (1n << 53n) | 2n, (1n << 63n) | 4n, (1n << 64n) - 1n, 0x104n]) {
+      expect(h.call('l3_csum_replace', skb, 24, 0, 0, f), `l3 flags ${f}`).toBe(BigInt(-Errno.EINVAL));
+      expect(h.call('l4_csum_replace', skb, 40, 0, 0, f), `l4 flags ${f}`).toBe(BigInt(-Errno.EINVAL));
+    }
+    // csum_diff reads memory where it lies: odd starts and ragged tails, against a sum written out here.
+    const bytes = new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07]);
+    const buf = h.buf(bytes);
+    for (const [at, n] of [[1, 7], [3, 5], [0, 11], [2, 1]] as const) {
+      const seed = 0x89abcdef;
+      const part = onesSum(bytes.subarray(at, at + n), seed);
+      expect(h.call('csum_diff', 0, 0, buf + at, n, seed), `to [${at}, +${n})`).toBe(BigInt(foldNoComplement(part)));
+      expect(h.call('csum_diff', buf + at, n, 0, 0, ~seed >>> 0), `from [${at}, +${n})`).toBe(BigInt(foldNoComplement(~part >>> 0)));
+    }
+  });
+
   it('matches the RFC 1624 arithmetic', () => {
     expect(csumFold(csumPartial(new Uint8Array([0x45, 0, 0, 0x34]), 0))).toBe(~(0x0045 + 0x3400) & 0xffff);
     const sum = 0x1c46;
@@ -218,3 +235,22 @@ describe('redirects', () => {
     expect(h.instance.kernel.run.redirect).toEqual({ ifindex: 5, flags: 2, map: 'ports' });
   });
 });
+
+/** csum_partial written out: little-endian 32-bit words (the tail zero-padded) and the seed, summed, carries folded back. */
+function onesSum(b: Uint8Array, seed: number): number {
+  let s = BigInt(seed >>> 0);
+  for (let i = 0; i < b.length; i += 4) {
+    let w = 0n;
+    for (let j = 0; j < 4 && i + j < b.length; j++) w |= BigInt(b[i + j]!) << BigInt(8 * j);
+    s += w;
+  }
+  while (s >> 32n) s = (s & 0xffffffffn) + (s >> 32n);
+  return Number(s);
+}
+
+/** csum_from32to16: the 32-bit sum folded to 16 bits, not complemented (bpf_csum_diff's result). */
+function foldNoComplement(sum: number): number {
+  let s = (sum & 0xffff) + (sum >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  return s & 0xffff;
+}

@@ -10,17 +10,23 @@ import type { Memory } from '../memory.js';
 /** A checked view of `size` bytes at the 64-bit pointer `ptr`. */
 export function view(memory: Memory, ptr: bigint, size: number, write = false): Uint8Array {
   if (size === 0) return new Uint8Array(0);
+  const at = checkedAddress(memory, ptr, size, write);
+  return memory.u8.subarray(at, at + size);
+}
+
+/** The address of `size` bytes at the 64-bit pointer `ptr`, checked as {@link view} checks them (`size` > 0). */
+export function checkedAddress(memory: Memory, ptr: bigint, size: number, write = false): number {
   // Every mapped address is below 2^32: one conversion, no BigInt arithmetic (each helper call).
   const n = Number(ptr);
   if (n >= 0 && n <= 0xffffffff) {
     memory.check(n, 0, size, write);
-    return memory.u8.subarray(n, n + size);
+    return n;
   }
   const p = BigInt.asUintN(64, ptr);
   const lo = Number(p & 0xffffffffn);
   const hi = Number(p >> 32n) | 0;
   memory.check(lo, hi, size, write);
-  return memory.u8.subarray(lo, lo + size);
+  return lo;
 }
 
 /**
@@ -40,7 +46,12 @@ export function addressArg(memory: Memory, ptr: bigint, size: number, write = fa
 }
 
 /** A copy of `size` bytes at `ptr`. */
-export const copyIn = (memory: Memory, ptr: bigint, size: number): Uint8Array => view(memory, ptr, size).slice();
+export function copyIn(memory: Memory, ptr: bigint, size: number): Uint8Array {
+  if (size === 0) return new Uint8Array(0);
+  // Copied straight from the memory: no view made first (map keys and values, every map helper call).
+  const at = checkedAddress(memory, ptr, size);
+  return memory.u8.slice(at, at + size);
+}
 
 /** Writes `bytes` at `ptr` (checked as a write). */
 export function copyOut(memory: Memory, ptr: bigint, bytes: Uint8Array): void {
@@ -53,7 +64,11 @@ export function zeroOut(memory: Memory, ptr: bigint, size: number): void {
 }
 
 /** A u32 argument (the kernel's `u32` parameters take the low half). */
-export const u32 = (v: bigint): number => Number(BigInt.asUintN(32, v));
+export function u32(v: bigint): number {
+  // Most arguments already fit: Number() decides that exactly (however a huge value rounds), with no BigInt made.
+  const n = Number(v);
+  return n >= 0 && n <= 0xffffffff ? n : Number(BigInt.asUintN(32, v));
+}
 /** An `int`/`s32` argument. */
 export const s32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
 

@@ -1,6 +1,6 @@
 import { Errno } from '../errno.js';
 import type { HelperGroup } from './group.js';
-import { copyIn, lowAddress, u32 } from './args.js';
+import { checkedAddress, lowAddress, u32 } from './args.js';
 import { skbCtx } from './packet.js';
 
 /**
@@ -18,15 +18,18 @@ export function csumAdd(a: number, b: number): number {
 export const csumSub = (a: number, b: number): number => csumAdd(a, ~b >>> 0);
 
 /** csum_partial: the buffer as little-endian 32-bit words (the tail zero-padded) plus `seed`, folded to 32 bits. */
-export function csumPartial(bytes: Uint8Array, seed: number): number {
+export const csumPartial = (bytes: Uint8Array, seed: number): number => csumPartialAt(bytes, 0, bytes.length, seed);
+
+/** {@link csumPartial} of `bytes[start, start + n)`: nothing is allocated (bpf_csum_diff is a per-packet helper). */
+function csumPartialAt(bytes: Uint8Array, start: number, n: number, seed: number): number {
   let sum = seed >>> 0;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let i = 0;
-  for (; i + 4 <= bytes.length; i += 4) sum = csumAdd(sum, dv.getUint32(i, true));
-  if (i < bytes.length) {
+  const end = start + n;
+  let i = start;
+  for (; i + 4 <= end; i += 4) sum = csumAdd(sum, bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
+  if (i < end) {
     let w = 0;
-    for (let j = 0; i + j < bytes.length; j++) w |= bytes[i + j]! << (8 * j);
-    sum = csumAdd(sum, w >>> 0);
+    for (let j = 0; i + j < end; j++) w |= bytes[i + j]! << (8 * j);
+    sum = csumAdd(sum, w);
   }
   return sum;
 }
@@ -63,11 +66,11 @@ export function csumReplace4(sum: number, from: number, to: number): number {
 /** csum_replace_by_diff: applies a bpf_csum_diff result. */
 export const csumReplaceByDiff = (sum: number, diff: number): number => csumFold(csumAdd(diff, ~sum >>> 0));
 
-const BPF_F_HDR_FIELD_MASK = 0xfn;
-const BPF_F_PSEUDO_HDR = 1n << 4n;
-const BPF_F_MARK_MANGLED_0 = 1n << 5n;
-const BPF_F_MARK_ENFORCE = 1n << 6n;
-const BPF_F_IPV6 = 1n << 7n;
+const BPF_F_HDR_FIELD_MASK = 0xf;
+const BPF_F_PSEUDO_HDR = 1 << 4;
+const BPF_F_MARK_MANGLED_0 = 1 << 5;
+const BPF_F_MARK_ENFORCE = 1 << 6;
+const BPF_F_IPV6 = 1 << 7;
 const CSUM_MANGLED_0 = 0xffff;
 
 /** bpf_csum_diff, l3_csum_replace, l4_csum_replace. */
@@ -77,29 +80,36 @@ export const csumHelpers: HelperGroup = (k) => ({
     const fs = u32(fromSize);
     const ts = u32(toSize);
     let ret = u32(seed);
-    const fromBytes = (): Uint8Array => (lowAddress(from) === 0 ? new Uint8Array(fs) : copyIn(k.memory, from, fs));
-    if (fs && ts) ret = csumSub(csumPartial(copyIn(k.memory, to, ts), ret), csumPartial(fromBytes(), 0));
-    else if (ts) ret = csumPartial(copyIn(k.memory, to, ts), ret);
-    else if (fs) ret = ~csumPartial(fromBytes(), ~ret >>> 0) >>> 0;
+    // Both buffers are only read, and checked before either is summed: summed in place, no
+    // copies. A NULL `from` sums as zeros, which add nothing.
+    const u8 = k.memory.u8;
+    const toAt = ts ? checkedAddress(k.memory, to, ts) : -1;
+    const fromAt = fs && lowAddress(from) !== 0 ? checkedAddress(k.memory, from, fs) : -1;
+    const fromSum = (seed: number): number => (fromAt < 0 ? seed >>> 0 : csumPartialAt(u8, fromAt, fs, seed));
+    if (toAt >= 0 && fs) ret = csumSub(csumPartialAt(u8, toAt, ts, ret), fromSum(0));
+    else if (toAt >= 0) ret = csumPartialAt(u8, toAt, ts, ret);
+    else if (fs) ret = ~fromSum(~ret >>> 0) >>> 0;
     return BigInt(csumFrom32to16(ret));
   },
   l3_csum_replace: (_rt, _skb, offset, from, to, flags) => {
     const skb = skbCtx(k, 'bpf_l3_csum_replace');
-    const f = BigInt.asUintN(64, flags);
-    if (f & ~BPF_F_HDR_FIELD_MASK) return BigInt(-Errno.EINVAL);
+    // Valid flags fit in the low byte: anything else (whatever its high bits) is -EINVAL, so the
+    // rest works on a number.
+    const f = Number(flags);
+    if (!(f >= 0 && f <= 0xff) || f & ~BPF_F_HDR_FIELD_MASK) return BigInt(-Errno.EINVAL);
     const at = sumField(skb, offset);
     if (at < 0) return BigInt(at);
     const dv = k.memory.dv;
     const sum = dv.getUint16(at, true);
     switch (f & BPF_F_HDR_FIELD_MASK) {
-      case 0n:
+      case 0:
         if (from !== 0n) return BigInt(-Errno.EINVAL);
         dv.setUint16(at, csumReplaceByDiff(sum, u32(to)), true);
         break;
-      case 2n:
+      case 2:
         dv.setUint16(at, csumReplace2(sum, u32(from) & 0xffff, u32(to) & 0xffff), true);
         break;
-      case 4n:
+      case 4:
         dv.setUint16(at, csumReplace4(sum, u32(from), u32(to)), true);
         break;
       default:
@@ -109,27 +119,27 @@ export const csumHelpers: HelperGroup = (k) => ({
   },
   l4_csum_replace: (_rt, _skb, offset, from, to, flags) => {
     const skb = skbCtx(k, 'bpf_l4_csum_replace');
-    const f = BigInt.asUintN(64, flags);
-    if (f & ~(BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE | BPF_F_PSEUDO_HDR | BPF_F_HDR_FIELD_MASK | BPF_F_IPV6)) return BigInt(-Errno.EINVAL);
+    const f = Number(flags);
+    if (!(f >= 0 && f <= 0xff) || f & ~(BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE | BPF_F_PSEUDO_HDR | BPF_F_HDR_FIELD_MASK | BPF_F_IPV6)) return BigInt(-Errno.EINVAL);
     const at = sumField(skb, offset);
     if (at < 0) return BigInt(at);
     const dv = k.memory.dv;
-    const mangled0 = (f & BPF_F_MARK_MANGLED_0) !== 0n;
-    const enforce = (f & BPF_F_MARK_ENFORCE) !== 0n;
+    const mangled0 = (f & BPF_F_MARK_MANGLED_0) !== 0;
+    const enforce = (f & BPF_F_MARK_ENFORCE) !== 0;
     const sum = dv.getUint16(at, true);
     // A zero UDP checksum means "none": leave it alone unless told to enforce.
     if (mangled0 && !enforce && sum === 0) return 0n;
     // The test run's skb is CHECKSUM_NONE: the pseudo-header flag changes nothing in the packet.
     let next: number;
     switch (f & BPF_F_HDR_FIELD_MASK) {
-      case 0n:
+      case 0:
         if (from !== 0n) return BigInt(-Errno.EINVAL);
         next = csumReplaceByDiff(sum, u32(to));
         break;
-      case 2n:
+      case 2:
         next = csumReplace4(sum, u32(from) & 0xffff, u32(to) & 0xffff);
         break;
-      case 4n:
+      case 4:
         next = csumReplace4(sum, u32(from), u32(to));
         break;
       default:

@@ -7,12 +7,13 @@ import type { HelperGroup } from './group.js';
 export const MAX_TAIL_CALLS = 33;
 
 /**
- * bpf_tail_call: on success the current program is abandoned (TailCallSignal; the orchestrator
- * starts the target with the same context); on failure — an index past the end, an empty slot,
- * the limit reached — execution continues after the call.
+ * bpf_tail_call: on success the current program is abandoned (the engine returns at once, or
+ * TailCallSignal unwinds it; the orchestrator starts the target with the same context); on
+ * failure — an index past the end, an empty slot, the limit reached — execution continues after
+ * the call.
  */
 export const tailCallHelpers: HelperGroup = (k) => ({
-  tail_call: (_rt, _ctx, m, index) => {
+  tail_call: (rt, _ctx, m, index) => {
     const map = k.mapArg(m, 'bpf_tail_call');
     if (!(map instanceof ProgArrayMap)) throw new FaultSignal('helper', `bpf_tail_call: map '${map.name}' is a ${map.typeName} map, not a prog_array`);
     const i = BigInt.asUintN(32, index);
@@ -21,6 +22,8 @@ export const tailCallHelpers: HelperGroup = (k) => ({
     const target = map.program(Number(i));
     if (target === undefined) return 0n;
     k.run.tailCalls++;
+    // The engine ends the program on return when it can; unwinding by exception costs microseconds.
+    if (rt.deferTailCall?.(target) === true) return 0n;
     throw new TailCallSignal(target);
   },
 });
