@@ -41,6 +41,18 @@ const TWO_NEG32 = 1 / 4294967296; // indexed by (size >> 3): W, H, B, DW
 const SMALL: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
 
 /**
+ * Register `i` as a helper argument. Most (pointers, small constants) fit in 32 bits: one
+ * conversion, or none. A function of its own, not a closure over L and H: a closure makes
+ * callHelper allocate a context on every call, fast path included.
+ */
+function regArg(L: Int32Array, H: Int32Array, i: number): bigint {
+  const h = H[i]!;
+  const l = L[i]! >>> 0;
+  if (h === 0) return l < SMALL.length ? SMALL[l]! : BigInt(l);
+  return (BigInt(h >>> 0) << 32n) | BigInt(l);
+}
+
+/**
  * The uBPF-style interpreter: a flat switch over the pre-decoded slots, registers as lo/hi int32
  * pairs so no 64-bit value is ever allocated on the hot path.
  */
@@ -260,18 +272,11 @@ export class Interpreter implements HelperRuntime, EngineInstance {
       this.callFast(fast, pc, L, H);
       return;
     }
-    // Most arguments (pointers, small constants) fit in 32 bits: one conversion, or none.
-    const a = (i: number): bigint => {
-      const h = H[i]!;
-      const l = L[i]! >>> 0;
-      if (h === 0) return l < SMALL.length ? SMALL[l]! : BigInt(l);
-      return (BigInt(h >>> 0) << 32n) | BigInt(l);
-    };
     this.pc = pc;
     const depth = this.depth;
     let r0: bigint;
     try {
-      r0 = fn(this, a(1), a(2), a(3), a(4), a(5));
+      r0 = fn(this, regArg(L, H, 1), regArg(L, H, 2), regArg(L, H, 3), regArg(L, H, 4), regArg(L, H, 5));
     } catch (e) {
       if (e instanceof FaultSignal) throw this.fault(e.kind, pc, e.message);
       throw e;

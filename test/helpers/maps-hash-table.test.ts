@@ -65,6 +65,32 @@ describe('hash map table', () => {
     });
   }
 
+  for (const type of [MapType.LRU_HASH, MapType.LRU_PERCPU_HASH]) {
+    it(`stays consistent while the LRU evicts (type ${type})`, () => {
+      const e = env();
+      const m = new HashMap(mapDef({ type, maxEntries: 300 }), 0, e);
+      const next = rng(type);
+      const k = (n: number): Uint8Array => new Uint8Array([n & 0xff, (n >> 8) & 0xff, 0, 0]);
+      for (let step = 0; step < 20000; step++) {
+        const r = next();
+        const key = k(r % 700);
+        if ((r >>> 24) % 5 === 0) m.delete(key);
+        else if ((r >>> 24) % 5 === 1) m.lookup(key, 0);
+        else expect(m.update(key, u64(step), UpdateFlags.ANY, step & 1)).toBe(0);
+        if (step % 1999 === 0) {
+          const keys = m.entries().map((x) => hex(x.key));
+          expect(new Set(keys).size).toBe(keys.length);
+          expect(keys.length).toBe(m.size);
+          expect(m.size).toBeLessThanOrEqual(300);
+          for (const h of keys) expect(m.lookup(new Uint8Array(Buffer.from(h, 'hex')), 0)).not.toBe(0);
+          const walked: string[] = [];
+          for (let x = m.sysNextKey(undefined); x !== undefined; x = m.sysNextKey(x)) walked.push(hex(x));
+          expect(walked).toEqual(keys);
+        }
+      }
+    });
+  }
+
   it('reads keys and values in place from the memory (the helpers path) as the byte API does', () => {
     const e = env();
     const m = new HashMap(mapDef({ type: MapType.HASH, keySize: 8, maxEntries: 4 }), 0, e);
