@@ -8,7 +8,7 @@ import { SkMsgContext } from '../helpers/contexts/sk-msg.js';
 import { SysctlContext } from '../helpers/contexts/sysctl.js';
 import { SockoptContext } from '../helpers/contexts/sockopt.js';
 import { NetfilterContext, netfilterSetup, netfilterStateBytes, type NetfilterSetup } from '../helpers/contexts/netfilter.js';
-import { SockOpsContext } from '../helpers/contexts/sock-ops.js';
+import { SockOpsContext, type SockOpsInput } from '../helpers/contexts/sock-ops.js';
 import { SkLookupContext, skLookupBytes, skLookupInputProblem } from '../helpers/contexts/sk-lookup.js';
 import type { SimSocketSpec } from '../helpers/kernel/sockets.js';
 import { rawTracepointArgs, TracepointContext } from '../helpers/contexts/tracepoint.js';
@@ -95,6 +95,11 @@ function netfilterInput(input: ContextInput, type: number): [Uint8Array, Netfilt
   const setup = netfilterSetup(p, input.ctx ?? (input.netfilter === undefined ? undefined : netfilterStateBytes(input.netfilter)));
   if ('errno' in setup) throw new TestRunError(setup.errno, setup.reason);
   return [p, setup];
+}
+
+function needSockOps(input: ContextInput): SockOpsInput {
+  if (input.sockOps === undefined) throw new BpfkitError(ErrorCode.Usage, 'a sock_ops program runs for a callback: give sockOps { op }');
+  return input.sockOps;
 }
 
 function needSocket(input: ContextInput, type: number): SimSocketSpec {
@@ -197,14 +202,27 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     input: 'socket: protocol, localIp, localPort (remote*, mark, priority, boundDevIf); the struct bpf_sock after the run comes back',
     kernelTestRun: false,
     create: (memory, type, input) => new SockContext(memory, needSocket(input, type)),
+    reuse: (ctx, type, input) => {
+      const spec = needSocket(input, type);
+      if (!(ctx instanceof SockContext)) return false;
+      ctx.reset(spec);
+      return true;
+    },
   },
   {
     types: [ProgType.SOCK_OPS],
     input: 'socket (TCP) and sockOps: op, args, tcp fields; the struct bpf_sock_ops (reply) comes back',
     kernelTestRun: false,
     create: (memory, type, input) => {
-      if (input.sockOps === undefined) throw new BpfkitError(ErrorCode.Usage, 'a sock_ops program runs for a callback: give sockOps { op }');
-      return new SockOpsContext(memory, needSocket(input, type), input.sockOps);
+      const ops = needSockOps(input);
+      return new SockOpsContext(memory, needSocket(input, type), ops);
+    },
+    reuse: (ctx, type, input) => {
+      const ops = needSockOps(input);
+      const spec = needSocket(input, type);
+      if (!(ctx instanceof SockOpsContext)) return false;
+      ctx.reset(spec, ops);
+      return true;
     },
   },
   {

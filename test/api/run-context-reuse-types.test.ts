@@ -126,6 +126,29 @@ const OTHERS: Array<[string, string, string[], ProgramRunOptions[]]> = [
       { skLookup: { remoteIp: '10.0.0.3', remotePort: 1, localIp: '10.0.0.1', localPort: 22 } },
     ],
   ],
+  [
+    'cgroup_sock',
+    'sockhooks',
+    ['sock_create', 'post_bind4'],
+    [
+      { socket: { protocol: 'udp', localIp: '::', localPort: 0 } },
+      { socket: { protocol: 'tcp', localIp: '10.1.2.3', localPort: 8080, mark: 3 } },
+      { socket: { protocol: 'tcp', localIp: '0.0.0.0', localPort: 23 } },
+      { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 70000 } },
+    ],
+  ],
+  [
+    'sock_ops',
+    'sockhooks',
+    ['sock_ops', 'cb_flags'],
+    [
+      { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80, remoteIp: '10.0.0.2', remotePort: 999 }, sockOps: { op: 1, args: [0, 9] } },
+      { socket: { protocol: 'tcp', localIp: '2001:db8::1', localPort: 443 }, sockOps: { op: 4, tcp: { snd_cwnd: 20 } } },
+      { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 }, sockOps: { op: 10, args: [1, 7] } },
+      { socket: { protocol: 'udp', localIp: '10.0.0.1', localPort: 80 }, sockOps: { op: 1 } },
+      { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
+    ],
+  ],
 ];
 
 describe('context reuse per program type', () => {

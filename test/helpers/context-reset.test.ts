@@ -10,6 +10,8 @@ import { KprobeContext } from '../../src/helpers/contexts/kprobe.js';
 import { rawTracepointArgs, TracepointContext } from '../../src/helpers/contexts/tracepoint.js';
 import { SockAddrContext, SyscallContext } from '../../src/helpers/contexts/user-ctx.js';
 import { Memory } from '../../src/helpers/memory.js';
+import { SockContext } from '../../src/helpers/contexts/sock.js';
+import { SockOpsContext } from '../../src/helpers/contexts/sock-ops.js';
 import { NetfilterContext } from '../../src/helpers/contexts/netfilter.js';
 import { SkLookupContext, skLookupBytes } from '../../src/helpers/contexts/sk-lookup.js';
 
@@ -46,6 +48,16 @@ const CASES: Array<Case<any>> = [
     },
     reset: (c: SkLookupContext, i) => (c.reset(skLookupBytes({ remoteIp: i === 1 ? '2001:db8::2' : '10.0.0.2', remotePort: i, localIp: i === 1 ? '2001:db8::1' : '10.0.0.1', localPort: 80 })), true),
   },
+  {
+    name: 'cgroup_sock',
+    make: (m, i) => new SockContext(m, { protocol: i === 1 ? 'udp' : 'tcp', localIp: i === 1 ? '2001:db8::1' : '10.0.0.1', localPort: i, mark: i }),
+    reset: (c: SockContext, i) => (c.reset({ protocol: i === 1 ? 'udp' : 'tcp', localIp: i === 1 ? '2001:db8::1' : '10.0.0.1', localPort: i, mark: i }), true),
+  },
+  {
+    name: 'sock_ops',
+    make: (m, i) => new SockOpsContext(m, { protocol: 'tcp', localIp: i === 1 ? '2001:db8::1' : '10.0.0.1', localPort: 80, remoteIp: i === 1 ? '2001:db8::2' : undefined }, { op: i, args: i === 1 ? [1, 2, 3, 4] : [5] }),
+    reset: (c: SockOpsContext, i) => (c.reset({ protocol: 'tcp', localIp: i === 1 ? '2001:db8::1' : '10.0.0.1', localPort: 80, remoteIp: i === 1 ? '2001:db8::2' : undefined }, { op: i, args: i === 1 ? [1, 2, 3, 4] : [5] }), true),
+  },
 ];
 
 describe('context resets equal new contexts', () => {
@@ -64,6 +76,7 @@ describe('context resets equal new contexts', () => {
       const diff = used.u8.subarray(0, end).findIndex((b, i) => b !== made.u8[i]);
       expect(diff, `first differing byte at ${diff}`).toBe(-1);
       expect(ctx.packetOut()).toEqual(fresh.packetOut());
+      if ('socket' in ctx) expect((ctx as SockOpsContext).socket).toEqual((fresh as SockOpsContext).socket);
       if ('ctxOut' in ctx) expect((ctx as SkLookupContext).ctxOut(1n)).toEqual((fresh as SkLookupContext).ctxOut(1n));
     });
   }
