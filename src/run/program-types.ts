@@ -7,8 +7,8 @@ import { SkSkbContext } from '../helpers/contexts/sk-skb.js';
 import { SkMsgContext } from '../helpers/contexts/sk-msg.js';
 import { SysctlContext } from '../helpers/contexts/sysctl.js';
 import { SockoptContext } from '../helpers/contexts/sockopt.js';
-import { NetfilterContext, netfilterSetup, netfilterStateBytes } from '../helpers/contexts/netfilter.js';
-import { SockOpsContext } from '../helpers/contexts/sock-ops.js';
+import { NetfilterContext, netfilterSetup, netfilterStateBytes, type NetfilterSetup } from '../helpers/contexts/netfilter.js';
+import { SockOpsContext, type SockOpsInput } from '../helpers/contexts/sock-ops.js';
 import { SkLookupContext, skLookupBytes, skLookupInputProblem } from '../helpers/contexts/sk-lookup.js';
 import type { SimSocketSpec } from '../helpers/kernel/sockets.js';
 import { rawTracepointArgs, TracepointContext } from '../helpers/contexts/tracepoint.js';
@@ -78,6 +78,28 @@ function syscallBytes(input: ContextInput): Uint8Array | undefined {
 function needSockAddr(input: ContextInput, type: number): SockAddrInput {
   if (input.sockAddr === undefined) throw new BpfkitError(ErrorCode.Usage, `a ${progTypeName(type)} program runs on a socket address: give sockAddr { ip, port }`);
   return input.sockAddr;
+}
+
+function skLookupInput(input: ContextInput): Uint8Array {
+  const ctx = input.ctx ?? (input.skLookup === undefined ? undefined : skLookupBytes(input.skLookup));
+  const problem = skLookupInputProblem(ctx);
+  if (problem !== undefined) {
+    if (ctx === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_lookup program runs for a socket lookup: give skLookup { remoteIp, remotePort, localIp, localPort } or ctx');
+    throw new TestRunError(problem.errno, problem.reason);
+  }
+  return ctx!;
+}
+
+function netfilterInput(input: ContextInput, type: number): [Uint8Array, NetfilterSetup] {
+  const p = needPacket(input, type);
+  const setup = netfilterSetup(p, input.ctx ?? (input.netfilter === undefined ? undefined : netfilterStateBytes(input.netfilter)));
+  if ('errno' in setup) throw new TestRunError(setup.errno, setup.reason);
+  return [p, setup];
+}
+
+function needSockOps(input: ContextInput): SockOpsInput {
+  if (input.sockOps === undefined) throw new BpfkitError(ErrorCode.Usage, 'a sock_ops program runs for a callback: give sockOps { op }');
+  return input.sockOps;
 }
 
 function needSocket(input: ContextInput, type: number): SimSocketSpec {
@@ -180,28 +202,39 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     input: 'socket: protocol, localIp, localPort (remote*, mark, priority, boundDevIf); the struct bpf_sock after the run comes back',
     kernelTestRun: false,
     create: (memory, type, input) => new SockContext(memory, needSocket(input, type)),
+    reuse: (ctx, type, input) => {
+      const spec = needSocket(input, type);
+      if (!(ctx instanceof SockContext)) return false;
+      ctx.reset(spec);
+      return true;
+    },
   },
   {
     types: [ProgType.SOCK_OPS],
     input: 'socket (TCP) and sockOps: op, args, tcp fields; the struct bpf_sock_ops (reply) comes back',
     kernelTestRun: false,
     create: (memory, type, input) => {
-      if (input.sockOps === undefined) throw new BpfkitError(ErrorCode.Usage, 'a sock_ops program runs for a callback: give sockOps { op }');
-      return new SockOpsContext(memory, needSocket(input, type), input.sockOps);
+      const ops = needSockOps(input);
+      return new SockOpsContext(memory, needSocket(input, type), ops);
+    },
+    reuse: (ctx, type, input) => {
+      const ops = needSockOps(input);
+      const spec = needSocket(input, type);
+      if (!(ctx instanceof SockOpsContext)) return false;
+      ctx.reset(spec, ops);
+      return true;
     },
   },
   {
     types: [ProgType.SK_LOOKUP],
     input: 'skLookup: protocol, remoteIp, remotePort, localIp, localPort (or the struct bpf_sk_lookup bytes as ctx); ctx_out (cookie of the assigned socket) comes back',
     kernelTestRun: true,
-    create: (memory, _type, input) => {
-      const ctx = input.ctx ?? (input.skLookup === undefined ? undefined : skLookupBytes(input.skLookup));
-      const problem = skLookupInputProblem(ctx);
-      if (problem !== undefined) {
-        if (ctx === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_lookup program runs for a socket lookup: give skLookup { remoteIp, remotePort, localIp, localPort } or ctx');
-        throw new TestRunError(problem.errno, problem.reason);
-      }
-      return new SkLookupContext(memory, ctx!);
+    create: (memory, _type, input) => new SkLookupContext(memory, skLookupInput(input)),
+    reuse: (ctx, _type, input) => {
+      const bytes = skLookupInput(input);
+      if (!(ctx instanceof SkLookupContext)) return false;
+      ctx.reset(bytes);
+      return true;
     },
   },
   {
@@ -245,10 +278,12 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     input: 'a packet (the IP datagram for LOCAL_OUT, else an Ethernet frame) and netfilter: hook, pf (or the struct nf_hook_state bytes as ctx); r0 only comes back',
     kernelTestRun: true,
     create: (memory, type, input) => {
-      const p = needPacket(input, type);
-      const setup = netfilterSetup(p, input.ctx ?? (input.netfilter === undefined ? undefined : netfilterStateBytes(input.netfilter)));
-      if ('errno' in setup) throw new TestRunError(setup.errno, setup.reason);
+      const [p, setup] = netfilterInput(input, type);
       return new NetfilterContext(memory, p, setup);
+    },
+    reuse: (ctx, type, input) => {
+      const [p, setup] = netfilterInput(input, type);
+      return ctx instanceof NetfilterContext && ctx.reset(p, setup);
     },
   },
 ];

@@ -39,10 +39,14 @@ const plain = (r: ProgramRunResult): unknown => ({
 
 const maps = (o: BpfkitObject): unknown => o.maps.map((m) => (/hash|array/.test(m.type) && !/prog|perf|of_maps/.test(m.type) ? m.entries() : m.name));
 
+/** netfilter.o reads kernel structs: loaded with their BTF, as test/kernel/ctx-cases does. */
+const load = (path: string): BpfkitObject =>
+  loadObject(path, path.endsWith('/netfilter.o') ? { btf: new Uint8Array(readFileSync('fixtures/kernel-cases/build/nf-kernel.btf')) } : {});
+
 /** Runs `inputs` on `programs` of `path` on a reusing and a non-reusing object, comparing each result. */
 function compare(path: string, programs: string[], inputs: ProgramRunOptions[]): number {
-  const reusing = loadObject(path);
-  const fresh = loadObject(path);
+  const reusing = load(path);
+  const fresh = load(path);
   let n = 0;
   for (let round = 0; round < 2; round++) {
     for (const name of programs) {
@@ -71,7 +75,7 @@ function compare(path: string, programs: string[], inputs: ProgramRunOptions[]):
 
 /** The context a second run of `name` on `input` used is the first run's (it was reused, not made again). */
 function reuses(path: string, name: string, input: ProgramRunOptions): boolean {
-  const o = loadObject(path);
+  const o = load(path);
   o.program(name).run(input);
   const first = o.instance.runArea?.ctx;
   o.program(name).run(input);
@@ -100,6 +104,51 @@ const OTHERS: Array<[string, string, string[], ProgramRunOptions[]]> = [
   ['kprobe', 'tracing', ['trace_open'], [{ args: [1n, 0x10000n, 3n] }, { regs: { di: 5n, si: 7n } }, { args: [9n] }, {}]],
   ['tracepoint', 'tracing', ['tp_openat'], [{ ctx: bytes(64, 1) }, { ctx: bytes(64, 5) }, { ctx: bytes(48, 2) }, {}]],
   ['raw_tracepoint', 'tracing', ['raw_sys_enter'], [{ args: [1n, 2n] }, { args: [3n, 4n] }, { args: [5n] }, { ctx: bytes(16, 4) }]],
+  [
+    'netfilter',
+    'netfilter',
+    ['nf_fields'],
+    [
+      { packet: PACKETS[0]!, netfilter: { hook: 0 } },
+      { packet: PACKETS[0]!, netfilter: { hook: 1 } },
+      { packet: PACKETS[0]!.subarray(14) },
+      { packet: PACKETS[4]!, netfilter: { hook: 0, pf: 10 } },
+      { packet: PACKETS[6]!, netfilter: { hook: 3 } },
+    ],
+  ],
+  [
+    'sk_lookup',
+    'sk_lookup',
+    ['lk_fields', 'lk_assign'],
+    [
+      { skLookup: { remoteIp: '10.0.0.2', remotePort: 1000, localIp: '10.0.0.1', localPort: 80 } },
+      { skLookup: { remoteIp: '2001:db8::2', remotePort: 7, localIp: '2001:db8::1', localPort: 443, protocol: 'udp' } },
+      { skLookup: { remoteIp: '10.0.0.3', remotePort: 1, localIp: '10.0.0.1', localPort: 22 } },
+    ],
+  ],
+  [
+    'cgroup_sock',
+    'sockhooks',
+    ['sock_create', 'post_bind4'],
+    [
+      { socket: { protocol: 'udp', localIp: '::', localPort: 0 } },
+      { socket: { protocol: 'tcp', localIp: '10.1.2.3', localPort: 8080, mark: 3 } },
+      { socket: { protocol: 'tcp', localIp: '0.0.0.0', localPort: 23 } },
+      { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 70000 } },
+    ],
+  ],
+  [
+    'sock_ops',
+    'sockhooks',
+    ['sock_ops', 'cb_flags'],
+    [
+      { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80, remoteIp: '10.0.0.2', remotePort: 999 }, sockOps: { op: 1, args: [0, 9] } },
+      { socket: { protocol: 'tcp', localIp: '2001:db8::1', localPort: 443 }, sockOps: { op: 4, tcp: { snd_cwnd: 20 } } },
+      { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 }, sockOps: { op: 10, args: [1, 7] } },
+      { socket: { protocol: 'udp', localIp: '10.0.0.1', localPort: 80 }, sockOps: { op: 1 } },
+      { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
+    ],
+  ],
 ];
 
 describe('context reuse per program type', () => {

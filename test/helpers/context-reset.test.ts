@@ -10,6 +10,10 @@ import { KprobeContext } from '../../src/helpers/contexts/kprobe.js';
 import { rawTracepointArgs, TracepointContext } from '../../src/helpers/contexts/tracepoint.js';
 import { SockAddrContext, SyscallContext } from '../../src/helpers/contexts/user-ctx.js';
 import { Memory } from '../../src/helpers/memory.js';
+import { SockContext } from '../../src/helpers/contexts/sock.js';
+import { SockOpsContext } from '../../src/helpers/contexts/sock-ops.js';
+import { NetfilterContext } from '../../src/helpers/contexts/netfilter.js';
+import { SkLookupContext, skLookupBytes } from '../../src/helpers/contexts/sk-lookup.js';
 
 const bytes = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 13 + seed) & 0xff);
 
@@ -30,6 +34,30 @@ const CASES: Array<Case<any>> = [
     make: (m, i) => new SockAddrContext(m, i === 1 ? { ip: '2001:db8::1', port: 443, msgSrc: '2001:db8::2' } : { ip: '10.0.0.2', port: i }),
     reset: (c: SockAddrContext, i) => (c.reset(i === 1 ? { ip: '2001:db8::1', port: 443, msgSrc: '2001:db8::2' } : { ip: '10.0.0.2', port: i }), true),
   },
+  {
+    name: 'netfilter',
+    make: (m, i) => new NetfilterContext(m, bytes(60, i), { hook: i, pf: 2, pulled: i === 2, protocol: 0x800 }),
+    reset: (c: NetfilterContext, i) => c.reset(bytes(60, i), { hook: i, pf: 2, pulled: i === 2, protocol: 0x800 }),
+  },
+  {
+    name: 'sk_lookup',
+    make: (m, i) => {
+      const c = new SkLookupContext(m, skLookupBytes({ remoteIp: i === 1 ? '2001:db8::2' : '10.0.0.2', remotePort: i, localIp: i === 1 ? '2001:db8::1' : '10.0.0.1', localPort: 80 }));
+      if (i === 1) c.select({ socket: { reuseport: false } as never, cookie: 5n, noReuseport: false }, 0x12345);
+      return c;
+    },
+    reset: (c: SkLookupContext, i) => (c.reset(skLookupBytes({ remoteIp: i === 1 ? '2001:db8::2' : '10.0.0.2', remotePort: i, localIp: i === 1 ? '2001:db8::1' : '10.0.0.1', localPort: 80 })), true),
+  },
+  {
+    name: 'cgroup_sock',
+    make: (m, i) => new SockContext(m, { protocol: i === 1 ? 'udp' : 'tcp', localIp: i === 1 ? '2001:db8::1' : '10.0.0.1', localPort: i, mark: i }),
+    reset: (c: SockContext, i) => (c.reset({ protocol: i === 1 ? 'udp' : 'tcp', localIp: i === 1 ? '2001:db8::1' : '10.0.0.1', localPort: i, mark: i }), true),
+  },
+  {
+    name: 'sock_ops',
+    make: (m, i) => new SockOpsContext(m, { protocol: 'tcp', localIp: i === 1 ? '2001:db8::1' : '10.0.0.1', localPort: 80, remoteIp: i === 1 ? '2001:db8::2' : undefined }, { op: i, args: i === 1 ? [1, 2, 3, 4] : [5] }),
+    reset: (c: SockOpsContext, i) => (c.reset({ protocol: 'tcp', localIp: i === 1 ? '2001:db8::1' : '10.0.0.1', localPort: 80, remoteIp: i === 1 ? '2001:db8::2' : undefined }, { op: i, args: i === 1 ? [1, 2, 3, 4] : [5] }), true),
+  },
 ];
 
 describe('context resets equal new contexts', () => {
@@ -48,6 +76,8 @@ describe('context resets equal new contexts', () => {
       const diff = used.u8.subarray(0, end).findIndex((b, i) => b !== made.u8[i]);
       expect(diff, `first differing byte at ${diff}`).toBe(-1);
       expect(ctx.packetOut()).toEqual(fresh.packetOut());
+      if ('socket' in ctx) expect((ctx as SockOpsContext).socket).toEqual((fresh as SockOpsContext).socket);
+      if ('ctxOut' in ctx) expect((ctx as SkLookupContext).ctxOut(1n)).toEqual((fresh as SkLookupContext).ctxOut(1n));
     });
   }
 
@@ -58,6 +88,7 @@ describe('context resets equal new contexts', () => {
     expect(new FlowDissectorContext(m, bytes(80, 1)).reset(bytes(81, 1))).toBe(false);
     expect(new SyscallContext(m, bytes(24, 1)).reset(undefined)).toBe(false);
     expect(new SyscallContext(m, undefined).reset(undefined)).toBe(true);
+    expect(new NetfilterContext(m, bytes(60, 1), { hook: 1, pf: 2, pulled: false, protocol: 8 }).reset(bytes(61, 1), { hook: 1, pf: 2, pulled: false, protocol: 8 })).toBe(false);
     expect(() => new SockAddrContext(m, { ip: '10.0.0.1', port: 1 }).reset({ ip: '10.0.0.1', port: -1 })).toThrow(/port -1/);
   });
 });

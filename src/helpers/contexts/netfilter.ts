@@ -60,6 +60,14 @@ export function netfilterSetup(packet: Uint8Array, ctx: Uint8Array | undefined):
   return { hook, pf, pulled: true, protocol: proto };
 }
 
+/** How the test run sets a netfilter context up (see netfilterSetup). */
+export interface NetfilterSetup {
+  hook: number;
+  pf: number;
+  pulled: boolean;
+  protocol: number;
+}
+
 /**
  * `struct bpf_nf_ctx` of a netfilter program as BPF_PROG_TEST_RUN builds it: `state`, a
  * struct nf_hook_state with the hook and family of ctx_in (default NF_INET_LOCAL_OUT, IPv4; its
@@ -73,16 +81,40 @@ export class NetfilterContext implements ProgramContext {
   readonly kind = 'netfilter' as const;
   readonly address: number;
 
-  constructor(memory: Memory, packet: Uint8Array, setup: { hook: number; pf: number; pulled: boolean; protocol: number }) {
+  private readonly memory: Memory;
+  private readonly state: number;
+  private readonly head: number;
+  private readonly skb: number;
+  private readonly length: number;
+
+  constructor(memory: Memory, packet: Uint8Array, setup: NetfilterSetup) {
+    this.memory = memory;
+    this.length = packet.length;
+    this.state = memory.alloc('nf_hook_state', 'kernel', NF_HOOK_STATE_SIZE, { writable: false }).start;
+    this.head = memory.alloc('skb data', 'kernel', HEADROOM + packet.length + SHARED_INFO, { writable: false }).start;
+    this.skb = memory.alloc('sk_buff', 'kernel', SkBuff.size, { writable: false }).start;
+    this.address = memory.alloc('bpf_nf_ctx', 'ctx', 16, { writable: false }).start;
+    this.fill(packet, setup);
+  }
+
+  /** Makes this a fresh context on `packet`; false when it is of another length (the skb's buffer size differs). */
+  reset(packet: Uint8Array, setup: NetfilterSetup): boolean {
+    if (packet.length !== this.length) return false;
+    // Kernel memory the program cannot write: the buffer is rewritten whole, as a new one is zeroed.
+    this.memory.u8.fill(0, this.head, this.head + HEADROOM + packet.length + SHARED_INFO);
+    this.fill(packet, setup);
+    return true;
+  }
+
+  private fill(packet: Uint8Array, setup: NetfilterSetup): void {
+    const memory = this.memory;
     const dv = memory.dv;
-    const state = memory.alloc('nf_hook_state', 'kernel', NF_HOOK_STATE_SIZE, { writable: false }).start;
+    const { state, head, skb } = this;
+    const bufSize = HEADROOM + packet.length + SHARED_INFO;
     memory.u8.fill(0, state, state + NF_HOOK_STATE_SIZE);
     memory.u8[state] = setup.hook;
     memory.u8[state + 1] = setup.pf;
-    const bufSize = HEADROOM + packet.length + SHARED_INFO;
-    const head = memory.alloc('skb data', 'kernel', bufSize, { writable: false }).start;
     memory.u8.set(packet, head + HEADROOM);
-    const skb = memory.alloc('sk_buff', 'kernel', SkBuff.size, { writable: false }).start;
     memory.u8.fill(0, skb, skb + SkBuff.size);
     const dataOff = HEADROOM + (setup.pulled ? ETH_HLEN : 0);
     dv.setUint32(skb + SkBuff.len, packet.length - (setup.pulled ? ETH_HLEN : 0), true);
@@ -94,10 +126,8 @@ export class NetfilterContext implements ProgramContext {
     dv.setUint32(skb + SkBuff.end, bufSize - SHARED_INFO, true);
     dv.setBigUint64(skb + SkBuff.head, BigInt(head), true);
     dv.setBigUint64(skb + SkBuff.data, BigInt(head + dataOff), true);
-    const a = memory.alloc('bpf_nf_ctx', 'ctx', 16, { writable: false }).start;
-    dv.setBigUint64(a, BigInt(state), true);
-    dv.setBigUint64(a + 8, BigInt(skb), true);
-    this.address = a;
+    dv.setBigUint64(this.address, BigInt(state), true);
+    dv.setBigUint64(this.address + 8, BigInt(skb), true);
   }
 
   packetOut(): undefined {

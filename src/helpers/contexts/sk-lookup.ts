@@ -73,10 +73,23 @@ export class SkLookupContext implements ContextWithOutput {
   constructor(memory: Memory, ctx: Uint8Array) {
     this.memory = memory;
     this.input = new Uint8Array(SkLookup.size);
+    this.address = memory.alloc('bpf_sk_lookup', 'ctx', SkLookup.size, { writable: false }).start;
+    this.fill(ctx);
+  }
+
+  /** Makes this a fresh context for the lookup `ctx` (checked by the caller as for the constructor). */
+  reset(ctx: Uint8Array): void {
+    this.selected = undefined;
+    this.input.fill(0);
+    this.memory.u8.fill(0, this.address, this.address + SkLookup.size);
+    this.fill(ctx);
+  }
+
+  private fill(ctx: Uint8Array): void {
+    const memory = this.memory;
     this.input.set(ctx.subarray(0, SkLookup.size));
     const src = new DataView(this.input.buffer);
-    const a = memory.alloc('bpf_sk_lookup', 'ctx', SkLookup.size, { writable: false }).start;
-    this.address = a;
+    const a = this.address;
     const dv = memory.dv;
     const family = src.getUint32(SkLookup.family, true) & 0xffff;
     dv.setUint32(a + SkLookup.family, family, true);

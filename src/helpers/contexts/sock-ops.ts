@@ -23,6 +23,19 @@ export interface SockOpsInput {
 
 const u32ok = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 
+/** The socket of a sock_ops run, after the checks of its input (in the order they were always made). */
+function sockOpsSocket(spec: SimSocketSpec, input: SockOpsInput): SimSocket {
+  if (spec.protocol !== 'tcp') throw new BpfkitError(ErrorCode.Usage, 'a sock_ops program runs on a TCP socket (protocol: tcp)');
+  if (!u32ok(input.op)) throw new BpfkitError(ErrorCode.Usage, `sock_ops op ${input.op} is not a u32`);
+  const args = input.args ?? [];
+  if (args.length > 4 || !args.every(u32ok)) throw new BpfkitError(ErrorCode.Usage, 'sock_ops args are up to 4 u32 values');
+  const s = simSocket(spec);
+  for (const [field, value] of Object.entries({ snd_cwnd: 10, mss_cache: 536, ...input.tcp })) {
+    if (value !== undefined && !u32ok(value)) throw new BpfkitError(ErrorCode.Usage, `sock_ops ${field} ${value} is not a u32`);
+  }
+  return s;
+}
+
 /**
  * `struct bpf_sock_ops` for a sock_ops program (TCP callbacks; the kernel has no test run for
  * them), filled from a full TCP socket: addresses in network order, remote_port in network order
@@ -35,21 +48,33 @@ export class SockOpsContext implements ContextWithOutput {
   readonly address: number;
   private readonly memory: Memory;
   /** The socket the callback runs on (bpf_sock_map_update/bpf_sock_hash_update store it). */
-  readonly socket: SimSocket;
+  socket: SimSocket;
+  /** The `struct bpf_sock` of the socket (what sk points to). */
+  private readonly sk: number;
 
   constructor(memory: Memory, spec: SimSocketSpec, input: SockOpsInput) {
     this.memory = memory;
-    if (spec.protocol !== 'tcp') throw new BpfkitError(ErrorCode.Usage, 'a sock_ops program runs on a TCP socket (protocol: tcp)');
-    if (!u32ok(input.op)) throw new BpfkitError(ErrorCode.Usage, `sock_ops op ${input.op} is not a u32`);
-    const args = input.args ?? [];
-    if (args.length > 4 || !args.every(u32ok)) throw new BpfkitError(ErrorCode.Usage, 'sock_ops args are up to 4 u32 values');
-    const s = simSocket(spec);
-    this.socket = s;
-    const a = memory.alloc('bpf_sock_ops', 'ctx', SockOps.size, { writable: true }).start;
-    this.address = a;
+    this.socket = sockOpsSocket(spec, input);
+    this.address = memory.alloc('bpf_sock_ops', 'ctx', SockOps.size, { writable: true }).start;
+    this.sk = memory.alloc('bpf_sock', 'ctx', BpfSock.size, { writable: false }).start;
+    this.fill(input);
+  }
+
+  /** Makes this a fresh context for `input` on the socket `spec` describes (refused as the constructor refuses them). */
+  reset(spec: SimSocketSpec, input: SockOpsInput): void {
+    this.socket = sockOpsSocket(spec, input);
+    this.memory.u8.fill(0, this.address, this.address + SockOps.size);
+    this.memory.u8.fill(0, this.sk, this.sk + BpfSock.size);
+    this.fill(input);
+  }
+
+  private fill(input: SockOpsInput): void {
+    const memory = this.memory;
+    const s = this.socket;
+    const a = this.address;
     const dv = memory.dv;
     dv.setUint32(a + SockOps.op, input.op, true);
-    args.forEach((v, i) => dv.setUint32(a + SockOps.args + 4 * i, v, true));
+    (input.args ?? []).forEach((v, i) => dv.setUint32(a + SockOps.args + 4 * i, v, true));
     dv.setUint32(a + SockOps.family, s.family, true);
     const v4 = s.family === 2;
     if (s.remote !== undefined) memory.u8.set(s.remote, a + (v4 ? SockOps.remote_ip4 : SockOps.remote_ip6));
@@ -60,13 +85,10 @@ export class SockOpsContext implements ContextWithOutput {
     dv.setUint32(a + SockOps.state, s.state, true);
     const tcp = { snd_cwnd: 10, mss_cache: 536, ...input.tcp };
     for (const [field, value] of Object.entries(tcp)) {
-      if (value === undefined) continue;
-      if (!u32ok(value)) throw new BpfkitError(ErrorCode.Usage, `sock_ops ${field} ${value} is not a u32`);
-      dv.setUint32(a + SockOps[field as keyof typeof tcp], value, true);
+      if (value !== undefined) dv.setUint32(a + SockOps[field as keyof typeof tcp], value, true);
     }
-    const sk = memory.alloc('bpf_sock', 'ctx', BpfSock.size, { writable: false }).start;
-    writeBpfSock(memory, sk, s);
-    dv.setBigUint64(a + SockOps.sk, BigInt(sk), true);
+    writeBpfSock(memory, this.sk, s);
+    dv.setBigUint64(a + SockOps.sk, BigInt(this.sk), true);
   }
 
   packetOut(): undefined {

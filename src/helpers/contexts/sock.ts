@@ -53,6 +53,13 @@ export class SockContext implements ContextWithOutput {
     writeBpfSock(memory, this.address, s);
   }
 
+  /** Makes this a fresh context on the socket `spec` describes (refused as the constructor refuses it). */
+  reset(spec: SimSocketSpec): void {
+    const s = simSocket(spec);
+    this.memory.u8.fill(0, this.address, this.address + BpfSock.size);
+    writeBpfSock(this.memory, this.address, s);
+  }
+
   packetOut(): undefined {
     return undefined;
   }
