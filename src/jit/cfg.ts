@@ -21,25 +21,25 @@ export type Flow =
  * Every opcode the engines execute, with its flow. Anything missing is an unknown opcode that
  * faults when reached, exactly as the interpreter's `default:` does.
  */
-const FLOW = new Map<number, Flow>();
+const FLOW: Array<Flow | undefined> = new Array<Flow | undefined>(256).fill(undefined);
 {
   const alu64 = [0x07, 0x17, 0x27, 0x37, 0x47, 0x57, 0x67, 0x77, 0x87, 0x97, 0xa7, 0xb7, 0xc7, 0xd7];
   const alu64x = [0x0f, 0x1f, 0x2f, 0x3f, 0x4f, 0x5f, 0x6f, 0x7f, 0x9f, 0xaf, 0xbf, 0xcf];
   const alu32 = [0x04, 0x14, 0x24, 0x34, 0x44, 0x54, 0x64, 0x74, 0x84, 0x94, 0xa4, 0xb4, 0xc4, 0xd4];
   const alu32x = [0x0c, 0x1c, 0x2c, 0x3c, 0x4c, 0x5c, 0x6c, 0x7c, 0x9c, 0xac, 0xbc, 0xcc, 0xdc];
   const mem = [0x61, 0x69, 0x71, 0x79, 0x81, 0x89, 0x91, 0x62, 0x6a, 0x72, 0x7a, 0x63, 0x6b, 0x73, 0x7b, 0xc3, 0xdb, 0x18];
-  for (const op of [...alu64, ...alu64x, ...alu32, ...alu32x, ...mem]) FLOW.set(op, 'next');
-  for (const op of [0x20, 0x28, 0x30, 0x40, 0x48, 0x50]) FLOW.set(op, 'legacy');
+  for (const op of [...alu64, ...alu64x, ...alu32, ...alu32x, ...mem]) FLOW[op] = 'next';
+  for (const op of [0x20, 0x28, 0x30, 0x40, 0x48, 0x50]) FLOW[op] = 'legacy';
   const jmp64 = [0x15, 0x1d, 0x55, 0x5d, 0x45, 0x4d, 0x25, 0x2d, 0x35, 0x3d, 0xa5, 0xad, 0xb5, 0xbd];
   const jmp64s = [0x65, 0x6d, 0x75, 0x7d, 0xc5, 0xcd, 0xd5, 0xdd];
   for (const op of [...jmp64, ...jmp64s]) {
-    FLOW.set(op, 'cond');
-    FLOW.set((op & 0xf8) | 0x06, 'cond'); // the JMP32 twin
+    FLOW[op] = 'cond';
+    FLOW[(op & 0xf8) | 0x06] = 'cond'; // the JMP32 twin
   }
-  FLOW.set(0x05, 'ja');
-  FLOW.set(0x06, 'ja');
-  FLOW.set(0x95, 'exit');
-  FLOW.set(0x8d, 'call-helper');
+  FLOW[0x05] = 'ja';
+  FLOW[0x06] = 'ja';
+  FLOW[0x95] = 'exit';
+  FLOW[0x8d] = 'call-helper';
 }
 
 /** The flow of the instruction at `pc`. */
@@ -50,7 +50,7 @@ export function flowOf(slots: Slots, pc: number): Flow {
     // a kfunc (src 2) is called through the helper table too (helpers/abi.ts kfuncId)
     return kind === 1 ? 'call-local' : 'call-helper';
   }
-  return FLOW.get(op) ?? 'fault';
+  return FLOW[op] ?? 'fault';
 }
 
 /** Slots an instruction occupies in the fall-through direction. */
@@ -236,8 +236,8 @@ export function analyse(slots: Slots, declared: readonly number[], extraEntries:
     const order: number[] = [];
     const mine = new Set<number>([e]);
     const queue = [e];
-    while (queue.length > 0) {
-      const b = queue.shift()!;
+    for (let q = 0; q < queue.length; q++) {
+      const b = queue[q]!;
       order.push(b);
       for (const s of blocks.get(b)!.succs) {
         if (inRange(s) && !mine.has(s)) {

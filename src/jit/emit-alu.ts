@@ -25,94 +25,95 @@ export function emitAlu(c: EmitCtx, pc: number): Expr[] {
   return (op & 7) === 7 ? alu64(c, op, d, s, k, o) : alu32(c, op, d, s, k, o);
 }
 
+// Module-level helpers rather than closures per instruction: a compile emits thousands of these.
+const rhs64 = (c: EmitCtx, x: boolean, s: number, k: number): Expr => (x ? reg(c, s) : k64(c, k));
+const rhs32 = (c: EmitCtx, x: boolean, s: number, k: number): Expr => (x ? lo32(c, s) : k32(c, k));
+const set64 = (c: EmitCtx, d: number, v: Expr): Expr[] => [setReg(c, d, v)];
+/** A 32-bit result into `d`, zero-extended. */
+const set32 = (c: EmitCtx, d: number, v: Expr): Expr[] => [setReg(c, d, zext(c, v))];
+
 function alu64(c: EmitCtx, op: number, d: number, s: number, k: number, o: number): Expr[] {
   const m = c.m;
   const x = (op & 0x08) !== 0;
-  const a = (): Expr => reg(c, d);
-  const b = (): Expr => (x ? reg(c, s) : k64(c, k));
-  const set = (v: Expr): Expr[] => [setReg(c, d, v)];
   switch (op & 0xf0) {
     case 0x00:
-      return set(m.i64.add(a(), b()));
+      return set64(c, d, m.i64.add(reg(c, d), rhs64(c, x, s, k)));
     case 0x10:
-      return set(m.i64.sub(a(), b()));
+      return set64(c, d, m.i64.sub(reg(c, d), rhs64(c, x, s, k)));
     case 0x20:
-      return set(m.i64.mul(a(), b()));
+      return set64(c, d, m.i64.mul(reg(c, d), rhs64(c, x, s, k)));
     case 0x30:
-      return set(o === 1 ? sdiv64(c, x, d, s, k) : udiv64(c, x, d, s, k));
+      return set64(c, d, o === 1 ? sdiv64(c, x, d, s, k) : udiv64(c, x, d, s, k));
     case 0x40:
-      return set(m.i64.or(a(), b()));
+      return set64(c, d, m.i64.or(reg(c, d), rhs64(c, x, s, k)));
     case 0x50:
-      return set(m.i64.and(a(), b()));
+      return set64(c, d, m.i64.and(reg(c, d), rhs64(c, x, s, k)));
     case 0x60:
-      return set(m.i64.shl(a(), b()));
+      return set64(c, d, m.i64.shl(reg(c, d), rhs64(c, x, s, k)));
     case 0x70:
-      return set(m.i64.shr_u(a(), b()));
+      return set64(c, d, m.i64.shr_u(reg(c, d), rhs64(c, x, s, k)));
     case 0x80:
-      return set(m.i64.sub(m.i64.const(0n), a()));
+      return set64(c, d, m.i64.sub(m.i64.const(0n), reg(c, d)));
     case 0x90:
       return o === 1 ? smod64(c, x, d, s, k) : umod64(c, x, d, s, k);
     case 0xa0:
-      return set(m.i64.xor(a(), b()));
+      return set64(c, d, m.i64.xor(reg(c, d), rhs64(c, x, s, k)));
     case 0xb0: {
-      if (!x) return set(k64(c, k));
+      if (!x) return set64(c, d, k64(c, k));
       // movsx: off 0 is a plain move, 8 and 16 sign-extend those widths, any other offset 32.
-      if (o === 0) return set(reg(c, s));
-      if (o === 8) return set(m.i64.extend8_s(reg(c, s)));
-      if (o === 16) return set(m.i64.extend16_s(reg(c, s)));
-      return set(m.i64.extend32_s(reg(c, s)));
+      if (o === 0) return set64(c, d, reg(c, s));
+      if (o === 8) return set64(c, d, m.i64.extend8_s(reg(c, s)));
+      if (o === 16) return set64(c, d, m.i64.extend16_s(reg(c, s)));
+      return set64(c, d, m.i64.extend32_s(reg(c, s)));
     }
     case 0xc0:
-      return set(m.i64.shr_s(a(), b()));
+      return set64(c, d, m.i64.shr_s(reg(c, d), rhs64(c, x, s, k)));
     default:
       // 0xd7: unconditional byte swap (bswap16/32/64).
-      return set(swapTo(c, d, k));
+      return set64(c, d, swapTo(c, d, k));
   }
 }
 
 function alu32(c: EmitCtx, op: number, d: number, s: number, k: number, o: number): Expr[] {
   const m = c.m;
   const x = (op & 0x08) !== 0;
-  const a = (): Expr => lo32(c, d);
-  const b = (): Expr => (x ? lo32(c, s) : k32(c, k));
-  const set = (v: Expr): Expr[] => [setReg(c, d, zext(c, v))];
   switch (op & 0xf0) {
     case 0x00:
-      return set(m.i32.add(a(), b()));
+      return set32(c, d, m.i32.add(lo32(c, d), rhs32(c, x, s, k)));
     case 0x10:
-      return set(m.i32.sub(a(), b()));
+      return set32(c, d, m.i32.sub(lo32(c, d), rhs32(c, x, s, k)));
     case 0x20:
-      return set(m.i32.mul(a(), b()));
+      return set32(c, d, m.i32.mul(lo32(c, d), rhs32(c, x, s, k)));
     case 0x30:
-      return set(o === 1 ? sdiv32(c, x, d, s, k) : udiv32(c, x, d, s, k));
+      return set32(c, d, o === 1 ? sdiv32(c, x, d, s, k) : udiv32(c, x, d, s, k));
     case 0x40:
-      return set(m.i32.or(a(), b()));
+      return set32(c, d, m.i32.or(lo32(c, d), rhs32(c, x, s, k)));
     case 0x50:
-      return set(m.i32.and(a(), b()));
+      return set32(c, d, m.i32.and(lo32(c, d), rhs32(c, x, s, k)));
     case 0x60:
-      return set(m.i32.shl(a(), b()));
+      return set32(c, d, m.i32.shl(lo32(c, d), rhs32(c, x, s, k)));
     case 0x70:
-      return set(m.i32.shr_u(a(), b()));
+      return set32(c, d, m.i32.shr_u(lo32(c, d), rhs32(c, x, s, k)));
     case 0x80:
-      return set(m.i32.sub(m.i32.const(0), a()));
+      return set32(c, d, m.i32.sub(m.i32.const(0), lo32(c, d)));
     case 0x90:
-      return set(o === 1 ? smod32(c, x, d, s, k) : umod32(c, x, d, s, k));
+      return set32(c, d, o === 1 ? smod32(c, x, d, s, k) : umod32(c, x, d, s, k));
     case 0xa0:
-      return set(m.i32.xor(a(), b()));
+      return set32(c, d, m.i32.xor(lo32(c, d), rhs32(c, x, s, k)));
     case 0xb0: {
-      if (!x) return set(k32(c, k));
-      if (o === 8) return set(m.i32.extend8_s(lo32(c, s)));
-      if (o === 16) return set(m.i32.extend16_s(lo32(c, s)));
-      return set(lo32(c, s));
+      if (!x) return set32(c, d, k32(c, k));
+      if (o === 8) return set32(c, d, m.i32.extend8_s(lo32(c, s)));
+      if (o === 16) return set32(c, d, m.i32.extend16_s(lo32(c, s)));
+      return set32(c, d, lo32(c, s));
     }
     case 0xc0:
-      return set(m.i32.shr_s(a(), b()));
+      return set32(c, d, m.i32.shr_s(lo32(c, d), rhs32(c, x, s, k)));
     default: {
       if (op === 0xd4) {
         // to-little-endian on a little-endian machine: truncation only; widths other than 16 and
         // 32 leave the register alone.
         if (k === 16) return [setReg(c, d, m.i64.and(reg(c, d), m.i64.const(0xffffn)))];
-        if (k === 32) return set(a());
+        if (k === 32) return set32(c, d, lo32(c, d));
         return [];
       }
       // 0xdc: to-big-endian, a swap of the low 16, 32 or (any other width) 64 bits.

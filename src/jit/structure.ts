@@ -27,13 +27,21 @@ export interface FlowGraph {
 export function structure(m: CodeBuilder, g: FlowGraph): Expr[] | undefined {
   // Depth-first postorder, iteratively (functions may have many thousands of blocks).
   const edgeCache = new Map<number, ReadonlyArray<readonly [number, Expr]>>();
+  // Each node's distinct targets, worked out once (the walks below ask for them several times).
+  const targetCache = new Map<number, number[]>();
   const targets = (n: number): number[] => {
-    let e = edgeCache.get(n);
-    if (e === undefined) {
-      e = g.edges(n);
-      edgeCache.set(n, e);
+    let ts = targetCache.get(n);
+    if (ts === undefined) {
+      let e = edgeCache.get(n);
+      if (e === undefined) {
+        e = g.edges(n);
+        edgeCache.set(n, e);
+      }
+      ts = [];
+      for (const [t] of e) if (!ts.includes(t)) ts.push(t);
+      targetCache.set(n, ts);
     }
-    return e.map(([t]) => t);
+    return ts;
   };
   const order: number[] = [];
   const seen = new Set<number>([g.entry]);
@@ -57,7 +65,7 @@ export function structure(m: CodeBuilder, g: FlowGraph): Expr[] | undefined {
   order.forEach((n, i) => rpo.set(n, i));
   const preds = new Map<number, number[]>();
   for (const n of order) preds.set(n, []);
-  for (const n of order) for (const t of new Set(targets(n))) preds.get(t)!.push(n);
+  for (const n of order) for (const t of targets(n)) preds.get(t)!.push(n);
 
   // Immediate dominators (Cooper, Harvey and Kennedy), by rpo index.
   const idom = new Int32Array(order.length).fill(-1);
@@ -92,7 +100,7 @@ export function structure(m: CodeBuilder, g: FlowGraph): Expr[] | undefined {
   const header = new Set<number>();
   const forwardIn = new Int32Array(order.length);
   for (let i = 0; i < order.length; i++) {
-    for (const t of new Set(targets(order[i]!))) {
+    for (const t of targets(order[i]!)) {
       const ti = rpo.get(t)!;
       if (ti <= i) {
         if (!dominates(ti, i)) return undefined;
