@@ -76,6 +76,9 @@ export class Interpreter implements HelperRuntime, EngineInstance {
   private rEnd = 0;
   private wStart = 0;
   private wEnd = 0;
+  /** Registers of a run from {@link run} (lo and hi halves of r0..r10). */
+  private readonly runL = new Int32Array(11);
+  private readonly runH = new Int32Array(11);
   /** Whether the caller takes tail calls from {@link takeTailCall} (EngineOptions.returnOnTailCall). */
   private readonly returnOnTailCall: boolean;
   /** The target of the tail call the last run ended with, or -1. */
@@ -160,10 +163,27 @@ export class Interpreter implements HelperRuntime, EngineInstance {
   }
 
   private invoke(entry: number, depth: number, args: readonly bigint[]): bigint {
-    const L = new Int32Array(11);
-    const H = new Int32Array(11);
+    // A run's own registers (depth 0) are reused, zeroed: two typed arrays made per run cost more
+    // than an empty program's execution. Callbacks, which run while the caller's are live, get new ones.
+    let L: Int32Array;
+    let H: Int32Array;
+    if (depth === 0) {
+      L = this.runL;
+      H = this.runH;
+      for (let r = 0; r < 11; r++) L[r] = H[r] = 0;
+    } else {
+      L = new Int32Array(11);
+      H = new Int32Array(11);
+    }
     for (let i = 0; i < 5 && i < args.length; i++) {
-      const v = BigInt.asUintN(64, args[i]!);
+      const a = args[i]!;
+      // Most arguments (pointers, lengths) fit 32 bits: Number() tells exactly, with no BigInt made.
+      const n = Number(a);
+      if (n >= 0 && n <= 0xffffffff) {
+        L[i + 1] = n | 0;
+        continue;
+      }
+      const v = BigInt.asUintN(64, a);
       L[i + 1] = Number(v & 0xffffffffn) | 0;
       H[i + 1] = Number(v >> 32n) | 0;
     }

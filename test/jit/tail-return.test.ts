@@ -12,12 +12,17 @@ import { RuntimeFault } from '../../src/helpers/fault.js';
 import { Memory } from '../../src/helpers/memory.js';
 import { assemble } from '../../src/isa/asm.js';
 import { Interpreter } from '../../src/vm/interpreter.js';
+import type { JitCodegenOptions } from '../../src/jit/index.js';
 
 type Jit = typeof import('../../src/jit/index.js');
 let jit: Jit;
 beforeAll(async () => {
   jit = await import('../../src/jit/index.js');
+  await jit.loadBinaryen();
 });
+
+/** Code generation settings the JIT runs each case with (the return is emitted by every back end). */
+const SETTINGS: ReadonlyArray<JitCodegenOptions> = [{}, { dispatch: 'loop' }, { codegen: 'binaryen' }, { codegen: 'binaryen', optimize: 1 }, { codegen: 'binaryen', chunkBlocks: 2 }];
 
 type Engine = EngineInstance & HelperRuntime & { remaining: number };
 
@@ -43,11 +48,11 @@ const bpfLoop: HelperFn = (rt, n, fn) => {
   return n;
 };
 
-function make(engine: 'interp' | 'jit', src: string, helpers: Record<number, HelperFn>, options: EngineOptions): { vm: Engine; memory: Memory } {
+function make(engine: 'interp' | 'jit', src: string, helpers: Record<number, HelperFn>, options: EngineOptions, codegen: JitCodegenOptions = {}): { vm: Engine; memory: Memory } {
   const memory = new Memory();
   const prog = prepareProgram('t', assemble(src));
   const table = { get: (id: number) => helpers[id], nameOf: (id: number) => `helper_${id}` };
-  const vm = (engine === 'interp' ? new Interpreter(prog, memory, table, options) : jit.compileJit(prog, memory, table, options)) as Engine;
+  const vm = (engine === 'interp' ? new Interpreter(prog, memory, table, options) : jit.compileJit(prog, memory, table, { ...options, ...codegen })) as Engine;
   return { vm, memory };
 }
 
@@ -69,12 +74,13 @@ function outcome(vm: Engine, memory: Memory, budget = 1000): Outcome {
 function both(src: string, helpers: (count: { n: number }) => Record<number, HelperFn>, budget = 1000): [Outcome, Outcome] {
   const res: Outcome[] = [];
   for (const returnOnTailCall of [true, false]) {
-    const per = (['interp', 'jit'] as const).map((e) => {
-      const { vm, memory } = make(e, src, helpers({ n: 0 }), { returnOnTailCall });
-      return outcome(vm, memory, budget);
-    });
-    expect(per[1]).toEqual(per[0]);
-    res.push(per[0]!);
+    const { vm, memory } = make('interp', src, helpers({ n: 0 }), { returnOnTailCall });
+    const want = outcome(vm, memory, budget);
+    for (const codegen of SETTINGS) {
+      const j = make('jit', src, helpers({ n: 0 }), { returnOnTailCall }, codegen);
+      expect(outcome(j.vm, j.memory, budget), JSON.stringify(codegen)).toEqual(want);
+    }
+    res.push(want);
   }
   return res as [Outcome, Outcome];
 }
@@ -146,9 +152,9 @@ describe('tail calls that end a run by returning', () => {
       mov %r0, 9
       exit
     `;
-    for (const e of ['interp', 'jit'] as const) {
+    for (const [e, codegen] of [['interp', {}], ...SETTINGS.map((c) => ['jit', c] as const)] as const) {
       let calls = 0;
-      const { vm, memory } = make(e, src, { 12: tailHelper(() => calls++ === 0) }, { returnOnTailCall: true });
+      const { vm, memory } = make(e, src, { 12: tailHelper(() => calls++ === 0) }, { returnOnTailCall: true }, codegen);
       expect(outcome(vm, memory).end).toBe('returned tail call 7');
       expect(outcome(vm, memory).end).toBe('r0 9');
       expect(outcome(vm, memory).end).toBe('r0 9');

@@ -6,6 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { insn, type Instruction } from '../../src/isa/instruction.js';
 import { runRaw } from '../../src/run/raw.js';
+import { prepareProgram } from '../../src/helpers/exec-program.js';
+import { Memory } from '../../src/helpers/memory.js';
+import { Interpreter } from '../../src/vm/interpreter.js';
 import { mul64, out, sdiv32, sdiv64, smod32, smod64, udiv32, udiv64, umod32, umod64 } from '../../src/vm/u64.js';
 
 const M64 = (1n << 64n) - 1n;
@@ -162,4 +165,18 @@ describe('interpreter conditional jumps', () => {
       }
     });
   }
+});
+
+describe('interpreter runs', () => {
+  it('start every run with zeroed registers, and take arguments of any width', () => {
+    const memory = new Memory();
+    const table = { get: () => undefined, nameOf: () => '' };
+    // r0 = r1 + r2 + r6 + r9, then r3, r6 and r9 are dirtied for the next run.
+    const prog = prepareProgram('t', [insn(0xbf, 0, 1), insn(0x0f, 0, 2), insn(0x0f, 0, 6), insn(0x0f, 0, 9), insn(0xb7, 6, 0, 0, 5), insn(0xb7, 9, 0, 0, -1), insn(0x95)]);
+    const vm = new Interpreter(prog, memory, table);
+    for (const [a, b] of [[1n, 2n], [(1n << 40n) + 5n, 7n], [(1n << 64n) - 1n, 1n], [-1n, 0n], [0xffffffffn, 0x80000000n], [3n, -(1n << 33n)]] as const) {
+      expect(vm.run([a, b]), `${a} + ${b}`).toBe(BigInt.asUintN(64, a + b));
+    }
+    expect(vm.run([])).toBe(0n);
+  });
 });

@@ -74,6 +74,8 @@ export const s32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
 
 /** The value of a 64-bit pointer when it lies below 2^32 (every bpfkit address), else -1. */
 export function lowAddress(v: bigint): number {
+  const n = Number(v);
+  if (n >= 0 && n <= 0xffffffff) return n;
   const p = BigInt.asUintN(64, v);
   return p >> 32n === 0n ? Number(p) : -1;
 }

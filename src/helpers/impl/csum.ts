@@ -85,10 +85,9 @@ export const csumHelpers: HelperGroup = (k) => ({
     const u8 = k.memory.u8;
     const toAt = ts ? checkedAddress(k.memory, to, ts) : -1;
     const fromAt = fs && lowAddress(from) !== 0 ? checkedAddress(k.memory, from, fs) : -1;
-    const fromSum = (seed: number): number => (fromAt < 0 ? seed >>> 0 : csumPartialAt(u8, fromAt, fs, seed));
-    if (toAt >= 0 && fs) ret = csumSub(csumPartialAt(u8, toAt, ts, ret), fromSum(0));
+    if (toAt >= 0 && fs) ret = csumSub(csumPartialAt(u8, toAt, ts, ret), fromAt < 0 ? 0 : csumPartialAt(u8, fromAt, fs, 0));
     else if (toAt >= 0) ret = csumPartialAt(u8, toAt, ts, ret);
-    else if (fs) ret = ~fromSum(~ret >>> 0) >>> 0;
+    else if (fs) ret = ~(fromAt < 0 ? ~ret >>> 0 : csumPartialAt(u8, fromAt, fs, ~ret >>> 0)) >>> 0;
     return BigInt(csumFrom32to16(ret));
   },
   l3_csum_replace: (_rt, _skb, offset, from, to, flags) => {
