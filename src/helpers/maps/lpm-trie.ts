@@ -44,27 +44,36 @@ export class LpmTrieMap extends BpfMap {
     return { len, data: key.slice(4, 4 + this.dataSize) };
   }
 
-  /** True when the first `bits` bits of `a` and `b` agree. */
-  private static samePrefix(a: Uint8Array, b: Uint8Array, bits: number): boolean {
+  /** True when the first `bits` bits of `a` and of `b` from `bOff` agree. */
+  private static samePrefix(a: Uint8Array, b: Uint8Array, bits: number, bOff = 0): boolean {
     const whole = bits >> 3;
-    for (let i = 0; i < whole; i++) if (a[i] !== b[i]) return false;
+    for (let i = 0; i < whole; i++) if (a[i] !== b[bOff + i]) return false;
     const rest = bits & 7;
     if (rest === 0) return true;
     const mask = (0xff << (8 - rest)) & 0xff;
-    return ((a[whole]! ^ b[whole]!) & mask) === 0;
+    return ((a[whole]! ^ b[bOff + whole]!) & mask) === 0;
   }
 
   private find(len: number, data: Uint8Array): Prefix | undefined {
-    return this.prefixes.find((p) => p.len === len && LpmTrieMap.samePrefix(p.data, data, len));
+    const prefixes = this.prefixes;
+    for (let i = 0; i < prefixes.length; i++) {
+      const p = prefixes[i]!;
+      if (p.len === len && LpmTrieMap.samePrefix(p.data, data, len)) return p;
+    }
+    return undefined;
   }
 
+  /** The longest matching prefix, compared against the key's data in place (a lookup allocates nothing). */
   private best(key: Uint8Array): Prefix | undefined {
-    const { len, data } = this.parse(key);
+    const len = (key[0]! | (key[1]! << 8) | (key[2]! << 16) | (key[3]! << 24)) >>> 0;
+    const max = this.maxPrefixLen;
+    const prefixes = this.prefixes;
     let best: Prefix | undefined;
-    for (const p of this.prefixes) {
-      if (p.len > len || p.len > this.maxPrefixLen) continue;
-      if (!LpmTrieMap.samePrefix(p.data, data, p.len)) continue;
-      if (best === undefined || p.len > best.len) best = p;
+    for (let i = 0; i < prefixes.length; i++) {
+      const p = prefixes[i]!;
+      if (p.len > len || p.len > max) continue;
+      if (best !== undefined && p.len <= best.len) continue;
+      if (LpmTrieMap.samePrefix(p.data, key, p.len, 4)) best = p;
     }
     return best;
   }
