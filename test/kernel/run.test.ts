@@ -56,6 +56,15 @@ describe.each<EngineKind>(['interp', 'jit'])('runProgram on %s', (engine) => {
     expect(enc.packet?.length).toBe(66 + 3 * 18);
   });
 
+  it('grows the headroom when repeated VLAN pushes outgrow it (skb_cow_head), as the kernel does', () => {
+    // Three pushes a run, each moving the metadata tag before it into the packet: 8 bytes on the first
+    // run, 12 on each after — past the skb's headroom by the 30th run.
+    const r = runProgram(instance('skb_ops'), 'skb_vlan', { packet: casePacket('ipv4_udp'), engine, repeat: 100 });
+    expect(r.error).toBeUndefined();
+    expect(r.packet?.length).toBe(casePacket('ipv4_udp').length + 8 + 99 * 12);
+    expect(Buffer.from(r.packet!.subarray(12, 16)).toString('hex')).toBe('88a8a007'); // the last tag moved in: 802.1ad, TCI 7 | 5 << 13
+  });
+
   it('follows tail calls and counts them', () => {
     const r = runProgram(instance('tailcall'), 'tc_entry', { packet: casePacket('big1514'), engine });
     expect(r.tailCalls).toBe(33);

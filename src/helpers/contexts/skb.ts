@@ -395,6 +395,8 @@ export class SkbContext implements ProgramContext {
 
   /** Inserts a VLAN header after the MAC addresses (the kernel's __vlan_insert_tag). */
   private insertTag(proto: number, tci: number): void {
+    // skb_cow_head: tags pushed run after run (a repeated test run keeps its skb) outgrow the headroom.
+    this.reserve(VLAN_HLEN, 0);
     const u8 = this.memory.u8;
     const mac = this.macHeader;
     u8.copyWithin(mac - VLAN_HLEN, mac, mac + 12);
