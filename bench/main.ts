@@ -317,10 +317,14 @@ function steadyTable(): void {
       return ((t - t0) * 1e6) / (calls * repeat);
     };
     try {
+      // A run that stops with a fault times the fault path, not the program: said, not timed.
+      const fault = p.run({ packet, engine: 'interp', repeat }).error ?? p.run({ packet, engine: 'jit', repeat }).error;
+      if (fault !== undefined) throw new Error(fault.message);
       // Warm-up: the JIT's compile, and V8's own tiering of both engines' code.
       run('interp', quick ? 10 : 30);
       run('jit', quick ? 10 : 30);
-    } catch {
+    } catch (e) {
+      console.log(`${prog.padEnd(20)} skipped: ${String((e as Error).message).split('\n')[0]}`);
       continue;
     }
     const a: number[] = [];
