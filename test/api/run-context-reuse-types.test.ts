@@ -149,6 +149,29 @@ const OTHERS: Array<[string, string, string[], ProgramRunOptions[]]> = [
       { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
     ],
   ],
+  [
+    'cgroup_sysctl',
+    'cgsys',
+    ['sysctl_guard'],
+    [
+      { sysctl: { name: 'net/ipv4/tcp_mem', value: '4096\n', filePos: 2 } },
+      { sysctl: { name: 'net/core/somaxconn', value: '128\n', newValue: '9' } },
+      { sysctl: { name: 'kernel/x', value: '123456789\n' } },
+      { sysctl: { name: 'kernel/x' } },
+      { sysctl: { name: '//', value: '1' } },
+    ],
+  ],
+  [
+    'cgroup_sockopt',
+    'cgsys',
+    ['get_opt', 'retval_opt', 'set_opt'],
+    [
+      { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 }, sockopt: { op: 'get', level: 6, optname: 13, optval: bytes(8, 1), retval: 0 } },
+      { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 }, sockopt: { op: 'set', level: 1, optname: 7, optval: bytes(8, 4), optlen: 4 } },
+      { socket: { protocol: 'udp', localIp: '2001:db8::1', localPort: 53 }, sockopt: { op: 'get', level: 41, optname: 2, optval: bytes(4, 9), retval: -22 } },
+      { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 }, sockopt: { op: 'set', level: 6, optname: 13, optval: bytes(8, 7) } },
+    ],
+  ],
 ];
 
 describe('context reuse per program type', () => {

@@ -10,7 +10,9 @@ import { KprobeContext } from '../../src/helpers/contexts/kprobe.js';
 import { rawTracepointArgs, TracepointContext } from '../../src/helpers/contexts/tracepoint.js';
 import { SockAddrContext, SyscallContext } from '../../src/helpers/contexts/user-ctx.js';
 import { Memory } from '../../src/helpers/memory.js';
-import { SockContext } from '../../src/helpers/contexts/sock.js';
+import { SockContext, simSocket } from '../../src/helpers/contexts/sock.js';
+import { SysctlContext } from '../../src/helpers/contexts/sysctl.js';
+import { SockoptContext } from '../../src/helpers/contexts/sockopt.js';
 import { SockOpsContext } from '../../src/helpers/contexts/sock-ops.js';
 import { NetfilterContext } from '../../src/helpers/contexts/netfilter.js';
 import { SkLookupContext, skLookupBytes } from '../../src/helpers/contexts/sk-lookup.js';
@@ -58,6 +60,21 @@ const CASES: Array<Case<any>> = [
     make: (m, i) => new SockOpsContext(m, { protocol: 'tcp', localIp: i === 1 ? '2001:db8::1' : '10.0.0.1', localPort: 80, remoteIp: i === 1 ? '2001:db8::2' : undefined }, { op: i, args: i === 1 ? [1, 2, 3, 4] : [5] }),
     reset: (c: SockOpsContext, i) => (c.reset({ protocol: 'tcp', localIp: i === 1 ? '2001:db8::1' : '10.0.0.1', localPort: 80, remoteIp: i === 1 ? '2001:db8::2' : undefined }, { op: i, args: i === 1 ? [1, 2, 3, 4] : [5] }), true),
   },
+  {
+    name: 'cgroup_sysctl',
+    make: (m, i) => {
+      const c = new SysctlContext(m, i === 1 ? { name: 'net/core/somaxconn', value: '128\n', newValue: '9', filePos: 3 } : { name: 'kernel/x', value: 'abc' });
+      // What bpf_sysctl_set_new_value leaves.
+      if (i === 1) c.newUpdated = true;
+      return c;
+    },
+    reset: (c: SysctlContext, i) => (c.reset(i === 1 ? { name: 'net/core/somaxconn', value: '128\n', newValue: '9', filePos: 3 } : { name: 'kernel/x', value: 'abc' }), true),
+  },
+  {
+    name: 'cgroup_sockopt',
+    make: (m, i) => new SockoptContext(m, simSocket({ protocol: 'tcp', localIp: '10.0.0.1', localPort: i }), { op: i === 1 ? 'get' : 'set', level: i, optname: 2, optval: bytes(12, i), retval: -i }),
+    reset: (c: SockoptContext, i) => c.reset(simSocket({ protocol: 'tcp', localIp: '10.0.0.1', localPort: i }), { op: i === 1 ? 'get' : 'set', level: i, optname: 2, optval: bytes(12, i), retval: -i }),
+  },
 ];
 
 describe('context resets equal new contexts', () => {
@@ -76,6 +93,7 @@ describe('context resets equal new contexts', () => {
       const diff = used.u8.subarray(0, end).findIndex((b, i) => b !== made.u8[i]);
       expect(diff, `first differing byte at ${diff}`).toBe(-1);
       expect(ctx.packetOut()).toEqual(fresh.packetOut());
+      for (const k of ['dirs', 'base', 'current', 'write', 'newValue', 'newUpdated', 'op']) expect((ctx as never)[k], k).toEqual((fresh as never)[k]);
       if ('socket' in ctx) expect((ctx as SockOpsContext).socket).toEqual((fresh as SockOpsContext).socket);
       if ('ctxOut' in ctx) expect((ctx as SkLookupContext).ctxOut(1n)).toEqual((fresh as SkLookupContext).ctxOut(1n));
     });
