@@ -194,6 +194,11 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     input: 'pt_regs (regs/args) and perf: sample_period, addr',
     kernelTestRun: false,
     create: (memory, _type, input) => new PerfEventContext(memory, input.regs ?? {}, input.args ?? [], input.perf ?? {}),
+    reuse: (ctx, _type, input) => {
+      if (!(ctx instanceof PerfEventContext)) return false;
+      ctx.reset(input.regs ?? {}, input.args ?? [], input.perf ?? {});
+      return true;
+    },
   },
   {
     types: [ProgType.CGROUP_SOCK_ADDR],
@@ -254,6 +259,11 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     create: (memory, type, input) => {
       if (input.packet === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_skb program runs on a message a socket received: give it as packet (payload bytes, no headers)');
       return new SkSkbContext(memory, input.packet, simSocket(needSocket(input, type)));
+    },
+    reuse: (ctx, type, input) => {
+      if (input.packet === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_skb program runs on a message a socket received: give it as packet (payload bytes, no headers)');
+      const socket = simSocket(needSocket(input, type));
+      return ctx instanceof SkSkbContext && ctx.resetMessage(input.packet, socket);
     },
   },
   {

@@ -172,6 +172,29 @@ const OTHERS: Array<[string, string, string[], ProgramRunOptions[]]> = [
       { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 }, sockopt: { op: 'set', level: 6, optname: 13, optval: bytes(8, 7) } },
     ],
   ],
+  [
+    'perf_event',
+    'progtypes',
+    ['on_sample'],
+    [
+      { regs: { ip: 0xffffffff81000000n }, perf: { samplePeriod: 4000n, addr: 0x1234n } },
+      { regs: { ip: 0xffffffff81000010n, sp: 8n }, perf: { samplePeriod: 1n } },
+      { args: [3n, 4n] },
+      {},
+    ],
+  ],
+  [
+    'sk_skb',
+    'sockmap',
+    ['parser', 'verdict'],
+    [
+      { packet: new Uint8Array([5, 1, 2, 3, 4, 5, 6, 7]), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80, remoteIp: '10.0.0.2', remotePort: 5000 } },
+      { packet: new Uint8Array([1, 'p'.charCodeAt(0), 9]), socket: { protocol: 'tcp', localIp: '2001:db8::1', localPort: 443 } },
+      { packet: new Uint8Array([1, 'd'.charCodeAt(0)]), socket: { protocol: 'udp', localIp: '10.0.0.1', localPort: 53 } },
+      { packet: new Uint8Array(0), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
+      { packet: bytes(200, 3), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
+    ],
+  ],
 ];
 
 describe('context reuse per program type', () => {

@@ -8,7 +8,8 @@ import type { ProgramContext } from '../../src/helpers/contexts/context.js';
 import { FlowDissectorContext } from '../../src/helpers/contexts/flow-dissector.js';
 import { KprobeContext } from '../../src/helpers/contexts/kprobe.js';
 import { rawTracepointArgs, TracepointContext } from '../../src/helpers/contexts/tracepoint.js';
-import { SockAddrContext, SyscallContext } from '../../src/helpers/contexts/user-ctx.js';
+import { PerfEventContext, SockAddrContext, SyscallContext } from '../../src/helpers/contexts/user-ctx.js';
+import { SkSkbContext } from '../../src/helpers/contexts/sk-skb.js';
 import { Memory } from '../../src/helpers/memory.js';
 import { SockContext, simSocket } from '../../src/helpers/contexts/sock.js';
 import { SysctlContext } from '../../src/helpers/contexts/sysctl.js';
@@ -74,6 +75,16 @@ const CASES: Array<Case<any>> = [
     name: 'cgroup_sockopt',
     make: (m, i) => new SockoptContext(m, simSocket({ protocol: 'tcp', localIp: '10.0.0.1', localPort: i }), { op: i === 1 ? 'get' : 'set', level: i, optname: 2, optval: bytes(12, i), retval: -i }),
     reset: (c: SockoptContext, i) => c.reset(simSocket({ protocol: 'tcp', localIp: '10.0.0.1', localPort: i }), { op: i === 1 ? 'get' : 'set', level: i, optname: 2, optval: bytes(12, i), retval: -i }),
+  },
+  {
+    name: 'perf_event',
+    make: (m, i) => new PerfEventContext(m, { ip: BigInt(i) << 40n }, [BigInt(i)], { samplePeriod: BigInt(i), addr: i === 1 ? 9n : undefined }),
+    reset: (c: PerfEventContext, i) => (c.reset({ ip: BigInt(i) << 40n }, [BigInt(i)], { samplePeriod: BigInt(i), addr: i === 1 ? 9n : undefined }), true),
+  },
+  {
+    name: 'sk_skb',
+    make: (m, i) => new SkSkbContext(m, bytes(50 + i, i), simSocket(i === 1 ? { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80, remoteIp: '10.0.0.2', remotePort: 9 } : { protocol: 'udp', localIp: '2001:db8::1', localPort: 53 })),
+    reset: (c: SkSkbContext, i) => c.resetMessage(bytes(50 + i, i), simSocket(i === 1 ? { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80, remoteIp: '10.0.0.2', remotePort: 9 } : { protocol: 'udp', localIp: '2001:db8::1', localPort: 53 })),
   },
 ];
 
