@@ -274,6 +274,13 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
       if (input.packet === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_msg program runs on a message a socket sends: give it as packet');
       return new SkMsgContext(memory, input.packet, simSocket(needSocket(input, type)));
     },
+    reuse: (ctx, type, input) => {
+      if (input.packet === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_msg program runs on a message a socket sends: give it as packet');
+      const socket = simSocket(needSocket(input, type));
+      if (!(ctx instanceof SkMsgContext)) return false;
+      ctx.reset(input.packet, socket);
+      return true;
+    },
   },
   {
     types: [ProgType.CGROUP_SYSCTL],

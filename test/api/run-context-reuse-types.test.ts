@@ -195,6 +195,20 @@ const OTHERS: Array<[string, string, string[], ProgramRunOptions[]]> = [
       { packet: bytes(200, 3), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
     ],
   ],
+  [
+    'sk_msg',
+    'sockmap',
+    ['msg_prog'],
+    [
+      { packet: bytes(40, 1), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80, remoteIp: '10.0.0.2', remotePort: 5000 } },
+      { packet: new Uint8Array([1, 2, 3]), socket: { protocol: 'tcp', localIp: '2001:db8::1', localPort: 443 } },
+      { packet: bytes(300, 7), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
+      { packet: new Uint8Array(0), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
+      // msg_prog pushes bytes into a message starting with 'p' and pops from one starting with 'x'.
+      { packet: new TextEncoder().encode('pabcdefgh'), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
+      { packet: new TextEncoder().encode('xyz12345'), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
+    ],
+  ],
 ];
 
 describe('context reuse per program type', () => {

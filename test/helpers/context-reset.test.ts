@@ -10,6 +10,7 @@ import { KprobeContext } from '../../src/helpers/contexts/kprobe.js';
 import { rawTracepointArgs, TracepointContext } from '../../src/helpers/contexts/tracepoint.js';
 import { PerfEventContext, SockAddrContext, SyscallContext } from '../../src/helpers/contexts/user-ctx.js';
 import { SkSkbContext } from '../../src/helpers/contexts/sk-skb.js';
+import { SkMsgContext } from '../../src/helpers/contexts/sk-msg.js';
 import { Memory } from '../../src/helpers/memory.js';
 import { SockContext, simSocket } from '../../src/helpers/contexts/sock.js';
 import { SysctlContext } from '../../src/helpers/contexts/sysctl.js';
@@ -86,6 +87,21 @@ const CASES: Array<Case<any>> = [
     make: (m, i) => new SkSkbContext(m, bytes(50 + i, i), simSocket(i === 1 ? { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80, remoteIp: '10.0.0.2', remotePort: 9 } : { protocol: 'udp', localIp: '2001:db8::1', localPort: 53 })),
     reset: (c: SkSkbContext, i) => c.resetMessage(bytes(50 + i, i), simSocket(i === 1 ? { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80, remoteIp: '10.0.0.2', remotePort: 9 } : { protocol: 'udp', localIp: '2001:db8::1', localPort: 53 })),
   },
+  {
+    name: 'sk_msg',
+    make: (m, i) => {
+      const c = new SkMsgContext(m, bytes(30 * i, i), simSocket({ protocol: 'tcp', localIp: i === 1 ? '10.0.0.1' : '2001:db8::1', localPort: i }));
+      if (i === 1) {
+        // What apply/cork bytes and a pull leave.
+        c.verdict.applyBytes = 5;
+        c.verdict.corkBytes = 6;
+        c.window = { from: 2, to: 9 };
+        c.start -= 100;
+      }
+      return c;
+    },
+    reset: (c: SkMsgContext, i) => (c.reset(bytes(30 * i, i), simSocket({ protocol: 'tcp', localIp: i === 1 ? '10.0.0.1' : '2001:db8::1', localPort: i })), true),
+  },
 ];
 
 describe('context resets equal new contexts', () => {
@@ -104,7 +120,7 @@ describe('context resets equal new contexts', () => {
       const diff = used.u8.subarray(0, end).findIndex((b, i) => b !== made.u8[i]);
       expect(diff, `first differing byte at ${diff}`).toBe(-1);
       expect(ctx.packetOut()).toEqual(fresh.packetOut());
-      for (const k of ['dirs', 'base', 'current', 'write', 'newValue', 'newUpdated', 'op']) expect((ctx as never)[k], k).toEqual((fresh as never)[k]);
+      for (const k of ['dirs', 'base', 'current', 'write', 'newValue', 'newUpdated', 'op', 'verdict', 'window', 'start', 'length']) expect((ctx as never)[k], k).toEqual((fresh as never)[k]);
       if ('socket' in ctx) expect((ctx as SockOpsContext).socket).toEqual((fresh as SockOpsContext).socket);
       if ('ctxOut' in ctx) expect((ctx as SkLookupContext).ctxOut(1n)).toEqual((fresh as SkLookupContext).ctxOut(1n));
     });
