@@ -5,8 +5,8 @@ import { SkbContext, skbPacketProblem } from '../helpers/contexts/skb.js';
 import { SockContext, simSocket } from '../helpers/contexts/sock.js';
 import { SkSkbContext } from '../helpers/contexts/sk-skb.js';
 import { SkMsgContext } from '../helpers/contexts/sk-msg.js';
-import { SysctlContext } from '../helpers/contexts/sysctl.js';
-import { SockoptContext } from '../helpers/contexts/sockopt.js';
+import { SysctlContext, type SysctlInput } from '../helpers/contexts/sysctl.js';
+import { SockoptContext, type SockoptInput } from '../helpers/contexts/sockopt.js';
 import { NetfilterContext, netfilterSetup, netfilterStateBytes, type NetfilterSetup } from '../helpers/contexts/netfilter.js';
 import { SockOpsContext, type SockOpsInput } from '../helpers/contexts/sock-ops.js';
 import { SkLookupContext, skLookupBytes, skLookupInputProblem } from '../helpers/contexts/sk-lookup.js';
@@ -102,6 +102,16 @@ function needSockOps(input: ContextInput): SockOpsInput {
   return input.sockOps;
 }
 
+function needSysctl(input: ContextInput): SysctlInput {
+  if (input.sysctl === undefined) throw new BpfkitError(ErrorCode.Usage, 'a cgroup_sysctl program runs on a sysctl access: give sysctl { name, value, newValue? }');
+  return input.sysctl;
+}
+
+function needSockopt(input: ContextInput): SockoptInput {
+  if (input.sockopt === undefined) throw new BpfkitError(ErrorCode.Usage, 'a cgroup_sockopt program runs on a getsockopt/setsockopt call: give sockopt { op, level, optname, optval }');
+  return input.sockopt;
+}
+
 function needSocket(input: ContextInput, type: number): SimSocketSpec {
   if (input.socket === undefined) throw new BpfkitError(ErrorCode.Usage, `a ${progTypeName(type)} program runs on a socket: give socket { protocol, localIp, localPort }`);
   return input.socket;
@@ -184,6 +194,11 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     input: 'pt_regs (regs/args) and perf: sample_period, addr',
     kernelTestRun: false,
     create: (memory, _type, input) => new PerfEventContext(memory, input.regs ?? {}, input.args ?? [], input.perf ?? {}),
+    reuse: (ctx, _type, input) => {
+      if (!(ctx instanceof PerfEventContext)) return false;
+      ctx.reset(input.regs ?? {}, input.args ?? [], input.perf ?? {});
+      return true;
+    },
   },
   {
     types: [ProgType.CGROUP_SOCK_ADDR],
@@ -245,6 +260,11 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
       if (input.packet === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_skb program runs on a message a socket received: give it as packet (payload bytes, no headers)');
       return new SkSkbContext(memory, input.packet, simSocket(needSocket(input, type)));
     },
+    reuse: (ctx, type, input) => {
+      if (input.packet === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_skb program runs on a message a socket received: give it as packet (payload bytes, no headers)');
+      const socket = simSocket(needSocket(input, type));
+      return ctx instanceof SkSkbContext && ctx.resetMessage(input.packet, socket);
+    },
   },
   {
     types: [ProgType.SK_MSG],
@@ -254,14 +274,24 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
       if (input.packet === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_msg program runs on a message a socket sends: give it as packet');
       return new SkMsgContext(memory, input.packet, simSocket(needSocket(input, type)));
     },
+    reuse: (ctx, type, input) => {
+      if (input.packet === undefined) throw new BpfkitError(ErrorCode.Usage, 'an sk_msg program runs on a message a socket sends: give it as packet');
+      const socket = simSocket(needSocket(input, type));
+      if (!(ctx instanceof SkMsgContext)) return false;
+      ctx.reset(input.packet, socket);
+      return true;
+    },
   },
   {
     types: [ProgType.CGROUP_SYSCTL],
     input: 'sysctl: name (net/ipv4/tcp_mem), value (as the handler prints it), newValue for a write, filePos; ctx (file_pos) and a write\'s stored value (packet) come back',
     kernelTestRun: false,
-    create: (memory, _type, input) => {
-      if (input.sysctl === undefined) throw new BpfkitError(ErrorCode.Usage, 'a cgroup_sysctl program runs on a sysctl access: give sysctl { name, value, newValue? }');
-      return new SysctlContext(memory, input.sysctl);
+    create: (memory, _type, input) => new SysctlContext(memory, needSysctl(input)),
+    reuse: (ctx, _type, input) => {
+      const sysctl = needSysctl(input);
+      if (!(ctx instanceof SysctlContext)) return false;
+      ctx.reset(sysctl);
+      return true;
     },
   },
   {
@@ -269,8 +299,13 @@ export const PROGRAM_TYPES: readonly ProgramTypeEntry[] = [
     input: 'socket and sockopt: op (get/set), level, optname, optval, optlen, retval (get); ctx (level, optname, optlen, retval) and the value (packet) come back',
     kernelTestRun: false,
     create: (memory, type, input) => {
-      if (input.sockopt === undefined) throw new BpfkitError(ErrorCode.Usage, 'a cgroup_sockopt program runs on a getsockopt/setsockopt call: give sockopt { op, level, optname, optval }');
-      return new SockoptContext(memory, simSocket(needSocket(input, type)), input.sockopt);
+      const sockopt = needSockopt(input);
+      return new SockoptContext(memory, simSocket(needSocket(input, type)), sockopt);
+    },
+    reuse: (ctx, type, input) => {
+      const sockopt = needSockopt(input);
+      const socket = simSocket(needSocket(input, type));
+      return ctx instanceof SockoptContext && ctx.reset(socket, sockopt);
     },
   },
   {

@@ -149,6 +149,66 @@ const OTHERS: Array<[string, string, string[], ProgramRunOptions[]]> = [
       { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
     ],
   ],
+  [
+    'cgroup_sysctl',
+    'cgsys',
+    ['sysctl_guard'],
+    [
+      { sysctl: { name: 'net/ipv4/tcp_mem', value: '4096\n', filePos: 2 } },
+      { sysctl: { name: 'net/core/somaxconn', value: '128\n', newValue: '9' } },
+      { sysctl: { name: 'kernel/x', value: '123456789\n' } },
+      { sysctl: { name: 'kernel/x' } },
+      { sysctl: { name: '//', value: '1' } },
+    ],
+  ],
+  [
+    'cgroup_sockopt',
+    'cgsys',
+    ['get_opt', 'retval_opt', 'set_opt'],
+    [
+      { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 }, sockopt: { op: 'get', level: 6, optname: 13, optval: bytes(8, 1), retval: 0 } },
+      { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 }, sockopt: { op: 'set', level: 1, optname: 7, optval: bytes(8, 4), optlen: 4 } },
+      { socket: { protocol: 'udp', localIp: '2001:db8::1', localPort: 53 }, sockopt: { op: 'get', level: 41, optname: 2, optval: bytes(4, 9), retval: -22 } },
+      { socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 }, sockopt: { op: 'set', level: 6, optname: 13, optval: bytes(8, 7) } },
+    ],
+  ],
+  [
+    'perf_event',
+    'progtypes',
+    ['on_sample'],
+    [
+      { regs: { ip: 0xffffffff81000000n }, perf: { samplePeriod: 4000n, addr: 0x1234n } },
+      { regs: { ip: 0xffffffff81000010n, sp: 8n }, perf: { samplePeriod: 1n } },
+      { args: [3n, 4n] },
+      {},
+    ],
+  ],
+  [
+    'sk_skb',
+    'sockmap',
+    ['parser', 'verdict'],
+    [
+      { packet: new Uint8Array([5, 1, 2, 3, 4, 5, 6, 7]), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80, remoteIp: '10.0.0.2', remotePort: 5000 } },
+      { packet: new Uint8Array([1, 'p'.charCodeAt(0), 9]), socket: { protocol: 'tcp', localIp: '2001:db8::1', localPort: 443 } },
+      { packet: new Uint8Array([1, 'd'.charCodeAt(0)]), socket: { protocol: 'udp', localIp: '10.0.0.1', localPort: 53 } },
+      { packet: new Uint8Array(0), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
+      { packet: bytes(200, 3), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
+    ],
+  ],
+  [
+    'sk_msg',
+    'sockmap',
+    ['msg_prog'],
+    [
+      { packet: bytes(40, 1), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80, remoteIp: '10.0.0.2', remotePort: 5000 } },
+      { packet: new Uint8Array([1, 2, 3]), socket: { protocol: 'tcp', localIp: '2001:db8::1', localPort: 443 } },
+      { packet: bytes(300, 7), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
+      { packet: new Uint8Array(0), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
+      // msg_prog pushes bytes into a message starting with 'p' and pops from one starting with 'x'.
+      { packet: new TextEncoder().encode('pabcdefgh'), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
+      { packet: new TextEncoder().encode('xyz12345'), socket: { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80 } },
+    ],
+  ],
 ];
 
 describe('context reuse per program type', () => {

@@ -8,9 +8,13 @@ import type { ProgramContext } from '../../src/helpers/contexts/context.js';
 import { FlowDissectorContext } from '../../src/helpers/contexts/flow-dissector.js';
 import { KprobeContext } from '../../src/helpers/contexts/kprobe.js';
 import { rawTracepointArgs, TracepointContext } from '../../src/helpers/contexts/tracepoint.js';
-import { SockAddrContext, SyscallContext } from '../../src/helpers/contexts/user-ctx.js';
+import { PerfEventContext, SockAddrContext, SyscallContext } from '../../src/helpers/contexts/user-ctx.js';
+import { SkSkbContext } from '../../src/helpers/contexts/sk-skb.js';
+import { SkMsgContext } from '../../src/helpers/contexts/sk-msg.js';
 import { Memory } from '../../src/helpers/memory.js';
-import { SockContext } from '../../src/helpers/contexts/sock.js';
+import { SockContext, simSocket } from '../../src/helpers/contexts/sock.js';
+import { SysctlContext } from '../../src/helpers/contexts/sysctl.js';
+import { SockoptContext } from '../../src/helpers/contexts/sockopt.js';
 import { SockOpsContext } from '../../src/helpers/contexts/sock-ops.js';
 import { NetfilterContext } from '../../src/helpers/contexts/netfilter.js';
 import { SkLookupContext, skLookupBytes } from '../../src/helpers/contexts/sk-lookup.js';
@@ -58,6 +62,46 @@ const CASES: Array<Case<any>> = [
     make: (m, i) => new SockOpsContext(m, { protocol: 'tcp', localIp: i === 1 ? '2001:db8::1' : '10.0.0.1', localPort: 80, remoteIp: i === 1 ? '2001:db8::2' : undefined }, { op: i, args: i === 1 ? [1, 2, 3, 4] : [5] }),
     reset: (c: SockOpsContext, i) => (c.reset({ protocol: 'tcp', localIp: i === 1 ? '2001:db8::1' : '10.0.0.1', localPort: 80, remoteIp: i === 1 ? '2001:db8::2' : undefined }, { op: i, args: i === 1 ? [1, 2, 3, 4] : [5] }), true),
   },
+  {
+    name: 'cgroup_sysctl',
+    make: (m, i) => {
+      const c = new SysctlContext(m, i === 1 ? { name: 'net/core/somaxconn', value: '128\n', newValue: '9', filePos: 3 } : { name: 'kernel/x', value: 'abc' });
+      // What bpf_sysctl_set_new_value leaves.
+      if (i === 1) c.newUpdated = true;
+      return c;
+    },
+    reset: (c: SysctlContext, i) => (c.reset(i === 1 ? { name: 'net/core/somaxconn', value: '128\n', newValue: '9', filePos: 3 } : { name: 'kernel/x', value: 'abc' }), true),
+  },
+  {
+    name: 'cgroup_sockopt',
+    make: (m, i) => new SockoptContext(m, simSocket({ protocol: 'tcp', localIp: '10.0.0.1', localPort: i }), { op: i === 1 ? 'get' : 'set', level: i, optname: 2, optval: bytes(12, i), retval: -i }),
+    reset: (c: SockoptContext, i) => c.reset(simSocket({ protocol: 'tcp', localIp: '10.0.0.1', localPort: i }), { op: i === 1 ? 'get' : 'set', level: i, optname: 2, optval: bytes(12, i), retval: -i }),
+  },
+  {
+    name: 'perf_event',
+    make: (m, i) => new PerfEventContext(m, { ip: BigInt(i) << 40n }, [BigInt(i)], { samplePeriod: BigInt(i), addr: i === 1 ? 9n : undefined }),
+    reset: (c: PerfEventContext, i) => (c.reset({ ip: BigInt(i) << 40n }, [BigInt(i)], { samplePeriod: BigInt(i), addr: i === 1 ? 9n : undefined }), true),
+  },
+  {
+    name: 'sk_skb',
+    make: (m, i) => new SkSkbContext(m, bytes(50 + i, i), simSocket(i === 1 ? { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80, remoteIp: '10.0.0.2', remotePort: 9 } : { protocol: 'udp', localIp: '2001:db8::1', localPort: 53 })),
+    reset: (c: SkSkbContext, i) => c.resetMessage(bytes(50 + i, i), simSocket(i === 1 ? { protocol: 'tcp', localIp: '10.0.0.1', localPort: 80, remoteIp: '10.0.0.2', remotePort: 9 } : { protocol: 'udp', localIp: '2001:db8::1', localPort: 53 })),
+  },
+  {
+    name: 'sk_msg',
+    make: (m, i) => {
+      const c = new SkMsgContext(m, bytes(30 * i, i), simSocket({ protocol: 'tcp', localIp: i === 1 ? '10.0.0.1' : '2001:db8::1', localPort: i }));
+      if (i === 1) {
+        // What apply/cork bytes and a pull leave.
+        c.verdict.applyBytes = 5;
+        c.verdict.corkBytes = 6;
+        c.window = { from: 2, to: 9 };
+        c.start -= 100;
+      }
+      return c;
+    },
+    reset: (c: SkMsgContext, i) => (c.reset(bytes(30 * i, i), simSocket({ protocol: 'tcp', localIp: i === 1 ? '10.0.0.1' : '2001:db8::1', localPort: i })), true),
+  },
 ];
 
 describe('context resets equal new contexts', () => {
@@ -76,6 +120,7 @@ describe('context resets equal new contexts', () => {
       const diff = used.u8.subarray(0, end).findIndex((b, i) => b !== made.u8[i]);
       expect(diff, `first differing byte at ${diff}`).toBe(-1);
       expect(ctx.packetOut()).toEqual(fresh.packetOut());
+      for (const k of ['dirs', 'base', 'current', 'write', 'newValue', 'newUpdated', 'op', 'verdict', 'window', 'start', 'length']) expect((ctx as never)[k], k).toEqual((fresh as never)[k]);
       if ('socket' in ctx) expect((ctx as SockOpsContext).socket).toEqual((fresh as SockOpsContext).socket);
       if ('ctxOut' in ctx) expect((ctx as SkLookupContext).ctxOut(1n)).toEqual((fresh as SkLookupContext).ctxOut(1n));
     });

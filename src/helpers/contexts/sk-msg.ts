@@ -16,6 +16,10 @@ export interface SkMsgVerdictState {
   corkBytes: number;
 }
 
+function checkMessage(message: Uint8Array): void {
+  if (message.length > MSG_ROOM / 2) throw new BpfkitError(ErrorCode.Usage, `an sk_msg message of ${message.length} bytes is over the ${MSG_ROOM / 2} bpfkit simulates`);
+}
+
 /**
  * `struct sk_msg_md` of an sk_msg program (the kernel has no test run for it): the message a
  * socket in a sockmap sends (sendmsg/sendfile), in one piece: data..data_end cover the whole message
@@ -29,30 +33,53 @@ export interface SkMsgVerdictState {
 export class SkMsgContext implements ProgramContext {
   readonly kind = 'sk-msg' as const;
   readonly address: number;
-  readonly socket: SimSocket;
+  socket: SimSocket;
   readonly verdict: SkMsgVerdictState = { applyBytes: 0, corkBytes: 0 };
   private readonly memory: Memory;
   private readonly region: Region;
   /** The buffer's whole span (the region's own bounds follow data..data_end). */
   private readonly buf: { start: number; end: number };
+  /** The sending socket's `struct bpf_sock` (what sk points to). */
+  private readonly sk: number;
   /** The message in memory: [start, start + length). */
-  start: number;
-  length: number;
+  start = 0;
+  length = 0;
   /** What data..data_end cover (bpf_msg_pull_data narrows it). */
-  window: { from: number; to: number };
+  window: { from: number; to: number } = { from: 0, to: 0 };
 
   constructor(memory: Memory, message: Uint8Array, socket: SimSocket) {
-    if (message.length > MSG_ROOM / 2) throw new BpfkitError(ErrorCode.Usage, `an sk_msg message of ${message.length} bytes is over the ${MSG_ROOM / 2} bpfkit simulates`);
+    checkMessage(message);
     this.memory = memory;
     this.socket = socket;
     this.region = memory.alloc('sk_msg', 'packet', MSG_ROOM, { writable: true, align: 64 });
     this.buf = { start: this.region.start, end: this.region.end };
+    this.address = memory.alloc('sk_msg_md', 'ctx', SkMsgMd.struct, { writable: false }).start;
+    this.sk = memory.alloc('bpf_sock', 'ctx', BpfSock.size, { writable: false }).start;
+    this.fill(message);
+  }
+
+  /** Makes this a fresh context on `message` sent by `socket` (a message the constructor refuses is refused the same way). */
+  reset(message: Uint8Array, socket: SimSocket): void {
+    checkMessage(message);
+    this.socket = socket;
+    this.verdict.applyBytes = 0;
+    this.verdict.corkBytes = 0;
+    const u8 = this.memory.u8;
+    // As a new buffer is: push/pop may have written anywhere in it.
+    u8.fill(0, this.buf.start, this.buf.end);
+    u8.fill(0, this.address, this.address + SkMsgMd.struct);
+    u8.fill(0, this.sk, this.sk + BpfSock.size);
+    this.fill(message);
+  }
+
+  private fill(message: Uint8Array): void {
+    const memory = this.memory;
+    const socket = this.socket;
     this.start = this.buf.start + MSG_ROOM / 4;
     this.length = message.length;
     memory.u8.set(message, this.start);
     this.window = { from: 0, to: message.length };
-    const a = memory.alloc('sk_msg_md', 'ctx', SkMsgMd.struct, { writable: false }).start;
-    this.address = a;
+    const a = this.address;
     const dv = memory.dv;
     dv.setUint32(a + SkMsgMd.family, socket.family, true);
     const v4 = socket.family === 2;
@@ -60,9 +87,8 @@ export class SkMsgContext implements ProgramContext {
     if (socket.remote !== undefined) memory.u8.set(socket.remote, a + (v4 ? SkMsgMd.remote_ip4 : SkMsgMd.remote_ip6));
     dv.setUint16(a + SkMsgMd.remote_port + 2, socket.remotePort ?? 0, false);
     dv.setUint32(a + SkMsgMd.local_port, socket.localPort, true);
-    const sk = memory.alloc('bpf_sock', 'ctx', BpfSock.size, { writable: false }).start;
-    writeBpfSock(memory, sk, socket);
-    dv.setBigUint64(a + SkMsgMd.sk, BigInt(sk), true);
+    writeBpfSock(memory, this.sk, socket);
+    dv.setBigUint64(a + SkMsgMd.sk, BigInt(this.sk), true);
     this.sync();
   }
 

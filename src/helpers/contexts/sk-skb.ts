@@ -7,6 +7,17 @@ const ETH_HLEN = 14;
 /** The largest message bpfkit hands an sk_skb program in one skb (a page less the skb's own overhead, as the test run's skb). */
 export const SK_SKB_MAX_DATA = 4096 - 64 - 320 - ETH_HLEN;
 
+/** The synthetic frame an sk_skb message sits in: an Ethernet header of the socket's family, then the message. */
+function skSkbFrame(data: Uint8Array, socket: SimSocket): Uint8Array {
+  if (data.length > SK_SKB_MAX_DATA) throw new BpfkitError(ErrorCode.Usage, `an sk_skb message of ${data.length} bytes is over the ${SK_SKB_MAX_DATA} bpfkit puts in one skb`);
+  const frame = new Uint8Array(ETH_HLEN + data.length);
+  const proto = socket.family === 2 ? 0x0800 : 0x86dd;
+  frame[12] = proto >> 8;
+  frame[13] = proto & 0xff;
+  frame.set(data, ETH_HLEN);
+  return frame;
+}
+
 /**
  * `struct __sk_buff` of an sk_skb program (stream parser, stream verdict, skb verdict; the kernel
  * has no test run for them): the skb a socket in a sockmap received, its data the message alone
@@ -20,15 +31,24 @@ export const SK_SKB_MAX_DATA = 4096 - 64 - 320 - ETH_HLEN;
  */
 export class SkSkbContext extends SkbContext {
   constructor(memory: Memory, data: Uint8Array, socket: SimSocket) {
-    if (data.length > SK_SKB_MAX_DATA) throw new BpfkitError(ErrorCode.Usage, `an sk_skb message of ${data.length} bytes is over the ${SK_SKB_MAX_DATA} bpfkit puts in one skb`);
-    const frame = new Uint8Array(ETH_HLEN + data.length);
-    const proto = socket.family === 2 ? 0x0800 : 0x86dd;
-    frame[12] = proto >> 8;
-    frame[13] = proto & 0xff;
-    frame.set(data, ETH_HLEN);
     // The headers are gone by the time a socket's skb reaches the program: data starts where the
     // network header of this synthetic frame would.
-    super(memory, frame, { l2: false, directAccess: true });
+    super(memory, skSkbFrame(data, socket), { l2: false, directAccess: true });
+    this.fillSocket(socket);
+  }
+
+  /**
+   * Makes this a fresh context on message `data` received by `socket`; false when the message
+   * needs a buffer of another size. A message the constructor refuses is refused the same way.
+   */
+  resetMessage(data: Uint8Array, socket: SimSocket): boolean {
+    if (!this.reset(skSkbFrame(data, socket))) return false;
+    this.fillSocket(socket);
+    return true;
+  }
+
+  private fillSocket(socket: SimSocket): void {
+    const memory = this.mem;
     const a = this.address;
     const dv = memory.dv;
     for (const f of ['family', 'remote_ip4', 'local_ip4', 'remote_port', 'local_port'] as const) dv.setUint32(a + SkbField[f], 0, true);

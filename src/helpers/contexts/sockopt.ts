@@ -24,6 +24,13 @@ export interface SockoptInput {
   retval?: number;
 }
 
+function checkSockopt(input: SockoptInput): void {
+  if (input.op !== 'get' && input.op !== 'set') throw new BpfkitError(ErrorCode.Usage, `sockopt op '${String(input.op)}' is neither get nor set`);
+  for (const [name, v] of [['level', input.level], ['optname', input.optname], ['optlen', input.optlen ?? 0], ['retval', input.retval ?? 0]] as const) {
+    if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw new BpfkitError(ErrorCode.Usage, `sockopt ${name} ${v} is not an s32`);
+  }
+}
+
 /**
  * `struct bpf_sockopt` of a cgroup_sockopt program (cgroup/getsockopt, cgroup/setsockopt; the
  * kernel has no test run for them): the socket, level, optname, optlen and optval..optval_end over
@@ -37,33 +44,54 @@ export interface SockoptInput {
 export class SockoptContext implements ContextWithOutput {
   readonly kind = 'sockopt' as const;
   readonly address: number;
-  readonly socket: SimSocket;
-  readonly op: 'get' | 'set';
+  socket: SimSocket;
+  op: 'get' | 'set';
   private readonly memory: Memory;
   private readonly value: Region;
   private readonly valueStart: number;
   private readonly valueLength: number;
+  /** The socket's `struct bpf_sock` (what sk points to). */
+  private readonly sk: number;
 
   constructor(memory: Memory, socket: SimSocket, input: SockoptInput) {
-    if (input.op !== 'get' && input.op !== 'set') throw new BpfkitError(ErrorCode.Usage, `sockopt op '${String(input.op)}' is neither get nor set`);
-    for (const [name, v] of [['level', input.level], ['optname', input.optname], ['optlen', input.optlen ?? 0], ['retval', input.retval ?? 0]] as const) {
-      if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw new BpfkitError(ErrorCode.Usage, `sockopt ${name} ${v} is not an s32`);
-    }
+    checkSockopt(input);
     this.memory = memory;
     this.socket = socket;
     this.op = input.op;
-    const bytes = input.optval.subarray(0, PAGE_SIZE);
-    this.valueLength = bytes.length;
-    this.value = memory.alloc('sockopt optval', 'packet', Math.max(bytes.length, 1), { writable: true });
+    this.valueLength = Math.min(input.optval.length, PAGE_SIZE);
+    this.value = memory.alloc('sockopt optval', 'packet', Math.max(this.valueLength, 1), { writable: true });
     this.valueStart = this.value.start;
+    this.address = memory.alloc('bpf_sockopt', 'ctx', BpfSockopt.size, { writable: true }).start;
+    this.sk = memory.alloc('bpf_sock', 'ctx', BpfSock.size, { writable: false }).start;
+    this.fill(input);
+  }
+
+  /**
+   * Makes this a fresh context for `input` on `socket`; false when its value needs a region of
+   * another size. Input the constructor refuses is refused the same way.
+   */
+  reset(socket: SimSocket, input: SockoptInput): boolean {
+    checkSockopt(input);
+    if (Math.min(input.optval.length, PAGE_SIZE) !== this.valueLength) return false;
+    this.socket = socket;
+    this.op = input.op;
+    const u8 = this.memory.u8;
+    u8.fill(0, this.valueStart, this.valueStart + Math.max(this.valueLength, 1));
+    u8.fill(0, this.address, this.address + BpfSockopt.size);
+    u8.fill(0, this.sk, this.sk + BpfSock.size);
+    this.fill(input);
+    return true;
+  }
+
+  private fill(input: SockoptInput): void {
+    const memory = this.memory;
+    const bytes = input.optval.subarray(0, PAGE_SIZE);
     memory.u8.set(bytes, this.valueStart);
     memory.setBounds(this.value, this.valueStart, this.valueStart + bytes.length, { start: this.valueStart, end: this.valueStart + Math.max(bytes.length, 1) });
-    const a = memory.alloc('bpf_sockopt', 'ctx', BpfSockopt.size, { writable: true }).start;
-    this.address = a;
+    const a = this.address;
     const dv = memory.dv;
-    const sk = memory.alloc('bpf_sock', 'ctx', BpfSock.size, { writable: false }).start;
-    writeBpfSock(memory, sk, socket);
-    dv.setBigUint64(a + BpfSockopt.sk, BigInt(sk), true);
+    writeBpfSock(memory, this.sk, this.socket);
+    dv.setBigUint64(a + BpfSockopt.sk, BigInt(this.sk), true);
     dv.setBigUint64(a + BpfSockopt.optval, BigInt(this.valueStart), true);
     dv.setBigUint64(a + BpfSockopt.optval_end, BigInt(this.valueStart + bytes.length), true);
     dv.setInt32(a + BpfSockopt.level, input.level, true);

@@ -22,6 +22,12 @@ export interface SysctlInput {
 
 const enc = new TextEncoder();
 
+function checkSysctl(input: SysctlInput): void {
+  if (input.name.split('/').every((p) => p === '')) throw new BpfkitError(ErrorCode.Usage, `sysctl name '${input.name}' is empty (give it as under /proc/sys: net/ipv4/tcp_mem)`);
+  const pos = input.filePos ?? 0;
+  if (!Number.isInteger(pos) || pos < 0 || pos > 0xffffffff) throw new BpfkitError(ErrorCode.Usage, `sysctl filePos ${pos} is not a u32`);
+}
+
 /**
  * `struct bpf_sysctl` of a cgroup_sysctl program (the kernel has no test run for it): write and
  * file_pos (writable) of a read or write of /proc/sys/NAME, with the name, the current value (as
@@ -34,30 +40,40 @@ export class SysctlContext implements ContextWithOutput {
   readonly kind = 'sysctl' as const;
   readonly address: number;
   /** The directories and base name of the sysctl's path. */
-  readonly dirs: readonly string[];
-  readonly base: string;
-  readonly current: Uint8Array | undefined;
-  readonly write: boolean;
+  dirs: readonly string[] = [];
+  base = '';
+  current: Uint8Array | undefined;
+  write = false;
   /** The new value (a write only) and whether the program replaced it. */
   newValue: Uint8Array | undefined;
   newUpdated = false;
   private readonly memory: Memory;
 
   constructor(memory: Memory, input: SysctlInput) {
-    const parts = input.name.split('/').filter((p) => p !== '');
-    if (parts.length === 0) throw new BpfkitError(ErrorCode.Usage, `sysctl name '${input.name}' is empty (give it as under /proc/sys: net/ipv4/tcp_mem)`);
-    const pos = input.filePos ?? 0;
-    if (!Number.isInteger(pos) || pos < 0 || pos > 0xffffffff) throw new BpfkitError(ErrorCode.Usage, `sysctl filePos ${pos} is not a u32`);
+    checkSysctl(input);
     this.memory = memory;
+    this.address = memory.alloc('bpf_sysctl', 'ctx', BpfSysctl.size, { writable: true }).start;
+    this.fill(input);
+  }
+
+  /** Makes this a fresh context for `input` (refused as the constructor refuses it). */
+  reset(input: SysctlInput): void {
+    checkSysctl(input);
+    this.memory.u8.fill(0, this.address, this.address + BpfSysctl.size);
+    this.newUpdated = false;
+    this.fill(input);
+  }
+
+  private fill(input: SysctlInput): void {
+    const parts = input.name.split('/').filter((p) => p !== '');
     this.dirs = parts.slice(0, -1);
     this.base = parts[parts.length - 1]!;
     this.current = input.value === undefined ? undefined : enc.encode(input.value).subarray(0, PAGE_SIZE);
     this.write = input.newValue !== undefined;
     this.newValue = input.newValue === undefined ? undefined : enc.encode(input.newValue).subarray(0, PAGE_SIZE);
-    const a = memory.alloc('bpf_sysctl', 'ctx', BpfSysctl.size, { writable: true }).start;
-    this.address = a;
-    memory.dv.setUint32(a + BpfSysctl.write, this.write ? 1 : 0, true);
-    memory.dv.setUint32(a + BpfSysctl.file_pos, pos, true);
+    const a = this.address;
+    this.memory.dv.setUint32(a + BpfSysctl.write, this.write ? 1 : 0, true);
+    this.memory.dv.setUint32(a + BpfSysctl.file_pos, input.filePos ?? 0, true);
   }
 
   packetOut(): Uint8Array | undefined {

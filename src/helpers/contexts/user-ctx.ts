@@ -138,14 +138,29 @@ export class PerfEventContext implements ProgramContext {
   readonly kind = 'perf-event' as const;
   readonly address: number;
 
+  private readonly memory: Memory;
+  /** The pt_regs the registers are laid out in first (a region of its own, as they always were). */
+  private readonly regs: KprobeContext;
+
   constructor(memory: Memory, regs: PtRegs, args: readonly bigint[], input: PerfEventInput) {
-    const kp = new KprobeContext(memory, regs, args);
-    const regsBytes = memory.u8.slice(kp.address, kp.address + PT_REGS.length * 8);
-    const region = memory.alloc('bpf_perf_event_data', 'ctx', PT_REGS.length * 8 + 16, { writable: false });
-    memory.u8.set(regsBytes, region.start);
-    memory.dv.setBigUint64(region.start + PT_REGS.length * 8, BigInt.asUintN(64, input.samplePeriod ?? 0n), true);
-    memory.dv.setBigUint64(region.start + PT_REGS.length * 8 + 8, BigInt.asUintN(64, input.addr ?? 0n), true);
-    this.address = region.start;
+    this.memory = memory;
+    this.regs = new KprobeContext(memory, regs, args);
+    this.address = memory.alloc('bpf_perf_event_data', 'ctx', PT_REGS.length * 8 + 16, { writable: false }).start;
+    this.fill(input);
+  }
+
+  /** Makes this a fresh context with these registers and sample (every byte of both regions is rewritten). */
+  reset(regs: PtRegs, args: readonly bigint[], input: PerfEventInput): void {
+    this.regs.reset(regs, args);
+    this.fill(input);
+  }
+
+  private fill(input: PerfEventInput): void {
+    const memory = this.memory;
+    const from = this.regs.address;
+    memory.u8.copyWithin(this.address, from, from + PT_REGS.length * 8);
+    memory.dv.setBigUint64(this.address + PT_REGS.length * 8, BigInt.asUintN(64, input.samplePeriod ?? 0n), true);
+    memory.dv.setBigUint64(this.address + PT_REGS.length * 8 + 8, BigInt.asUintN(64, input.addr ?? 0n), true);
   }
 
   packetOut(): undefined {
