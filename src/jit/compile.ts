@@ -81,7 +81,7 @@ export const coverageGlobals = {
 } as const;
 
 /** Extra i32 local of coverage builds: a conditional jump's outcome, counted then branched on. */
-const COND_LOCAL = Local.LEND + 1;
+const COND_LOCAL = Local.LMID + 1;
 
 /** Blocks per Relooper run in a large function (binaryen's Relooper recurses per block). */
 export const DEFAULT_CHUNK = 256;
@@ -267,7 +267,7 @@ function generate(sink: ModuleSink, prog: ExecProgram, cfg: ControlFlow, stackTo
   declareEnvironment(sink);
   if (options.coverage) declareCoverage(sink, cfg);
   const regs = Array.from({ length: PARAM_COUNT }, () => I64);
-  const vars = [I64, I64, I64, I64, I64, I64, I64, I64, I64, I32, I32, I32, I32, I64];
+  const vars = [I64, I64, I64, I64, I64, I64, I64, I64, I64, I32, I32, I32, I32, I64, I64];
   if (options.coverage) vars.push(I32); // COND_LOCAL
   let blockCount = 0;
   for (const entry of cfg.entries) {

@@ -87,7 +87,14 @@ export const SAVE_GLOBALS: ReadonlyArray<[string, number]> = [
 export const reg = (c: EmitCtx, r: number): Expr => c.m.local.get(r, I64);
 export const setReg = (c: EmitCtx, r: number, v: Expr): Expr => c.m.local.set(r, v);
 /** A 64-bit constant from a signed 32-bit immediate (sign-extended, as the ISA says). */
-export const k64 = (c: EmitCtx, imm: number): Expr => c.m.i64.const(BigInt(imm | 0));
+export const k64 = (c: EmitCtx, imm: number): Expr => {
+  const v = imm | 0;
+  return c.m.i64.const(v >= -SMALL_MIN && v < SMALL_END ? SMALL[v + SMALL_MIN]! : BigInt(v));
+};
+/** BigInts of the small constants most immediates are, made once (a BigInt is an allocation). */
+const SMALL_MIN = 128;
+const SMALL_END = 1024;
+const SMALL: readonly bigint[] = Array.from({ length: SMALL_MIN + SMALL_END }, (_, i) => BigInt(i - SMALL_MIN));
 export const k32 = (c: EmitCtx, imm: number): Expr => c.m.i32.const(imm | 0);
 /** The low 32 bits of a register. */
 export const lo32 = (c: EmitCtx, r: number): Expr => c.m.i32.wrap(reg(c, r));

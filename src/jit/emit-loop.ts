@@ -2,8 +2,8 @@
  * The fast path of a counted loop (./loops.ts), run on entry to the loop from outside it: when the
  * trip count T is known, the budget covers T - 1 trips and every access of those trips stays in
  * one region (or in the current stack frame), those trips run in a copy of the block with no
- * budget charge and no access check, no call into JS and so no spill (V8 then unrolls it). The
- * budget is charged for them at once. The last trip, and every trip when any test fails, runs in
+ * budget charge and no access check, no call into JS and so no spill (V8 then unrolls it; a
+ * small block is copied four times a turn first). The budget is charged for them at once. The last trip, and every trip when any test fails, runs in
  * the loop itself with its usual checks, so a budget that runs out inside the loop and an access
  * that faults stop at the same pc, with the same state, as in the interpreter.
  *
@@ -21,6 +21,9 @@ import { Local, LOOKUP } from './runtime.js';
 const MAX_TRIPS = 1n << 30n;
 /** Operands of ordered tests stay within +-2^61: the trip arithmetic never wraps. */
 const RANGE = 1n << 61n;
+/** Trips a turn of the fast loop when the block has at most UNROLL_BODY instructions besides its jump. */
+const UNROLL = 4;
+const UNROLL_BODY = 8;
 /** Widest range of addresses one access may sweep (regions lie below 2^32). */
 const MAX_SPAN = 1n << 31n;
 
@@ -73,14 +76,31 @@ export function fastLoop(c: EmitCtx, loop: CountedLoop): Expr[] {
   out.push(skipIf(m.i64.ge_u(m.i64.sub(get(N), k(1n)), k(MAX_TRIPS))));
   out.push(skipIf(m.i64.lt_s(get(Local.REM), m.i64.mul(get(N), k(n)))));
   for (const a of loop.accesses) out.push(...rangeCheck(c, loop, a, skip));
-  out.push(
-    m.local.set(Local.REM, m.i64.sub(get(Local.REM), m.i64.mul(get(N), k(n)))),
-    m.local.set(Local.LEND, m.i64.add(iv(), m.i64.mul(get(N), k(loop.step)))),
-  );
-  const body: Expr[] = [];
-  for (const pc of b.pcs.slice(0, -1)) body.push(...(isAlu(c.slots.op[pc]!) ? emitAlu(c, pc) : emitMem(c, pc, 'unchecked')));
-  body.push(m.br(again, m.i64.ne(iv(), get(Local.LEND))));
-  out.push(m.loop(again, m.block(null, body)));
+  out.push(m.local.set(Local.REM, m.i64.sub(get(Local.REM), m.i64.mul(get(N), k(n)))));
+  const trip = (): Expr[] => {
+    const body: Expr[] = [];
+    for (const pc of b.pcs.slice(0, -1)) body.push(...(isAlu(c.slots.op[pc]!) ? emitAlu(c, pc) : emitMem(c, pc, 'unchecked')));
+    return body;
+  };
+  /** `trips` copies of the block per turn while the stepped register has not reached `end`. */
+  const loopTo = (end: number, trips: number, name: string): Expr => {
+    const body: Expr[] = [];
+    for (let t = 0; t < trips; t++) body.push(...trip());
+    body.push(m.br(name, m.i64.ne(iv(), get(end))));
+    return m.block(`${name}s`, [m.br(`${name}s`, m.i64.eq(iv(), get(end))), m.loop(name, m.block(null, body))]);
+  };
+  if (b.pcs.length - 1 > UNROLL_BODY) {
+    out.push(m.local.set(Local.LEND, m.i64.add(iv(), m.i64.mul(get(N), k(loop.step)))), loopTo(Local.LEND, 1, again));
+  } else {
+    // Small bodies: N mod UNROLL single trips, then UNROLL trips a turn (a stack check and a
+    // branch per turn, not per trip; V8 unrolls no further than twice).
+    out.push(
+      m.local.set(Local.LEND, m.i64.add(iv(), m.i64.mul(get(N), k(loop.step)))),
+      m.local.set(Local.LMID, m.i64.add(iv(), m.i64.mul(m.i64.and(get(N), k(BigInt(UNROLL - 1))), k(loop.step)))),
+      loopTo(Local.LMID, 1, again),
+      loopTo(Local.LEND, UNROLL, `${again}u`),
+    );
+  }
   return [m.block(skip, out)];
 }
 

@@ -138,6 +138,8 @@ export const Local = {
   BLK: 22,
   /** The value a counted loop's stepped register has after its fast trips (i64; ./emit-loop.ts). */
   LEND: 23,
+  /** Where a counted loop's single trips end and its unrolled ones begin (i64; ./emit-loop.ts). */
+  LMID: 24,
 } as const;
 export const PARAM_COUNT = 10;
 

@@ -322,8 +322,10 @@ export class ExprBuilder implements CodeBuilder {
     });
     this.i64 = Object.assign(
       ints<bigint>(0x79, 0x50, I64, (v) => {
+        // The same LEB128 bytes as sleb64 for values in the i32 range (most constants; asIntN
+        // leaves those as they are, and would allocate).
+        if (v >= -0x80000000n && v <= 0x7fffffffn) return constOp(I64, 0x42, Number(v));
         const w = BigInt.asIntN(64, v);
-        // The same LEB128 bytes as sleb64 for values in the i32 range (most constants).
         if (w >= -0x80000000n && w <= 0x7fffffffn) return constOp(I64, 0x42, Number(w));
         const b = [0x42];
         sleb64(b, v);
