@@ -152,7 +152,6 @@ interface ProgramRuns {
   readonly probeNullReads: boolean;
 }
 
-
 const instanceRuns = new WeakMap<ObjectInstance, InstanceRuns>();
 
 function runsOf(instance: ObjectInstance): InstanceRuns {

@@ -32,10 +32,10 @@ class AbortWithZero extends Error {
   }
 }
 
-const SIZE_OF_LD = [4, 2, 1, 0];
+const SIZE_OF_LD = [4, 2, 1, 0]; // indexed by (size >> 3): W, H, B, DW
 /** Products below 2^53 are exact in a double; 2^-32 scales one exactly to its high word. */
 const TWO53 = 9007199254740992;
-const TWO_NEG32 = 1 / 4294967296; // indexed by (size >> 3): W, H, B, DW
+const TWO_NEG32 = 1 / 4294967296;
 
 /** r0 values most programs return (verdicts, small counts), made once: no BigInt per run for them. */
 const SMALL: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
