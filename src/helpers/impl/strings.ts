@@ -1,9 +1,11 @@
 import { Errno } from '../errno.js';
-import { copyIn, copyOut, lowAddress, u32 } from './args.js';
+import { checkedAddress, copyIn, lowAddress, u32 } from './args.js';
 import type { HelperGroup } from './group.js';
 
 const BASE_MASK = 0x1fn;
 const U64_MAX = (1n << 64n) - 1n;
+/** Below this, `small * 16 + 15` is still an exact double. */
+const SMALL_LIMIT = 2 ** 48;
 
 const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
 const isXDigit = (c: number): boolean => (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
@@ -32,7 +34,9 @@ export function parseInteger(buf: Uint8Array, flags: bigint): { consumed: number
     else base = 10;
   }
   if (base === 16 && str[0] === 0x30 && (str[1]! | 0x20) === 0x78) s = 2;
-  let value = 0n;
+  // Digits accumulate in a double while the value stays exact (below 2^53 / 16), then as a BigInt.
+  let small = 0;
+  let value: bigint | undefined;
   let rv = 0;
   let overflow = false;
   for (;;) {
@@ -43,20 +47,28 @@ export function parseInteger(buf: Uint8Array, flags: bigint): { consumed: number
     else if (lc >= 0x61 && lc <= 0x66) v = lc - 0x61 + 10;
     else break;
     if (v >= base) break;
-    const next = value * BigInt(base) + BigInt(v);
-    if (next > U64_MAX) overflow = true;
-    value = next & U64_MAX;
+    if (value === undefined && small < SMALL_LIMIT) small = small * base + v;
+    else {
+      const next = (value ?? BigInt(small)) * BigInt(base) + BigInt(v);
+      if (next > U64_MAX) overflow = true;
+      value = next & U64_MAX;
+    }
     rv++;
   }
   if (overflow) return -Errno.ERANGE;
+  value ??= BigInt(small);
   if (rv === 0) return -Errno.EINVAL;
   return { consumed: consumed + s + rv, value, negative };
 }
 
+/** Writes `v` to the 8 bytes at `res` in place (checked as a write; no buffer or view per call). */
 function result(k: Parameters<HelperGroup>[0], res: bigint, v: bigint): void {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
-  copyOut(k.memory, res, out);
+  const at = checkedAddress(k.memory, res, 8, true);
+  const dv = k.memory.dv;
+  if (v === 0n) {
+    dv.setUint32(at, 0, true);
+    dv.setUint32(at + 4, 0, true);
+  } else dv.setBigUint64(at, BigInt.asUintN(64, v), true);
 }
 
 /** bpf_strtol and bpf_strtoul: *res is zeroed first and written on success. */
