@@ -240,6 +240,11 @@ function instrumentedEngine(instance: ObjectInstance, index: number, instrument:
   });
 }
 
+/** Appends `from` to `to` (a spread push of many records would pass them all as arguments). */
+function pushAll<T>(to: T[], from: readonly T[]): void {
+  for (let i = 0; i < from.length; i++) to.push(from[i]!);
+}
+
 /** The low 32 bits of r0 as a number (no BigInt is made for the common r0 below 2^32). */
 const u32Of = (r0: bigint): number => Number(r0 & 0xffffffffn);
 
@@ -249,8 +254,9 @@ const u32Of = (r0: bigint): number => Number(r0 & 0xffffffffn);
  * same context (at most 33 per run), maps keep their state, ring buffer records are consumed after
  * the run. A runtime fault does not throw: it comes back in `error`. Input the test run itself
  * refuses throws a TestRunError (with the kernel's errno); usage errors throw BpfkitError.
+ * `ringbufOut` and `perfOut` are empty arrays to collect the records in (new ones by default).
  */
-export function runProgram(instance: ObjectInstance, name: string | number, options: RunOptions = {}): RunResult {
+export function runProgram(instance: ObjectInstance, name: string | number, options: RunOptions = {}, ringbufOut?: Uint8Array[], perfOut?: PerfRecord[]): RunResult {
   const first = typeof name === 'number' ? name : instance.programIndex(name);
   const runs = runsOf(instance);
   const prog = programRuns(instance, runs, first);
@@ -362,13 +368,14 @@ export function runProgram(instance: ObjectInstance, name: string | number, opti
         jitCoverage!.add(instance.execProgram(index), hits, branches);
       }
     }
-    const ringbuf: Uint8Array[] = [];
-    const perf: PerfRecord[] = [];
+    // The caller's empty arrays, when given, hold the records (the API's arrays with `decode`).
+    const ringbuf = ringbufOut ?? [];
+    const perf = perfOut ?? [];
     const outputs = runs.outputs;
     for (let i = 0; i < outputs.length; i++) {
       const m = outputs[i]!;
-      if (m instanceof RingbufMap) ringbuf.push(...m.consume());
-      else perf.push(...m.drain());
+      if (m instanceof RingbufMap) pushAll(ringbuf, m.consume());
+      else pushAll(perf, m.drain());
     }
     const packet = ctx.packetOut();
     const ctxOut = 'ctxOut' in ctx && typeof ctx.ctxOut === 'function' ? (ctx.ctxOut(r0) as Uint8Array | undefined) : undefined;
