@@ -155,12 +155,18 @@ interface ProgramRuns {
 
 const instanceRuns = new WeakMap<ObjectInstance, InstanceRuns>();
 
+/** The instance run last and its runs: a test's calls all run one instance (a WeakMap get costs more than the compare). */
+let lastInstance: ObjectInstance | undefined;
+let lastRuns: InstanceRuns | undefined;
+
 function runsOf(instance: ObjectInstance): InstanceRuns {
-  let r = instanceRuns.get(instance);
+  let r = instance === lastInstance ? lastRuns! : instanceRuns.get(instance);
   if (r === undefined) {
     r = { engines: [], outputs: [], outputsOf: -1, idle: newRunState(), progs: [] };
     instanceRuns.set(instance, r);
   }
+  lastInstance = instance;
+  lastRuns = r;
   const maps = instance.kernel.maps;
   // Rebuilt should the kernel ever gain maps after load.
   if (r.outputsOf !== maps.length) {
