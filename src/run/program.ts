@@ -251,8 +251,8 @@ function pushAll<T>(to: T[], from: readonly T[]): void {
   for (let i = 0; i < from.length; i++) to.push(from[i]!);
 }
 
-/** The low 32 bits of r0 as a number (no BigInt is made for the common r0 below 2^32). */
-const u32Of = (r0: bigint): number => Number(r0 & 0xffffffffn);
+/** The low 32 bits of r0 as a number (no BigInt is made for the common r0 below 2^32: comparisons allocate none, `&` does). */
+export const u32Of = (r0: bigint): number => (r0 >= 0n && r0 <= 0xffffffffn ? Number(r0) : Number(r0 & 0xffffffffn));
 
 /**
  * Runs program `name` (or the program at index `name`) of `instance` once (or `repeat` times) on a
