@@ -13,7 +13,7 @@ import { BpfkitError, ErrorCode } from '../errors.js';
 import { runProgram, type RunOptions, type RunResult } from '../run/program.js';
 import { verifyProgram, type ProgramReport, type VerifyOptions } from '../verifier/index.js';
 import { BpfkitMap } from './map.js';
-import { decodablePerf, decodableRingbuf, decodeAs, type PerfRecords, type RingbufRecords } from './records.js';
+import { decodeAs, newPerfRecords, newRingbufRecords, type PerfRecords, type RingbufRecords } from './records.js';
 import type { BtfValue } from '../helpers/btf-value.js';
 import { tailCallReach, VerifierRejectedError } from './verdict.js';
 import { CoverageCollector } from '../observe/coverage.js';
@@ -257,10 +257,8 @@ export class BpfkitProgram {
     }
     // The program's index, found by name once (runProgram takes either).
     this.index ??= this.owner.instance.programIndex(this.def.name);
-    const result = runProgram(this.owner.instance, this.index, run) as RunResult as ProgramRunResult;
     const btf = this.owner.model.btfTypes;
-    result.ringbuf = decodableRingbuf(result.ringbuf, btf);
-    result.perf = decodablePerf(result.perf, btf);
+    const result = runProgram(this.owner.instance, this.index, run, newRingbufRecords(btf), newPerfRecords(btf)) as RunResult as ProgramRunResult;
     if (recorder !== undefined) {
       recorder.finish();
       result.trace = recorder.entries;

@@ -73,6 +73,7 @@ function classFor<T>(cache: WeakMap<object, RecordsClass<T>>, base: RecordsClass
 const NO_BTF = {};
 const ringbufClasses = new WeakMap<object, RecordsClass<Uint8Array>>();
 const perfClasses = new WeakMap<object, RecordsClass<PerfRecord>>();
+
 /** The last BTF asked for and its classes: a program's runs all ask for the same one. */
 let lastBtf: object = NO_BTF;
 let lastRingbuf: RecordsClass<Uint8Array> | undefined;
@@ -86,18 +87,17 @@ function classesFor(btf: Btf | undefined): void {
   lastPerf = classFor(perfClasses, PerfArray, btf);
 }
 
-/** A run's ring-buffer records with `decode` (the array compares and serialises as a plain array). */
-export function decodableRingbuf(records: readonly Uint8Array[], btf: Btf | undefined): RingbufRecords {
+/**
+ * An empty array for a run's ring-buffer records, with `decode` (it compares and serialises as a
+ * plain array); runProgram fills it, so no plain array is built to copy over.
+ */
+export function newRingbufRecords(btf: Btf | undefined): RingbufRecords {
   classesFor(btf);
-  const out = new lastRingbuf!();
-  for (let i = 0; i < records.length; i++) out.push(records[i]!);
-  return out as RingbufRecords;
+  return new lastRingbuf!() as RingbufRecords;
 }
 
-/** A run's perf-event records with `decode`. */
-export function decodablePerf(records: readonly PerfRecord[], btf: Btf | undefined): PerfRecords {
+/** An empty array for a run's perf-event records, with `decode`. */
+export function newPerfRecords(btf: Btf | undefined): PerfRecords {
   classesFor(btf);
-  const out = new lastPerf!();
-  for (let i = 0; i < records.length; i++) out.push(records[i]!);
-  return out as PerfRecords;
+  return new lastPerf!() as PerfRecords;
 }

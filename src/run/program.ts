@@ -154,12 +154,18 @@ interface ProgramRuns {
 
 const instanceRuns = new WeakMap<ObjectInstance, InstanceRuns>();
 
+/** The instance run last and its runs: a test's calls all run one instance (a WeakMap get costs more than the compare). */
+let lastInstance: ObjectInstance | undefined;
+let lastRuns: InstanceRuns | undefined;
+
 function runsOf(instance: ObjectInstance): InstanceRuns {
-  let r = instanceRuns.get(instance);
+  let r = instance === lastInstance ? lastRuns! : instanceRuns.get(instance);
   if (r === undefined) {
     r = { engines: [], outputs: [], outputsOf: -1, idle: newRunState(), progs: [] };
     instanceRuns.set(instance, r);
   }
+  lastInstance = instance;
+  lastRuns = r;
   const maps = instance.kernel.maps;
   // Rebuilt should the kernel ever gain maps after load.
   if (r.outputsOf !== maps.length) {
@@ -239,8 +245,13 @@ function instrumentedEngine(instance: ObjectInstance, index: number, instrument:
   });
 }
 
-/** The low 32 bits of r0 as a number (no BigInt is made for the common r0 below 2^32). */
-const u32Of = (r0: bigint): number => Number(r0 & 0xffffffffn);
+/** Appends `from` to `to` (a spread push of many records would pass them all as arguments). */
+function pushAll<T>(to: T[], from: readonly T[]): void {
+  for (let i = 0; i < from.length; i++) to.push(from[i]!);
+}
+
+/** The low 32 bits of r0 as a number (no BigInt is made for the common r0 below 2^32: comparisons allocate none, `&` does). */
+export const u32Of = (r0: bigint): number => (r0 >= 0n && r0 <= 0xffffffffn ? Number(r0) : Number(r0 & 0xffffffffn));
 
 /**
  * Runs program `name` (or the program at index `name`) of `instance` once (or `repeat` times) on a
@@ -248,8 +259,9 @@ const u32Of = (r0: bigint): number => Number(r0 & 0xffffffffn);
  * same context (at most 33 per run), maps keep their state, ring buffer records are consumed after
  * the run. A runtime fault does not throw: it comes back in `error`. Input the test run itself
  * refuses throws a TestRunError (with the kernel's errno); usage errors throw BpfkitError.
+ * `ringbufOut` and `perfOut` are empty arrays to collect the records in (new ones by default).
  */
-export function runProgram(instance: ObjectInstance, name: string | number, options: RunOptions = {}): RunResult {
+export function runProgram(instance: ObjectInstance, name: string | number, options: RunOptions = {}, ringbufOut?: Uint8Array[], perfOut?: PerfRecord[]): RunResult {
   const first = typeof name === 'number' ? name : instance.programIndex(name);
   const runs = runsOf(instance);
   const prog = programRuns(instance, runs, first);
@@ -361,13 +373,14 @@ export function runProgram(instance: ObjectInstance, name: string | number, opti
         jitCoverage!.add(instance.execProgram(index), hits, branches);
       }
     }
-    const ringbuf: Uint8Array[] = [];
-    const perf: PerfRecord[] = [];
+    // The caller's empty arrays, when given, hold the records (the API's arrays with `decode`).
+    const ringbuf = ringbufOut ?? [];
+    const perf = perfOut ?? [];
     const outputs = runs.outputs;
     for (let i = 0; i < outputs.length; i++) {
       const m = outputs[i]!;
-      if (m instanceof RingbufMap) ringbuf.push(...m.consume());
-      else perf.push(...m.drain());
+      if (m instanceof RingbufMap) pushAll(ringbuf, m.consume());
+      else pushAll(perf, m.drain());
     }
     const packet = ctx.packetOut();
     const ctxOut = 'ctxOut' in ctx && typeof ctx.ctxOut === 'function' ? (ctx.ctxOut(r0) as Uint8Array | undefined) : undefined;

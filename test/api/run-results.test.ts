@@ -52,3 +52,17 @@ describe.each(['interp', 'jit'] as const)('run results (%s)', (engine) => {
     expect(a.ringbuf.map((x) => x).constructor).toBe(Array);
   });
 });
+
+describe('retval', () => {
+  it('is the low 32 bits of r0, unsigned, whatever r0 holds', async () => {
+    const { u32Of } = await import('../../src/run/program.js');
+    expect(u32Of(0n)).toBe(0);
+    expect(u32Of(5n)).toBe(5);
+    expect(u32Of(0xffffffffn)).toBe(0xffffffff);
+    expect(u32Of(0x100000000n)).toBe(0);
+    expect(u32Of(0x1_0000_0005n)).toBe(5);
+    expect(u32Of(0xffff_ffff_8000_0001n)).toBe(0x80000001);
+    expect(u32Of(-1n)).toBe(0xffffffff);
+    expect(u32Of(-0x1_0000_0000n)).toBe(0);
+  });
+});

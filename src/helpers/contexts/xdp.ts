@@ -65,7 +65,7 @@ export class XdpContext implements ProgramContext {
    * Puts the context back as a fresh one on `packet`: what a later run of the same memory layout
    * uses instead of a new context (the regions stay where they are, so nothing is re-allocated).
    */
-  reset(packet: Uint8Array, options: XdpOptions = {}): void {
+  reset(packet: Uint8Array, options?: XdpOptions): void {
     const start = this.frame.start;
     this.data = start + XDP_PACKET_HEADROOM;
     this.dataMeta = this.data;
@@ -75,8 +75,9 @@ export class XdpContext implements ProgramContext {
     this.headroomDirty = false;
     u8.set(packet, this.data);
     const dv = this.memory.dv;
-    dv.setUint32(this.address + XdpMd.ingress_ifindex, options.ingressIfindex ?? 1, true);
-    dv.setUint32(this.address + XdpMd.rx_queue_index, options.rxQueueIndex ?? 0, true);
+    // No default `{}`: a run without options (the common one) allocates nothing here.
+    dv.setUint32(this.address + XdpMd.ingress_ifindex, options?.ingressIfindex ?? 1, true);
+    dv.setUint32(this.address + XdpMd.rx_queue_index, options?.rxQueueIndex ?? 0, true);
     this.sync();
   }
 
