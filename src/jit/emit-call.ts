@@ -13,7 +13,7 @@ import { MAX_CALL_FRAMES } from '../helpers/memory.js';
 import type { Expr } from './types.js';
 import { type EmitCtx, I32, I64, NONE, reg, setReg } from './emit-context.js';
 import { invalidateCache, reloadBudget, spillBudget } from './emit-mem.js';
-import { fnName, Global, helperArity, Import, Local, mayTailCall, PARAM_COUNT, retGlobal, TAIL_CALL_HELPER, TAIL_FLAG } from './runtime.js';
+import { fnName, Global, helperArity, Import, Local, mayTailCall, mayUnwind, PARAM_COUNT, retGlobal, TAIL_CALL_HELPER, TAIL_FLAG } from './runtime.js';
 
 /**
  * Raises a fault known at compile time (or the pending budget fault, which JS checks first). The
@@ -44,12 +44,13 @@ export function emitOutOfProgram(c: EmitCtx, target: number): Expr[] {
 }
 
 /**
- * After a call that may have taken a tail call (the helper, or a callee or callx that reached it):
- * the engine deferred it (runtime.ts TAIL_FLAG), so return at once. The budget global already holds
- * what the call left; r0 is not looked at.
+ * After a call that may have set TAIL_FLAG (the tail-call helper; a callee or callx that reached it
+ * or an LD_ABS/LD_IND out of the packet): the engine deferred the tail call or the program's end
+ * (runtime.ts TAIL_FLAG), so return at once. The budget global already holds what the call left;
+ * r0 is not looked at.
  */
-function tailReturn(c: EmitCtx): Expr[] {
-  if (!mayTailCall(c.slots)) return [];
+function unwindReturn(c: EmitCtx, may: (slots: EmitCtx['slots']) => boolean = mayUnwind): Expr[] {
+  if (!may(c.slots)) return [];
   const m = c.m;
   return [m.if(m.i32.load(0, 1, m.i32.const(TAIL_FLAG)), m.return(m.i64.const(0n)))];
 }
@@ -74,7 +75,7 @@ export function emitLocalCall(c: EmitCtx, pc: number, target: number): Expr[] {
   out.push(
     spillBudget(c),
     setReg(c, 0, m.call(fnName(target), allRegs(c), I64)),
-    ...tailReturn(c),
+    ...unwindReturn(c),
     reloadBudget(c),
     m.global.set(Global.depth, m.i32.sub(depth(), m.i32.const(1))),
     ...readRets(c),
@@ -99,7 +100,7 @@ export function emitHelperCall(c: EmitCtx, pc: number): Expr[] {
   }
   const args = [m.i32.const(pc), m.i32.const(id), depth, ...[1, 2, 3, 4, 5].slice(0, n).map((r) => reg(c, r))];
   const call = [spillBudget(c), setReg(c, 0, m.call(Import.helperN(n), args, I64))];
-  if (id === TAIL_CALL_HELPER) call.push(...tailReturn(c));
+  if (id === TAIL_CALL_HELPER) call.push(...unwindReturn(c, mayTailCall));
   return [...call, reloadBudget(c), ...invalidateCache(c)];
 }
 
@@ -107,7 +108,7 @@ export function emitHelperCall(c: EmitCtx, pc: number): Expr[] {
 export function emitCallx(c: EmitCtx, pc: number): Expr[] {
   const m = c.m;
   const args = [m.i32.const(pc), reg(c, c.slots.dst[pc]!), ...allRegs(c)];
-  return [spillBudget(c), setReg(c, 0, m.call(Import.callx, args, I64)), ...tailReturn(c), reloadBudget(c), ...readRets(c), ...invalidateCache(c)];
+  return [spillBudget(c), setReg(c, 0, m.call(Import.callx, args, I64)), ...unwindReturn(c), reloadBudget(c), ...readRets(c), ...invalidateCache(c)];
 }
 
 /** `exit`: hands r1..r5 (when a caller can read them) and the budget back, returns r0. */

@@ -12,7 +12,7 @@
  */
 import type { Expr } from './types.js';
 import { type EmitCtx, F64, I32, I64, NONE, k32, k64, lo32, reg, setReg, spillAround, zext } from './emit-context.js';
-import { Global, Import, Local, LOOKUP } from './runtime.js';
+import { Global, Import, Local, LOOKUP, TAIL_FLAG } from './runtime.js';
 
 const LOAD_SIZE: Record<number, 1 | 2 | 4 | 8> = { 0x61: 4, 0x69: 2, 0x71: 1, 0x79: 8, 0x81: 4, 0x89: 2, 0x91: 1 };
 const STORE_SIZE: Record<number, 1 | 2 | 4 | 8> = {
@@ -155,9 +155,14 @@ export function emitMem(c: EmitCtx, pc: number, mode: AccessMode = 'checked'): E
     return [...g.pre, store];
   }
   if (op === 0xc3 || op === 0xdb) return atomic(c, pc, op === 0xdb, d, s, o, k, mode);
-  // LD_ABS / LD_IND: the import applies the context's legacy loader (or ends the program).
+  // LD_ABS / LD_IND: the import applies the context's legacy loader, or ends the program by
+  // setting TAIL_FLAG and returning (as ./emit-call.ts unwindReturn) or, in a callback, by an exception.
   const offset = (op & 0xe0) === 0x40 ? m.i32.add(lo32(c, s), k32(c, k)) : k32(c, k);
-  return [spillBudget(c), setReg(c, 0, zext(c, m.call(Import.legacy, [m.i32.const(pc), offset], I32)))];
+  return [
+    spillBudget(c),
+    setReg(c, 0, zext(c, m.call(Import.legacy, [m.i32.const(pc), offset], I32))),
+    m.if(m.i32.load(0, 1, m.i32.const(TAIL_FLAG)), m.return(m.i64.const(0n))),
+  ];
 }
 
 /**

@@ -11,7 +11,7 @@ import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
 import { MAX_CALL_FRAMES, type Memory, PROBE_ZERO } from '../helpers/memory.js';
 import { coverageGlobals, type CompiledProgram, REPLAY } from './compile.js';
 import { accessOf } from './emit-mem.js';
-import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAILBOX, MAIN, MAIN32, mayTailCall, REGION_COUNT, REGION_MAX, REGION_TABLE, retGlobal, RT, TAIL_FLAG } from './runtime.js';
+import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAILBOX, MAIN, MAIN32, mayAbort, mayTailCall, REGION_COUNT, REGION_MAX, REGION_TABLE, retGlobal, RT, TAIL_FLAG, UNWIND_ABORT, UNWIND_TAIL } from './runtime.js';
 
 /** A generated function: r0..r9 in, r0 out. */
 type EntryFn = (...regs: bigint[]) => bigint;
@@ -103,8 +103,10 @@ export class JitEngine implements EngineInstance, HelperRuntime {
   private readonly returnOnTailCall: boolean;
   /** The target of the tail call the last run ended with, or -1. */
   private tailTarget = -1;
-  /** Callbacks in progress (callFunction): a tail call there unwinds by exception, as before. */
+  /** Callbacks in progress (callFunction): a tail call or an abort there unwinds by exception. */
   private callbacks = 0;
+  /** Whether the program holds an LD_ABS/LD_IND, which may end a run by setting TAIL_FLAG. */
+  private readonly mayAbort: boolean;
 
   /**
    * Budget left where the last run stopped, as the interpreter's `remaining` field: runProgram
@@ -125,6 +127,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.source = source;
     this.returnOnTailCall = options.returnOnTailCall === true && mayTailCall(prog.slots);
+    this.mayAbort = mayAbort(prog.slots);
     this.uncounted = new Int32Array(prog.slots.length);
     this.primary = this.instantiate(source([]));
   }
@@ -270,6 +273,8 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     if (this.pending >= 0) return this.stopped32(top, undefined);
     const dv = memory.dv;
     this.executed = this.budget - dv.getFloat64(MAILBOX + 8, true);
+    // The budget left is the one the exception path reads: the import spilled it, nothing ran since.
+    if (this.mayAbort && this.aborted()) return 0n;
     const hi = dv.getUint32(MAILBOX, true);
     if (hi === 0 && lo >= 0 && lo < SMALL.length) return SMALL[lo]!;
     return hi === 0 ? BigInt(lo >>> 0) : (BigInt(hi) << 32n) | BigInt(lo >>> 0);
@@ -287,6 +292,18 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     }
     this.executed = this.budget - (top.rem.value as number);
     return 0n;
+  }
+
+  /**
+   * Whether the run just ended by an LD_ABS/LD_IND out of the packet (TAIL_FLAG = UNWIND_ABORT);
+   * clears the flag. The generated code returned from every frame with r0 = 0 and the budget
+   * global as the legacy import left it, exactly what an AbortWithZero leaves.
+   */
+  private aborted(): boolean {
+    const dv = this.memory.dv;
+    if (dv.getInt32(TAIL_FLAG, true) !== UNWIND_ABORT) return false;
+    dv.setInt32(TAIL_FLAG, 0, true);
+    return true;
   }
 
   /** A run through the 64-bit entry (arguments that do not fit main32). */
@@ -316,6 +333,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
       }
       if (this.pending >= 0) throw this.budgetFault(this.pending);
       this.executed = this.budget - (top.rem.value as number);
+      if (this.mayAbort && this.aborted()) return 0n;
       return BigInt.asUintN(64, r0);
     } catch (e) {
       // Leave the memory model's stack where the run stopped, as the interpreter does.
@@ -347,7 +365,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
   deferTailCall(target: number): boolean {
     if (!this.returnOnTailCall || this.callbacks !== 0) return false;
     this.tailTarget = target;
-    this.memory.dv.setInt32(TAIL_FLAG, 1, true);
+    this.memory.dv.setInt32(TAIL_FLAG, UNWIND_TAIL, true);
     return true;
   }
 
@@ -386,6 +404,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     }
     if (this.pending >= 0) throw this.budgetFault(this.pending);
     this.executed = this.budget - (from.rem.value as number);
+    if (this.mayAbort && this.aborted()) return 0n;
     return BigInt.asUintN(64, r0);
   }
 
@@ -631,7 +650,14 @@ export class JitEngine implements EngineInstance, HelperRuntime {
           throw this.faultLeaving(me().rem.value as number, 'invalid', pc, 'LD_ABS/LD_IND need a socket buffer context');
         }
         const v = this.legacyLoad(offset, LEGACY_SIZE[(op[pc]! >> 3) & 3] as 1 | 2 | 4);
-        if (v === undefined) throw new AbortWithZero();
+        if (v === undefined) {
+          // The memory model's stack stays at the frame the program ended in, as the interpreter's.
+          this.memory.setStackDepth(me().depth.value as number);
+          // A callback's frames lie under a helper that would carry on after a return.
+          if (this.callbacks !== 0) throw new AbortWithZero();
+          this.memory.dv.setInt32(TAIL_FLAG, UNWIND_ABORT, true);
+          return 0;
+        }
         return v;
       },
     };

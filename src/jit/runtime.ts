@@ -71,11 +71,17 @@ export const MAIN32 = 'main32';
  */
 export const MAILBOX = 16;
 /**
- * Also in that page: non-zero while a deferred tail call unwinds (i32). Generated code tests it
- * after every call that may have taken a tail call (see {@link mayTailCall}) and returns at once;
- * the engine clears it when its caller takes the tail call.
+ * Also in that page: non-zero while generated code unwinds to the run's entry without an exception
+ * (i32): {@link UNWIND_TAIL} for a deferred tail call, {@link UNWIND_ABORT} for an LD_ABS/LD_IND out
+ * of the packet, which ends the program with r0 = 0. Generated code tests it after every call that
+ * may have set it (see {@link mayUnwind}) and returns at once; the engine's entry clears it. A
+ * WebAssembly exception thrown through frames costs microseconds in V8; this costs a load.
  */
 export const TAIL_FLAG = MAILBOX + 4;
+/** {@link TAIL_FLAG}'s value for a deferred tail call. */
+export const UNWIND_TAIL = 1;
+/** {@link TAIL_FLAG}'s value for an LD_ABS/LD_IND that ended the program with r0 = 0. */
+export const UNWIND_ABORT = 2;
 /** `enum bpf_func_id` of bpf_tail_call. */
 export const TAIL_CALL_HELPER = 12;
 
@@ -93,6 +99,26 @@ export function mayTailCall(slots: Slots): boolean {
   }
   return v;
 }
+
+/** Whether a program holds an LD_ABS/LD_IND, which may end it by setting {@link TAIL_FLAG}. */
+export function mayAbort(slots: Slots): boolean {
+  let v = aborters.get(slots);
+  if (v === undefined) {
+    v = false;
+    const { op } = slots;
+    for (let pc = 0; pc < slots.length && !v; pc++) v = LEGACY_OPS.has(op[pc]!);
+    aborters.set(slots, v);
+  }
+  return v;
+}
+const LEGACY_OPS = new Set([0x20, 0x28, 0x30, 0x40, 0x48, 0x50]);
+const aborters = new WeakMap<Slots, boolean>();
+
+/**
+ * Whether a callee (or a function reached by `callx`) may come back with {@link TAIL_FLAG} set:
+ * the code after such calls tests it.
+ */
+export const mayUnwind = (slots: Slots): boolean => mayTailCall(slots) || mayAbort(slots);
 const tailCallers = new WeakMap<Slots, boolean>();
 
 /**
@@ -150,7 +176,11 @@ export interface StaticFault {
   readonly reason: string;
 }
 
-/** Thrown by the `legacy` import to end the program early with r0 = 0 (an out-of-bounds LD_ABS). */
+/**
+ * Thrown by the `legacy` import to end the program early with r0 = 0 (an out-of-bounds LD_ABS)
+ * inside a callback, whose frames lie under a helper that would carry on after a return; elsewhere
+ * the import sets {@link TAIL_FLAG} to {@link UNWIND_ABORT} instead.
+ */
 export class AbortWithZero extends Error {
   constructor() {
     // Control flow: no stack trace (see TailCallSignal).
