@@ -54,13 +54,13 @@ export class LpmTrieMap extends BpfMap {
     return ((a[whole]! ^ b[bOff + whole]!) & mask) === 0;
   }
 
-  private find(len: number, data: Uint8Array): Prefix | undefined {
-    const prefixes = this.prefixes;
-    for (let i = 0; i < prefixes.length; i++) {
-      const p = prefixes[i]!;
-      if (p.len === len && LpmTrieMap.samePrefix(p.data, data, len)) return p;
+  /** The index in `list` of the stored prefix (len, data), or -1. */
+  private static indexIn(list: readonly Prefix[], len: number, data: Uint8Array): number {
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i]!;
+      if (p.len === len && LpmTrieMap.samePrefix(p.data, data, len)) return i;
     }
-    return undefined;
+    return -1;
   }
 
   /** The longest matching prefix, compared against the key's data in place (a lookup allocates nothing). */
@@ -87,7 +87,7 @@ export class LpmTrieMap extends BpfMap {
     if (badUpdateFlags(flags)) return -Errno.EINVAL;
     const { len, data } = this.parse(key);
     if (len > this.maxPrefixLen) return -Errno.EINVAL;
-    const old = this.find(len, data);
+    const old = this.prefixes[LpmTrieMap.indexIn(this.prefixes, len, data)];
     if (old !== undefined) {
       if (flags === UpdateFlags.NOEXIST) return -Errno.EEXIST;
       // The kernel replaces the node: the stored key bytes become the new key's.
@@ -109,7 +109,7 @@ export class LpmTrieMap extends BpfMap {
   override delete(key: Uint8Array): MapStatus {
     const { len, data } = this.parse(key);
     if (len > this.maxPrefixLen) return -Errno.EINVAL;
-    const at = this.prefixes.findIndex((p) => p.len === len && LpmTrieMap.samePrefix(p.data, data, len));
+    const at = LpmTrieMap.indexIn(this.prefixes, len, data);
     if (at < 0) return -Errno.ENOENT;
     const [p] = this.prefixes.splice(at, 1);
     this.values.give(p!.slot);
@@ -147,7 +147,7 @@ export class LpmTrieMap extends BpfMap {
     const order = this.ordered();
     if (key === undefined) return order[0] === undefined ? undefined : this.keyOf(order[0]);
     const { len, data } = this.parse(key);
-    const at = order.findIndex((p) => p.len === len && LpmTrieMap.samePrefix(p.data, data, len));
+    const at = LpmTrieMap.indexIn(order, len, data);
     if (at < 0) return order[0] === undefined ? undefined : this.keyOf(order[0]);
     const next = order[at + 1];
     return next === undefined ? undefined : this.keyOf(next);
