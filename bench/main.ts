@@ -30,6 +30,7 @@ import type { Instruction } from '../src/isa/instruction.js';
 import { generatedProgram } from './generated.js';
 import { insn } from '../src/isa/instruction.js';
 import { prepareProgram } from '../src/helpers/exec-program.js';
+import { profileProgram } from '../src/run/bench.js';
 import { Memory } from '../src/helpers/memory.js';
 import type { CompileStats, OptimizeLevel } from '../src/jit/compile.js';
 
@@ -336,8 +337,11 @@ function perCallTable(engines: EngineName[]): void {
 function steadyTable(): void {
   console.log('\n4. Steady state on the fixture programs: program.run({ packet, repeat: R }) per run, after a warm-up, interleaved rounds (medians)');
   const lines = readFileSync(join(CASES_DIR, 'cases.txt'), 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
-  console.log('program              interp/run      jit/run    jit speed-up');
+  console.log('program              interp/run      jit/run    jit speed-up   helpers (interp)   speed-up bound');
   const ratios: number[] = [];
+  // Helper time is the same on both engines (one simulated kernel): a program that spends share h
+  // of its interpreter time in helpers cannot run more than 1/h times faster on any JIT (Amdahl).
+  const bounded: string[] = [];
   const repeat = 64;
   for (const line of lines) {
     const [objName, prog, packetName] = line.trim().split(/\s+/) as [string, string, string];
@@ -380,12 +384,20 @@ function steadyTable(): void {
     }
     const ratio = median(a) / median(b);
     ratios.push(ratio);
-    console.log(`${prog.padEnd(18)} ${fmtNs(median(a)).padStart(12)} ${fmtNs(median(b)).padStart(12)} ${`${ratio.toFixed(2)}x`.padStart(14)}`);
+    const share = profileProgram(obj.instance, prog, { packet }, quick ? 20 : 60).helperShare;
+    const bound = share > 0 ? 1 / share : Infinity;
+    if (bound < 5) bounded.push(prog);
+    console.log(
+      `${prog.padEnd(18)} ${fmtNs(median(a)).padStart(12)} ${fmtNs(median(b)).padStart(12)} ${`${ratio.toFixed(2)}x`.padStart(14)} ${`${(share * 100).toFixed(0)}%`.padStart(18)} ${(bound === Infinity ? '-' : `${bound.toFixed(2)}x`).padStart(16)}`,
+    );
   }
   if (ratios.length > 0) {
     const lo = Math.min(...ratios);
     const hi = Math.max(...ratios);
     console.log(`JIT / interpreter: ${lo.toFixed(2)}x .. ${hi.toFixed(2)}x, median ${median(ratios).toFixed(2)}x over ${ratios.length} programs`);
+    console.log(
+      `${bounded.length} of ${ratios.length} programs spend over a fifth of their interpreter time in helpers, so no JIT can make them 5x faster: ${bounded.join(', ')}`,
+    );
     goals.push(['JIT / interpreter on the fixture programs (steady state)', `${lo.toFixed(2)}x .. ${hi.toFixed(2)}x`, '>= 5x', lo >= 5]);
   }
 }
@@ -412,10 +424,22 @@ function memoryTable(): void {
   }
 }
 
+/** Wall time of the first 4k compile in a fresh process (compile-profile.js), or undefined if it failed. */
+function firstCompile(): number | undefined {
+  try {
+    const out = execFileSync(process.execPath, [join(here, 'compile-profile.js'), '1'], { encoding: 'utf8' });
+    const m = /first ([\d.]+) ms wall/.exec(out);
+    console.log(`first compile in a fresh process: ${out.trim()}`);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function compileTable(cases: Case[]): void {
   const programs = [
     ...cases.map((c) => ({ name: c.name, exec: prepareProgram(c.name, c.program), runs: 30 })),
-    { name: 'generated 4k', exec: prepareProgram('gen4k', generatedProgram(4096)), runs: 9 },
+    { name: 'generated 4k', exec: prepareProgram('gen4k', generatedProgram(4096)), runs: 15 },
     { name: 'generated 100k', exec: prepareProgram('gen100k', generatedProgram(100_000)), runs: 1 },
   ];
   const stackTop = new Memory().stackTop;
@@ -431,6 +455,10 @@ function compileTable(cases: Case[]): void {
       if (!big && !quick) for (const o of LEVELS.slice(1)) rows.push([`direct+opt O${o}`, 'direct', o]);
     }
     for (const [label, codegen, optimize] of rows) {
+      // V8 optimises the code generator only after ~20 compiles of this size (measured with
+      // compile-profile.js: the 9 compiles after the first took 33 ms median, the 50 after it 6 ms):
+      // warm it first, so the median is the compile's cost; the first compile is timed apart.
+      if (p.name === 'generated 4k' && label === 'direct O0') for (let i = 0; i < 20; i++) jitModule!.compileProgram(p.exec, stackTop, { optimize, dispatch: 'relooper', codegen });
       const { ms: total, value: s, best } = medianRun(
         (): CompileStats => jitModule!.compileProgram(p.exec, stackTop, { optimize, dispatch: 'relooper', codegen }).stats,
         codegen === 'binaryen' || optimize > 0 ? Math.min(p.runs, 5) : p.runs,
@@ -440,7 +468,9 @@ function compileTable(cases: Case[]): void {
         `${p.name.padEnd(16)} ${String(p.exec.slots.length).padStart(6)}  ${label.padEnd(14)} ${f(total)} ${f(best)} ${f(s.analyseMs + s.generateMs)} ${f(s.optimizeMs)} ${f(s.emitMs)} ${f(s.wasmMs)} ${String(s.bytes).padStart(7)}`,
       );
       if (p.name === 'generated 4k' && label === 'direct O0') {
-        goals.push(['compile, 4k-instruction program (default JIT)', `${total.toFixed(1)} ms, best ${best.toFixed(1)} ms (uBPF recorded ${UBPF_COMPILE_4K_MS} ms)`, '<= 10 ms', best <= 10]);
+        goals.push(['compile, 4k-instruction program (default JIT)', `${total.toFixed(1)} ms, best ${best.toFixed(1)} ms (uBPF recorded ${UBPF_COMPILE_4K_MS} ms)`, '<= 10 ms', total <= 10]);
+        const cold = firstCompile();
+        if (cold !== undefined) goals.push(['compile, the same, first in a fresh process (code generator cold)', `${cold.toFixed(1)} ms`, '<= 10 ms', cold <= 10]);
       }
     }
   }

@@ -123,4 +123,21 @@ describe('profile', () => {
     expect(rep.helperShare).toBeCloseTo(0.75);
     expect(rep.lines.reduce((a, l) => a + l.share, 0)).toBeCloseTo(0.25);
   });
+
+  it("takes the clock's own cost out of each timed helper call", () => {
+    let t = 0;
+    // Each helper call measures 3 us, of which 1 us is the clock read around it.
+    const prof = new ProfileCollector(() => t, 1000);
+    const prog = prepareProgram('demo', assemble('call 5
+call 5
+exit'));
+    const helpers = prof.wrapHelpers({ get: (id) => (id === 5 ? () => ((t += 0.003), 0n) : undefined), nameOf: () => 'bpf_helper_5' });
+    prof.timed(() => {
+      t += 0.002;
+      new Interpreter(prog, new Memory(), helpers).run();
+    });
+    const rep = prof.report();
+    expect(rep.helpers).toEqual([{ name: 'bpf_helper_5', count: 2, ns: 4000, share: 0.5 }]);
+    expect(rep.helperShare).toBeCloseTo(0.5);
+  });
 });
