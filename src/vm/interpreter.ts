@@ -196,9 +196,12 @@ export class Interpreter implements HelperRuntime, EngineInstance {
    */
   run32(r1: number, budget?: number): bigint {
     this.startRun(budget);
-    const L = new Int32Array(11);
+    // The run's own registers, zeroed, as invoke's depth-0 runs: no typed arrays made per run.
+    const L = this.runL;
+    const H = this.runH;
+    for (let r = 0; r < 11; r++) L[r] = H[r] = 0;
     L[1] = r1 | 0;
-    return this.invokeRegs(0, 0, L, new Int32Array(11));
+    return this.invokeRegs(0, 0, L, H);
   }
 
   private invokeRegs(entry: number, depth: number, L: Int32Array, H: Int32Array): bigint {
