@@ -11,7 +11,7 @@ import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
 import { MAX_CALL_FRAMES, type Memory, PROBE_ZERO } from '../helpers/memory.js';
 import { coverageGlobals, type CompiledProgram, REPLAY } from './compile.js';
 import { accessOf } from './emit-mem.js';
-import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAILBOX, MAIN, MAIN32, mayAbort, mayTailCall, REGION_COUNT, REGION_MAX, REGION_TABLE, retGlobal, RT, TAIL_FLAG, UNWIND_ABORT, UNWIND_TAIL } from './runtime.js';
+import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAILBOX, MAIN, MAIN32, mayAbort, mayTailCall, REGION_COUNT, REGION_MAX, REGION_TABLE, retGlobal, RT, STACK_TOP, TAIL_FLAG, UNWIND_ABORT, UNWIND_TAIL } from './runtime.js';
 
 /** A generated function: r0..r9 in, r0 out. */
 type EntryFn = (...regs: bigint[]) => bigint;
@@ -229,6 +229,8 @@ export class JitEngine implements EngineInstance, HelperRuntime {
       n++;
     }
     dv.setUint32(REGION_COUNT, n, true);
+    const stack = this.memory.stack;
+    dv.setUint32(STACK_TOP, stack.writable ? this.memory.stackTop : 0, true);
   }
 
   /** Runs from slot 0 with r1..r5 = `args`; returns r0 (unsigned 64-bit). */
