@@ -33,7 +33,7 @@ import { jumpCondition } from './emit-jump.js';
 import { accessOf, emitMem, isAccess } from './emit-mem.js';
 import { fastLoop } from './emit-loop.js';
 import { countedLoop } from './loops.js';
-import { ENV, fnName, Global, Import, Local, LOOKUP, MAIN, MAIN32, MAILBOX, PARAM_COUNT, REGION_COUNT, REGION_TABLE, retGlobal, RT, type StaticFault } from './runtime.js';
+import { ENV, fnName, Global, Import, Local, LOOKUP, MAIN, MAIN32, MAILBOX, PARAM_COUNT, REGION_COUNT, REGION_TABLE, retGlobal, RT, STACK_TOP, type StaticFault } from './runtime.js';
 
 /**
  * How blocks are laid out: structured control flow (the back end's own: structure.ts or
@@ -306,6 +306,16 @@ function addLookup(sink: ModuleSink): void {
   const body = m.block(null, [
     m.if(m.i32.wrap(m.i64.shr_u(m.local.get(EA, I64), m.i64.const(32n))), no()),
     set(A, m.i32.wrap(m.local.get(EA, I64))),
+    // The stack first: the frames from the current depth's up to STACK_TOP (0 when not writable,
+    // which nothing fits under). A callback reaching into its caller's frame lands here each call.
+    set(START, m.i32.sub(m.i32.load(0, 1, m.i32.const(STACK_TOP)), m.i32.shl(m.i32.add(m.global.get(Global.depth, I32), m.i32.const(1)), m.i32.const(9)))),
+    m.if(
+      m.i32.and(
+        m.i32.ge_u(g(A), g(START)),
+        m.i64.le_u(m.i64.add(m.i64.extend_u(g(A)), m.i64.extend_u(g(SIZE))), m.i64.extend_u(m.i32.load(0, 1, m.i32.const(STACK_TOP)))),
+      ),
+      m.block(null, found(g(START), m.i32.load(0, 1, m.i32.const(STACK_TOP)))),
+    ),
     set(P, m.i32.const(REGION_TABLE)),
     set(END, m.i32.add(m.i32.const(REGION_TABLE), m.i32.shl(m.i32.load(0, 1, m.i32.const(REGION_COUNT)), m.i32.const(4)))),
     m.loop(

@@ -11,7 +11,7 @@ import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
 import { MAX_CALL_FRAMES, type Memory, PROBE_ZERO } from '../helpers/memory.js';
 import { coverageGlobals, type CompiledProgram, REPLAY } from './compile.js';
 import { accessOf } from './emit-mem.js';
-import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAILBOX, MAIN, MAIN32, mayAbort, mayTailCall, REGION_COUNT, REGION_MAX, REGION_TABLE, retGlobal, RT, TAIL_FLAG, UNWIND_ABORT, UNWIND_TAIL } from './runtime.js';
+import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAILBOX, MAIN, MAIN32, mayAbort, mayTailCall, REGION_COUNT, REGION_MAX, REGION_TABLE, retGlobal, RT, STACK_TOP, TAIL_FLAG, UNWIND_ABORT, UNWIND_TAIL } from './runtime.js';
 
 /** A generated function: r0..r9 in, r0 out. */
 type EntryFn = (...regs: bigint[]) => bigint;
@@ -229,6 +229,8 @@ export class JitEngine implements EngineInstance, HelperRuntime {
       n++;
     }
     dv.setUint32(REGION_COUNT, n, true);
+    const stack = this.memory.stack;
+    dv.setUint32(STACK_TOP, stack.writable ? this.memory.stackTop : 0, true);
   }
 
   /** Runs from slot 0 with r1..r5 = `args`; returns r0 (unsigned 64-bit). */
@@ -382,19 +384,28 @@ export class JitEngine implements EngineInstance, HelperRuntime {
   private invoke(from: Live, slot: number, depth: number, args: readonly bigint[]): bigint {
     // These faults come before the callee runs: they count what ran up to the helper call (a run's
     // own entry has run nothing yet).
-    const left = from.rem.value as number;
     if (depth >= MAX_CALL_FRAMES) {
-      throw this.faultLeaving(left, 'call-depth', this.pc, `call depth exceeds ${MAX_CALL_FRAMES} frames`);
+      throw this.faultLeaving(from.rem.value as number, 'call-depth', this.pc, `call depth exceeds ${MAX_CALL_FRAMES} frames`);
     }
     const n = this.prog.slots.length;
-    if (slot < 0 || slot >= n) throw this.faultLeaving(left, 'invalid', slot < 0 ? 0 : n - 1, `jump out of the program to pc ${slot}`);
-    const regs: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n];
-    for (let i = 0; i < 5 && i < args.length; i++) regs[i + 1] = args[i]!;
+    if (slot < 0 || slot >= n) {
+      throw this.faultLeaving(from.rem.value as number, 'invalid', slot < 0 ? 0 : n - 1, `jump out of the program to pc ${slot}`);
+    }
     from.depth.value = depth;
     this.memory.setStackDepth(depth);
+    // Callbacks run once per element or iteration: r1..r5 go straight to the entry (no register
+    // array, no spread) when this instance has it.
+    const nargs = args.length;
+    const fn = from.fns.get(slot);
     let r0: bigint;
     try {
-      r0 = this.callIn(from, slot, regs);
+      if (fn !== undefined) {
+        r0 = fn(0n, nargs > 0 ? args[0]! : 0n, nargs > 1 ? args[1]! : 0n, nargs > 2 ? args[2]! : 0n, nargs > 3 ? args[3]! : 0n, nargs > 4 ? args[4]! : 0n, 0n, 0n, 0n, 0n);
+      } else {
+        const regs: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n];
+        for (let i = 0; i < 5 && i < nargs; i++) regs[i + 1] = args[i]!;
+        r0 = this.callIn(from, slot, regs);
+      }
     } catch (e) {
       if (e instanceof AbortWithZero) {
         this.executed = this.budget - (from.rem.value as number);
@@ -405,7 +416,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     if (this.pending >= 0) throw this.budgetFault(this.pending);
     this.executed = this.budget - (from.rem.value as number);
     if (this.mayAbort && this.aborted()) return 0n;
-    return BigInt.asUintN(64, r0);
+    return r0 >= 0n ? r0 : BigInt.asUintN(64, r0);
   }
 
   /** Calls the function at `slot` from code of instance `from`, in whichever instance has it. */

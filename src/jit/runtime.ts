@@ -129,6 +129,11 @@ const tailCallers = new WeakMap<Slots, boolean>();
  * A cache miss searches it in WebAssembly (`LOOKUP`) before calling out to JS.
  */
 export const REGION_COUNT = 64;
+/**
+ * The stack's end (u32; 0 when the stack is not writable), beside the table: `LOOKUP` answers for
+ * the stack itself, from the current depth's frame up to it, as Memory.check does.
+ */
+export const STACK_TOP = REGION_COUNT + 4;
 export const REGION_TABLE = 128;
 export const REGION_MAX = (65536 - REGION_TABLE) >> 4;
 /** Internal function `lookup(ea, size, write) -> found`: sets bS/bE when the table holds the access. */

@@ -31,10 +31,13 @@ export const callbackHelpers: HelperGroup = (k) => ({
     if (n > BPF_MAX_LOOPS) return BigInt(-Errno.E2BIG >>> 0);
     const slot = slotOf(fn, 'bpf_loop');
     let i = 0;
+    // One argument list for every iteration: engines copy it into the callee's registers.
+    const args = [0n, ctx];
     while (i < n) {
-      const r = rt.callFunction(slot, [BigInt(i), ctx]);
+      args[0] = BigInt(i);
+      const r = rt.callFunction(slot, args);
       i++;
-      if (BigInt.asUintN(64, r) !== 0n) break;
+      if (r !== 0n) break;
     }
     return BigInt(i);
   },

@@ -33,7 +33,7 @@ import { retvalHelpers } from './retval.js';
 import { timerHelpers } from './timers.js';
 import { routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
-import { stringHelpers } from './strings.js';
+import { stringFastHelpers, stringHelpers } from './strings.js';
 import { currentTaskHelpers } from '../kernel-objects/task-helpers.js';
 
 const GROUPS: readonly HelperGroup[] = [
@@ -85,7 +85,7 @@ export function helperFunctions(k: KernelState): Map<number, HelperFn> {
   return fns;
 }
 
-const FAST_GROUPS: readonly FastHelperGroup[] = [mapFastHelpers];
+const FAST_GROUPS: readonly FastHelperGroup[] = [mapFastHelpers, stringFastHelpers];
 
 /** The fast paths by helper id, for the simulated kernel `k` (each also has its HelperFn). */
 export function fastHelperFunctions(k: KernelState): Map<number, FastHelperFn> {

@@ -1,99 +1,156 @@
 import { Errno } from '../errno.js';
-import { checkedAddress, copyIn, lowAddress, u32 } from './args.js';
-import type { HelperGroup } from './group.js';
+import type { KernelState } from '../kernel/state.js';
+import type { FastHelperGroup, HelperGroup } from './group.js';
 
-const BASE_MASK = 0x1fn;
-const U64_MAX = (1n << 64n) - 1n;
-/** Below this, `small * 16 + 15` is still an exact double. */
-const SMALL_LIMIT = 2 ** 48;
+/**
+ * bpf_strtol and bpf_strtoul. Every call of a program that parses numbers runs through here, so
+ * the parse reads the string in place (no copy), accumulates in two 32-bit halves (no BigInt) and
+ * leaves its result in module scratch (no object per call).
+ */
+
+const TWO32 = 4294967296;
+/** __bpf_strtoull copies at most this many bytes after the blanks and sign (char str[64] with its NUL). */
+const MAX_DIGITS = 63;
 
 const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
 const isXDigit = (c: number): boolean => (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
 
+// The value of the last successful parseAt, as u64 halves, and its sign.
+let valueLo = 0;
+let valueHi = 0;
+let valueNegative = false;
+
 /**
- * __bpf_strtoull (kernel/bpf/helpers.c): blanks, one '-', then the digits of `base` (0: "0x" is
- * hex when a hex digit follows, a leading 0 octal, else decimal) from at most 63 bytes. Returns
- * the bytes consumed and the value, or a negative errno.
+ * The flags argument as the base it names, or -1 when the kernel refuses it (a base other than
+ * 0/8/10/16, or any bit above BPF_STRTOX_BASE_MASK): both are -EINVAL.
  */
-export function parseInteger(buf: Uint8Array, flags: bigint): { consumed: number; value: bigint; negative: boolean } | number {
-  let base = Number(flags & BASE_MASK);
-  if (buf.length === 0) return -Errno.EINVAL;
-  if (base !== 0 && base !== 8 && base !== 10 && base !== 16) return -Errno.EINVAL;
-  if (flags & ~BASE_MASK) return -Errno.EINVAL;
-  let i = 0;
-  while (i < buf.length && isSpace(buf[i]!)) i++;
-  const negative = i < buf.length && buf[i] === 0x2d;
-  if (negative) i++;
-  const consumed = i;
-  if (consumed === buf.length) return -Errno.EINVAL;
-  const str = new Uint8Array(64);
-  str.set(buf.subarray(i, i + Math.min(buf.length - i, 63)));
-  let s = 0;
+const baseOf = (lo: number, hi: number): number => (hi === 0 && (lo === 0 || lo === 8 || lo === 10 || lo === 16) ? lo : -1);
+
+/**
+ * __bpf_strtoull (kernel/bpf/helpers.c) over the `len` bytes at `at` of `u8` (already checked):
+ * blanks, one '-', then the digits of `base` (0: "0x" is hex when a hex digit follows, a leading 0
+ * octal, else decimal) from at most 63 bytes, which end as the kernel's copy ends, at a NUL.
+ * Returns the bytes consumed (value in valueLo/valueHi, sign in valueNegative) or a negative errno.
+ */
+function parseAt(u8: Uint8Array, at: number, len: number, flagsBase: number): number {
+  if (len === 0 || flagsBase < 0) return -Errno.EINVAL;
+  let base = flagsBase;
+  const end = at + len;
+  let p = at;
+  while (p < end && isSpace(u8[p]!)) p++;
+  const negative = p < end && u8[p] === 0x2d;
+  if (negative) p++;
+  if (p === end) return -Errno.EINVAL;
+  const consumed = p - at;
+  // str[stop - p] is the NUL of the kernel's copy; the radix fixup reads at most that far.
+  const stop = p + Math.min(end - p, MAX_DIGITS);
+  const c0 = u8[p]!;
+  const c1 = p + 1 < stop ? u8[p + 1]! : 0;
   if (base === 0) {
-    if (str[0] === 0x30) base = (str[1]! | 0x20) === 0x78 && isXDigit(str[2]!) ? 16 : 8;
+    if (c0 === 0x30) base = (c1 | 0x20) === 0x78 && isXDigit(p + 2 < stop ? u8[p + 2]! : 0) ? 16 : 8;
     else base = 10;
   }
-  if (base === 16 && str[0] === 0x30 && (str[1]! | 0x20) === 0x78) s = 2;
-  // Digits accumulate in a double while the value stays exact (below 2^53 / 16), then as a BigInt.
-  let small = 0;
-  let value: bigint | undefined;
-  let rv = 0;
-  let overflow = false;
-  for (;;) {
-    const c = str[s + rv]!;
+  const s = base === 16 && c0 === 0x30 && (c1 | 0x20) === 0x78 ? p + 2 : p;
+  let lo = 0;
+  let hi = 0;
+  let q = s;
+  for (; q < stop; q++) {
+    const c = u8[q]!;
     const lc = c | 0x20;
     let v: number;
     if (c >= 0x30 && c <= 0x39) v = c - 0x30;
     else if (lc >= 0x61 && lc <= 0x66) v = lc - 0x61 + 10;
     else break;
     if (v >= base) break;
-    if (value === undefined && small < SMALL_LIMIT) small = small * base + v;
-    else {
-      const next = (value ?? BigInt(small)) * BigInt(base) + BigInt(v);
-      if (next > U64_MAX) overflow = true;
-      value = next & U64_MAX;
-    }
-    rv++;
+    // lo * 16 + 15 < 2^37 and hi * 16 + carry < 2^37: exact doubles. The value passes 2^64 exactly
+    // when the high half does; the kernel's overflow flag is sticky and checked first, so stop here.
+    const t = lo * base + v;
+    lo = t >>> 0;
+    const h = hi * base + (t - lo) / TWO32;
+    if (h >= TWO32) return -Errno.ERANGE;
+    hi = h;
   }
-  if (overflow) return -Errno.ERANGE;
-  value ??= BigInt(small);
-  if (rv === 0) return -Errno.EINVAL;
-  return { consumed: consumed + s + rv, value, negative };
+  if (q === s) return -Errno.EINVAL;
+  valueLo = lo;
+  valueHi = hi;
+  valueNegative = negative;
+  return consumed + (q - p);
 }
 
-/** Writes `v` to the 8 bytes at `res` in place (checked as a write; no buffer or view per call). */
-function result(k: Parameters<HelperGroup>[0], res: bigint, v: bigint): void {
-  const at = checkedAddress(k.memory, res, 8, true);
-  const dv = k.memory.dv;
-  if (v === 0n) {
-    dv.setUint32(at, 0, true);
-    dv.setUint32(at + 4, 0, true);
-  } else dv.setBigUint64(at, BigInt.asUintN(64, v), true);
+/**
+ * __bpf_strtoull on `buf` with `flags` (the helpers' parse, for tests and tools): the bytes consumed,
+ * the value and its sign, or a negative errno.
+ */
+export function parseInteger(buf: Uint8Array, flags: bigint): { consumed: number; value: bigint; negative: boolean } | number {
+  const f = BigInt.asUintN(64, flags);
+  const r = parseAt(buf, 0, buf.length, baseOf(Number(f & 0xffffffffn), Number(f >> 32n)));
+  if (r < 0) return r;
+  return { consumed: r, value: (BigInt(valueHi) << 32n) | BigInt(valueLo), negative: valueNegative };
+}
+
+/**
+ * bpf_strtol (`signed`) or bpf_strtoul with its pointers and flags as 32-bit halves: *res is zeroed
+ * first (checked as a write, as the kernel stores it first), the string is checked for `len`
+ * bytes, and *res is written on success. Returns r0 (bytes consumed or a negative errno).
+ */
+function strtox(k: KernelState, signed: boolean, bufLo: number, bufHi: number, len: number, flagsBase: number, resLo: number, resHi: number): number {
+  const memory = k.memory;
+  memory.check(resLo, resHi, 8, true);
+  const res = resLo >>> 0;
+  memory.dv.setUint32(res, 0, true);
+  memory.dv.setUint32(res + 4, 0, true);
+  if ((bufLo === 0 && bufHi === 0) || len === 0) return -Errno.EINVAL;
+  memory.check(bufLo, bufHi, len, false);
+  const r = parseAt(memory.u8, bufLo >>> 0, len, flagsBase);
+  if (r < 0) return r;
+  let lo = valueLo;
+  let hi = valueHi;
+  if (valueNegative) {
+    if (!signed) return -Errno.EINVAL;
+    // -value as an s64 must not be positive: value <= 2^63.
+    if (hi > 0x80000000 || (hi === 0x80000000 && lo !== 0)) return -Errno.ERANGE;
+    if (lo === 0) hi = (TWO32 - hi) >>> 0;
+    else {
+      lo = TWO32 - lo;
+      hi = ~hi >>> 0;
+    }
+  } else if (signed && hi >= 0x80000000) return -Errno.ERANGE;
+  const dv = memory.dv;
+  dv.setUint32(res, lo, true);
+  dv.setUint32(res + 4, hi, true);
+  return r;
+}
+
+/** r0 values as BigInts made once (bytes consumed, errnos): a call allocates none for them. */
+const SMALL: readonly bigint[] = Array.from({ length: 512 }, (_, i) => BigInt(i - 256));
+const r0 = (r: number): bigint => (r >= -256 && r < 256 ? SMALL[r + 256]! : BigInt(r));
+
+/** The low half of a u64 argument (every bpfkit address and size lies below 2^32). */
+function low(v: bigint): number {
+  const n = Number(v);
+  return n >= 0 && n <= 0xffffffff ? n : Number(BigInt.asUintN(32, v));
+}
+/** The high half of a u64 argument. */
+function high(v: bigint): number {
+  const n = Number(v);
+  return n >= 0 && n <= 0xffffffff ? 0 : Number(BigInt.asUintN(64, v) >> 32n);
 }
 
 /** bpf_strtol and bpf_strtoul: *res is zeroed first and written on success. */
 export const stringHelpers: HelperGroup = (k) => ({
-  strtol: (_rt, buf, bufLen, flags, res) => {
-    result(k, res, 0n);
-    const n = u32(bufLen);
-    const p = lowAddress(buf) === 0 || n === 0 ? -Errno.EINVAL : parseInteger(copyIn(k.memory, buf, n), BigInt.asUintN(64, flags));
-    if (typeof p === 'number') return BigInt(p);
-    if (p.negative) {
-      if (BigInt.asIntN(64, -p.value) > 0n) return BigInt(-Errno.ERANGE);
-      result(k, res, -p.value);
-    } else {
-      if (BigInt.asIntN(64, p.value) < 0n) return BigInt(-Errno.ERANGE);
-      result(k, res, p.value);
-    }
-    return BigInt(p.consumed);
-  },
-  strtoul: (_rt, buf, bufLen, flags, res) => {
-    result(k, res, 0n);
-    const n = u32(bufLen);
-    const p = lowAddress(buf) === 0 || n === 0 ? -Errno.EINVAL : parseInteger(copyIn(k.memory, buf, n), BigInt.asUintN(64, flags));
-    if (typeof p === 'number') return BigInt(p);
-    if (p.negative) return BigInt(-Errno.EINVAL);
-    result(k, res, p.value);
-    return BigInt(p.consumed);
-  },
+  strtol: (_rt, buf, bufLen, flags, res) => r0(strtox(k, true, low(buf), high(buf), low(bufLen), baseOf(low(flags), high(flags)), low(res), high(res))),
+  strtoul: (_rt, buf, bufLen, flags, res) => r0(strtox(k, false, low(buf), high(buf), low(bufLen), baseOf(low(flags), high(flags)), low(res), high(res))),
 });
+
+/** The same helpers with their arguments read as halves where the engine put them (FastHelperFn). */
+export const stringFastHelpers: FastHelperGroup = (k) => {
+  const call = (signed: boolean, a: number): number => {
+    const dv = k.memory.dv;
+    const flags = baseOf(dv.getUint32(a + 16, true), dv.getUint32(a + 20, true));
+    return strtox(k, signed, dv.getUint32(a, true), dv.getUint32(a + 4, true), dv.getUint32(a + 8, true), flags, dv.getUint32(a + 24, true), dv.getUint32(a + 28, true));
+  };
+  return {
+    strtol: (_rt, a) => call(true, a),
+    strtoul: (_rt, a) => call(false, a),
+  };
+};

@@ -1,7 +1,7 @@
 import type { MapDef } from '../../loader/model.js';
 import { MapFlag } from '../../loader/kinds.js';
 import { Errno } from '../errno.js';
-import { jhash, jhash2 } from '../kernel/jhash.js';
+import { jhash2Bytes, jhashBytes } from '../kernel/jhash.js';
 import { BpfMap, type MapEntry, type MapEnv, type MapStatus } from './map.js';
 
 /** The hash functions a bloom filter uses when map_extra does not say (kernel/bpf/bloom_filter.c). */
@@ -38,17 +38,11 @@ export class BloomFilterMap extends BpfMap {
     this.seed = def.flags & MapFlag.ZERO_SEED ? 0 : seed >>> 0;
   }
 
+  /** Hash function `i` of `value` (no view or word list per call: pushes and peeks hash `hashes` times). */
   private hash(value: Uint8Array, i: number): number {
     const initval = (this.seed + i) >>> 0;
-    let h: number;
-    if (value.length % 4 === 0) {
-      const dv = new DataView(value.buffer, value.byteOffset, value.byteLength);
-      const words: number[] = [];
-      for (let o = 0; o < value.length; o += 4) words.push(dv.getUint32(o, true));
-      h = jhash2(words, initval);
-    } else {
-      h = jhash(value, initval);
-    }
+    const n = value.length;
+    const h = n % 4 === 0 ? jhash2Bytes(value, 0, n >>> 2, initval) : jhashBytes(value, 0, n, initval);
     return (h & this.bitsetMask) >>> 0;
   }
 
