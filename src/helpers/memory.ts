@@ -76,8 +76,8 @@ export class Memory {
   readonly wasm: WebAssembly.Memory;
   u8!: Uint8Array;
   dv!: DataView;
-  /** The memory as 32-bit words, for {@link copyOut}'s aligned copies. */
-  private i32!: Int32Array;
+  /** The memory as 32-bit words (little-endian hosts, as WebAssembly): {@link copyOut}'s aligned copies, the JIT's helper results. */
+  i32!: Int32Array;
   private readonly regions: Region[] = [];
   private top = NULL_GUARD;
   /**

@@ -2,7 +2,7 @@ import { Errno } from '../errno.js';
 import { BloomFilterMap } from '../maps/bloom-filter.js';
 import { SockMapBase } from '../maps/sockmap.js';
 import { sockMapLookup, sockMapUpdate } from './sockmap-helpers.js';
-import { mapIndexOfNumber } from '../abi.js';
+import { mapIndexOfInt32 } from '../abi.js';
 import type { KernelState } from '../kernel/state.js';
 import type { BpfMap } from '../maps/map.js';
 import type { FastHelperGroup, HelperGroup } from './group.js';
@@ -83,9 +83,8 @@ export const mapFastHelpers: FastHelperGroup = (k) => ({
 /** The map whose handle is the u64 at `at`, or the fault KernelState.mapArg raises. */
 function mapAt(k: KernelState, at: number, helper: string): BpfMap {
   const dv = k.memory.dv;
-  const lo = dv.getUint32(at, true);
-  const hi = dv.getUint32(at + 4, true);
-  const m = hi === 0 ? k.maps[mapIndexOfNumber(lo)] : undefined;
+  const i = dv.getInt32(at + 4, true) === 0 ? mapIndexOfInt32(dv.getInt32(at, true)) : -1;
+  const m = i >= 0 ? k.maps[i] : undefined;
   return m ?? k.mapArg(dv.getBigUint64(at, true), helper);
 }
 
