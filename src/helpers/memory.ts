@@ -76,8 +76,8 @@ export class Memory {
   readonly wasm: WebAssembly.Memory;
   u8!: Uint8Array;
   dv!: DataView;
-  /** The memory as 32-bit words, for {@link copyOut}'s aligned copies. */
-  private i32!: Int32Array;
+  /** The memory as 32-bit words (little-endian hosts, as WebAssembly): {@link copyOut}'s aligned copies, the JIT's helper results. */
+  i32!: Int32Array;
   private readonly regions: Region[] = [];
   private top = NULL_GUARD;
   /**
@@ -202,6 +202,15 @@ export class Memory {
     ) {
       return r;
     }
+    return this.checkFailed(lo, hi, size, write, r);
+  }
+
+  /**
+   * {@link check} past its common case: a probe load's zeros, else the fault. Apart, so that check
+   * stays small enough for V8 to inline into the engines and helpers that call it on every access.
+   */
+  private checkFailed(lo: number, hi: number, size: number, write: boolean, r: Region | undefined): Region {
+    const addr = lo >>> 0;
     if (r === undefined && this.probeNullReads && !write && size <= 8) return PROBE_ZERO;
     const what = `${write ? 'write' : 'read'} of ${size} byte${size === 1 ? '' : 's'} at ${hexAddr(lo, hi)}`;
     if (hi !== 0) throw new FaultSignal('memory', `invalid memory access: ${what} is outside every region`);

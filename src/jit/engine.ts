@@ -4,7 +4,7 @@
  * legacy loads) and the `EngineInstance`/`HelperRuntime` both engines implement. Every fault text
  * is built here with the interpreter's wording, so both engines report the same thing.
  */
-import type { EngineInstance, EngineOptions, HelperRuntime, HelperTable } from '../helpers/abi.js';
+import type { EngineInstance, EngineOptions, FastHelperFn, HelperRuntime, HelperTable } from '../helpers/abi.js';
 import { FUNC_POINTER_BASE, HELPER_ARGS, HELPER_RET_HI } from '../helpers/abi.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
@@ -90,6 +90,9 @@ export class JitEngine implements EngineInstance, HelperRuntime {
   private uncounted: Int32Array;
   /** Coverage corrections by conditional jump: [taken, not taken] (see `coverageGlobals.last`). */
   private readonly unbranched = new Map<number, [number, number]>();
+
+  /** The table's fast paths by helper id, fetched on a helper's first `helperm` call (null: it has none). */
+  private readonly fastFns: Array<FastHelperFn | null | undefined> = [];
 
   /** The memory layout the region table was last written for (see Memory.layout), or -1. */
   private synced = -1;
@@ -505,9 +508,13 @@ export class JitEngine implements EngineInstance, HelperRuntime {
    * else the HelperFn with the registers read as BigInts. Leaves r0's high half at HELPER_RET_HI.
    */
   private callHelperMem(self: Live, pc: number, id: number, depth: number): number {
-    const fast = this.helpers.fast?.(id);
-    let r: number | bigint;
+    let fast = this.fastFns[id];
     if (fast === undefined) {
+      fast = this.helpers.fast?.(id) ?? null;
+      this.fastFns[id] = fast;
+    }
+    let r: number | bigint;
+    if (fast === null) {
       const dv = this.memory.dv;
       const a = (i: number): bigint => dv.getBigUint64(HELPER_ARGS + 8 * (i - 1), true);
       r = this.callHelper(self, pc, id, depth, a(1), a(2), a(3), a(4), a(5));
@@ -531,12 +538,13 @@ export class JitEngine implements EngineInstance, HelperRuntime {
         this.cur = prev;
       }
     }
-    const dv = this.memory.dv;
+    // Through the 32-bit view: this DataView store stayed a runtime call in optimized code.
+    const i32 = this.memory.i32;
     if (typeof r === 'number') {
-      dv.setInt32(HELPER_RET_HI, r >= 0 && r <= 0xffffffff ? 0 : Math.floor(r / 0x100000000) | 0, true);
+      i32[HELPER_RET_HI >> 2] = r >= 0 && r <= 0xffffffff ? 0 : Math.floor(r / 0x100000000);
       return r | 0;
     }
-    dv.setInt32(HELPER_RET_HI, Number(BigInt.asUintN(64, r) >> 32n) | 0, true);
+    i32[HELPER_RET_HI >> 2] = Number(BigInt.asUintN(64, r) >> 32n);
     return Number(BigInt.asUintN(32, r)) | 0;
   }
 

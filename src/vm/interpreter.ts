@@ -1,4 +1,4 @@
-import type { EngineInstance, EngineOptions, HelperRuntime, HelperTable } from '../helpers/abi.js';
+import type { EngineInstance, EngineOptions, HelperFn, HelperRuntime, HelperTable } from '../helpers/abi.js';
 import { FUNC_POINTER_BASE, HELPER_ARGS, kfuncId, TailCallSignal, type FastHelperFn } from '../helpers/abi.js';
 import type { ExecProgram } from '../helpers/exec-program.js';
 import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
@@ -60,6 +60,8 @@ export class Interpreter implements HelperRuntime, EngineInstance {
   readonly memory: Memory;
   private readonly prog: ExecProgram;
   private readonly helpers: HelperTable;
+  /** The table's answers by helper id, asked on a helper's first call (two lookups a call before). */
+  private readonly resolved: Array<{ readonly fn: HelperFn | undefined; readonly fast: FastHelperFn | undefined } | undefined> = [];
   private readonly legacyLoad: LegacyLoad | undefined;
   private readonly hook: InstructionHook | undefined;
   /** Instructions left in the budget; shared with callbacks run through {@link callFunction}. */
@@ -286,11 +288,16 @@ export class Interpreter implements HelperRuntime, EngineInstance {
   private callHelper(id: number, pc: number, L: Int32Array, H: Int32Array): void {
     const poison = this.prog.poisoned.size > 0 ? this.prog.poisoned.get(pc) : undefined;
     if (poison !== undefined) throw this.fault('poisoned', pc, `instruction poisoned by a failed CO-RE relocation: ${poison}`);
-    const fn = this.helpers.get(id);
+    let h = id >= 0 ? this.resolved[id] : undefined;
+    if (h === undefined) {
+      h = { fn: this.helpers.get(id), fast: this.helpers.fast?.(id) };
+      if (id >= 0) this.resolved[id] = h;
+    }
+    const fn = h.fn;
     if (fn === undefined) {
       throw this.fault('helper', pc, `helper ${this.helpers.nameOf(id)} (#${id}) is not supported`);
     }
-    const fast = this.helpers.fast?.(id);
+    const fast = h.fast;
     if (fast !== undefined) {
       this.callFast(fast, pc, L, H);
       return;

@@ -2,7 +2,7 @@ import { Errno } from '../errno.js';
 import { BloomFilterMap } from '../maps/bloom-filter.js';
 import { SockMapBase } from '../maps/sockmap.js';
 import { sockMapLookup, sockMapUpdate } from './sockmap-helpers.js';
-import { mapIndexOfNumber } from '../abi.js';
+import { mapIndexOfInt32 } from '../abi.js';
 import type { KernelState } from '../kernel/state.js';
 import type { BpfMap } from '../maps/map.js';
 import type { FastHelperGroup, HelperGroup } from './group.js';
@@ -13,13 +13,13 @@ export const mapHelpers: HelperGroup = (k) => ({
   map_lookup_elem: (_rt, m, key) => {
     const map = k.mapArg(m, 'bpf_map_lookup_elem');
     // A socket map answers with a socket, not a value.
-    if (map instanceof SockMapBase) return sockMapLookup(k, map, copyIn(k.memory, key, map.keySize));
+    if (map.holdsSockets && map instanceof SockMapBase) return sockMapLookup(k, map, copyIn(k.memory, key, map.keySize));
     return BigInt(map.lookupAt(addressArg(k.memory, key, map.keySize), k.cpu));
   },
   map_update_elem: (_rt, m, key, value, flags) => {
     const map = k.mapArg(m, 'bpf_map_update_elem');
     const f = flags > 0xffffffffn ? -1 : Number(flags);
-    if (map instanceof SockMapBase) return sockMapUpdate(k, map, copyIn(k.memory, key, map.keySize), value, f);
+    if (map.holdsSockets && map instanceof SockMapBase) return sockMapUpdate(k, map, copyIn(k.memory, key, map.keySize), value, f);
     const keyAddr = addressArg(k.memory, key, map.keySize);
     return status(map.updateAt(keyAddr, addressArg(k.memory, value, map.valueSize), f, k.cpu));
   },
@@ -54,14 +54,14 @@ export const mapHelpers: HelperGroup = (k) => ({
 export const mapFastHelpers: FastHelperGroup = (k) => ({
   map_lookup_elem: (_rt, a) => {
     const map = mapAt(k, a, 'bpf_map_lookup_elem');
-    if (map instanceof SockMapBase) return sockMapLookup(k, map, k.memory.u8.slice(...sliceOf(k, a + 8, map.keySize)));
+    if (map.holdsSockets && map instanceof SockMapBase) return sockMapLookup(k, map, k.memory.u8.slice(...sliceOf(k, a + 8, map.keySize)));
     return map.lookupAt(pointerAt(k, a + 8, map.keySize), k.cpu);
   },
   map_update_elem: (_rt, a) => {
     const map = mapAt(k, a, 'bpf_map_update_elem');
     const dv = k.memory.dv;
     const f = dv.getUint32(a + 28, true) !== 0 ? -1 : dv.getUint32(a + 24, true);
-    if (map instanceof SockMapBase) {
+    if (map.holdsSockets && map instanceof SockMapBase) {
       const key = k.memory.u8.slice(...sliceOf(k, a + 8, map.keySize));
       return sockMapUpdate(k, map, key, dv.getBigUint64(a + 16, true), f);
     }
@@ -83,9 +83,8 @@ export const mapFastHelpers: FastHelperGroup = (k) => ({
 /** The map whose handle is the u64 at `at`, or the fault KernelState.mapArg raises. */
 function mapAt(k: KernelState, at: number, helper: string): BpfMap {
   const dv = k.memory.dv;
-  const lo = dv.getUint32(at, true);
-  const hi = dv.getUint32(at + 4, true);
-  const m = hi === 0 ? k.maps[mapIndexOfNumber(lo)] : undefined;
+  const i = dv.getInt32(at + 4, true) === 0 ? mapIndexOfInt32(dv.getInt32(at, true)) : -1;
+  const m = i >= 0 ? k.maps[i] : undefined;
   return m ?? k.mapArg(dv.getBigUint64(at, true), helper);
 }
 

@@ -31,6 +31,17 @@ function hashKey(src: Uint8Array, off: number, size: number, dv: DataView | unde
   return h ^ (h >>> 16);
 }
 
+/** {@link hashKey} of a 4-byte key whose bytes, read little-endian, are `w`. */
+function hash4(w: number): number {
+  let h = Math.imul(4 ^ Math.imul(w, 0xcc9e2d51), 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
 const pow2AtLeast = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(n, 8)));
 
 /**
@@ -66,6 +77,11 @@ export class HashMap extends BpfMap {
   private count = 0;
   private readonly percpu: boolean;
   private readonly lru: KernelLru | undefined;
+  /** def.keySize and def.valueSize, read on every operation (the getters go through `def`). */
+  private readonly ks: number;
+  private readonly vs: number;
+  /** The bucket where {@link find} or {@link findAt} last found a key (swap and drop start there). */
+  private at = 0;
   /** The CPU user-space operations run on (the kernel's current CPU during the syscall). */
   sysCpu = 0;
   /**
@@ -77,6 +93,8 @@ export class HashMap extends BpfMap {
 
   constructor(def: MapDef, index: number, env: MapEnv) {
     super(def, index, env);
+    this.ks = def.keySize;
+    this.vs = def.valueSize;
     this.percpu = def.type === MapType.PERCPU_HASH || def.type === MapType.LRU_PERCPU_HASH;
     const isLru = def.type === MapType.LRU_HASH || def.type === MapType.LRU_PERCPU_HASH;
     // A plain hash keeps one spare element per CPU for replacing updates (the kernel's extra_elems).
@@ -127,16 +145,51 @@ export class HashMap extends BpfMap {
     return true;
   }
 
-  /** The slot holding the key at `src[off..]` whose hash is `h`, or EMPTY. */
+  /** The slot holding the key at `src[off..]` whose hash is `h`, or EMPTY; its bucket goes to {@link at}. */
   private find(src: Uint8Array, off: number, h: number): number {
     const buckets = this.buckets;
     const mask = this.mask;
     for (let b = h & mask; ; b = (b + 1) & mask) {
       const s = buckets[b]!;
       if (s === EMPTY) return EMPTY;
-      if (this.hashOf[s] === h && this.keyIs(s, src, off)) return s;
+      if (this.hashOf[s] === h && this.keyIs(s, src, off)) {
+        this.at = b;
+        return s;
+      }
     }
   }
+
+  /**
+   * {@link find} of the key at `keyAddr` in the memory (a helper's key), hashed here: the helpers'
+   * path, with the key compared word by word and a 4-byte key (the commonest) in one compare.
+   */
+  private findAt(keyAddr: number): number {
+    const dv = this.env.memory.dv;
+    const n = this.ks;
+    const h = n === 4 ? hash4(dv.getInt32(keyAddr, true)) : hashKey(this.env.memory.u8, keyAddr, n, dv);
+    this.lastHash = h;
+    const buckets = this.buckets;
+    const mask = this.mask;
+    const hashOf = this.hashOf;
+    const base = this.keys.region.start;
+    const stride = this.keys.stride;
+    for (let b = h & mask; ; b = (b + 1) & mask) {
+      const s = buckets[b]!;
+      if (s === EMPTY) return EMPTY;
+      if (hashOf[s] !== h) continue;
+      const a = base + s * stride;
+      let same: boolean;
+      if (n === 4) same = dv.getInt32(a, true) === dv.getInt32(keyAddr, true);
+      else same = this.keyIs(s, this.env.memory.u8, keyAddr);
+      if (same) {
+        this.at = b;
+        return s;
+      }
+    }
+  }
+
+  /** The hash {@link findAt} computed last. */
+  private lastHash = 0;
 
   private bucketOf(slot: number): number {
     const buckets = this.buckets;
@@ -168,9 +221,12 @@ export class HashMap extends BpfMap {
     this.count++;
   }
 
-  /** Puts `slot` where `old` was, in the buckets and in the insertion order (a key's replacement). */
-  private swap(old: number, slot: number): void {
-    this.buckets[this.bucketOf(old)] = slot;
+  /**
+   * Puts `slot` where `old` was, in the buckets and in the insertion order (a key's replacement).
+   * `bucket`: where `old` lies, when the caller just found it there (-1: look).
+   */
+  private swap(old: number, slot: number, bucket = -1): void {
+    this.buckets[bucket >= 0 ? bucket : this.bucketOf(old)] = slot;
     this.hashOf[slot] = this.hashOf[old]!;
     const p = this.prev[old]!;
     const n = this.next[old]!;
@@ -184,11 +240,11 @@ export class HashMap extends BpfMap {
     this.live[slot] = 1;
   }
 
-  /** Takes `slot` out of the table (backward-shift deletion) and out of the insertion order. */
-  private drop(slot: number): void {
+  /** Takes `slot` out of the table (backward-shift deletion) and out of the insertion order; `bucket` as for {@link swap}. */
+  private drop(slot: number, bucket = -1): void {
     const buckets = this.buckets;
     const mask = this.mask;
-    let i = this.bucketOf(slot);
+    let i = bucket >= 0 ? bucket : this.bucketOf(slot);
     for (let j = i; ; ) {
       buckets[i] = EMPTY;
       for (;;) {
@@ -255,7 +311,11 @@ export class HashMap extends BpfMap {
   }
 
   override lookupAt(keyAddr: number, cpu: number): number {
-    return this.lookupIn(this.env.memory.u8, keyAddr, cpu);
+    const slot = this.findAt(keyAddr);
+    if (slot === EMPTY) return 0;
+    this.lru?.setRef(slot);
+    const v = this.values;
+    return v.region.start + (this.percpu ? slot * v.copies + cpu : slot) * v.stride;
   }
 
   private lookupIn(src: Uint8Array, off: number, cpu: number): number {
@@ -301,7 +361,31 @@ export class HashMap extends BpfMap {
 
   override updateAt(keyAddr: number, valueAddr: number, flags: number, cpu: number): MapStatus {
     const u8 = this.env.memory.u8;
-    return this.doUpdate(u8, keyAddr, u8, valueAddr, this.valueSize, flags, cpu, false);
+    if (this.lru !== undefined) return this.doUpdate(u8, keyAddr, u8, valueAddr, this.vs, flags, cpu, false);
+    // A plain or per-CPU hash: doUpdate's steps with the key found in place.
+    if (badUpdateFlags(flags)) return -Errno.EINVAL;
+    const old = this.findAt(keyAddr);
+    if (old !== EMPTY) {
+      if (flags === UpdateFlags.NOEXIST) return -Errno.EEXIST;
+      if (this.percpu) {
+        this.values.writeFrom(old, cpu, u8, valueAddr, this.vs);
+        return 0;
+      }
+      const slot = this.spare[cpu]!;
+      this.spare[cpu] = old;
+      this.keys.writeFrom(slot, 0, u8, keyAddr, this.ks);
+      this.values.writeFrom(slot, 0, u8, valueAddr, this.vs);
+      this.swap(old, slot, this.at);
+      return 0;
+    }
+    if (flags === UpdateFlags.EXIST) return -Errno.ENOENT;
+    if (this.count >= this.maxEntries) return -Errno.E2BIG;
+    const slot = this.values.take();
+    if (slot < 0) return -Errno.E2BIG;
+    this.keys.writeFrom(slot, 0, u8, keyAddr, this.ks);
+    this.initValue(slot, u8, valueAddr, this.vs, cpu, false);
+    this.link(slot, this.lastHash);
+    return 0;
   }
 
   private checkFlags(exists: boolean, flags: number): MapStatus {
@@ -329,8 +413,9 @@ export class HashMap extends BpfMap {
       const slot = this.spare[cpu]!;
       this.spare[cpu] = old;
       this.writeKey(slot, k, ko);
+      const bucket = this.at;
       this.initValue(slot, v, vo, vlen, cpu, allCpus);
-      this.swap(old, slot);
+      this.swap(old, slot, bucket);
       return 0;
     }
     const slot = this.values.take();
@@ -357,7 +442,7 @@ export class HashMap extends BpfMap {
     }
     if (old !== EMPTY) {
       lru.setRef(slot);
-      this.swap(old, slot);
+      this.swap(old, slot, this.at);
       lru.pushFree(old);
     } else {
       this.link(slot, h);
@@ -406,13 +491,18 @@ export class HashMap extends BpfMap {
   }
 
   override deleteAt(keyAddr: number): MapStatus {
-    return this.deleteIn(this.env.memory.u8, keyAddr);
+    const slot = this.findAt(keyAddr);
+    if (slot === EMPTY) return -Errno.ENOENT;
+    this.drop(slot, this.at);
+    if (this.lru !== undefined) this.lru.pushFree(slot);
+    else this.values.give(slot);
+    return 0;
   }
 
   private deleteIn(src: Uint8Array, off: number): MapStatus {
     const slot = this.slotOf(src, off);
     if (slot === EMPTY) return -Errno.ENOENT;
-    this.drop(slot);
+    this.drop(slot, this.at);
     if (this.lru !== undefined) this.lru.pushFree(slot);
     else this.values.give(slot);
     return 0;

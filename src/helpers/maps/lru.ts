@@ -49,18 +49,11 @@ function listMove(link: Link, head: Link): void {
 
 const isEmpty = (head: Link): boolean => head.next === head;
 
-/** Snapshot of a list from the tail (oldest) to the head, so moves during a walk are safe. */
-function fromTail(head: Link): Link[] {
-  const out: Link[] = [];
-  for (let l = head.prev; l !== head; l = l.prev) out.push(l);
-  return out;
-}
-
-function fromHead(head: Link): Link[] {
-  const out: Link[] = [];
-  for (let l = head.next; l !== head; l = l.next) out.push(l);
-  return out;
-}
+/*
+ * Walks go as the kernel's list_for_each_entry_safe(_reverse): the neighbour is taken before the
+ * node is handled, which may move the node (and only it) to another list or to the head of its own.
+ * No snapshot array is made (they were most of the LRU's allocations).
+ */
 
 interface NodeState {
   type: T;
@@ -80,7 +73,10 @@ class LruList {
 
 class LocalList {
   readonly pending = new Link(-1);
-  /** The lock-free free list: a stack (llist_add pushes at the head, llist_del_first pops it). */
+  /**
+   * The lock-free free list: a stack (llist_add pushes at the head, llist_del_first pops it), its
+   * head at the array's end (push/pop; unshift and shift were runtime calls moving every element).
+   */
   readonly free: number[] = [];
   nextSteal: number;
   constructor(cpu: number) {
@@ -109,6 +105,8 @@ export class KernelLru {
   private readonly global = new LruList();
   private readonly locals: LocalList[] = [];
   private readonly percpu: LruList[] = [];
+  /** popFreeToLocal's temporary list (empty between calls). */
+  private readonly harvest = new Link(-1);
 
   constructor(o: LruOptions) {
     this.perCpuLists = o.perCpuLists;
@@ -156,7 +154,7 @@ export class KernelLru {
       n.type = T.LocalFree;
       n.ref = false;
       listDel(n.link);
-      this.locals[n.cpu]!.free.unshift(node);
+      this.locals[n.cpu]!.free.push(node);
       return;
     }
     this.move(this.global, n, T.Free);
@@ -205,7 +203,7 @@ export class KernelLru {
     if (isEmpty(active)) return;
     const first = active.next;
     let i = 0;
-    for (const link of fromTail(active)) {
+    for (let link = active.prev, prev = link.prev; link !== active; link = prev, prev = link.prev) {
       const n = this.node(link);
       this.move(l, n, n.ref ? T.Active : T.Inactive);
       if (++i === this.nrScans || link === first) break;
@@ -243,7 +241,8 @@ export class KernelLru {
   private shrinkInactive(l: LruList, target: number, freeList: Link, t: T): number {
     let shrunk = 0;
     let i = 0;
-    for (const link of fromTail(l.lists[T.Inactive]!)) {
+    const inactive = l.lists[T.Inactive]!;
+    for (let link = inactive.prev, prev = link.prev; link !== inactive; link = prev, prev = link.prev) {
       const n = this.node(link);
       if (n.ref) {
         this.move(l, n, T.Active);
@@ -261,7 +260,7 @@ export class KernelLru {
     if (shrunk) return shrunk;
     // Nothing unreferenced: evict one node regardless of its reference bit, inactive list first.
     const force = isEmpty(l.lists[T.Inactive]!) ? l.lists[T.Active]! : l.lists[T.Inactive]!;
-    for (const link of fromTail(force)) {
+    for (let link = force.prev; link !== force; link = link.prev) {
       if (this.evict(link.node)) {
         this.moveToFree(l, this.node(link), freeList, t);
         return 1;
@@ -272,7 +271,8 @@ export class KernelLru {
 
   // ---- the common LRU -------------------------------------------------------------------------
   private flushLocal(loc: LocalList): void {
-    for (const link of fromTail(loc.pending)) {
+    const pending = loc.pending;
+    for (let link = pending.prev, prev = link.prev; link !== pending; link = prev, prev = link.prev) {
       const n = this.node(link);
       this.moveIn(this.global, n, n.ref ? T.Active : T.Inactive);
     }
@@ -283,16 +283,17 @@ export class KernelLru {
     this.flushLocal(loc);
     this.rotate(l);
     // Harvest into a temporary list (list_move adds at its head), then push each on the local stack.
-    const tmp = new Link(-1);
+    const tmp = this.harvest;
     let nfree = 0;
-    for (const link of fromHead(l.lists[T.Free]!)) {
+    const free = l.lists[T.Free]!;
+    for (let link = free.next, next = link.next; link !== free; link = next, next = link.next) {
       this.moveToFree(l, this.node(link), tmp, T.LocalFree);
       if (++nfree === this.targetFree) break;
     }
     if (nfree < this.targetFree) this.shrink(l, this.targetFree - nfree, tmp, T.LocalFree);
-    for (const link of fromHead(tmp)) {
+    for (let link = tmp.next, next = link.next; link !== tmp; link = next, next = link.next) {
       listDel(link);
-      loc.free.unshift(link.node);
+      loc.free.push(link.node);
     }
   }
 
@@ -305,10 +306,11 @@ export class KernelLru {
   }
 
   private popPending(loc: LocalList): number {
-    for (const force of [false, true]) {
-      for (const link of fromTail(loc.pending)) {
+    const pending = loc.pending;
+    for (let force = 0; force < 2; force++) {
+      for (let link = pending.prev; link !== pending; link = link.prev) {
         const n = this.node(link);
-        if ((!n.ref || force) && this.evict(link.node)) {
+        if ((!n.ref || force === 1) && this.evict(link.node)) {
           listDel(link);
           return link.node;
         }
@@ -319,10 +321,10 @@ export class KernelLru {
 
   private commonPop(cpu: number): number {
     const loc = this.locals[cpu]!;
-    let node = loc.free.shift() ?? -1;
+    let node = loc.free.pop() ?? -1;
     if (node < 0) {
       this.popFreeToLocal(loc);
-      node = loc.free.shift() ?? -1;
+      node = loc.free.pop() ?? -1;
     }
     if (node >= 0) {
       this.addPending(loc, cpu, node);
@@ -333,7 +335,7 @@ export class KernelLru {
     let steal = first;
     do {
       const victim = this.locals[steal]!;
-      node = victim.free.shift() ?? -1;
+      node = victim.free.pop() ?? -1;
       if (node < 0) node = this.popPending(victim);
       steal = (steal + 1) % this.cpus;
     } while (node < 0 && steal !== first);

@@ -41,11 +41,18 @@ export abstract class BpfMap {
   /** Index in the instance's map list; the map pointer a program holds is `mapHandle(index)`. */
   readonly index: number;
   protected readonly env: MapEnv;
+  /**
+   * True for the socket maps, whose lookup and update from a program take and give sockets instead
+   * of value bytes. A field the map helpers read on every call (an `instanceof` there walked the
+   * prototype chain of a map array holding several classes).
+   */
+  readonly holdsSockets: boolean;
 
-  constructor(def: MapDef, index: number, env: MapEnv) {
+  constructor(def: MapDef, index: number, env: MapEnv, holdsSockets = false) {
     this.def = def;
     this.index = index;
     this.env = env;
+    this.holdsSockets = holdsSockets;
   }
 
   get name(): string {

@@ -91,12 +91,14 @@ export class SlotStore {
   }
 
   zero(slot: number, copy?: number): void {
-    if (copy !== undefined) {
-      const a = this.addr(slot, copy);
-      this.memory.u8.fill(0, a, a + this.stride);
+    const a = this.addr(slot, copy ?? 0);
+    const n = copy !== undefined ? this.stride : this.stride * this.copies;
+    if (n > 256) {
+      this.memory.u8.fill(0, a, a + n);
       return;
     }
-    const a = this.addr(slot, 0);
-    this.memory.u8.fill(0, a, a + this.stride * this.copies);
+    // Strides are multiples of 8 and slots 8-aligned: by words (fill() is a runtime call, ~30 ns).
+    const dv = this.memory.dv;
+    for (let i = 0; i < n; i += 4) dv.setInt32(a + i, 0, true);
   }
 }

@@ -27,7 +27,7 @@ export abstract class SockMapBase extends BpfMap {
   private readonly nextCookie: () => bigint;
 
   constructor(def: MapDef, index: number, env: MapEnv) {
-    super(def, index, env);
+    super(def, index, env, true);
     let own = 0n;
     this.nextCookie = env.nextCookie ?? (() => ++own);
   }
