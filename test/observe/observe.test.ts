@@ -128,9 +128,7 @@ describe('profile', () => {
     let t = 0;
     // Each helper call measures 3 us, of which 1 us is the clock read around it.
     const prof = new ProfileCollector(() => t, 1000);
-    const prog = prepareProgram('demo', assemble('call 5
-call 5
-exit'));
+    const prog = prepareProgram('demo', assemble('call 5\ncall 5\nexit'));
     const helpers = prof.wrapHelpers({ get: (id) => (id === 5 ? () => ((t += 0.003), 0n) : undefined), nameOf: () => 'bpf_helper_5' });
     prof.timed(() => {
       t += 0.002;
