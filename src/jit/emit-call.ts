@@ -13,7 +13,7 @@ import { MAX_CALL_FRAMES } from '../helpers/memory.js';
 import type { Expr } from './types.js';
 import { type EmitCtx, I32, I64, NONE, reg, setReg } from './emit-context.js';
 import { invalidateCache, reloadBudget, spillBudget } from './emit-mem.js';
-import { fnName, Global, helperArity, Import, Local, mayTailCall, mayUnwind, PARAM_COUNT, retGlobal, TAIL_CALL_HELPER, TAIL_FLAG } from './runtime.js';
+import { fnName, Global, helperArity, HELPER_MOVED, Import, Local, mayTailCall, mayUnwind, PARAM_COUNT, retGlobal, TAIL_CALL_HELPER, TAIL_FLAG } from './runtime.js';
 
 /**
  * Raises a fault known at compile time (or the pending budget fault, which JS checks first). The
@@ -96,7 +96,8 @@ export function emitHelperCall(c: EmitCtx, pc: number): Expr[] {
     const stores = [1, 2, 3, 4, 5].slice(0, n).map((r) => m.i64.store(0, 8, m.i32.const(HELPER_ARGS + 8 * (r - 1)), reg(c, r)));
     const lo = m.i64.extend_u(m.call(Import.helperm, [m.i32.const(pc), m.i32.const(id), depth], I32));
     const hi = m.i64.shl(m.i64.load32_u(0, 4, m.i32.const(HELPER_RET_HI)), m.i64.const(32n));
-    return [...stores, spillBudget(c), setReg(c, 0, lo), setReg(c, 0, m.i64.or(reg(c, 0), hi)), reloadBudget(c), ...invalidateCache(c)];
+    const moved = m.if(m.i32.load(0, 4, m.i32.const(HELPER_MOVED)), m.block(null, invalidateCache(c)));
+    return [...stores, spillBudget(c), setReg(c, 0, lo), setReg(c, 0, m.i64.or(reg(c, 0), hi)), reloadBudget(c), moved];
   }
   const args = [m.i32.const(pc), m.i32.const(id), depth, ...[1, 2, 3, 4, 5].slice(0, n).map((r) => reg(c, r))];
   const call = [spillBudget(c), setReg(c, 0, m.call(Import.helperN(n), args, I64))];

@@ -11,7 +11,7 @@ import { FaultSignal, RuntimeFault, type FaultKind } from '../helpers/fault.js';
 import { MAX_CALL_FRAMES, type Memory, PROBE_ZERO } from '../helpers/memory.js';
 import { coverageGlobals, type CompiledProgram, REPLAY } from './compile.js';
 import { accessOf } from './emit-mem.js';
-import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, Import, MAILBOX, MAIN, MAIN32, mayAbort, mayTailCall, REGION_COUNT, REGION_MAX, REGION_TABLE, retGlobal, RT, STACK_TOP, TAIL_FLAG, UNWIND_ABORT, UNWIND_TAIL } from './runtime.js';
+import { AbortWithZero, DEFAULT_BUDGET, ENV, fnName, Global, HELPER_MOVED, Import, MAILBOX, MAIN, MAIN32, mayAbort, mayTailCall, REGION_COUNT, REGION_MAX, REGION_TABLE, retGlobal, RT, STACK_TOP, TAIL_FLAG, UNWIND_ABORT, UNWIND_TAIL } from './runtime.js';
 
 /** A generated function: r0..r9 in, r0 out. */
 type EntryFn = (...regs: bigint[]) => bigint;
@@ -514,6 +514,8 @@ export class JitEngine implements EngineInstance, HelperRuntime {
       this.fastFns[id] = fast;
     }
     let r: number | bigint;
+    // The layout before the call: the generated code's cached regions stay exact unless it changes (HELPER_MOVED).
+    const layout = this.memory.layout;
     if (fast === null) {
       const dv = this.memory.dv;
       const a = (i: number): bigint => dv.getBigUint64(HELPER_ARGS + 8 * (i - 1), true);
@@ -540,6 +542,7 @@ export class JitEngine implements EngineInstance, HelperRuntime {
     }
     // Through the 32-bit view: this DataView store stayed a runtime call in optimized code.
     const i32 = this.memory.i32;
+    i32[HELPER_MOVED >> 2] = this.memory.layout !== layout ? 1 : 0;
     if (typeof r === 'number') {
       i32[HELPER_RET_HI >> 2] = r >= 0 && r <= 0xffffffff ? 0 : Math.floor(r / 0x100000000);
       return r | 0;

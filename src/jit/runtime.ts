@@ -78,6 +78,14 @@ export const MAILBOX = 16;
  * WebAssembly exception thrown through frames costs microseconds in V8; this costs a load.
  */
 export const TAIL_FLAG = MAILBOX + 4;
+/**
+ * Also in that page (bytes [124, 128), after the helper arguments and r0's high half): non-zero
+ * when the `helperm` call that just returned changed the memory's layout (see Memory.layout). The
+ * code after such a call forgets its cached regions only then: a map helper, which adds, drops
+ * and moves no region, leaves every cached bound exact (the next access after each map call
+ * searched the region table before).
+ */
+export const HELPER_MOVED = 124;
 /** {@link TAIL_FLAG}'s value for a deferred tail call. */
 export const UNWIND_TAIL = 1;
 /** {@link TAIL_FLAG}'s value for an LD_ABS/LD_IND that ended the program with r0 = 0. */

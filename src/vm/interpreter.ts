@@ -285,7 +285,8 @@ export class Interpreter implements HelperRuntime, EngineInstance {
     return lo;
   }
 
-  private callHelper(id: number, pc: number, L: Int32Array, H: Int32Array): void {
+  /** Calls helper `id` with r1..r5 and sets r0; true when regions may have changed (exec then forgets its cached bounds). */
+  private callHelper(id: number, pc: number, L: Int32Array, H: Int32Array): boolean {
     const poison = this.prog.poisoned.size > 0 ? this.prog.poisoned.get(pc) : undefined;
     if (poison !== undefined) throw this.fault('poisoned', pc, `instruction poisoned by a failed CO-RE relocation: ${poison}`);
     let h = id >= 0 ? this.resolved[id] : undefined;
@@ -298,10 +299,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
       throw this.fault('helper', pc, `helper ${this.helpers.nameOf(id)} (#${id}) is not supported`);
     }
     const fast = h.fast;
-    if (fast !== undefined) {
-      this.callFast(fast, pc, L, H);
-      return;
-    }
+    if (fast !== undefined) return this.callFast(fast, pc, L, H);
     this.pc = pc;
     const depth = this.depth;
     let r0: bigint;
@@ -323,10 +321,11 @@ export class Interpreter implements HelperRuntime, EngineInstance {
     }
     // r1-r5 are caller-saved: the kernel leaves them unreadable after a call; keep them as they were.
     this.invalidate();
+    return true;
   }
 
   /** A helper's fast path (FastHelperFn): r1..r5 go to HELPER_ARGS as halves, r0 comes back a number. */
-  private callFast(fast: FastHelperFn, pc: number, L: Int32Array, H: Int32Array): void {
+  private callFast(fast: FastHelperFn, pc: number, L: Int32Array, H: Int32Array): boolean {
     const dv = this.memory.dv;
     for (let i = 1; i <= 5; i++) {
       dv.setInt32(HELPER_ARGS + 8 * (i - 1), L[i]!, true);
@@ -334,6 +333,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
     }
     this.pc = pc;
     const depth = this.depth;
+    const layout = this.memory.layout;
     let r0: number | bigint;
     try {
       r0 = fast(this, HELPER_ARGS);
@@ -350,7 +350,8 @@ export class Interpreter implements HelperRuntime, EngineInstance {
       L[0] = Number(v & 0xffffffffn) | 0;
       H[0] = Number(v >> 32n) | 0;
     }
-    this.invalidate();
+    // A fast path (a map operation) moves no region as a rule: the cached bounds stay exact unless the layout changed.
+    return this.memory.layout !== layout;
   }
 
   private exec(entry: number, L: Int32Array, H: Int32Array): void {
@@ -1169,11 +1170,12 @@ export class Interpreter implements HelperRuntime, EngineInstance {
             break;
           }
           this.remaining = remaining;
+          let moved: boolean;
           if (kind === 2) {
             // kfuncs dispatch through the helper table under ids of their own (kernel-objects/kfuncs.ts)
             if (this.helpers.get(kfuncId(imm[pc]!)) === undefined) throw this.fault('helper', pc, `kfunc call (BTF id ${imm[pc]}) is not supported`);
-            this.callHelper(kfuncId(imm[pc]!), pc, L, H);
-          } else this.callHelper(imm[pc]!, pc, L, H);
+            moved = this.callHelper(kfuncId(imm[pc]!), pc, L, H);
+          } else moved = this.callHelper(imm[pc]!, pc, L, H);
           remaining = this.remaining;
           if (this.tailTarget >= 0) {
             // A deferred tail call: the program ends here, its frames with it.
@@ -1182,7 +1184,7 @@ export class Interpreter implements HelperRuntime, EngineInstance {
             return;
           }
           dv = mem.dv;
-          rS = rE = wS = wE = 0;
+          if (moved) rS = rE = wS = wE = 0;
           break;
         }
         case 0x8d: {

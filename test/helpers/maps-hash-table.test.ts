@@ -141,6 +141,12 @@ describe('hash map table', () => {
           }
         }
         expect(a.size).toBe(b.size);
+        // Each path finds the keys the other inserted (one hash function, however the key is read).
+        for (const { key } of a.entries()) {
+          expect(a.lookup(key, 0)).not.toBe(0);
+          e.memory.u8.set(key, kAt);
+          expect(b.lookupAt(kAt, 0)).not.toBe(0);
+        }
       });
     }
   }

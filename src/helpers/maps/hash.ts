@@ -188,8 +188,18 @@ export class HashMap extends BpfMap {
     }
   }
 
-  /** The hash {@link findAt} computed last. */
+  /** The hash {@link findAt} computed last (or {@link findKey} was given). */
   private lastHash = 0;
+
+  /**
+   * {@link find} of the key at `k[ko..]`, whose hash is `h` unless `k` is the memory (a helper's
+   * key, then found in place by {@link findAt}); the key's hash goes to {@link lastHash} either way.
+   */
+  private findKey(k: Uint8Array, ko: number, h: number): number {
+    if (k === this.env.memory.u8) return this.findAt(ko);
+    this.lastHash = h;
+    return this.find(k, ko, h);
+  }
 
   private bucketOf(slot: number): number {
     const buckets = this.buckets;
@@ -397,7 +407,8 @@ export class HashMap extends BpfMap {
   /** An update with the key at `k[ko..]` and `vlen` value bytes at `v[vo..]` (both possibly the memory itself). */
   private doUpdate(k: Uint8Array, ko: number, v: Uint8Array, vo: number, vlen: number, flags: number, cpu: number, allCpus: boolean): MapStatus {
     if (badUpdateFlags(flags)) return -Errno.EINVAL;
-    const h = this.hash(k, ko);
+    // An LRU update from a helper hashes the key in place (findKey): no hash here.
+    const h = this.lru !== undefined && k === this.env.memory.u8 ? 0 : this.hash(k, ko);
     if (this.lru !== undefined) {
       return this.percpu ? this.lruPercpuUpdate(h, k, ko, v, vo, vlen, flags, cpu, allCpus) : this.lruUpdate(h, k, ko, v, vo, vlen, flags, cpu);
     }
@@ -434,7 +445,7 @@ export class HashMap extends BpfMap {
     // prealloc_lru_pop copies the key, then the value is copied, then the flags are checked.
     this.writeKey(slot, k, ko);
     this.values.writeFrom(slot, 0, v, vo, vlen);
-    const old = this.find(k, ko, h);
+    const old = this.findKey(k, ko, h);
     const err = this.checkFlags(old !== EMPTY, flags);
     if (err) {
       lru.pushFree(slot);
@@ -445,7 +456,7 @@ export class HashMap extends BpfMap {
       this.swap(old, slot, this.at);
       lru.pushFree(old);
     } else {
-      this.link(slot, h);
+      this.link(slot, this.lastHash);
     }
     return 0;
   }
@@ -468,7 +479,7 @@ export class HashMap extends BpfMap {
       fresh = lru.pop(cpu);
       if (fresh < 0) return -Errno.ENOMEM;
     }
-    const old = this.find(k, ko, h);
+    const old = this.findKey(k, ko, h);
     let err = this.checkFlags(old !== EMPTY, flags);
     if (!err) {
       if (old !== EMPTY) {
@@ -477,7 +488,7 @@ export class HashMap extends BpfMap {
       } else {
         this.writeKey(fresh, k, ko);
         this.initValue(fresh, v, vo, vlen, cpu, allCpus);
-        this.link(fresh, h);
+        this.link(fresh, this.lastHash);
         fresh = -1;
       }
       err = 0;
