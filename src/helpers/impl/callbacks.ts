@@ -49,6 +49,13 @@ export const callbackHelpers: HelperGroup = (k) => ({
     }
     const slot = slotOf(fn, 'bpf_for_each_map_elem');
     const handle = BigInt(mapHandle(map.index));
-    return BigInt(map.forEach(k.cpu, (key, value) => BigInt.asUintN(64, rt.callFunction(slot, [handle, BigInt(key), BigInt(value), ctx])) !== 0n));
+    const args = [handle, 0n, 0n, ctx];
+    return BigInt(
+      map.forEach(k.cpu, (key, value) => {
+        args[1] = BigInt(key);
+        args[2] = BigInt(value);
+        return rt.callFunction(slot, args) !== 0n;
+      }),
+    );
   },
 });
