@@ -49,7 +49,42 @@ function readString(read: (p: bigint, n: number) => Uint8Array | number, ptr: bi
   return s;
 }
 
-export const readKernelString = (k: KernelState, ptr: bigint, max: number): string | number => readString((p, n) => readKernel(k, p, n), ptr, max);
+/**
+ * readString of kernel memory. Format strings (bpf_snprintf reads up to 64 KiB) and %s arguments
+ * mostly lie in the simulated kernel's regions: those bytes are read in place, a region at a
+ * time, with no BigInt and no view per byte; anything else goes byte by byte through readKernel.
+ */
+export function readKernelString(k: KernelState, ptr: bigint, max: number): string | number {
+  const p = BigInt.asUintN(64, ptr);
+  if (p > 0xffffffffn) return readString((q, n) => readKernel(k, q, n), ptr, max);
+  const memory = k.memory;
+  const u8 = memory.u8;
+  const base = Number(p);
+  // [lo, hi): bytes known to be the simulated kernel's own (as `own` decides for one byte).
+  let lo = 0;
+  let hi = 0;
+  let s = '';
+  for (let i = 0; i < max - 1; i++) {
+    const a = base + i;
+    let c: number;
+    if (a >= lo && a < hi) c = u8[a]!;
+    else {
+      const r = a < 0xffffffff ? memory.regionAt(a) : undefined;
+      if (r !== undefined && (r === memory.stack || a >= r.start) && a + 1 <= r.end) {
+        lo = a;
+        hi = r.end;
+        c = u8[a]!;
+      } else {
+        const b = readKernel(k, BigInt(a), 1);
+        if (typeof b === 'number') return i === 0 ? b : -Errno.EFAULT;
+        c = b[0]!;
+      }
+    }
+    if (c === 0) return s;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
 export const readUserString = (k: KernelState, ptr: bigint, max: number): string | number => readString((p, n) => readUser(k, p, n), ptr, max);
 
 function probeRead(k: KernelState, dst: bigint, size: bigint, src: bigint, read: (p: bigint, n: number) => Uint8Array | number): bigint {
