@@ -132,6 +132,10 @@ describe('bpf_loop and bpf_for_each_map_elem', () => {
     expect(h.call('loop', (1 << 23) + 1, CB, 0, 0)).toBe(0xfffffff9n);
     expect(h.call('loop', 5, CB, 0, 1)).toBe(BigInt(-Errno.EINVAL));
     expect(() => h.call('loop', 5, 0x1000, 0, 0)).toThrow(/not a pointer to a bpf function/);
+    // Only the low 4 GiB hold function pointers: the same low half with a high half is not one.
+    expect(() => h.call('loop', 5, (1n << 32n) | BigInt(CB), 0, 0)).toThrow(/0x1f0000007 is not a pointer/);
+    expect(() => h.call('loop', 5, 1n << 32n, 0, 0)).toThrow(/0x100000000 is not a pointer/);
+    expect(() => h.call('loop', 5, (1n << 64n) - 1n, 0, 0)).toThrow(/0xffffffffffffffff is not a pointer/);
   });
 
   it('visits map elements with the map, key and value pointers', () => {
