@@ -196,6 +196,22 @@ describe('probe reads and strncmp', () => {
     expect(h.call('strncmp', a, 8, s('abcdef'))).toBe(0n);
     expect(h.call('strncmp', a, 7, s('abcdefgh'))).toBe(-1n);
   });
+
+  it('strncmp faults where a byte of the constant string cannot be read, as a view of it would', () => {
+    const h = harness();
+    const a = h.buf(new TextEncoder().encode('abcdabcd'));
+    // No NUL: the comparison runs off the region.
+    const open = h.buf(new TextEncoder().encode('abc'), false);
+    expect(h.call('strncmp', a, 3, open)).toBe(0n);
+    expect(() => h.call('strncmp', a, 4, open)).toThrow(/0x[0-9a-f]+/);
+    // A strided region: each element's usable bytes end before the stride does.
+    const arr = h.instance.memory.alloc('arr', 'map-value', 32, { stride: 16, elemSize: 4 });
+    h.instance.memory.u8.set(new TextEncoder().encode('abcd'), arr.start);
+    h.instance.memory.u8.set(new TextEncoder().encode('ab\0'), arr.start + 16);
+    expect(h.call('strncmp', a, 4, arr.start)).toBe(0n);
+    expect(() => h.call('strncmp', a, 5, arr.start)).toThrow(/arr/);
+    expect(h.call('strncmp', a, 4, arr.start + 16)).toBe(1n);
+  });
 });
 
 describe('printk helpers', () => {
