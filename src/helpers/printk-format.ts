@@ -33,7 +33,8 @@ interface Spec {
 
 const isPrint = (c: number): boolean => c >= 0x20 && c < 0x7f;
 const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
-const isPunct = (c: number): boolean => isPrint(c) && !isSpace(c) && !/[0-9A-Za-z]/.test(String.fromCharCode(c));
+const isAlnum = (c: number): boolean => (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
+const isPunct = (c: number): boolean => isPrint(c) && !isSpace(c) && !isAlnum(c);
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 
 function pad(body: string, spec: Spec, numeric: boolean): string {
@@ -102,9 +103,10 @@ export function bprintf(fmt: string, args: readonly bigint[], mem: FormatMemory)
     if (conv === 'p') {
       const next = code(i + 1);
       const ptr = BigInt.asUintN(64, arg);
-      const hex16 = ptr.toString(16).padStart(16, '0');
+      // Only the plain, %px and %pK forms print it.
+      const hex16 = (): string => ptr.toString(16).padStart(16, '0');
       if (next === 0 || isSpace(next) || isPunct(next)) {
-        out += pad(hex16, s, false);
+        out += pad(hex16(), s, false);
       } else if ((fmt[i + 1] === 'k' || fmt[i + 1] === 'u') && fmt[i + 2] === 's') {
         const after = code(i + 3);
         if (after !== 0 && !isSpace(after) && !isPunct(after)) return -Errno.EINVAL;
@@ -113,7 +115,7 @@ export function bprintf(fmt: string, args: readonly bigint[], mem: FormatMemory)
         out += pad(str, s, false);
         i += 2;
       } else if (fmt[i + 1] === 'K' || fmt[i + 1] === 'x') {
-        out += pad(hex16, s, false);
+        out += pad(hex16(), s, false);
         i++;
       } else if (fmt[i + 1] === 's' || fmt[i + 1] === 'S' || fmt[i + 1] === 'B') {
         out += pad(`0x${ptr.toString(16)}`, s, false);
