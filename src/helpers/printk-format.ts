@@ -48,16 +48,23 @@ function pad(body: string, spec: Spec, numeric: boolean): string {
   return ' '.repeat(fill) + body;
 }
 
+// Byte texts made once: addresses are printed a byte at a time.
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const DEC: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+const DEC3: readonly string[] = DEC.map((d) => d.padStart(3, '0'));
+
 function ipv4(b: Uint8Array, lead: boolean): string {
-  return [...b.subarray(0, 4)].map((x) => (lead ? String(x).padStart(3, '0') : String(x))).join('.');
+  const t = lead ? DEC3 : DEC;
+  return `${t[b[0]!]}.${t[b[1]!]}.${t[b[2]!]}.${t[b[3]!]}`;
 }
 
 function ipv6(b: Uint8Array, colons: boolean): string {
-  const hex = [...b.subarray(0, 16)].map((x) => x.toString(16).padStart(2, '0'));
-  if (!colons) return hex.join('');
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(hex[i]! + hex[i + 1]!);
-  return groups.join(':');
+  let s = '';
+  for (let i = 0; i < 16; i += 2) {
+    if (colons && i > 0) s += ':';
+    s += HEX2[b[i]!]! + HEX2[b[i + 1]!]!;
+  }
+  return s;
 }
 
 /**
