@@ -45,4 +45,17 @@ describe('readKernelString', () => {
     expect(readKernelString(k, 0xffff888000001000n, 64)).toBe('kmem');
     expect(readKernelString(k, BigInt(stack.start - 40), 64)).toBe('deep');
   });
+
+  it('reads long strings whole, cut at the limit', () => {
+    const h = harness();
+    const k = h.instance.kernel;
+    const long = new Uint8Array(9000).fill(0x78);
+    long[8999] = 0;
+    const at = h.buf(long);
+    for (const max of [1, 2, 4096, 4097, 8999, 9000, 9001, 1 << 16]) {
+      expect(readKernelString(k, BigInt(at), max)).toBe(byteByByte(k, BigInt(at), max));
+    }
+    expect(readKernelString(k, BigInt(at), 1 << 16)).toBe('x'.repeat(8999));
+    expect(readKernelString(k, BigInt(at + 10), 4097)).toBe('x'.repeat(4096));
+  });
 });
