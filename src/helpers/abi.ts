@@ -11,7 +11,8 @@ export interface HelperRuntime {
   /**
    * Runs the bpf function at `slot` of the current program with r1..r5 = `args` and returns its r0.
    * Used by helpers that take callbacks (`bpf_loop`, `bpf_for_each_map_elem`). The callee gets its
-   * own stack frame below the caller's and shares the instruction budget.
+   * own stack frame below the caller's and shares the instruction budget. Helpers reuse `args`
+   * from one call to the next (one list per iteration would be garbage): copy it to keep it.
    */
   callFunction(slot: number, args: readonly bigint[]): bigint;
   /**

@@ -33,7 +33,8 @@ interface Spec {
 
 const isPrint = (c: number): boolean => c >= 0x20 && c < 0x7f;
 const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
-const isPunct = (c: number): boolean => isPrint(c) && !isSpace(c) && !/[0-9A-Za-z]/.test(String.fromCharCode(c));
+const isAlnum = (c: number): boolean => (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
+const isPunct = (c: number): boolean => isPrint(c) && !isSpace(c) && !isAlnum(c);
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 
 function pad(body: string, spec: Spec, numeric: boolean): string {
@@ -47,16 +48,23 @@ function pad(body: string, spec: Spec, numeric: boolean): string {
   return ' '.repeat(fill) + body;
 }
 
+// Byte texts made once: addresses are printed a byte at a time.
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const DEC: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+const DEC3: readonly string[] = DEC.map((d) => d.padStart(3, '0'));
+
 function ipv4(b: Uint8Array, lead: boolean): string {
-  return [...b.subarray(0, 4)].map((x) => (lead ? String(x).padStart(3, '0') : String(x))).join('.');
+  const t = lead ? DEC3 : DEC;
+  return `${t[b[0]!]}.${t[b[1]!]}.${t[b[2]!]}.${t[b[3]!]}`;
 }
 
 function ipv6(b: Uint8Array, colons: boolean): string {
-  const hex = [...b.subarray(0, 16)].map((x) => x.toString(16).padStart(2, '0'));
-  if (!colons) return hex.join('');
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(hex[i]! + hex[i + 1]!);
-  return groups.join(':');
+  let s = '';
+  for (let i = 0; i < 16; i += 2) {
+    if (colons && i > 0) s += ':';
+    s += HEX2[b[i]!]! + HEX2[b[i + 1]!]!;
+  }
+  return s;
 }
 
 /**
@@ -102,9 +110,10 @@ export function bprintf(fmt: string, args: readonly bigint[], mem: FormatMemory)
     if (conv === 'p') {
       const next = code(i + 1);
       const ptr = BigInt.asUintN(64, arg);
-      const hex16 = ptr.toString(16).padStart(16, '0');
+      // Only the plain, %px and %pK forms print it.
+      const hex16 = (): string => ptr.toString(16).padStart(16, '0');
       if (next === 0 || isSpace(next) || isPunct(next)) {
-        out += pad(hex16, s, false);
+        out += pad(hex16(), s, false);
       } else if ((fmt[i + 1] === 'k' || fmt[i + 1] === 'u') && fmt[i + 2] === 's') {
         const after = code(i + 3);
         if (after !== 0 && !isSpace(after) && !isPunct(after)) return -Errno.EINVAL;
@@ -113,7 +122,7 @@ export function bprintf(fmt: string, args: readonly bigint[], mem: FormatMemory)
         out += pad(str, s, false);
         i += 2;
       } else if (fmt[i + 1] === 'K' || fmt[i + 1] === 'x') {
-        out += pad(hex16, s, false);
+        out += pad(hex16(), s, false);
         i++;
       } else if (fmt[i + 1] === 's' || fmt[i + 1] === 'S' || fmt[i + 1] === 'B') {
         out += pad(`0x${ptr.toString(16)}`, s, false);

@@ -81,6 +81,9 @@ export class Interpreter implements HelperRuntime, EngineInstance {
   /** Registers of a run from {@link run} (lo and hi halves of r0..r10). */
   private readonly runL = new Int32Array(11);
   private readonly runH = new Int32Array(11);
+  /** Registers of callbacks by depth (see {@link invoke}). */
+  private readonly cbL: Int32Array[] = [];
+  private readonly cbH: Int32Array[] = [];
   /** Whether the caller takes tail calls from {@link takeTailCall} (EngineOptions.returnOnTailCall). */
   private readonly returnOnTailCall: boolean;
   /** The target of the tail call the last run ended with, or -1. */
@@ -174,8 +177,11 @@ export class Interpreter implements HelperRuntime, EngineInstance {
       H = this.runH;
       for (let r = 0; r < 11; r++) L[r] = H[r] = 0;
     } else {
-      L = new Int32Array(11);
-      H = new Int32Array(11);
+      // One pair per depth, made once: a callback's registers are live only while it runs, and
+      // whatever runs meanwhile (its callees, nested callbacks) is deeper.
+      L = this.cbL[depth] ??= new Int32Array(11);
+      H = this.cbH[depth] ??= new Int32Array(11);
+      for (let r = 0; r < 11; r++) L[r] = H[r] = 0;
     }
     for (let i = 0; i < 5 && i < args.length; i++) {
       const a = args[i]!;

@@ -132,6 +132,10 @@ describe('bpf_loop and bpf_for_each_map_elem', () => {
     expect(h.call('loop', (1 << 23) + 1, CB, 0, 0)).toBe(0xfffffff9n);
     expect(h.call('loop', 5, CB, 0, 1)).toBe(BigInt(-Errno.EINVAL));
     expect(() => h.call('loop', 5, 0x1000, 0, 0)).toThrow(/not a pointer to a bpf function/);
+    // Only the low 4 GiB hold function pointers: the same low half with a high half is not one.
+    expect(() => h.call('loop', 5, (1n << 32n) | BigInt(CB), 0, 0)).toThrow(/0x1f0000007 is not a pointer/);
+    expect(() => h.call('loop', 5, 1n << 32n, 0, 0)).toThrow(/0x100000000 is not a pointer/);
+    expect(() => h.call('loop', 5, (1n << 64n) - 1n, 0, 0)).toThrow(/0xffffffffffffffff is not a pointer/);
   });
 
   it('visits map elements with the map, key and value pointers', () => {
@@ -191,6 +195,22 @@ describe('probe reads and strncmp', () => {
     expect(h.call('strncmp', a, 6, s('abcdea'))).toBe(1n);
     expect(h.call('strncmp', a, 8, s('abcdef'))).toBe(0n);
     expect(h.call('strncmp', a, 7, s('abcdefgh'))).toBe(-1n);
+  });
+
+  it('strncmp faults where a byte of the constant string cannot be read, as a view of it would', () => {
+    const h = harness();
+    const a = h.buf(new TextEncoder().encode('abcdabcd'));
+    // No NUL: the comparison runs off the region.
+    const open = h.buf(new TextEncoder().encode('abc'), false);
+    expect(h.call('strncmp', a, 3, open)).toBe(0n);
+    expect(() => h.call('strncmp', a, 4, open)).toThrow(/0x[0-9a-f]+/);
+    // A strided region: each element's usable bytes end before the stride does.
+    const arr = h.instance.memory.alloc('arr', 'map-value', 32, { stride: 16, elemSize: 4 });
+    h.instance.memory.u8.set(new TextEncoder().encode('abcd'), arr.start);
+    h.instance.memory.u8.set(new TextEncoder().encode('ab\0'), arr.start + 16);
+    expect(h.call('strncmp', a, 4, arr.start)).toBe(0n);
+    expect(() => h.call('strncmp', a, 5, arr.start)).toThrow(/arr/);
+    expect(h.call('strncmp', a, 4, arr.start + 16)).toBe(1n);
   });
 });
 

@@ -4,15 +4,19 @@ import { FaultSignal } from '../fault.js';
 import type { HelperGroup } from './group.js';
 import { u32 } from './args.js';
 
+/** Loop indexes as BigInts made once: most loops are short, and each iteration passes one. */
+const INDEX: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
+
 /** BPF_MAX_LOOPS: bpf_loop runs at most 8M iterations. */
 export const BPF_MAX_LOOPS = 1 << 23;
 
 export function slotOf(fn: bigint, helper: string): number {
+  // Number() is exact in this range and rounds nothing else into it: no BigInt made per call.
+  const n = Number(fn);
+  if (n >= FUNC_POINTER_BASE && n <= 0xffffffff) return n - FUNC_POINTER_BASE;
   const v = BigInt.asUintN(64, fn);
-  if (v < BigInt(FUNC_POINTER_BASE) || v > 0xffffffffn) {
-    throw new FaultSignal('helper', `${helper}: 0x${v.toString(16)} is not a pointer to a bpf function`);
-  }
-  return Number(v) - FUNC_POINTER_BASE;
+  if (v >= BigInt(FUNC_POINTER_BASE) && v <= 0xffffffffn) return Number(v) - FUNC_POINTER_BASE;
+  throw new FaultSignal('helper', `${helper}: 0x${v.toString(16)} is not a pointer to a bpf function`);
 }
 
 /**
@@ -34,7 +38,7 @@ export const callbackHelpers: HelperGroup = (k) => ({
     // One argument list for every iteration: engines copy it into the callee's registers.
     const args = [0n, ctx];
     while (i < n) {
-      args[0] = BigInt(i);
+      args[0] = i < INDEX.length ? INDEX[i]! : BigInt(i);
       const r = rt.callFunction(slot, args);
       i++;
       if (r !== 0n) break;
@@ -49,6 +53,13 @@ export const callbackHelpers: HelperGroup = (k) => ({
     }
     const slot = slotOf(fn, 'bpf_for_each_map_elem');
     const handle = BigInt(mapHandle(map.index));
-    return BigInt(map.forEach(k.cpu, (key, value) => BigInt.asUintN(64, rt.callFunction(slot, [handle, BigInt(key), BigInt(value), ctx])) !== 0n));
+    const args = [handle, 0n, 0n, ctx];
+    return BigInt(
+      map.forEach(k.cpu, (key, value) => {
+        args[1] = BigInt(key);
+        args[2] = BigInt(value);
+        return rt.callFunction(slot, args) !== 0n;
+      }),
+    );
   },
 });

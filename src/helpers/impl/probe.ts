@@ -1,7 +1,8 @@
 import { Errno } from '../errno.js';
 import type { KernelState } from '../kernel/state.js';
 import type { HelperGroup } from './group.js';
-import { copyOut, u32, view, zeroOut } from './args.js';
+import { PROBE_ZERO } from '../memory.js';
+import { copyOut, lowAddress, u32, view, zeroOut } from './args.js';
 
 /**
  * Reads of memory the program does not own, as the probe helpers do them. Kernel memory is the
@@ -49,7 +50,42 @@ function readString(read: (p: bigint, n: number) => Uint8Array | number, ptr: bi
   return s;
 }
 
-export const readKernelString = (k: KernelState, ptr: bigint, max: number): string | number => readString((p, n) => readKernel(k, p, n), ptr, max);
+/**
+ * readString of kernel memory. Format strings (bpf_snprintf reads up to 64 KiB) and %s arguments
+ * mostly lie in the simulated kernel's regions: those bytes are read in place, a region at a
+ * time, with no BigInt and no view per byte; anything else goes byte by byte through readKernel.
+ */
+export function readKernelString(k: KernelState, ptr: bigint, max: number): string | number {
+  const p = BigInt.asUintN(64, ptr);
+  if (p > 0xffffffffn) return readString((q, n) => readKernel(k, q, n), ptr, max);
+  const memory = k.memory;
+  const u8 = memory.u8;
+  const base = Number(p);
+  // [lo, hi): bytes known to be the simulated kernel's own (as `own` decides for one byte).
+  let lo = 0;
+  let hi = 0;
+  let s = '';
+  for (let i = 0; i < max - 1; i++) {
+    const a = base + i;
+    let c: number;
+    if (a >= lo && a < hi) c = u8[a]!;
+    else {
+      const r = a < 0xffffffff ? memory.regionAt(a) : undefined;
+      if (r !== undefined && (r === memory.stack || a >= r.start) && a + 1 <= r.end) {
+        lo = a;
+        hi = r.end;
+        c = u8[a]!;
+      } else {
+        const b = readKernel(k, BigInt(a), 1);
+        if (typeof b === 'number') return i === 0 ? b : -Errno.EFAULT;
+        c = b[0]!;
+      }
+    }
+    if (c === 0) return s;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
 export const readUserString = (k: KernelState, ptr: bigint, max: number): string | number => readString((p, n) => readUser(k, p, n), ptr, max);
 
 function probeRead(k: KernelState, dst: bigint, size: bigint, src: bigint, read: (p: bigint, n: number) => Uint8Array | number): bigint {
@@ -96,10 +132,26 @@ export const probeHelpers: HelperGroup = (k) => ({
   strncmp: (_rt, s1, s1Size, s2) => {
     // The kernel's strncmp over s1's s1_sz bytes and the constant string s2: -1, 0 or 1.
     const n = u32(s1Size);
-    const a = view(k.memory, s1, n);
+    const memory = k.memory;
+    const a = view(memory, s1, n);
+    // s2's bytes are checked one at a time as a view of each would be, but a check that passes
+    // covers the rest of its region (or element): no BigInt or view per byte.
+    const base = lowAddress(s2);
+    let lo = 0;
+    let hi = 0;
     for (let i = 0; i < n; i++) {
       const c1 = a[i]!;
-      const c2 = view(k.memory, BigInt.asUintN(64, s2) + BigInt(i), 1)[0]!;
+      const at = base + i;
+      let c2: number;
+      if (base >= 0 && at >= lo && at < hi) c2 = memory.u8[at]!;
+      else if (base >= 0 && at < 0xffffffff) {
+        const r = memory.check(at, 0, 1, false);
+        if (r !== PROBE_ZERO) {
+          lo = at;
+          hi = r.stride > 0 ? r.start + Math.floor((at - r.start) / r.stride) * r.stride + r.elemSize : r.end;
+        }
+        c2 = memory.u8[at]!;
+      } else c2 = view(memory, BigInt.asUintN(64, s2) + BigInt(i), 1)[0]!;
       if (c1 !== c2) return c1 < c2 ? -1n : 1n;
       if (c1 === 0) break;
     }
