@@ -64,6 +64,13 @@ function seqAppend(k: KernelState, text: string): bigint {
 export const printkHelpers: HelperGroup = (k) => {
   // One reader of the kernel's memory for every call (it holds nothing of a call).
   const mem = formatMemory(k);
+  /** The text of a format with its arguments in an array of u64s (vprintk, seq_printf), or a negative errno. */
+  const vformat = (fmt: bigint, fmtSize: bigint, data: bigint, dataLen: bigint): string | number => {
+    const args = varargs(k, data, u32(dataLen));
+    if (typeof args === 'number') return args;
+    const f = traceFormat(k, fmt, fmtSize);
+    return typeof f === 'number' ? f : bprintf(f, args, mem);
+  };
   return {
     trace_printk: (_rt, fmt, fmtSize, a1, a2, a3) => {
       const f = traceFormat(k, fmt, fmtSize);
@@ -74,24 +81,15 @@ export const printkHelpers: HelperGroup = (k) => {
       return BigInt(text.length);
     },
     trace_vprintk: (_rt, fmt, fmtSize, data, dataLen) => {
-      const args = varargs(k, data, u32(dataLen));
-      if (typeof args === 'number') return BigInt(args);
-      const f = traceFormat(k, fmt, fmtSize);
-      if (typeof f === 'number') return BigInt(f);
-      const text = bprintf(f, args, mem);
+      const text = vformat(fmt, fmtSize, data, dataLen);
       if (typeof text === 'number') return BigInt(text);
       emit(k, text);
       return BigInt(text.length);
     },
     // bpf_seq_printf checks the format as bpf_snprintf does, when it runs (the verifier does not)
     seq_printf: (_rt, _seq, fmt, fmtSize, data, dataLen) => {
-      const args = varargs(k, data, u32(dataLen));
-      if (typeof args === 'number') return BigInt(args);
-      const f = traceFormat(k, fmt, fmtSize);
-      if (typeof f === 'number') return BigInt(f);
-      const text = bprintf(f, args, mem);
-      if (typeof text === 'number') return BigInt(text);
-      return seqAppend(k, text);
+      const text = vformat(fmt, fmtSize, data, dataLen);
+      return typeof text === 'number' ? BigInt(text) : seqAppend(k, text);
     },
     seq_write: (_rt, _seq, data, len) => {
       const bytes = copyIn(k.memory, data, u32(len));
