@@ -5,8 +5,9 @@ import { SkbContext, SkbField } from '../contexts/skb.js';
 import { XdpContext } from '../contexts/xdp.js';
 import { isRedirectMap } from '../maps/redirect-map.js';
 import type { KernelState } from '../kernel/state.js';
-import type { HelperGroup } from './group.js';
+import type { FastHelperGroup, HelperGroup } from './group.js';
 import { copyIn, copyOut, requireCtx, s32, u32, zeroOut } from './args.js';
+import { argHi, argIsZero, argPointer, argU32 } from './fast-args.js';
 
 const INT_MAX = 0x7fffffff;
 /** skb_store_bytes flags. */
@@ -126,6 +127,83 @@ export const packetHelpers: HelperGroup = (k) => ({
     return BigInt(XdpAction.REDIRECT);
   },
 });
+
+/**
+ * The fast paths (FastHelperFn) of the per-packet helpers: bytes move inside the memory
+ * (copyWithin, as memmove), never through a copy; checks, faults and effects as above.
+ */
+export const packetFastHelpers: FastHelperGroup = (k) => ({
+  skb_load_bytes: (_rt, a) => {
+    const m = k.memory;
+    const n = argU32(m, a, 4);
+    if (k.run.context instanceof FlowDissectorContext) return zeroFast(k, a, n, -Errno.EFAULT);
+    const skb = skbCtx(k, 'bpf_skb_load_bytes');
+    const off = argU32(m, a, 2);
+    const at = off > INT_MAX ? undefined : skb.range(off, n);
+    if (at === undefined) return zeroFast(k, a, n, -Errno.EFAULT);
+    if (n !== 0) m.u8.copyWithin(argPointer(m, a, 3, n, true), at, at + n);
+    return 0;
+  },
+  skb_store_bytes: (_rt, a) => {
+    const skb = skbCtx(k, 'bpf_skb_store_bytes');
+    const m = k.memory;
+    const flags = argU32(m, a, 5);
+    if (argHi(m, a, 5) !== 0 || flags & ~Number(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH)) return -Errno.EINVAL;
+    const n = argU32(m, a, 4);
+    const off = argU32(m, a, 2);
+    const at = off > INT_MAX ? undefined : skb.range(off, n);
+    if (at === undefined) return -Errno.EFAULT;
+    if (n !== 0) {
+      const from = argPointer(m, a, 3, n, false);
+      m.u8.copyWithin(at, from, from + n);
+    }
+    if (flags & Number(BPF_F_INVALIDATE_HASH)) m.dv.setUint32(skb.address + SkbField.hash, 0, true);
+    return 0;
+  },
+  xdp_load_bytes: (_rt, a) => {
+    const x = xdpCtx(k, 'bpf_xdp_load_bytes');
+    const m = k.memory;
+    const n = argU32(m, a, 4);
+    const at = xdpRange(x, argU32(m, a, 2), n);
+    if (at < 0) return at;
+    if (n !== 0) m.u8.copyWithin(argPointer(m, a, 3, n, true), at, at + n);
+    return 0;
+  },
+  xdp_store_bytes: (_rt, a) => {
+    const x = xdpCtx(k, 'bpf_xdp_store_bytes');
+    const m = k.memory;
+    const n = argU32(m, a, 4);
+    const at = xdpRange(x, argU32(m, a, 2), n);
+    if (at < 0) return at;
+    if (n !== 0) {
+      const from = argPointer(m, a, 3, n, false);
+      m.u8.copyWithin(at, from, from + n);
+    }
+    return 0;
+  },
+  redirect: (_rt, a) => {
+    const m = k.memory;
+    const ifindex = argU32(m, a, 1);
+    if (k.run.progType === ProgType.XDP) {
+      if (!argIsZero(m, a, 2)) return XdpAction.ABORTED;
+      k.run.redirect = { ifindex, flags: 0 };
+      return XdpAction.REDIRECT;
+    }
+    const f = argU32(m, a, 2);
+    if (argHi(m, a, 2) !== 0 || f & ~Number(BPF_F_INGRESS)) return TcAct.SHOT;
+    k.run.redirect = { ifindex, flags: f };
+    return TcAct.REDIRECT;
+  },
+});
+
+/** skb_load_bytes' failure: the destination (register 3, `n` bytes) zeroed, `ret` returned. */
+function zeroFast(k: KernelState, a: number, n: number, ret: number): number {
+  if (n !== 0) {
+    const at = argPointer(k.memory, a, 3, n, true);
+    k.memory.u8.fill(0, at, at + n);
+  }
+  return ret;
+}
 
 /** bpf_xdp_pointer's checks: an offset or length over 0xffff is -EFAULT, past the packet -EINVAL. */
 function xdpRange(x: XdpContext, offset: number, len: number): number {

@@ -2,16 +2,16 @@ import { helperTable, type FastHelperFn, type HelperFn, type HelperTable } from 
 import { HELPER_NAMES, helperId, helperName } from '../helper-ids.js';
 import type { KernelState } from '../kernel/state.js';
 import { callbackHelpers } from './callbacks.js';
-import { csumHelpers } from './csum.js';
+import { csumFastHelpers, csumHelpers } from './csum.js';
 import type { FastHelperGroup, HelperGroup } from './group.js';
 import { mapFastHelpers, mapHelpers } from './map-helpers.js';
-import { packetHelpers } from './packet.js';
+import { packetFastHelpers, packetHelpers } from './packet.js';
 import { perfHelpers } from './perf.js';
 import { printkHelpers } from './printk.js';
 import { probeHelpers } from './probe.js';
 import { ringbufHelpers } from './ringbuf-helpers.js';
 import { tailCallHelpers } from './tail-call.js';
-import { timeTaskHelpers } from './time-task.js';
+import { timeTaskFastHelpers, timeTaskHelpers } from './time-task.js';
 import { kernelInfoHelpers } from './kernel-info.js';
 import { dynptrHelpers } from './dynptr.js';
 import { lockHelpers } from './locks.js';
@@ -31,7 +31,7 @@ import { tunnelHelpers } from './tunnel.js';
 import { syncookieHelpers } from './syncookies.js';
 import { retvalHelpers } from './retval.js';
 import { timerHelpers } from './timers.js';
-import { routeHelpers } from './route.js';
+import { routeFastHelpers, routeHelpers } from './route.js';
 import { skbMetaHelpers } from './skb-meta.js';
 import { stringFastHelpers, stringHelpers } from './strings.js';
 import { currentTaskHelpers } from '../kernel-objects/task-helpers.js';
@@ -81,7 +81,14 @@ export function helperFunctions(k: KernelState): Map<number, HelperFn> {
   return fns;
 }
 
-const FAST_GROUPS: readonly FastHelperGroup[] = [mapFastHelpers, stringFastHelpers];
+const FAST_GROUPS: readonly FastHelperGroup[] = [
+  mapFastHelpers,
+  stringFastHelpers,
+  csumFastHelpers,
+  packetFastHelpers,
+  routeFastHelpers,
+  timeTaskFastHelpers,
+];
 
 /** The id of the helper a group names `name` (`map_lookup_elem`), or an error naming it. */
 function groupHelperId(name: string): number {
