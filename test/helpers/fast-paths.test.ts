@@ -80,7 +80,9 @@ function differential(c: Case): string[] {
     for (let j = 0; j < 5; j++) dv.setBigUint64(HELPER_ARGS + 8 * j, BigInt.asUintN(64, BigInt(other[1][j] ?? 0)), true);
     const want = outcome(() => slow.call(name, ...args));
     const got = outcome(() => BigInt.asIntN(64, BigInt(fn!(rt, HELPER_ARGS))));
-    expect(`${i} ${name}: ${got}`).toBe(`${i} ${name}: ${want}`);
+    expect(`${i} ${name}: ${got} ${JSON.stringify(fastH.instance.kernel.run.redirect ?? null)}`).toBe(
+      `${i} ${name}: ${want} ${JSON.stringify(slow.instance.kernel.run.redirect ?? null)}`,
+    );
     expect(`${i} ${name}: memory differs at ${firstDifference(fastH.instance.memory.u8, slow.instance.memory.u8)}`).toBe(`${i} ${name}: memory differs at -1`);
   }
   expect(state(fastH, maps)).toBe(state(slow, maps));
@@ -306,6 +308,27 @@ const CASES: Case[] = [
       tc(h);
       const out: Script = [];
       for (const f of [0, 1, 2, 3, HI, HI | 1n]) out.push(['redirect', [3, f]], ['redirect', [HI | 5n, f]]);
+      return out;
+    },
+  },
+  {
+    name: 'redirect_map: devmap, cpumap, empty slots, fallback actions, BPF_F_BROADCAST, bad flags, maps that cannot redirect',
+    maps: [
+      mapDef({ type: MapType.DEVMAP, name: 'ports', valueSize: 4, maxEntries: 4 }),
+      mapDef({ type: MapType.CPUMAP, name: 'cpus', valueSize: 4, maxEntries: 2 }),
+      mapDef({ type: MapType.ARRAY, name: 'arr', valueSize: 4, maxEntries: 2 }),
+    ],
+    script: (h) => {
+      xdp(h);
+      h.instance.map('ports').set(1, u32(5));
+      h.instance.map('cpus').set(0, u32(64));
+      const out: Script = [];
+      for (const m of [0, 1, 2]) {
+        for (const key of [0, 1, 3, 9, HI | 1n]) {
+          for (const f of [0, 1, 2, 3, 4, 8, 8 | 2, 16, 16 | 8, 0x20, HI, HI | 2n]) out.push(['redirect_map', [mapHandle(m), key, f]]);
+        }
+      }
+      out.push(['redirect_map', [0x1234, 0, 0]], ['redirect_map', [HI | BigInt(mapHandle(0)), 1, 0]]);
       return out;
     },
   },

@@ -1,3 +1,6 @@
+import { mapIndexOfInt32 } from '../abi.js';
+import type { KernelState } from '../kernel/state.js';
+import type { BpfMap } from '../maps/map.js';
 import type { Memory } from '../memory.js';
 
 /**
@@ -27,4 +30,12 @@ export function argPointer(m: Memory, a: number, i: number, size: number, write:
   const lo = dv.getUint32(at, true);
   m.check(lo, dv.getInt32(at + 4, true), size, write);
   return lo;
+}
+
+/** The map whose handle is the u64 at `at` (register 1 when `at` is the block), or the fault KernelState.mapArg raises. */
+export function mapAt(k: KernelState, at: number, helper: string): BpfMap {
+  const dv = k.memory.dv;
+  const i = dv.getInt32(at + 4, true) === 0 ? mapIndexOfInt32(dv.getInt32(at, true)) : -1;
+  const m = i >= 0 ? k.maps[i] : undefined;
+  return m ?? k.mapArg(dv.getBigUint64(at, true), helper);
 }

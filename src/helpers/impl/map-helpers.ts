@@ -3,9 +3,8 @@ import { BloomFilterMap } from '../maps/bloom-filter.js';
 import { QueueStackMap } from '../maps/queue-stack.js';
 import { SockMapBase } from '../maps/sockmap.js';
 import { sockMapLookup, sockMapUpdate } from './sockmap-helpers.js';
-import { mapIndexOfInt32 } from '../abi.js';
+import { mapAt } from './fast-args.js';
 import type { KernelState } from '../kernel/state.js';
-import type { BpfMap } from '../maps/map.js';
 import type { FastHelperGroup, HelperGroup } from './group.js';
 import { addressArg, copyIn, copyOut, u32, zeroOut } from './args.js';
 
@@ -133,14 +132,6 @@ function pointerWrite(k: KernelState, at: number, size: number): number {
   const lo = dv.getUint32(at, true);
   k.memory.check(lo, dv.getInt32(at + 4, true), size, true);
   return lo;
-}
-
-/** The map whose handle is the u64 at `at`, or the fault KernelState.mapArg raises. */
-function mapAt(k: KernelState, at: number, helper: string): BpfMap {
-  const dv = k.memory.dv;
-  const i = dv.getInt32(at + 4, true) === 0 ? mapIndexOfInt32(dv.getInt32(at, true)) : -1;
-  const m = i >= 0 ? k.maps[i] : undefined;
-  return m ?? k.mapArg(dv.getBigUint64(at, true), helper);
 }
 
 /** The pointer (u64 at `at`) to `size` bytes, checked as addressArg checks it. */

@@ -7,7 +7,7 @@ import { isRedirectMap } from '../maps/redirect-map.js';
 import type { KernelState } from '../kernel/state.js';
 import type { FastHelperGroup, HelperGroup } from './group.js';
 import { copyIn, copyOut, requireCtx, s32, u32, zeroOut } from './args.js';
-import { argHi, argIsZero, argPointer, argU32 } from './fast-args.js';
+import { argHi, argIsZero, argPointer, argU32, mapAt } from './fast-args.js';
 
 const INT_MAX = 0x7fffffff;
 /** skb_store_bytes flags. */
@@ -193,6 +193,22 @@ export const packetFastHelpers: FastHelperGroup = (k) => ({
     if (argHi(m, a, 2) !== 0 || f & ~Number(BPF_F_INGRESS)) return TcAct.SHOT;
     k.run.redirect = { ifindex, flags: f };
     return TcAct.REDIRECT;
+  },
+  redirect_map: (_rt, a) => {
+    const map = mapAt(k, a, 'bpf_redirect_map');
+    const m = k.memory;
+    const f = argU32(m, a, 3);
+    const rm = isRedirectMap(map) ? map : undefined;
+    // Every map's extra flags lie in the low half: a high bit set is never valid.
+    const mask = rm === undefined ? 0 : Number(rm.redirectFlagMask);
+    if (argHi(m, a, 3) !== 0 || f & ~(3 | mask)) return XdpAction.ABORTED;
+    const target = rm === undefined ? undefined : rm.redirectTarget(argU32(m, a, 2));
+    if (target === undefined && !(f & Number(BPF_F_BROADCAST))) {
+      k.run.redirect = undefined;
+      return f & 3;
+    }
+    k.run.redirect = { ifindex: 0, ...target, flags: f, map: map.name };
+    return XdpAction.REDIRECT;
   },
 });
 
