@@ -366,6 +366,43 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'skb_set/get_tunnel_key: sizes, flags, IPv4 and IPv6, labels, no metadata, bad buffers, no skb',
+    script: (h) => {
+      const key = h.buf(new Uint8Array(Array.from({ length: 44 }, (_, i) => (i === 22 || i === 23 ? 0 : (i * 29 + 3) & 0xff))));
+      const v4 = h.buf(new Uint8Array(44).fill(0));
+      new DataView(h.instance.memory.u8.buffer).setUint32(v4, 42, true);
+      h.instance.memory.u8.set([10, 0, 0, 1], v4 + 4);
+      h.instance.memory.u8.set([64, 7], v4 + 20);
+      h.instance.memory.u8.set([10, 0, 0, 2], v4 + 28);
+      const ext = h.buf(new Uint8Array(44).fill(1));
+      const out = h.buf(new Uint8Array(48).fill(0xee));
+      const ro = h.buf(new Uint8Array(44), false);
+      const steps: Script = [];
+      const { x } = xdp(h);
+      const skb = new SkbContext(h.instance.memory, udpFrame(), { l2: true, directAccess: true });
+      steps.push(['skb_get_tunnel_key', [x, out, 44, 0]], () => h.enter(ProgType.SCHED_CLS, skb));
+      steps.push(['skb_get_tunnel_key', [skb.address, out, 44, 0]], ['skb_get_tunnel_key', [skb.address, out, 0, 0]]);
+      for (const [src, fs] of [[v4, [0, 2, 4, 8, 16, 2 | 4 | 8 | 16]], [key, [1, 1 | 16, 0]], [ext, [0, 1]]] as const) {
+        for (const sf of fs) {
+          for (const size of [44, 28, 24, 22, 8, 12, 0]) steps.push(['skb_set_tunnel_key', [skb.address, src, size, sf]]);
+          for (const gf of [0, 1, 16, 17, 2, HI]) for (const size of [44, 28, 24, 22, 8, 4, 0]) steps.push(['skb_get_tunnel_key', [skb.address, out, size, gf]]);
+        }
+      }
+      steps.push(
+        ['skb_set_tunnel_key', [skb.address, v4, 44, 0]],
+        ['skb_set_tunnel_key', [skb.address, v4, 44, HI]],
+        ['skb_set_tunnel_key', [skb.address, v4, 44, 32]],
+        ['skb_set_tunnel_key', [skb.address, 16, 44, 0]],
+        ['skb_set_tunnel_key', [skb.address, v4 + 4, 44, 0]],
+        ['skb_get_tunnel_key', [skb.address, ro, 44, 0]],
+        ['skb_get_tunnel_key', [skb.address, out + 8, 44, 0]],
+        ['skb_get_tunnel_key', [skb.address, HI | BigInt(out), 44, 0]],
+        ['skb_get_tunnel_key', [skb.address, out, 44, 0]],
+      );
+      return steps;
+    },
+  },
+  {
     name: 'ktime_get_ns, get_prandom_u32, get_smp_processor_id',
     script: () => [
       ['ktime_get_ns', []],

@@ -27,7 +27,7 @@ import { cgroupStorageHelpers } from './cgroup-storage.js';
 import { cgroupArrayHelpers } from './cgroup-array.js';
 import { stackHelpers } from './stacks.js';
 import { userRingbufHelpers } from './user-ringbuf.js';
-import { tunnelHelpers } from './tunnel.js';
+import { tunnelFastHelpers, tunnelHelpers } from './tunnel.js';
 import { syncookieHelpers } from './syncookies.js';
 import { retvalHelpers } from './retval.js';
 import { timerHelpers } from './timers.js';
@@ -88,6 +88,7 @@ const FAST_GROUPS: readonly FastHelperGroup[] = [
   packetFastHelpers,
   routeFastHelpers,
   timeTaskFastHelpers,
+  tunnelFastHelpers,
 ];
 
 /** The id of the helper a group names `name` (`map_lookup_elem`), or an error naming it. */
