@@ -294,24 +294,6 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'redirect from XDP: flags, high bits',
-    script: (h) => {
-      xdp(h);
-      const out: Script = [];
-      for (const f of [0, 1, 2, 3, HI, HI | 1n]) out.push(['redirect', [3, f]], ['redirect', [HI | 5n, f]]);
-      return out;
-    },
-  },
-  {
-    name: 'redirect from tc',
-    script: (h) => {
-      tc(h);
-      const out: Script = [];
-      for (const f of [0, 1, 2, 3, HI, HI | 1n]) out.push(['redirect', [3, f]], ['redirect', [HI | 5n, f]]);
-      return out;
-    },
-  },
-  {
     name: 'redirect_map: devmap, cpumap, empty slots, fallback actions, BPF_F_BROADCAST, bad flags, maps that cannot redirect',
     maps: [
       mapDef({ type: MapType.DEVMAP, name: 'ports', valueSize: 4, maxEntries: 4 }),

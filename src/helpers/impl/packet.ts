@@ -7,7 +7,7 @@ import { isRedirectMap } from '../maps/redirect-map.js';
 import type { KernelState } from '../kernel/state.js';
 import type { FastHelperGroup, HelperGroup } from './group.js';
 import { copyIn, copyOut, requireCtx, s32, u32, zeroOut } from './args.js';
-import { argHi, argIsZero, argPointer, argU32, mapAt } from './fast-args.js';
+import { argHi, argPointer, argU32, mapAt } from './fast-args.js';
 
 const INT_MAX = 0x7fffffff;
 /** skb_store_bytes flags. */
@@ -131,6 +131,8 @@ export const packetHelpers: HelperGroup = (k) => ({
 /**
  * The fast paths (FastHelperFn) of the per-packet helpers: bytes move inside the memory
  * (copyWithin, as memmove), never through a copy; checks, faults and effects as above.
+ * bpf_redirect has none: measured, its fast path made skb_redirect's interpreter runs slower
+ * (about 200 -> 290 ns a run) for what it saved the JIT (about 310 -> 235 ns).
  */
 export const packetFastHelpers: FastHelperGroup = (k) => ({
   skb_load_bytes: (_rt, a) => {
@@ -180,19 +182,6 @@ export const packetFastHelpers: FastHelperGroup = (k) => ({
       m.u8.copyWithin(at, from, from + n);
     }
     return 0;
-  },
-  redirect: (_rt, a) => {
-    const m = k.memory;
-    const ifindex = argU32(m, a, 1);
-    if (k.run.progType === ProgType.XDP) {
-      if (!argIsZero(m, a, 2)) return XdpAction.ABORTED;
-      k.run.redirect = { ifindex, flags: 0 };
-      return XdpAction.REDIRECT;
-    }
-    const f = argU32(m, a, 2);
-    if (argHi(m, a, 2) !== 0 || f & ~Number(BPF_F_INGRESS)) return TcAct.SHOT;
-    k.run.redirect = { ifindex, flags: f };
-    return TcAct.REDIRECT;
   },
   redirect_map: (_rt, a) => {
     const map = mapAt(k, a, 'bpf_redirect_map');
