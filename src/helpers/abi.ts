@@ -48,20 +48,6 @@ export const HELPER_ARGS = 80;
 /** Where the JIT's `helperm` import leaves the high half of r0 (bytes [120, 124) of that page). */
 export const HELPER_RET_HI = 120;
 
-/**
- * Helpers whose JIT calls pass their arguments in memory at {@link HELPER_ARGS} (the `helperm`
- * import) so that a fast path, when the table has one, makes no BigInt: the map operations and
- * the string-to-number helpers.
- */
-export const MEMORY_ARG_HELPERS: ReadonlySet<number> = new Set([
-  1, // bpf_map_lookup_elem
-  2, // bpf_map_update_elem
-  3, // bpf_map_delete_elem
-  195, // bpf_map_lookup_percpu_elem
-  105, // bpf_strtol
-  106, // bpf_strtoul
-]);
-
 /** The helper-table id of the kfunc with BTF id `btfId` (a `call` with src 2): negative, apart from every helper id. */
 export const kfuncId = (btfId: number): number => -(btfId + 1);
 

@@ -8,7 +8,8 @@
  * `callx` go through JS imports. The budget lives in a local; it is written to its global before
  * anything that may spend it (a callee, a helper running a callback) and read back after.
  */
-import { HELPER_ARGS, HELPER_RET_HI, kfuncId, MEMORY_ARG_HELPERS } from '../helpers/abi.js';
+import { HELPER_ARGS, HELPER_RET_HI, kfuncId } from '../helpers/abi.js';
+import { FAST_HELPER_IDS } from '../helpers/impl/registry.js';
 import { MAX_CALL_FRAMES } from '../helpers/memory.js';
 import type { Expr } from './types.js';
 import { type EmitCtx, I32, I64, NONE, reg, setReg } from './emit-context.js';
@@ -91,7 +92,7 @@ export function emitHelperCall(c: EmitCtx, pc: number): Expr[] {
   const id = c.slots.src[pc] === 2 ? kfuncId(imm) : imm;
   const n = helperArity(id);
   const depth = m.global.get(Global.depth, I32);
-  if (MEMORY_ARG_HELPERS.has(id)) {
+  if (FAST_HELPER_IDS.has(id)) {
     // r1..rN through memory, r0 as two i32 halves: no i64 crosses into JS (see Import.helperm).
     const stores = [1, 2, 3, 4, 5].slice(0, n).map((r) => m.i64.store(0, 8, m.i32.const(HELPER_ARGS + 8 * (r - 1)), reg(c, r)));
     const lo = m.i64.extend_u(m.call(Import.helperm, [m.i32.const(pc), m.i32.const(id), depth], I32));

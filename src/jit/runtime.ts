@@ -32,7 +32,7 @@ export const Import = {
    */
   helperN: (n: number): string => (n === 5 ? 'helper' : `helper${n}`),
   /**
-   * `helperm(pc, id, depth) -> low half of r0` for the helpers of MEMORY_ARG_HELPERS: r1..rN are
+   * `helperm(pc, id, depth) -> low half of r0` for the helpers with a fast path (FAST_HELPER_IDS): r1..rN are
    * stored at HELPER_ARGS first and the high half of r0 comes back at HELPER_RET_HI, so a helper
    * with a fast path (FastHelperFn) runs without a BigInt either way.
    */

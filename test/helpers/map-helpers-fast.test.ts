@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { HELPER_ARGS, mapHandle, MEMORY_ARG_HELPERS, type HelperRuntime, type HelperTable } from '../../src/helpers/abi.js';
+import { HELPER_ARGS, mapHandle, type HelperRuntime, type HelperTable } from '../../src/helpers/abi.js';
 import { helperId } from '../../src/helpers/helper-ids.js';
-import { fastHelperFunctions, helperFunctions } from '../../src/helpers/impl/registry.js';
+import { FAST_HELPER_IDS, fastHelperFunctions, helperFunctions } from '../../src/helpers/impl/registry.js';
 import { MapType } from '../../src/loader/kinds.js';
 import { createEngine, loadJitEngine, type EngineKind } from '../../src/run/engine.js';
 import { asmInstance, harness, mapDef, u32, u64 } from './util.js';
@@ -29,8 +29,9 @@ describe('fast paths of the map helpers', () => {
     expect(fast.size).toBeGreaterThan(0);
     for (const id of fast.keys()) {
       expect(fns.has(id)).toBe(true);
-      expect(MEMORY_ARG_HELPERS.has(id)).toBe(true);
+      expect(FAST_HELPER_IDS.has(id)).toBe(true);
     }
+    expect(FAST_HELPER_IDS.size).toBe(fast.size);
   });
 
   const maps = [

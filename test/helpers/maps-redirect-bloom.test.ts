@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MapType, MapFlag } from '../../src/loader/kinds.js';
 import { BloomFilterMap } from '../../src/helpers/maps/bloom-filter.js';
 import { CpuMap } from '../../src/helpers/maps/cpumap.js';
+import { DevMap } from '../../src/helpers/maps/devmap.js';
 import { createMap } from '../../src/helpers/maps/create.js';
 import { XskMap } from '../../src/helpers/maps/xskmap.js';
 import { jhash, jhash2 } from '../../src/helpers/kernel/jhash.js';
@@ -54,5 +55,25 @@ describe('bloom filter', () => {
     // jhash and jhash2 agree on whole words.
     expect(jhash(u32(0x12345678), 7)).toBe(jhash2([0x12345678], 7));
     expect(jhash(new TextEncoder().encode('abcdefghijklm'), 1)).not.toBe(jhash(new TextEncoder().encode('abcdefghijkln'), 1));
+  });
+});
+
+describe('devmap redirect targets', () => {
+  it('follow updates and deletes, as the stored values say (the redirect reads them by the key number)', () => {
+    for (const type of [MapType.DEVMAP, MapType.DEVMAP_HASH]) {
+      const m = createMap(mapDef({ type, valueSize: 8, maxEntries: 4 }), 0, env()) as DevMap;
+      const stored = (k: number): number | undefined => {
+        const v = m.sysLookup(u32(k));
+        return typeof v === 'number' ? undefined : new DataView(v.buffer, v.byteOffset).getUint32(0, true);
+      };
+      const script: Array<[number, number | undefined]> = [[1, 5], [2, 7], [1, 9], [3, 11], [2, undefined], [2, 13], [1, undefined]];
+      for (const [k, ifindex] of script) {
+        if (ifindex === undefined) expect(m.sysDelete(u32(k))).toBe(0);
+        else expect(m.sysUpdate(u32(k), new Uint8Array([...u32(ifindex), 0, 0, 0, 0]), 0)).toBe(0);
+        for (const key of [0, 1, 2, 3, 9, 0xffffffff]) expect(m.redirectTarget(key)?.ifindex, `${type} key ${key}`).toBe(stored(key));
+      }
+      expect(m.redirectTarget(3)).toEqual({ ifindex: 11 });
+      expect(m.redirectTarget(1)).toBeUndefined();
+    }
   });
 });

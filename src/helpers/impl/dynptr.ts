@@ -2,7 +2,7 @@ import { Errno } from '../errno.js';
 import { RingbufMap } from '../maps/ringbuf.js';
 import { FaultSignal } from '../fault.js';
 import type { KernelState } from '../kernel/state.js';
-import { copyIn, copyOut, u32, view } from './args.js';
+import { checkedAddress, copyIn, copyOut, u32, view } from './args.js';
 import type { HelperGroup } from './group.js';
 
 /**
@@ -25,20 +25,22 @@ interface Dynptr {
 }
 
 function readDynptr(k: KernelState, ptr: bigint): Dynptr {
-  const b = view(k.memory, ptr, 16);
-  const dv = new DataView(b.buffer, b.byteOffset, 16);
-  const info = dv.getUint32(8, true);
-  return { data: Number(dv.getBigUint64(0, true) & 0xffffffffn), size: info & DYNPTR_MAX_SIZE, type: (info >>> TYPE_SHIFT) & 7, rdonly: (info & RDONLY_BIT) !== 0, offset: dv.getUint32(12, true) };
+  // Read in place through the memory's view: no view, DataView or BigInt per call.
+  const at = checkedAddress(k.memory, ptr, 16);
+  const dv = k.memory.dv;
+  const info = dv.getUint32(at + 8, true);
+  return { data: dv.getUint32(at, true), size: info & DYNPTR_MAX_SIZE, type: (info >>> TYPE_SHIFT) & 7, rdonly: (info & RDONLY_BIT) !== 0, offset: dv.getUint32(at + 12, true) };
 }
 
 function writeDynptr(k: KernelState, ptr: bigint, d: Dynptr | undefined): void {
-  const b = view(k.memory, ptr, 16, true);
-  b.fill(0);
+  const at = checkedAddress(k.memory, ptr, 16, true);
+  k.memory.u8.fill(0, at, at + 16);
   if (d === undefined) return;
-  const dv = new DataView(b.buffer, b.byteOffset, 16);
-  dv.setBigUint64(0, BigInt(d.data), true);
-  dv.setUint32(8, (d.size | (d.type << TYPE_SHIFT) | (d.rdonly ? RDONLY_BIT : 0)) >>> 0, true);
-  dv.setUint32(12, d.offset, true);
+  const dv = k.memory.dv;
+  // Data addresses lie below 2^32: the pointer's high half stays 0.
+  dv.setUint32(at, d.data, true);
+  dv.setUint32(at + 8, (d.size | (d.type << TYPE_SHIFT) | (d.rdonly ? RDONLY_BIT : 0)) >>> 0, true);
+  dv.setUint32(at + 12, d.offset, true);
 }
 
 /** bpf_dynptr_check_off_len: -E2BIG when [offset, offset+len) leaves the dynptr. */

@@ -1,10 +1,10 @@
 import { Errno } from '../errno.js';
 import { BloomFilterMap } from '../maps/bloom-filter.js';
+import { QueueStackMap } from '../maps/queue-stack.js';
 import { SockMapBase } from '../maps/sockmap.js';
 import { sockMapLookup, sockMapUpdate } from './sockmap-helpers.js';
-import { mapIndexOfInt32 } from '../abi.js';
+import { mapAt } from './fast-args.js';
 import type { KernelState } from '../kernel/state.js';
-import type { BpfMap } from '../maps/map.js';
 import type { FastHelperGroup, HelperGroup } from './group.js';
 import { addressArg, copyIn, copyOut, u32, zeroOut } from './args.js';
 
@@ -72,6 +72,16 @@ export const mapFastHelpers: FastHelperGroup = (k) => ({
     const map = mapAt(k, a, 'bpf_map_delete_elem');
     return map.deleteAt(pointerAt(k, a + 8, map.keySize));
   },
+  map_push_elem: (_rt, a) => {
+    const map = mapAt(k, a, 'bpf_map_push_elem');
+    const dv = k.memory.dv;
+    const f = dv.getUint32(a + 20, true) !== 0 ? -1 : dv.getUint32(a + 16, true);
+    // The value is checked before the flags, as copyIn checks it first.
+    if (map.valueSize === 0) return map.push(new Uint8Array(0), f);
+    return map.pushAt(pointerAt(k, a + 8, map.valueSize), f);
+  },
+  map_pop_elem: (_rt, a) => popFast(k, a, false, 'bpf_map_pop_elem'),
+  map_peek_elem: (_rt, a) => popFast(k, a, true, 'bpf_map_peek_elem'),
   map_lookup_percpu_elem: (_rt, a) => {
     const map = mapAt(k, a, 'bpf_map_lookup_percpu_elem');
     const c = k.memory.dv.getUint32(a + 16, true);
@@ -80,12 +90,48 @@ export const mapFastHelpers: FastHelperGroup = (k) => ({
   },
 });
 
-/** The map whose handle is the u64 at `at`, or the fault KernelState.mapArg raises. */
-function mapAt(k: KernelState, at: number, helper: string): BpfMap {
+/**
+ * popInto of the fast paths: a queue or stack pops straight into the destination; the value is
+ * taken before the destination is checked, as the HelperFn takes it, so a fault leaves the map alike.
+ */
+function popFast(k: KernelState, a: number, peek: boolean, name: string): number {
+  const map = mapAt(k, a, name);
+  const size = map.valueSize;
+  if (map instanceof QueueStackMap && size !== 0) {
+    if (map.length === 0) {
+      const at = pointerWrite(k, a + 8, size);
+      k.memory.u8.fill(0, at, at + size);
+      return -Errno.ENOENT;
+    }
+    let dst: number;
+    try {
+      dst = pointerWrite(k, a + 8, size);
+    } catch (e) {
+      map.pop(peek);
+      throw e;
+    }
+    map.popAt(dst, peek);
+    return 0;
+  }
+  if (peek && map instanceof BloomFilterMap) return map.peekValue(k.memory.u8.slice(...sliceOf(k, a + 8, size)));
+  const r = map.pop(peek);
+  if (typeof r === 'number') {
+    if (r === -Errno.ENOENT && size !== 0) {
+      const at = pointerWrite(k, a + 8, size);
+      k.memory.u8.fill(0, at, at + size);
+    }
+    return r;
+  }
+  if (r.length !== 0) k.memory.u8.set(r, pointerWrite(k, a + 8, r.length));
+  return 0;
+}
+
+/** The pointer (u64 at `at`) to `size` (> 0) bytes written, checked as view checks a write. */
+function pointerWrite(k: KernelState, at: number, size: number): number {
   const dv = k.memory.dv;
-  const i = dv.getInt32(at + 4, true) === 0 ? mapIndexOfInt32(dv.getInt32(at, true)) : -1;
-  const m = i >= 0 ? k.maps[i] : undefined;
-  return m ?? k.mapArg(dv.getBigUint64(at, true), helper);
+  const lo = dv.getUint32(at, true);
+  k.memory.check(lo, dv.getInt32(at + 4, true), size, true);
+  return lo;
 }
 
 /** The pointer (u64 at `at`) to `size` bytes, checked as addressArg checks it. */

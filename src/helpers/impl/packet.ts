@@ -5,8 +5,9 @@ import { SkbContext, SkbField } from '../contexts/skb.js';
 import { XdpContext } from '../contexts/xdp.js';
 import { isRedirectMap } from '../maps/redirect-map.js';
 import type { KernelState } from '../kernel/state.js';
-import type { HelperGroup } from './group.js';
+import type { FastHelperGroup, HelperGroup } from './group.js';
 import { copyIn, copyOut, requireCtx, s32, u32, zeroOut } from './args.js';
+import { argHi, argPointer, argU32, mapAt } from './fast-args.js';
 
 const INT_MAX = 0x7fffffff;
 /** skb_store_bytes flags. */
@@ -126,6 +127,88 @@ export const packetHelpers: HelperGroup = (k) => ({
     return BigInt(XdpAction.REDIRECT);
   },
 });
+
+/**
+ * The fast paths (FastHelperFn) of the per-packet helpers: bytes move inside the memory
+ * (copyWithin, as memmove), never through a copy; checks, faults and effects as above.
+ * bpf_redirect has none: measured, its fast path made skb_redirect's interpreter runs slower
+ * (about 200 -> 290 ns a run) for what it saved the JIT (about 310 -> 235 ns).
+ */
+export const packetFastHelpers: FastHelperGroup = (k) => ({
+  skb_load_bytes: (_rt, a) => {
+    const m = k.memory;
+    const n = argU32(m, a, 4);
+    if (k.run.context instanceof FlowDissectorContext) return zeroFast(k, a, n, -Errno.EFAULT);
+    const skb = skbCtx(k, 'bpf_skb_load_bytes');
+    const off = argU32(m, a, 2);
+    const at = off > INT_MAX ? undefined : skb.range(off, n);
+    if (at === undefined) return zeroFast(k, a, n, -Errno.EFAULT);
+    if (n !== 0) m.u8.copyWithin(argPointer(m, a, 3, n, true), at, at + n);
+    return 0;
+  },
+  skb_store_bytes: (_rt, a) => {
+    const skb = skbCtx(k, 'bpf_skb_store_bytes');
+    const m = k.memory;
+    const flags = argU32(m, a, 5);
+    if (argHi(m, a, 5) !== 0 || flags & ~Number(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH)) return -Errno.EINVAL;
+    const n = argU32(m, a, 4);
+    const off = argU32(m, a, 2);
+    const at = off > INT_MAX ? undefined : skb.range(off, n);
+    if (at === undefined) return -Errno.EFAULT;
+    if (n !== 0) {
+      const from = argPointer(m, a, 3, n, false);
+      m.u8.copyWithin(at, from, from + n);
+    }
+    if (flags & Number(BPF_F_INVALIDATE_HASH)) m.dv.setUint32(skb.address + SkbField.hash, 0, true);
+    return 0;
+  },
+  xdp_load_bytes: (_rt, a) => {
+    const x = xdpCtx(k, 'bpf_xdp_load_bytes');
+    const m = k.memory;
+    const n = argU32(m, a, 4);
+    const at = xdpRange(x, argU32(m, a, 2), n);
+    if (at < 0) return at;
+    if (n !== 0) m.u8.copyWithin(argPointer(m, a, 3, n, true), at, at + n);
+    return 0;
+  },
+  xdp_store_bytes: (_rt, a) => {
+    const x = xdpCtx(k, 'bpf_xdp_store_bytes');
+    const m = k.memory;
+    const n = argU32(m, a, 4);
+    const at = xdpRange(x, argU32(m, a, 2), n);
+    if (at < 0) return at;
+    if (n !== 0) {
+      const from = argPointer(m, a, 3, n, false);
+      m.u8.copyWithin(at, from, from + n);
+    }
+    return 0;
+  },
+  redirect_map: (_rt, a) => {
+    const map = mapAt(k, a, 'bpf_redirect_map');
+    const m = k.memory;
+    const f = argU32(m, a, 3);
+    const rm = isRedirectMap(map) ? map : undefined;
+    // Every map's extra flags lie in the low half: a high bit set is never valid.
+    const mask = rm === undefined ? 0 : Number(rm.redirectFlagMask);
+    if (argHi(m, a, 3) !== 0 || f & ~(3 | mask)) return XdpAction.ABORTED;
+    const target = rm === undefined ? undefined : rm.redirectTarget(argU32(m, a, 2));
+    if (target === undefined && !(f & Number(BPF_F_BROADCAST))) {
+      k.run.redirect = undefined;
+      return f & 3;
+    }
+    k.run.redirect = { ifindex: 0, ...target, flags: f, map: map.name };
+    return XdpAction.REDIRECT;
+  },
+});
+
+/** skb_load_bytes' failure: the destination (register 3, `n` bytes) zeroed, `ret` returned. */
+function zeroFast(k: KernelState, a: number, n: number, ret: number): number {
+  if (n !== 0) {
+    const at = argPointer(k.memory, a, 3, n, true);
+    k.memory.u8.fill(0, at, at + n);
+  }
+  return ret;
+}
 
 /** bpf_xdp_pointer's checks: an offset or length over 0xffff is -EFAULT, past the packet -EINVAL. */
 function xdpRange(x: XdpContext, offset: number, len: number): number {

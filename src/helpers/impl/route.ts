@@ -2,10 +2,12 @@ import { SkbContext } from '../contexts/skb.js';
 import { XdpContext } from '../contexts/xdp.js';
 import { Errno } from '../errno.js';
 import type { Addr } from '../kernel/network.js';
+import type { KernelState } from '../kernel/state.js';
 import { parseAddress } from '../kernel/network.js';
 import { FaultSignal } from '../fault.js';
-import { s32, u32, view } from './args.js';
-import type { HelperGroup } from './group.js';
+import { checkedAddress, s32, u32, view } from './args.js';
+import { argHi, argIsZero, argPointer, argU32 } from './fast-args.js';
+import type { FastHelperGroup, HelperGroup } from './group.js';
 
 /** sizeof(struct bpf_fib_lookup) and its fields' offsets. */
 const FIB = { size: 64, family: 0, tot_len: 6, ifindex: 8, rt_metric: 12, src: 16, dst: 32, vlan_proto: 48, vlan_tci: 50, tbid: 48, smac: 52, dmac: 58 } as const;
@@ -85,21 +87,46 @@ export const routeHelpers: HelperGroup = (k) => ({
     return BigInt(FibResult.SUCCESS);
   },
   check_mtu: (_rt, _ctx, ifindex, mtuLen, lenDiff, flags) => {
-    const c = k.run.context;
-    const xdp = c instanceof XdpContext;
-    if (!xdp && !(c instanceof SkbContext)) throw new FaultSignal('helper', 'bpf_check_mtu needs an xdp_md or __sk_buff context');
     const f = BigInt.asUintN(64, flags);
-    const out = view(k.memory, mtuLen, 4, true);
-    const odv = new DataView(out.buffer, out.byteOffset, 4);
-    const given = odv.getUint32(0, true);
-    if (xdp ? f !== 0n : f & ~BPF_MTU_CHK_SEGS) return BigInt(-Errno.EINVAL);
-    if (!xdp && f & BPF_MTU_CHK_SEGS && (lenDiff !== 0n || given !== 0)) return BigInt(-Errno.EINVAL);
-    const dev = k.devices.get(u32(ifindex) === 0 ? RUN_DEVICE : u32(ifindex));
-    if (dev === undefined) return BigInt(-Errno.ENODEV);
-    const devLen = dev.mtu + ETH_HLEN;
-    let len = given !== 0 ? given + ETH_HLEN : xdp ? c.length : (c as SkbContext).len;
-    len += s32(lenDiff);
-    odv.setUint32(0, dev.mtu, true);
-    return len > devLen ? BigInt(MTU_CHK_FRAG_NEEDED) : 0n;
+    const out = mtuContext(k);
+    const at = checkedAddress(k.memory, mtuLen, 4, true);
+    return BigInt(checkMtu(k, out, at, Number(f & 0xffffffffn), Number(f >> 32n), u32(ifindex), lenDiff !== 0n, s32(lenDiff)));
   },
 });
+
+/** The fast path (FastHelperFn) of bpf_check_mtu: the same checks on the registers' halves. */
+export const routeFastHelpers: FastHelperGroup = (k) => ({
+  check_mtu: (_rt, a) => {
+    const c = mtuContext(k);
+    const m = k.memory;
+    const at = argPointer(m, a, 3, 4, true);
+    return checkMtu(k, c, at, argU32(m, a, 5), argHi(m, a, 5), argU32(m, a, 2), !argIsZero(m, a, 4), m.dv.getInt32(a + 24, true));
+  },
+});
+
+/** The context bpf_check_mtu measures, or the fault for any other. */
+function mtuContext(k: KernelState): XdpContext | SkbContext {
+  const c = k.run.context;
+  if (!(c instanceof XdpContext) && !(c instanceof SkbContext)) throw new FaultSignal('helper', 'bpf_check_mtu needs an xdp_md or __sk_buff context');
+  return c;
+}
+
+/**
+ * bpf_check_mtu once its context is known and its mtu_len pointer checked (at `at`): flags as
+ * halves, `lenDiffSet` whether len_diff is not 0 and `lenDiff` its s32 value.
+ */
+function checkMtu(k: KernelState, c: XdpContext | SkbContext, at: number, flagsLo: number, flagsHi: number, ifindex: number, lenDiffSet: boolean, lenDiff: number): number {
+  const xdp = c instanceof XdpContext;
+  const dv = k.memory.dv;
+  const given = dv.getUint32(at, true);
+  const segs = Number(BPF_MTU_CHK_SEGS);
+  if (xdp ? (flagsLo | flagsHi) !== 0 : flagsHi !== 0 || flagsLo & ~segs) return -Errno.EINVAL;
+  if (!xdp && flagsLo & segs && (lenDiffSet || given !== 0)) return -Errno.EINVAL;
+  const dev = k.devices.get(ifindex === 0 ? RUN_DEVICE : ifindex);
+  if (dev === undefined) return -Errno.ENODEV;
+  const devLen = dev.mtu + ETH_HLEN;
+  let len = given !== 0 ? given + ETH_HLEN : xdp ? c.length : c.len;
+  len += lenDiff;
+  dv.setUint32(at, dev.mtu, true);
+  return len > devLen ? MTU_CHK_FRAG_NEEDED : 0;
+}

@@ -1,4 +1,4 @@
-import type { HelperGroup } from './group.js';
+import type { FastHelperGroup, HelperGroup } from './group.js';
 import { view } from './args.js';
 
 const COMM_LEN = 16;
@@ -24,4 +24,17 @@ export const timeTaskHelpers: HelperGroup = (k) => ({
     out.set(name);
     return 0n;
   },
+});
+
+/** Above it a clock reading stays a BigInt: a number would not hold it exactly. */
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Fast paths (FastHelperFn) of the per-packet readings: numbers, no BigInt made for them. */
+export const timeTaskFastHelpers: FastHelperGroup = (k) => ({
+  ktime_get_ns: () => {
+    const t = k.clock.monotonic();
+    return t <= MAX_EXACT ? Number(t) : t;
+  },
+  get_prandom_u32: () => k.random.nextU32(),
+  get_smp_processor_id: () => k.cpu,
 });

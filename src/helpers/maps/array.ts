@@ -79,6 +79,11 @@ export class ArrayMap extends BpfMap {
     return -Errno.EINVAL;
   }
 
+  /** As delete: no key copy made (bpf_map_delete_elem on an array, each call). */
+  override deleteAt(_keyAddr: number): MapStatus {
+    return -Errno.EINVAL;
+  }
+
   override sysLookup(key: Uint8Array): Uint8Array | MapStatus {
     const i = this.indexOf(key);
     if (i >= this.maxEntries) return -Errno.ENOENT;

@@ -75,6 +75,8 @@ export class CgroupStorageMap extends BpfMap {
 
   /** The linked storage of (cgroup, attach type) a run uses, or undefined (the run then gets its own). */
   linkedFor(cgroupId: bigint, attachType: number | undefined): StorageRef | undefined {
+    // Nothing attached (a test run's usual case): no key built per bpf_get_local_storage call.
+    if (this.linked.size === 0) return undefined;
     const s = attachType !== undefined ? this.linked.get(hexOf(this.keyOf(cgroupId, attachType))) : this.order.find((x) => new DataView(x.key.buffer).getBigUint64(0, true) === cgroupId);
     return s === undefined ? undefined : { slot: s.slot };
   }

@@ -16,6 +16,8 @@ export class DevMap extends BpfMap implements RedirectMap {
   readonly redirectFlagMask = (1n << 3n) | (1n << 4n);
   private readonly values: SlotStore;
   private readonly table = new Map<string, { key: Uint8Array; slot: number }>();
+  /** The slots of `table` by the u32 of their key (4-byte keys, the kernel's only size): what a redirect asks, with no key string made. */
+  private readonly slotOf = new Map<number, number>();
   private readonly isArray: boolean;
 
   constructor(def: MapDef, index: number, env: MapEnv) {
@@ -40,6 +42,7 @@ export class DevMap extends BpfMap implements RedirectMap {
     if (slot < 0) return -Errno.E2BIG;
     this.values.write(slot, 0, value);
     this.table.set(k, { key: key.slice(0, this.keySize), slot });
+    if (this.keySize === 4) this.slotOf.set(u32le(key), slot);
     return 0;
   }
 
@@ -48,12 +51,17 @@ export class DevMap extends BpfMap implements RedirectMap {
     const e = this.table.get(k);
     if (e === undefined) return this.isArray && u32le(key) >= this.maxEntries ? -Errno.E2BIG : -Errno.ENOENT;
     this.table.delete(k);
+    if (this.keySize === 4) this.slotOf.delete(u32le(key));
     this.values.give(e.slot);
     return 0;
   }
 
   /** The ifindex stored at `key`, or undefined. */
   target(key: number): number | undefined {
+    if (this.keySize === 4) {
+      const slot = this.slotOf.get(key >>> 0);
+      return slot === undefined ? undefined : this.env.memory.dv.getUint32(this.values.addr(slot), true);
+    }
     const e = this.table.get(hexOf(u32Bytes(key)));
     return e === undefined ? undefined : u32le(this.values.read(e.slot));
   }

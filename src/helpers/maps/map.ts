@@ -108,6 +108,10 @@ export abstract class BpfMap {
   push(_value: Uint8Array, _flags: number): MapStatus {
     return -Errno.ENOTSUPP;
   }
+  /** {@link push} of the `valueSize` bytes at `valueAddr` of the memory (checked by the caller). */
+  pushAt(valueAddr: number, flags: number): MapStatus {
+    return this.push(this.env.memory.u8.slice(valueAddr, valueAddr + this.valueSize), flags);
+  }
   /** Pops (or peeks) a value: the value or a negative errno. */
   pop(_peek: boolean): Uint8Array | MapStatus {
     return -Errno.ENOTSUPP;

@@ -10,32 +10,104 @@ import { BpfMap, UpdateFlags, type MapEnv, type MapStatus } from './map.js';
  * lookup is peek, update is push and lookup-and-delete is pop.
  */
 export class QueueStackMap extends BpfMap {
-  private readonly items: Uint8Array[] = [];
+  /**
+   * The values in a ring of `capacity` slots, the oldest at `head`: pushes and pops copy bytes in
+   * and out of it in place (each call of bpf_map_push/pop/peek_elem), with no array per value.
+   * It grows by doubling up to max_entries, so a large map costs only what it holds.
+   */
+  private ring: Uint8Array;
+  private capacity: number;
+  private head = 0;
+  private count = 0;
   private readonly lifo: boolean;
 
   constructor(def: MapDef, index: number, env: MapEnv) {
     super(def, index, env);
     this.lifo = def.type === MapType.STACK;
+    this.capacity = Math.max(1, Math.min(this.maxEntries, 16));
+    this.ring = new Uint8Array(this.capacity * this.valueSize);
   }
 
   get length(): number {
-    return this.items.length;
+    return this.count;
   }
 
   override push(value: Uint8Array, flags: number): MapStatus {
-    if (flags & UpdateFlags.NOEXIST || flags > UpdateFlags.EXIST || flags < 0) return -Errno.EINVAL;
-    if (this.items.length >= this.maxEntries) {
-      if (flags !== UpdateFlags.EXIST) return -Errno.E2BIG;
-      this.items.shift();
-    }
-    this.items.push(value.slice(0, this.valueSize));
+    const slot = this.reserve(flags);
+    if (slot < 0) return slot;
+    const vs = this.valueSize;
+    const at = slot * vs;
+    const n = Math.min(vs, value.length);
+    for (let i = 0; i < n; i++) this.ring[at + i] = value[i]!;
+    this.ring.fill(0, at + n, at + vs);
+    return 0;
+  }
+
+  override pushAt(addr: number, flags: number): MapStatus {
+    const slot = this.reserve(flags);
+    if (slot < 0) return slot;
+    copyBytes(this.env.memory.u8, addr, this.ring, slot * this.valueSize, this.valueSize);
     return 0;
   }
 
   override pop(peek: boolean): Uint8Array | MapStatus {
-    if (this.items.length === 0) return -Errno.ENOENT;
-    if (peek) return (this.lifo ? this.items[this.items.length - 1]! : this.items[0]!).slice();
-    return (this.lifo ? this.items.pop()! : this.items.shift()!).slice();
+    if (this.count === 0) return -Errno.ENOENT;
+    const at = this.take(peek) * this.valueSize;
+    return this.ring.slice(at, at + this.valueSize);
+  }
+
+  /**
+   * Pops (or peeks) the next value into the `valueSize` bytes at `dst` of the memory (checked by
+   * the caller); false, with nothing taken, when the map is empty.
+   */
+  popAt(dst: number, peek: boolean): boolean {
+    if (this.count === 0) return false;
+    copyBytes(this.ring, this.take(peek) * this.valueSize, this.env.memory.u8, dst, this.valueSize);
+    return true;
+  }
+
+  /** The slot a push with `flags` fills (dropping the oldest value when BPF_EXIST asks), or a negative errno. */
+  private reserve(flags: number): number {
+    if (flags & UpdateFlags.NOEXIST || flags > UpdateFlags.EXIST || flags < 0) return -Errno.EINVAL;
+    if (this.count >= this.maxEntries) {
+      if (flags !== UpdateFlags.EXIST) return -Errno.E2BIG;
+      if (this.count > 0) {
+        this.head = (this.head + 1) % this.capacity;
+        this.count--;
+      }
+    }
+    if (this.count === this.capacity) this.grow();
+    const slot = (this.head + this.count) % this.capacity;
+    this.count++;
+    return slot;
+  }
+
+  /** The slot of the value a pop takes (the newest of a stack, the oldest of a queue); removed unless `peek`. */
+  private take(peek: boolean): number {
+    if (this.lifo) {
+      const slot = (this.head + this.count - 1) % this.capacity;
+      if (!peek) this.count--;
+      return slot;
+    }
+    const slot = this.head;
+    if (!peek) {
+      this.head = (this.head + 1) % this.capacity;
+      this.count--;
+    }
+    return slot;
+  }
+
+  private grow(): void {
+    const vs = this.valueSize;
+    const capacity = Math.max(this.capacity + 1, Math.min(this.maxEntries, this.capacity * 2));
+    const ring = new Uint8Array(capacity * vs);
+    for (let i = 0; i < this.count; i++) {
+      const from = ((this.head + i) % this.capacity) * vs;
+      ring.set(this.ring.subarray(from, from + vs), i * vs);
+    }
+    this.ring = ring;
+    this.capacity = capacity;
+    this.head = 0;
   }
 
   override lookup(_key: Uint8Array, _cpu: number): number {
@@ -60,10 +132,23 @@ export class QueueStackMap extends BpfMap {
 
   /** The values, oldest first. */
   values(): Uint8Array[] {
-    return this.items.map((v) => v.slice());
+    const vs = this.valueSize;
+    return Array.from({ length: this.count }, (_, i) => {
+      const at = ((this.head + i) % this.capacity) * vs;
+      return this.ring.slice(at, at + vs);
+    });
   }
 
   override entries(): Array<{ key: Uint8Array; value: Uint8Array }> {
     return [];
+  }
+}
+
+/** Copies `n` bytes: a loop for the small values maps hold (no subarray view made), `set` past that. */
+function copyBytes(from: Uint8Array, fromAt: number, to: Uint8Array, toAt: number, n: number): void {
+  if (n <= 64) {
+    for (let i = 0; i < n; i++) to[toAt + i] = from[fromAt + i]!;
+  } else {
+    to.set(from.subarray(fromAt, fromAt + n), toAt);
   }
 }
