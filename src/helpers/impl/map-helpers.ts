@@ -3,7 +3,7 @@ import { BloomFilterMap } from '../maps/bloom-filter.js';
 import { QueueStackMap } from '../maps/queue-stack.js';
 import { SockMapBase } from '../maps/sockmap.js';
 import { sockMapLookup, sockMapUpdate } from './sockmap-helpers.js';
-import { mapAt } from './fast-args.js';
+import { argPointer, argSmall, argU32, mapAt } from './fast-args.js';
 import type { KernelState } from '../kernel/state.js';
 import type { FastHelperGroup, HelperGroup } from './group.js';
 import { addressArg, copyIn, copyOut, u32, zeroOut } from './args.js';
@@ -54,39 +54,36 @@ export const mapHelpers: HelperGroup = (k) => ({
 export const mapFastHelpers: FastHelperGroup = (k) => ({
   map_lookup_elem: (_rt, a) => {
     const map = mapAt(k, a, 'bpf_map_lookup_elem');
-    if (map.holdsSockets && map instanceof SockMapBase) return sockMapLookup(k, map, k.memory.u8.slice(...sliceOf(k, a + 8, map.keySize)));
-    return map.lookupAt(pointerAt(k, a + 8, map.keySize), k.cpu);
+    if (map.holdsSockets && map instanceof SockMapBase) return sockMapLookup(k, map, bytesCopy(k, a, 2, map.keySize));
+    return map.lookupAt(bytesArg(k, a, 2, map.keySize), k.cpu);
   },
   map_update_elem: (_rt, a) => {
     const map = mapAt(k, a, 'bpf_map_update_elem');
-    const dv = k.memory.dv;
-    const f = dv.getUint32(a + 28, true) !== 0 ? -1 : dv.getUint32(a + 24, true);
+    const f = argSmall(k.memory, a, 4);
     if (map.holdsSockets && map instanceof SockMapBase) {
-      const key = k.memory.u8.slice(...sliceOf(k, a + 8, map.keySize));
-      return sockMapUpdate(k, map, key, dv.getBigUint64(a + 16, true), f);
+      return sockMapUpdate(k, map, bytesCopy(k, a, 2, map.keySize), k.memory.dv.getBigUint64(a + 16, true), f);
     }
-    const keyAddr = pointerAt(k, a + 8, map.keySize);
-    return map.updateAt(keyAddr, pointerAt(k, a + 16, map.valueSize), f, k.cpu);
+    const keyAddr = bytesArg(k, a, 2, map.keySize);
+    return map.updateAt(keyAddr, bytesArg(k, a, 3, map.valueSize), f, k.cpu);
   },
   map_delete_elem: (_rt, a) => {
     const map = mapAt(k, a, 'bpf_map_delete_elem');
-    return map.deleteAt(pointerAt(k, a + 8, map.keySize));
+    return map.deleteAt(bytesArg(k, a, 2, map.keySize));
   },
   map_push_elem: (_rt, a) => {
     const map = mapAt(k, a, 'bpf_map_push_elem');
-    const dv = k.memory.dv;
-    const f = dv.getUint32(a + 20, true) !== 0 ? -1 : dv.getUint32(a + 16, true);
+    const f = argSmall(k.memory, a, 3);
     // The value is checked before the flags, as copyIn checks it first.
     if (map.valueSize === 0) return map.push(new Uint8Array(0), f);
-    return map.pushAt(pointerAt(k, a + 8, map.valueSize), f);
+    return map.pushAt(bytesArg(k, a, 2, map.valueSize), f);
   },
   map_pop_elem: (_rt, a) => popFast(k, a, false, 'bpf_map_pop_elem'),
   map_peek_elem: (_rt, a) => popFast(k, a, true, 'bpf_map_peek_elem'),
   map_lookup_percpu_elem: (_rt, a) => {
     const map = mapAt(k, a, 'bpf_map_lookup_percpu_elem');
-    const c = k.memory.dv.getUint32(a + 16, true);
+    const c = argU32(k.memory, a, 3);
     if (c >= k.cpus) return 0;
-    return map.lookupAt(pointerAt(k, a + 8, map.keySize), c);
+    return map.lookupAt(bytesArg(k, a, 2, map.keySize), c);
   },
 });
 
@@ -99,13 +96,13 @@ function popFast(k: KernelState, a: number, peek: boolean, name: string): number
   const size = map.valueSize;
   if (map instanceof QueueStackMap && size !== 0) {
     if (map.length === 0) {
-      const at = pointerWrite(k, a + 8, size);
+      const at = argPointer(k.memory, a, 2, size, true);
       k.memory.u8.fill(0, at, at + size);
       return -Errno.ENOENT;
     }
     let dst: number;
     try {
-      dst = pointerWrite(k, a + 8, size);
+      dst = argPointer(k.memory, a, 2, size, true);
     } catch (e) {
       map.pop(peek);
       throw e;
@@ -113,39 +110,28 @@ function popFast(k: KernelState, a: number, peek: boolean, name: string): number
     map.popAt(dst, peek);
     return 0;
   }
-  if (peek && map instanceof BloomFilterMap) return map.peekValue(k.memory.u8.slice(...sliceOf(k, a + 8, size)));
+  if (peek && map instanceof BloomFilterMap) return map.peekValue(bytesCopy(k, a, 2, size));
   const r = map.pop(peek);
   if (typeof r === 'number') {
     if (r === -Errno.ENOENT && size !== 0) {
-      const at = pointerWrite(k, a + 8, size);
+      const at = argPointer(k.memory, a, 2, size, true);
       k.memory.u8.fill(0, at, at + size);
     }
     return r;
   }
-  if (r.length !== 0) k.memory.u8.set(r, pointerWrite(k, a + 8, r.length));
+  if (r.length !== 0) k.memory.u8.set(r, argPointer(k.memory, a, 2, r.length, true));
   return 0;
 }
 
-/** The pointer (u64 at `at`) to `size` (> 0) bytes written, checked as view checks a write. */
-function pointerWrite(k: KernelState, at: number, size: number): number {
-  const dv = k.memory.dv;
-  const lo = dv.getUint32(at, true);
-  k.memory.check(lo, dv.getInt32(at + 4, true), size, true);
-  return lo;
+/** The pointer in register `i` to `size` bytes, checked as addressArg checks it (nothing to check for none). */
+function bytesArg(k: KernelState, a: number, i: number, size: number): number {
+  return size !== 0 ? argPointer(k.memory, a, i, size, false) : argU32(k.memory, a, i);
 }
 
-/** The pointer (u64 at `at`) to `size` bytes, checked as addressArg checks it. */
-function pointerAt(k: KernelState, at: number, size: number): number {
-  const dv = k.memory.dv;
-  const lo = dv.getUint32(at, true);
-  if (size !== 0) k.memory.check(lo, dv.getUint32(at + 4, true), size, false);
-  return lo;
-}
-
-/** [start, end) of the checked `size` bytes the pointer at `at` points to. */
-function sliceOf(k: KernelState, at: number, size: number): [number, number] {
-  const p = pointerAt(k, at, size);
-  return [p, p + size];
+/** A copy of the `size` bytes register `i` points to (the socket maps' keys). */
+function bytesCopy(k: KernelState, a: number, i: number, size: number): Uint8Array {
+  const p = bytesArg(k, a, i, size);
+  return k.memory.u8.slice(p, p + size);
 }
 
 /** 0 and the negative errnos as BigInts made once: a map operation's status costs no allocation. */
