@@ -1,5 +1,6 @@
 import { Errno } from '../errno.js';
 import type { KernelState } from '../kernel/state.js';
+import { argHi, argU32 } from './fast-args.js';
 import type { FastHelperGroup, HelperGroup } from './group.js';
 
 /**
@@ -145,9 +146,9 @@ export const stringHelpers: HelperGroup = (k) => ({
 /** The same helpers with their arguments read as halves where the engine put them (FastHelperFn). */
 export const stringFastHelpers: FastHelperGroup = (k) => {
   const call = (signed: boolean, a: number): number => {
-    const dv = k.memory.dv;
-    const flags = baseOf(dv.getUint32(a + 16, true), dv.getUint32(a + 20, true));
-    return strtox(k, signed, dv.getUint32(a, true), dv.getUint32(a + 4, true), dv.getUint32(a + 8, true), flags, dv.getUint32(a + 24, true), dv.getUint32(a + 28, true));
+    const m = k.memory;
+    const flags = baseOf(argU32(m, a, 3), argHi(m, a, 3));
+    return strtox(k, signed, argU32(m, a, 1), argHi(m, a, 1), argU32(m, a, 2), flags, argU32(m, a, 4), argHi(m, a, 4));
   };
   return {
     strtol: (_rt, a) => call(true, a),
